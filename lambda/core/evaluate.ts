@@ -1,0 +1,252 @@
+/**
+ * evaluate(records, thresholds, tags, now) -> findings. Pure: the same input gives the same
+ * findings, in the same order. Ages are whole days rounded down; a threshold is reached on its day
+ * (a key exactly 90 days old is critical under the defaults).
+ */
+import { accountIdOf } from './credential-report';
+import { isoDay, wholeDaysBetween } from './dates';
+import { TAG_EXEMPT, type ThresholdRule, type Thresholds, userOverrides } from './policy';
+import {
+  type AccessKey,
+  type CredentialRecord,
+  type Finding,
+  type RuleId,
+  type ScanWarning,
+  type Severity,
+  severityRank,
+  type UserTags,
+} from './types';
+
+export interface EvaluateInput {
+  readonly records: readonly CredentialRecord[];
+  readonly thresholds: Thresholds;
+  /** Tags by user name; users without tags may be absent. */
+  readonly tags?: UserTags;
+  /** The instant the scan judges by. Never read from a clock here. */
+  readonly now: Date;
+  /** Overrides the account id taken from each record's ARN. */
+  readonly accountId?: string;
+}
+
+export interface Evaluation {
+  /** Sorted: most severe first, then by user, rule and credential. */
+  readonly findings: Finding[];
+  readonly warnings: ScanWarning[];
+}
+
+/** The severity a figure of `days` reaches under a threshold rule, or null when it reaches none. */
+export function grade(
+  days: number,
+  rule: ThresholdRule,
+): { severity: Severity; thresholdDays: number } | null {
+  if (rule.criticalDays !== null && days >= rule.criticalDays) {
+    return { severity: 'critical', thresholdDays: rule.criticalDays };
+  }
+  if (rule.warningDays !== null && days >= rule.warningDays) {
+    return { severity: 'warning', thresholdDays: rule.warningDays };
+  }
+  return null;
+}
+
+/** How a finding names a key: its id when known, otherwise its report slot. */
+export function keyCredential(key: AccessKey): string {
+  return key.id ?? `access-key-${key.slot ?? 0}`;
+}
+
+const keyLabel = (key: AccessKey) => (key.id ? `Access key ${key.id}` : `Access key ${key.slot ?? '?'}`);
+
+const asLastUsed = (key: AccessKey): Finding['lastUsed'] =>
+  key.lastUsed
+    ? {
+        date: key.lastUsed.date.toISOString(),
+        ...(key.lastUsed.service ? { service: key.lastUsed.service } : {}),
+        ...(key.lastUsed.region ? { region: key.lastUsed.region } : {}),
+      }
+    : null;
+
+export function evaluate(input: EvaluateInput): Evaluation {
+  const { thresholds: t, now } = input;
+  const today = isoDay(now);
+  const findings: Finding[] = [];
+  const warnings: ScanWarning[] = [];
+
+  for (const record of input.records) {
+    const accountId = input.accountId ?? accountIdOf(record.arn);
+    const overrides = record.isRoot
+      ? { accessKeyAge: t.accessKeyAge, warnings: [] as ScanWarning[] }
+      : userOverrides(record.user, input.tags?.get(record.user), t, today);
+    warnings.push(...overrides.warnings);
+    const owner = 'owner' in overrides ? overrides.owner : undefined;
+    const exemption = 'exemption' in overrides ? overrides.exemption : undefined;
+
+    const add = (
+      rule: RuleId,
+      severity: Severity | 'off',
+      credential: string,
+      summary: string,
+      extra: Partial<Pick<Finding, 'accessKeyId' | 'days' | 'thresholdDays' | 'lastUsed'>> = {},
+    ) => {
+      if (severity === 'off') return;
+      findings.push({
+        id: `${accountId}/${record.user}/${rule}/${credential}`,
+        accountId,
+        user: record.user,
+        arn: record.arn,
+        rule,
+        severity,
+        credential,
+        ...extra,
+        ...(owner ? { owner } : {}),
+        ...(exemption && rule !== 'exemption-expired' ? { exemption } : {}),
+        summary,
+      });
+    };
+    const who = record.isRoot ? 'the root user' : record.user;
+    const activeKeys = record.accessKeys.filter((k) => k.active);
+
+    if (record.isRoot) {
+      for (const key of activeKeys) {
+        add(
+          'root-access-key',
+          t.rootAccessKey,
+          keyCredential(key),
+          `The root user has an active access key (${keyLabel(key).toLowerCase()}); delete it.`,
+          {
+            ...(key.id ? { accessKeyId: key.id } : {}),
+            ...(key.createdAt ? { days: wholeDaysBetween(key.createdAt, now) } : {}),
+            lastUsed: asLastUsed(key),
+          },
+        );
+      }
+      if (!record.mfaActive)
+        add('root-without-mfa', t.rootWithoutMfa, 'mfa', 'The root user has no MFA device.');
+    } else {
+      for (const key of activeKeys) {
+        const credential = keyCredential(key);
+        const keyFacts = { ...(key.id ? { accessKeyId: key.id } : {}), lastUsed: asLastUsed(key) };
+        if (key.createdAt) {
+          const age = wholeDaysBetween(key.createdAt, now);
+          const g = grade(age, overrides.accessKeyAge);
+          if (g) {
+            add(
+              'access-key-age',
+              g.severity,
+              credential,
+              `${keyLabel(key)} of ${who} is ${age} days old (${g.severity} at ${g.thresholdDays}); rotate it.`,
+              {
+                ...keyFacts,
+                days: age,
+                thresholdDays: g.thresholdDays,
+              },
+            );
+          }
+        }
+        const since = key.lastUsed?.date ?? key.createdAt;
+        if (since) {
+          const idle = wholeDaysBetween(since, now);
+          const g = grade(idle, t.accessKeyUnused);
+          if (g) {
+            const what = key.lastUsed
+              ? `has not been used for ${idle} days`
+              : `has never been used in the ${idle} days since it was created`;
+            add(
+              'access-key-unused',
+              g.severity,
+              credential,
+              `${keyLabel(key)} of ${who} ${what} (${g.severity} at ${g.thresholdDays}); deactivate or delete it.`,
+              {
+                ...keyFacts,
+                days: idle,
+                thresholdDays: g.thresholdDays,
+              },
+            );
+          }
+        }
+      }
+      if (activeKeys.length > 1) {
+        add(
+          'multiple-active-keys',
+          t.multipleActiveKeys,
+          'access-keys',
+          `${who} has ${activeKeys.length} active access keys; keep one outside a rotation.`,
+        );
+      }
+      if (record.password.enabled) {
+        if (!record.mfaActive) {
+          add(
+            'password-without-mfa',
+            t.passwordWithoutMfa,
+            'password',
+            `${who} can sign in to the console without MFA.`,
+          );
+        }
+        const since = record.password.lastUsed ?? record.password.lastChanged ?? record.createdAt;
+        const idle = wholeDaysBetween(since, now);
+        const unused = grade(idle, t.passwordUnused);
+        if (unused) {
+          const what = record.password.lastUsed
+            ? `has not been used for ${idle} days`
+            : `has never been used in ${idle} days`;
+          add(
+            'password-unused',
+            unused.severity,
+            'password',
+            `The console password of ${who} ${what} (${unused.severity} at ${unused.thresholdDays}); remove it.`,
+            {
+              days: idle,
+              thresholdDays: unused.thresholdDays,
+              lastUsed: record.password.lastUsed ? { date: record.password.lastUsed.toISOString() } : null,
+            },
+          );
+        }
+        if (record.password.lastChanged) {
+          const age = wholeDaysBetween(record.password.lastChanged, now);
+          const g = grade(age, t.passwordAge);
+          if (g) {
+            add(
+              'password-age',
+              g.severity,
+              'password',
+              `The console password of ${who} is ${age} days old (${g.severity} at ${g.thresholdDays}).`,
+              {
+                days: age,
+                thresholdDays: g.thresholdDays,
+              },
+            );
+          }
+        }
+      }
+      if ('expiredExemption' in overrides && overrides.expiredExemption) {
+        const e = overrides.expiredExemption;
+        add(
+          'exemption-expired',
+          t.exemptionExpired,
+          'exemption',
+          `The ${TAG_EXEMPT} tag of ${who} expired on ${e.until} (reason: ${e.reason}); its findings apply again. Remove or renew the tag.`,
+        );
+      }
+    }
+  }
+  findings.sort(compareFindings);
+  return { findings, warnings };
+}
+
+/** Most severe first; then user, rule, credential. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    severityRank(b.severity) - severityRank(a.severity) ||
+    cmp(a.accountId, b.accountId) ||
+    cmp(a.user, b.user) ||
+    cmp(a.rule, b.rule) ||
+    cmp(a.credential, b.credential)
+  );
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Counts of findings by severity; exempted findings are not counted. */
+export function countBySeverity(findings: readonly Finding[]): Record<Severity, number> {
+  const counts: Record<Severity, number> = { info: 0, warning: 0, critical: 0 };
+  for (const f of findings) if (!f.exemption) counts[f.severity]++;
+  return counts;
+}

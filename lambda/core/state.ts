@@ -1,0 +1,34 @@
+/**
+ * What credwatch remembers between scans, per finding id, and the changes a scan produces.
+ * Types only; the diff that computes changes lives in diff.ts.
+ */
+import type { Finding, Severity } from './types';
+
+export type ChangeKind = 'opened' | 'escalated' | 'reminder' | 'resolved';
+
+/** The remembered state of one finding (one item of the state table). */
+export interface FindingState {
+  /** The finding id (`account/user/rule/credential`). */
+  readonly id: string;
+  readonly accountId: string;
+  readonly status: 'open' | 'resolved';
+  /** Severity last announced in Slack. */
+  readonly notifiedSeverity: Severity;
+  /** ISO time the finding was first announced. */
+  readonly firstSeen: string;
+  /** ISO time of the last announcement (opened, escalated, reminder or resolved). */
+  readonly lastNotifiedAt: string;
+  /** ISO time of the scan that wrote this state; an older scan may never overwrite a newer one. */
+  readonly scanTime: string;
+  /** The finding as last announced, so a resolved message can say what was fixed. */
+  readonly finding: Finding;
+}
+
+/** One thing a digest announces. */
+export interface Change {
+  readonly kind: ChangeKind;
+  /** For `resolved`, the finding as it was last announced. */
+  readonly finding: Finding;
+  /** The remembered state before this scan, if any. */
+  readonly previous?: FindingState;
+}
