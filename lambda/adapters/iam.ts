@@ -1,0 +1,373 @@
+/**
+ * The IAM adapter: the credential report (generate, poll, get) and the live reads that bring a report
+ * up to date (users with their tags, access keys, key last use), on @aws-sdk/client-iam v3.
+ * It counts the logical calls it makes and the HTTP requests the SDK sends (retries included).
+ */
+import {
+  type AccessKeyMetadata,
+  GenerateCredentialReportCommand,
+  GetAccessKeyLastUsedCommand,
+  GetAccountAuthorizationDetailsCommand,
+  type GetAccountAuthorizationDetailsCommandInput,
+  GetCredentialReportCommand,
+  type GetCredentialReportCommandOutput,
+  IAMClient,
+  type IAMClientConfig,
+  ListAccessKeysCommand,
+  type ListAccessKeysCommandInput,
+  type UserDetail,
+} from '@aws-sdk/client-iam';
+import { ConfigError, CredentialReportUnavailableError, IamReadError } from '../core/errors';
+import type { LastUse } from '../core/types';
+import type {
+  CredentialReport,
+  IamCallCounter,
+  IamDirectory,
+  LiveAccessKey,
+  LiveUser,
+  ProgressListener,
+  ReportSource,
+} from '../ports';
+
+/** The retry settings of the default client: adaptive retry backs off on Throttling and LimitExceeded. */
+export const IAM_CLIENT_DEFAULTS = {
+  retryMode: 'adaptive',
+  maxAttempts: 10,
+} as const satisfies IAMClientConfig;
+
+/** The largest page IAM serves (`MaxItems` 1–1000). */
+export const IAM_PAGE_SIZE = 1000;
+
+/** The IAM actions this adapter calls, as counted by {@link IamAdapter.calls} and {@link IamAdapter.requests}. */
+export type IamAction =
+  | 'GenerateCredentialReport'
+  | 'GetCredentialReport'
+  | 'GetAccountAuthorizationDetails'
+  | 'ListAccessKeys'
+  | 'GetAccessKeyLastUsed';
+
+export interface IamAdapterOptions {
+  /**
+   * The IAM client. Region and credentials come from it.
+   * @default new IAMClient(IAM_CLIENT_DEFAULTS) (adaptive retry, 10 attempts)
+   */
+  readonly client?: IAMClient;
+  /**
+   * How long to wait for IAM to have a credential report ready, in milliseconds.
+   * @default 60_000
+   */
+  readonly reportDeadlineMs?: number;
+  /**
+   * First delay between report polls, in milliseconds; doubles after each poll up to `maxPollIntervalMs`.
+   * @default 1_000
+   */
+  readonly pollIntervalMs?: number;
+  /**
+   * Longest delay between report polls, in milliseconds.
+   * @default 8_000
+   */
+  readonly maxPollIntervalMs?: number;
+  /**
+   * Waits the given milliseconds; injected by tests.
+   * @default a `setTimeout` promise
+   */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * The current time in epoch milliseconds; injected by tests.
+   * @default Date.now
+   */
+  readonly clock?: () => number;
+}
+
+/** The one outcome of a report attempt that is not a report: wait, or generate again at once. */
+interface NotReady {
+  readonly next: 'wait' | 'regenerate';
+  /** What IAM said: a report state (`STARTED`, `INPROGRESS`) or an error code (`ReportExpired`). */
+  readonly state: string;
+  readonly error?: unknown;
+}
+
+/** IAM error codes that mean "too many requests, back off" (after the SDK's own retries ran out). */
+const BACK_OFF_ERRORS: Readonly<Record<string, string>> = {
+  LimitExceededException: 'LimitExceeded',
+  Throttling: 'Throttling',
+  ThrottlingException: 'Throttling',
+};
+
+const errorName = (err: unknown): string | undefined => (err instanceof Error ? err.name : undefined);
+
+const describe = (err: unknown): string =>
+  err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+
+const seconds = (ms: number): string => `${Math.round(ms / 100) / 10}`;
+
+/** The error for a failed IAM read; an IamReadError raised by the mapping passes through unchanged. */
+const readError = (action: IamAction, err: unknown, user?: string): IamReadError =>
+  err instanceof IamReadError
+    ? err
+    : new IamReadError(
+        `IAM ${action}${user === undefined ? '' : ` for user "${user}"`} failed: ${describe(err)}`,
+        {
+          cause: err,
+        },
+      );
+
+/** The next page's marker, or undefined on the last page. A truncated page without a marker is an error. */
+const nextMarker = (
+  action: IamAction,
+  page: { IsTruncated?: boolean; Marker?: string },
+  user?: string,
+): string | undefined => {
+  if (page.IsTruncated !== true) return undefined;
+  if (!page.Marker) {
+    throw new IamReadError(
+      `IAM ${action}${user === undefined ? '' : ` for user "${user}"`} returned a truncated page without a Marker`,
+    );
+  }
+  return page.Marker;
+};
+
+const toLiveUser = (u: UserDetail): LiveUser => {
+  if (!u.UserName || !u.Arn || !u.CreateDate) {
+    throw new IamReadError(
+      `IAM GetAccountAuthorizationDetails returned a user without UserName, Arn or CreateDate (user "${u.UserName ?? u.Arn ?? '?'}")`,
+    );
+  }
+  const tags: Record<string, string> = {};
+  for (const tag of u.Tags ?? []) {
+    if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
+  }
+  return { name: u.UserName, arn: u.Arn, createdAt: u.CreateDate, tags };
+};
+
+const toLiveAccessKey = (k: AccessKeyMetadata, userName: string): LiveAccessKey => {
+  if (!k.AccessKeyId || !k.CreateDate) {
+    throw new IamReadError(
+      `IAM ListAccessKeys for user "${userName}" returned a key without AccessKeyId or CreateDate`,
+    );
+  }
+  return { id: k.AccessKeyId, active: k.Status === 'Active', createdAt: k.CreateDate };
+};
+
+const toReport = (out: GetCredentialReportCommandOutput): CredentialReport => {
+  if (!out.Content) throw new IamReadError('IAM GetCredentialReport returned no Content');
+  if (out.ReportFormat !== undefined && out.ReportFormat !== 'text/csv') {
+    throw new IamReadError(
+      `IAM GetCredentialReport returned format "${out.ReportFormat}", expected "text/csv"`,
+    );
+  }
+  return { csv: new TextDecoder('utf-8').decode(out.Content), generatedAt: out.GeneratedTime ?? null };
+};
+
+/** A command whose own middleware stack can take the request counter (every SDK v3 command can). */
+interface CountableCommand {
+  readonly middlewareStack: {
+    add(
+      middleware: <A, R>(next: (args: A) => Promise<R>) => (args: A) => Promise<R>,
+      options: { step: 'finalizeRequest'; priority: 'low'; name: string },
+    ): void;
+  };
+}
+
+/**
+ * Reads IAM for credwatch: the {@link ReportSource} for a live account, the {@link IamDirectory}
+ * that brings the report up to date, and the {@link IamCallCounter} the benchmarks read.
+ *
+ * The SDK's adaptive retry absorbs Throttling and LimitExceeded; report polling is bounded by
+ * `reportDeadlineMs`. Every other failure is an {@link IamReadError} naming the action.
+ */
+export class IamAdapter implements ReportSource, IamDirectory, IamCallCounter {
+  private readonly client: IAMClient;
+  private readonly reportDeadlineMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly maxPollIntervalMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly clock: () => number;
+  private readonly callCounts: Record<string, number> = {};
+  private readonly requestCounts: Record<string, number> = {};
+
+  constructor(options: IamAdapterOptions = {}) {
+    this.reportDeadlineMs = options.reportDeadlineMs ?? 60_000;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.maxPollIntervalMs = options.maxPollIntervalMs ?? 8_000;
+    if (!(this.reportDeadlineMs >= 0)) {
+      throw new ConfigError(`IamAdapter: reportDeadlineMs must be 0 or more, got ${this.reportDeadlineMs}`);
+    }
+    if (!(this.pollIntervalMs > 0)) {
+      throw new ConfigError(`IamAdapter: pollIntervalMs must be more than 0, got ${this.pollIntervalMs}`);
+    }
+    if (!(this.maxPollIntervalMs >= this.pollIntervalMs)) {
+      throw new ConfigError(
+        `IamAdapter: maxPollIntervalMs (${this.maxPollIntervalMs}) must be at least pollIntervalMs (${this.pollIntervalMs})`,
+      );
+    }
+    this.client = options.client ?? new IAMClient(IAM_CLIENT_DEFAULTS);
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /**
+   * Generates the credential report (or reuses IAM's, if under 4 hours old), polls until it is
+   * COMPLETE with doubling delays, and downloads it.
+   * @throws CredentialReportUnavailableError when it is not ready within `reportDeadlineMs`
+   * @throws IamReadError when IAM refuses (e.g. AccessDenied)
+   */
+  async getReport(onProgress: ProgressListener = () => {}): Promise<CredentialReport> {
+    const deadline = this.clock() + this.reportDeadlineMs;
+    let delay = this.pollIntervalMs;
+    let regeneratedAtOnce = false;
+    for (;;) {
+      const outcome = await this.tryReport();
+      if (!('next' in outcome)) return outcome;
+      // A report that vanished between Generate and Get is generated again at once, but only once in a
+      // row: IAM answering COMPLETE and then NotPresent forever must not become a busy loop.
+      if (outcome.next === 'regenerate' && !regeneratedAtOnce) {
+        regeneratedAtOnce = true;
+        onProgress(`credential report: ${outcome.state}, generating a new one`);
+        continue;
+      }
+      regeneratedAtOnce = false;
+      const remaining = deadline - this.clock();
+      if (remaining <= 0) {
+        throw new CredentialReportUnavailableError(
+          `IAM did not finish the credential report within ${seconds(this.reportDeadlineMs)} s (last state: ${outcome.state})`,
+          { cause: outcome.error },
+        );
+      }
+      const wait = Math.min(delay, remaining);
+      onProgress(`credential report: ${outcome.state}, checking again in ${seconds(wait)} s`);
+      await this.sleep(wait);
+      delay = Math.min(delay * 2, this.maxPollIntervalMs);
+    }
+  }
+
+  /** Every IAM user with its tags: GetAccountAuthorizationDetails (users only), 1000 a page. */
+  async listUsers(): Promise<LiveUser[]> {
+    const action = 'GetAccountAuthorizationDetails';
+    const users: LiveUser[] = [];
+    let marker: string | undefined;
+    try {
+      do {
+        const input: GetAccountAuthorizationDetailsCommandInput = {
+          Filter: ['User'],
+          MaxItems: IAM_PAGE_SIZE,
+        };
+        if (marker !== undefined) input.Marker = marker;
+        const page = await this.client.send(
+          this.counted(action, new GetAccountAuthorizationDetailsCommand(input)),
+        );
+        for (const u of page.UserDetailList ?? []) users.push(toLiveUser(u));
+        marker = nextMarker(action, page);
+      } while (marker !== undefined);
+    } catch (err) {
+      throw readError(action, err);
+    }
+    return users;
+  }
+
+  /** The user's access keys now (1000 a page), or null when the user no longer exists. */
+  async listAccessKeys(userName: string): Promise<LiveAccessKey[] | null> {
+    const action = 'ListAccessKeys';
+    const keys: LiveAccessKey[] = [];
+    let marker: string | undefined;
+    try {
+      do {
+        const input: ListAccessKeysCommandInput = { UserName: userName, MaxItems: IAM_PAGE_SIZE };
+        if (marker !== undefined) input.Marker = marker;
+        const page = await this.client.send(this.counted(action, new ListAccessKeysCommand(input)));
+        for (const k of page.AccessKeyMetadata ?? []) keys.push(toLiveAccessKey(k, userName));
+        marker = nextMarker(action, page, userName);
+      } while (marker !== undefined);
+    } catch (err) {
+      if (errorName(err) === 'NoSuchEntityException') return null;
+      throw readError(action, err, userName);
+    }
+    return keys;
+  }
+
+  /** When and where a key was last used; null when never used or when the key no longer exists. */
+  async getAccessKeyLastUsed(accessKeyId: string): Promise<LastUse | null> {
+    const action = 'GetAccessKeyLastUsed';
+    let used: { LastUsedDate?: Date; ServiceName?: string; Region?: string } | undefined;
+    try {
+      const out = await this.client.send(
+        this.counted(action, new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId })),
+      );
+      used = out.AccessKeyLastUsed;
+    } catch (err) {
+      if (errorName(err) === 'NoSuchEntityException') return null;
+      throw new IamReadError(`IAM ${action} for access key ${accessKeyId} failed: ${describe(err)}`, {
+        cause: err,
+      });
+    }
+    if (!used?.LastUsedDate) return null;
+    const known = (v: string | undefined) => (v && v !== 'N/A' ? v : undefined);
+    const service = known(used.ServiceName);
+    const region = known(used.Region);
+    return {
+      date: used.LastUsedDate,
+      ...(service !== undefined && { service }),
+      ...(region !== undefined && { region }),
+    };
+  }
+
+  /** Logical IAM calls made so far, by action (a paginated read counts one call a page). */
+  calls(): Record<string, number> {
+    return { ...this.callCounts };
+  }
+
+  /** HTTP requests sent so far, by action, SDK retries included. */
+  requests(): Record<string, number> {
+    return { ...this.requestCounts };
+  }
+
+  /** One report attempt: Generate, and Get when COMPLETE. Back-off errors and report states come back as NotReady. */
+  private async tryReport(): Promise<CredentialReport | NotReady> {
+    let state: string;
+    try {
+      const generated = await this.client.send(
+        this.counted('GenerateCredentialReport', new GenerateCredentialReportCommand({})),
+      );
+      state = generated.State ?? 'unknown';
+    } catch (err) {
+      return this.backOffOrThrow('GenerateCredentialReport', err);
+    }
+    if (state !== 'COMPLETE') return { next: 'wait', state };
+    try {
+      return toReport(
+        await this.client.send(this.counted('GetCredentialReport', new GetCredentialReportCommand({}))),
+      );
+    } catch (err) {
+      switch (errorName(err)) {
+        case 'CredentialReportNotPresentException':
+          return { next: 'regenerate', state: 'ReportNotPresent', error: err };
+        case 'CredentialReportExpiredException':
+          return { next: 'regenerate', state: 'ReportExpired', error: err };
+        case 'CredentialReportNotReadyException':
+          return { next: 'wait', state: 'ReportInProgress', error: err };
+        default:
+          return this.backOffOrThrow('GetCredentialReport', err);
+      }
+    }
+  }
+
+  private backOffOrThrow(action: IamAction, err: unknown): NotReady {
+    const code = BACK_OFF_ERRORS[errorName(err) ?? ''];
+    if (code === undefined) throw readError(action, err);
+    return { next: 'wait', state: code, error: err };
+  }
+
+  /** Counts one logical call, and adds a per-attempt request counter to the command's own middleware stack. */
+  private counted<C extends CountableCommand>(action: IamAction, command: C): C {
+    this.callCounts[action] = (this.callCounts[action] ?? 0) + 1;
+    // finalizeRequest, below the retry middleware (priority high): runs once per HTTP attempt.
+    command.middlewareStack.add(
+      (next) => (args) => {
+        this.requestCounts[action] = (this.requestCounts[action] ?? 0) + 1;
+        return next(args);
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'credwatchRequestCounter' },
+    );
+    return command;
+  }
+}
