@@ -110,7 +110,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
           'root-access-key',
           t.rootAccessKey,
           keyCredential(key),
-          `The root user has an active access key (${keyLabel(key).toLowerCase()}); delete it.`,
+          `The root user has an active access key (${key.id ?? `slot ${key.slot ?? '?'}`}); delete it.`,
           {
             ...(key.id ? { accessKeyId: key.id } : {}),
             ...(key.createdAt ? { days: wholeDaysBetween(key.createdAt, now) } : {}),

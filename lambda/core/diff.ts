@@ -1,0 +1,116 @@
+/**
+ * diff(findings, states, now) -> the changes a scan announces; nextStates(delivered, scanTime) -> what
+ * to remember once they were delivered. Pure: no clock, no I/O. The lifecycle is described in
+ * docs/alerts.md.
+ */
+import { ConfigError } from './errors';
+import type { Change, ChangeKind, FindingState } from './state';
+import { type Finding, severityRank } from './types';
+
+export interface DiffOptions {
+  /** How long an open finding stays quiet before it is announced again (`reminder`). Must be > 0; `Infinity` turns reminders off. */
+  readonly reminderIntervalMs: number;
+}
+
+/** The order of kinds in a diff (and in a digest). */
+export const CHANGE_KINDS: readonly ChangeKind[] = ['opened', 'escalated', 'reminder', 'resolved'];
+
+/** A finding pages (counts for Slack) when it is a warning or critical and not exempted. */
+export function pages(finding: Finding): boolean {
+  return severityRank(finding.severity) >= severityRank('warning') && finding.exemption === undefined;
+}
+
+/**
+ * The changes between this scan's findings and the remembered states, in a deterministic order:
+ * by kind (opened, escalated, reminder, resolved), then severity (most severe first), then id.
+ *
+ * - no open state for a paging finding: `opened` (also when the state is `resolved`: it came back);
+ * - open, and more severe than the severity last announced: `escalated`;
+ * - open, and `now - lastNotifiedAt >= reminderIntervalMs`: `reminder`, carrying the current finding;
+ *   an unreadable `lastNotifiedAt` counts as due (announce rather than stay silent);
+ * - open, but less severe than announced (critical -> warning): no change; the next reminder
+ *   carries the lower severity;
+ * - an open state whose id no longer pages (fixed, deleted, exempted, below warning): `resolved`,
+ *   carrying the finding as last announced. A resolved state is never resolved again.
+ *
+ * Several findings with one id (which evaluate never produces) count once, the most severe.
+ * @throws ConfigError when `reminderIntervalMs` is not a number > 0.
+ */
+export function diff(
+  findings: readonly Finding[],
+  states: readonly FindingState[],
+  now: Date,
+  options: DiffOptions,
+): Change[] {
+  const interval = options.reminderIntervalMs;
+  if (typeof interval !== 'number' || Number.isNaN(interval) || interval <= 0) {
+    throw new ConfigError(`diff: reminderIntervalMs must be a number > 0 (or Infinity), got ${interval}`);
+  }
+  const current = new Map<string, Finding>();
+  for (const f of findings) {
+    if (!pages(f)) continue;
+    const seen = current.get(f.id);
+    if (!seen || severityRank(f.severity) > severityRank(seen.severity)) current.set(f.id, f);
+  }
+  const byId = new Map<string, FindingState>();
+  for (const s of states) byId.set(s.id, s);
+
+  const changes: Change[] = [];
+  for (const finding of current.values()) {
+    const previous = byId.get(finding.id);
+    if (previous?.status !== 'open') {
+      changes.push(previous ? { kind: 'opened', finding, previous } : { kind: 'opened', finding });
+    } else if (severityRank(finding.severity) > severityRank(previous.notifiedSeverity)) {
+      changes.push({ kind: 'escalated', finding, previous });
+    } else if (reminderDue(previous, now, interval)) {
+      changes.push({ kind: 'reminder', finding, previous });
+    }
+  }
+  for (const previous of byId.values()) {
+    if (previous.status === 'open' && !current.has(previous.id)) {
+      changes.push({ kind: 'resolved', finding: previous.finding, previous });
+    }
+  }
+  return changes.sort(compareChanges);
+}
+
+function reminderDue(state: FindingState, now: Date, interval: number): boolean {
+  const last = Date.parse(state.lastNotifiedAt);
+  return Number.isNaN(last) || now.getTime() - last >= interval;
+}
+
+/** Kind (opened, escalated, reminder, resolved), then severity (most severe first), then id. */
+export function compareChanges(a: Change, b: Change): number {
+  return (
+    CHANGE_KINDS.indexOf(a.kind) - CHANGE_KINDS.indexOf(b.kind) ||
+    severityRank(b.finding.severity) - severityRank(a.finding.severity) ||
+    (a.finding.id < b.finding.id ? -1 : a.finding.id > b.finding.id ? 1 : 0)
+  );
+}
+
+/**
+ * The states to write after `delivered` changes were delivered by the scan at `scanTime`, one per
+ * change, in the same order. Changes that were not delivered must not be passed: their state stays
+ * as it was, so the next scan announces them again (at-least-once).
+ */
+export function nextStates(delivered: readonly Change[], scanTime: Date): FindingState[] {
+  const at = scanTime.toISOString();
+  return delivered.map(({ kind, finding, previous }): FindingState => {
+    const base = { id: finding.id, accountId: finding.accountId, lastNotifiedAt: at, scanTime: at };
+    if (kind === 'opened') {
+      return { ...base, status: 'open', notifiedSeverity: finding.severity, firstSeen: at, finding };
+    }
+    const firstSeen = previous?.firstSeen ?? at;
+    if (kind === 'resolved') {
+      return {
+        ...base,
+        status: 'resolved',
+        notifiedSeverity: previous?.notifiedSeverity ?? finding.severity,
+        firstSeen,
+        finding: previous?.finding ?? finding,
+      };
+    }
+    // escalated, reminder
+    return { ...base, status: 'open', notifiedSeverity: finding.severity, firstSeen, finding };
+  });
+}

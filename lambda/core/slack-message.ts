@@ -1,0 +1,380 @@
+/**
+ * The Slack digest of one scan: Block Kit messages built from the changes of diff(). Pure: the
+ * same changes and context give the same messages. Every string that comes from IAM (user names,
+ * tags, summaries, the account alias) is escaped (`&`, `<`, `>`), so a user named `<!channel>`
+ * cannot ping a channel. Slack's limits are respected by splitting into ordered messages; nothing
+ * is dropped. See docs/alerts.md for a rendered example.
+ */
+import { ConfigError } from './errors';
+import type { Change, ChangeKind } from './state';
+import type { Finding, RuleId, Severity } from './types';
+
+/** A plain-text text object (headers). */
+export interface PlainText {
+  readonly type: 'plain_text';
+  readonly text: string;
+  readonly emoji?: boolean;
+}
+
+/** A mrkdwn text object (sections, context). */
+export interface Mrkdwn {
+  readonly type: 'mrkdwn';
+  readonly text: string;
+}
+
+export interface HeaderBlock {
+  readonly type: 'header';
+  readonly text: PlainText;
+}
+
+export interface SectionBlock {
+  readonly type: 'section';
+  readonly text: Mrkdwn;
+}
+
+export interface ContextBlock {
+  readonly type: 'context';
+  readonly elements: readonly Mrkdwn[];
+}
+
+/** The Block Kit blocks a digest uses. */
+export type Block = HeaderBlock | SectionBlock | ContextBlock;
+
+export interface SlackMessage {
+  /** Plain fallback summarising the counts; what notifications show. */
+  readonly text: string;
+  readonly blocks: readonly Block[];
+}
+
+export interface DigestContext {
+  readonly accountId: string;
+  /** The IAM account alias, shown before the id when set. */
+  readonly accountAlias?: string;
+  readonly scanTime: Date;
+  /** Partition for console links: `aws`, `aws-us-gov` or `aws-cn`. @default 'aws' */
+  readonly consoleDomain?: string;
+}
+
+/** The Slack limits a digest stays within. */
+export const SLACK_LIMITS = {
+  /** Blocks in one message (Block Kit). */
+  blocksPerMessage: 50,
+  /** Characters of a section's text (Block Kit). */
+  sectionText: 3000,
+  /** Characters of a header's text (Block Kit). */
+  headerText: 150,
+  /**
+   * Characters of `JSON.stringify(blocks)` in one message. Slack rejects a message whose blocks hold
+   * about 13,200 characters of text (`msg_blocks_too_long`, slackapi/bolt-js#2509); the JSON is
+   * always longer than the text it holds, so this bound leaves a margin.
+   */
+  messageChars: 12_000,
+} as const;
+
+/** IAM console base URLs by partition. */
+export const CONSOLE_BASE_URLS: Readonly<Record<string, string>> = {
+  aws: 'https://us-east-1.console.aws.amazon.com/iam/home',
+  'aws-us-gov': 'https://console.amazonaws-us-gov.com/iam/home',
+  'aws-cn': 'https://console.amazonaws.cn/iam/home',
+};
+
+/** Escapes Slack's control characters: `&` -> `&amp;`, `<` -> `&lt;`, `>` -> `&gt;`. */
+export function escapeSlackText(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * The Slack messages announcing `changes`, in order; `[]` when there are none. Sections by severity
+ * (critical, warning, then info should one be passed), then `Resolved`; within a section the order
+ * of `changes` is kept. When the digest exceeds Slack's limits it is split into several messages,
+ * each headed `(i/n)`.
+ * @throws ConfigError when `ctx.consoleDomain` is not a known partition.
+ */
+export function buildDigest(changes: readonly Change[], ctx: DigestContext): SlackMessage[] {
+  return buildDigestParts(changes, ctx).map((p) => p.message);
+}
+
+/** One message of a digest and the changes it announces (so delivery can be remembered per message). */
+export interface DigestPart {
+  readonly message: SlackMessage;
+  readonly changes: readonly Change[];
+}
+
+/** {@link buildDigest}, with the changes each message carries. */
+export function buildDigestParts(changes: readonly Change[], ctx: DigestContext): DigestPart[] {
+  if (changes.length === 0) return [];
+  const partition = ctx.consoleDomain ?? 'aws';
+  const consoleBase = CONSOLE_BASE_URLS[partition];
+  if (consoleBase === undefined) {
+    throw new ConfigError(
+      `buildDigest: consoleDomain "${partition}" is not a partition; expected one of ${Object.keys(CONSOLE_BASE_URLS).join(', ')}`,
+    );
+  }
+
+  const groups = GROUPS.map((g) => ({
+    ...g,
+    entries: changes.filter(g.has).map((change) => ({ change, text: renderEntry(change, consoleBase) })),
+  })).filter((g) => g.entries.length > 0);
+
+  const account = accountParts(ctx);
+  const name = accountName(account);
+  const counts = countsText(changes);
+  const context: ContextBlock = {
+    type: 'context',
+    elements: [
+      { type: 'mrkdwn', text: `Scan at ${scanTimeText(ctx.scanTime)} · account ${escapeSlackText(name)}` },
+    ],
+  };
+  // The header's text is at most 150 characters and never needs JSON escaping (see headerText).
+  const reserve = jsonLength([header('x'.repeat(SLACK_LIMITS.headerText)), context]);
+  const bodies = pack(groups, SLACK_LIMITS.messageChars - reserve, SLACK_LIMITS.blocksPerMessage - 2);
+
+  const severities = severityCounts(changes);
+  return bodies.map((body, i) => {
+    const part = bodies.length > 1 ? ` (${i + 1}/${bodies.length})` : '';
+    return {
+      message: {
+        text: escapeSlackText(`credwatch ${name}: ${severities}${counts}${part}`),
+        blocks: [header(headerText(`credwatch: ${counts} — `, account, part)), context, ...body.blocks],
+      },
+      changes: body.changes,
+    };
+  });
+}
+
+interface Group {
+  readonly heading: string;
+  readonly has: (c: Change) => boolean;
+}
+
+const severityGroup =
+  (severity: Severity) =>
+  (c: Change): boolean =>
+    c.kind !== 'resolved' && c.finding.severity === severity;
+
+const GROUPS: readonly Group[] = [
+  { heading: ':red_circle: *Critical*', has: severityGroup('critical') },
+  { heading: ':warning: *Warning*', has: severityGroup('warning') },
+  { heading: ':information_source: *Info*', has: severityGroup('info') },
+  { heading: ':white_check_mark: *Resolved*', has: (c) => c.kind === 'resolved' },
+];
+
+const KIND_COUNT: Record<ChangeKind, (n: number) => string> = {
+  opened: (n) => `${n} new`,
+  escalated: (n) => `${n} worse`,
+  reminder: (n) => `${n} ${n === 1 ? 'reminder' : 'reminders'}`,
+  resolved: (n) => `${n} resolved`,
+};
+
+function countsText(changes: readonly Change[]): string {
+  return (Object.keys(KIND_COUNT) as ChangeKind[])
+    .map((kind) => ({ kind, n: changes.filter((c) => c.kind === kind).length }))
+    .filter(({ n }) => n > 0)
+    .map(({ kind, n }) => KIND_COUNT[kind](n))
+    .join(', ');
+}
+
+function severityCounts(changes: readonly Change[]): string {
+  const open = changes.filter((c) => c.kind !== 'resolved');
+  const parts = (['critical', 'warning', 'info'] as const)
+    .map((s) => ({ s, n: open.filter((c) => c.finding.severity === s).length }))
+    .filter(({ n }) => n > 0)
+    .map(({ s, n }) => `${n} ${s}`);
+  return parts.length > 0 ? `${parts.join(', ')} — ` : '';
+}
+
+/** The alias (clipped) and the id of the account. */
+function accountParts(ctx: DigestContext): { readonly alias: string; readonly id: string } {
+  return { alias: clip(oneLine(ctx.accountAlias ?? '').trim(), 100), id: clip(oneLine(ctx.accountId), 20) };
+}
+
+const accountName = ({ alias, id }: { alias: string; id: string }) => (alias ? `${alias} (${id})` : id);
+
+function scanTimeText(d: Date): string {
+  return Number.isNaN(d.getTime()) ? 'unknown time' : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+function header(text: string): HeaderBlock {
+  return { type: 'header', text: { type: 'plain_text', text, emoji: true } };
+}
+
+/**
+ * `prefix + alias (id) + part`, escaped, within 150 characters: only the alias is shortened.
+ * Control characters, quotes and backslashes (none can occur in an alias) become `?`, which keeps
+ * the JSON of the header exactly as long as its text; the size reserve relies on it.
+ */
+function headerText(prefix: string, account: { alias: string; id: string }, part: string): string {
+  const safe = (s: string) => [...s].map((ch) => (/^[\p{Cc}\p{Cs}"\\]$/u.test(ch) ? '?' : ch));
+  const alias = safe(account.alias);
+  const id = safe(account.id).join('');
+  const render = (a: string) => escapeSlackText(prefix + accountName({ alias: a, id })) + part;
+  let keep = alias.length;
+  let text = render(alias.join(''));
+  while (text.length > SLACK_LIMITS.headerText && keep > 0)
+    text = render(`${alias.slice(0, --keep).join('')}…`);
+  return text.length <= SLACK_LIMITS.headerText ? text : text.slice(0, SLACK_LIMITS.headerText);
+}
+
+/** Raw text clipped to `max` characters (with an ellipsis), before escaping. */
+function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/** Control characters (line breaks, tabs...) as spaces: an IAM string never starts a line of its own. */
+const oneLine = (s: string) => s.replace(/\p{Cc}/gu, ' ');
+
+/** `s` on one line, escaped and clipped to `max` characters without cutting an entity in half. */
+function escapedClip(s: string, max: number): string {
+  const e = escapeSlackText(oneLine(s));
+  return e.length <= max ? e : `${e.slice(0, max - 1).replace(/&[a-z]{0,3}$/, '')}…`;
+}
+
+const RULE_LABELS: Record<RuleId, string> = {
+  'access-key-age': 'key age',
+  'access-key-unused': 'key unused',
+  'password-unused': 'password unused',
+  'password-without-mfa': 'console password without MFA',
+  'password-age': 'password age',
+  'root-access-key': 'root access key',
+  'root-without-mfa': 'root without MFA',
+  'multiple-active-keys': 'several active keys',
+  'exemption-expired': 'exemption expired',
+};
+
+const UNUSED_RULES: ReadonlySet<RuleId> = new Set(['access-key-unused', 'password-unused']);
+
+const isRoot = (f: Finding) => f.user === '<root_account>' || f.arn.endsWith(':root');
+
+const day = (iso: string) => (/^\d{4}-\d{2}-\d{2}/.test(iso) ? iso.slice(0, 10) : escapedClip(iso, 40));
+
+/** `<@U…>` for a member, `<!subteam^S…>` for a user group, the escaped text otherwise (an e-mail). */
+export function ownerMention(owner: string): string {
+  const o = owner.trim();
+  if (/^[UW][A-Z0-9]{2,40}$/.test(o)) return `<@${o}>`;
+  if (/^S[A-Z0-9]{2,40}$/.test(o)) return `<!subteam^${o}>`;
+  return escapedClip(o, 200);
+}
+
+/** A link to the user in the IAM console (root: the account's security credentials page). */
+export function consoleLink(finding: Finding, consoleBase: string): string {
+  if (isRoot(finding)) return `<${consoleBase}#/security_credentials|root user>`;
+  const url = `${consoleBase}#/users/details/${encodeURIComponent(clip(finding.user, 128))}`;
+  return `<${url}|${escapedClip(finding.user, 200)}>`;
+}
+
+function kindText(c: Change): string {
+  switch (c.kind) {
+    case 'opened':
+      return '*New*';
+    case 'escalated':
+      return `*Worse* (was ${c.previous?.notifiedSeverity ?? 'lower'})`;
+    case 'reminder':
+      return c.previous ? `*Reminder* (open since ${day(c.previous.firstSeen)})` : '*Reminder*';
+    case 'resolved':
+      return `*Resolved* (was ${c.finding.severity}${c.previous ? `, open since ${day(c.previous.firstSeen)}` : ''})`;
+  }
+}
+
+/**
+ * One finding's entry in a section: a bullet line of facts, then (unless resolved) the summary on
+ * an indented line. Always well under 3000 characters: every IAM-supplied part is clipped.
+ */
+export function renderEntry(c: Change, consoleBase: string): string {
+  const f = c.finding;
+  const facts = [kindText(c), consoleLink(f, consoleBase), RULE_LABELS[f.rule] ?? escapedClip(f.rule, 40)];
+  if (f.accessKeyId) facts.push(`key \`${escapedClip(f.accessKeyId, 100)}\``);
+  else if (/^access-key-\d$/.test(f.credential)) facts.push(`key slot ${f.credential.slice(-1)}`);
+  // A resolved finding needs nothing from anyone: no stale figures, no mention, no call to action.
+  if (c.kind === 'resolved') return `• ${facts.join(' · ')}`;
+  if (f.days !== undefined) facts.push(`${f.days} days ${UNUSED_RULES.has(f.rule) ? 'unused' : 'old'}`);
+  if (f.thresholdDays !== undefined) facts.push(`${f.severity} at ${f.thresholdDays} days`);
+  if (f.lastUsed === null) facts.push('never used');
+  else if (f.lastUsed) {
+    const where = [f.lastUsed.service, f.lastUsed.region].filter((s): s is string => !!s);
+    facts.push(
+      `last used ${day(f.lastUsed.date)}${where.length > 0 ? ` (${escapedClip(where.join(', '), 100)})` : ''}`,
+    );
+  }
+  if (f.owner) facts.push(`owner ${ownerMention(f.owner)}`);
+  return `• ${facts.join(' · ')}\n      ${escapedClip(f.summary, 1500)}`;
+}
+
+/** Length of `JSON.stringify(value)`: what a block adds to a message's size. */
+const jsonLength = (value: unknown) => JSON.stringify(value).length;
+
+const section = (text: string): SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
+
+/** JSON length of an empty section block and the comma before it; a text adds its own JSON length. */
+const SECTION_JSON = jsonLength(section('')) + ','.length;
+
+interface Entry {
+  readonly change: Change;
+  readonly text: string;
+  /** JSON length of the text without the quotes. */
+  readonly json: number;
+}
+
+/**
+ * Packs the groups into message bodies: a heading section for each group (repeated, marked
+ * "continued", in the next message), then as many entries per section as fit in 3000 characters,
+ * and as many sections per message as fit in the block and character budgets.
+ */
+function pack(
+  groups: readonly (Group & { readonly entries: readonly Omit<Entry, 'json'>[] })[],
+  charBudget: number,
+  blockBudget: number,
+): { blocks: SectionBlock[]; changes: Change[] }[] {
+  const bodies: { blocks: SectionBlock[]; changes: Change[] }[] = [];
+  let body: SectionBlock[] = [];
+  let carried: Change[] = [];
+  let size = 0;
+  const room = (blocks: number, json: number) =>
+    body.length + blocks <= blockBudget && size + json <= charBudget;
+  const push = (text: string, json: number) => {
+    body.push(section(text));
+    size += SECTION_JSON + json;
+  };
+  const flush = () => {
+    if (body.length > 0) bodies.push({ blocks: body, changes: carried });
+    body = [];
+    carried = [];
+    size = 0;
+  };
+
+  for (const group of groups) {
+    const entries: Entry[] = group.entries.map((e) => ({ ...e, json: jsonLength(e.text) - 2 }));
+    const heading = (continued: boolean) => {
+      const text = `${group.heading} (${entries.length}${continued ? ', continued' : ''})`;
+      return { text, json: jsonLength(text) - 2 };
+    };
+    let i = 0;
+    let continuing = false;
+    while (i < entries.length) {
+      const first = entries[i]!;
+      const h = heading(i > 0);
+      if (!continuing) {
+        if (!room(2, 2 * SECTION_JSON + h.json + first.json)) flush();
+        push(h.text, h.json);
+      }
+      let text = first.text;
+      let json = first.json;
+      carried.push(first.change);
+      i++;
+      for (; i < entries.length; i++) {
+        const next = entries[i]!;
+        const longer = text.length + 1 + next.text.length;
+        if (longer > SLACK_LIMITS.sectionText || !room(1, SECTION_JSON + json + 2 + next.json)) break;
+        text = `${text}\n${next.text}`;
+        json += 2 + next.json; // "\n" is two characters in JSON
+        carried.push(next.change);
+      }
+      push(text, json);
+      // Carry on in this message without a new heading if the next entry still fits here.
+      const after = entries[i];
+      continuing = after !== undefined && room(1, SECTION_JSON + after.json);
+      if (!continuing && after !== undefined) flush();
+    }
+  }
+  flush();
+  return bodies;
+}
