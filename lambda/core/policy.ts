@@ -93,15 +93,22 @@ function tagDays(user: string, tag: string, value: string | undefined, warnings:
   return n;
 }
 
-/** Parse `until=YYYY-MM-DD; reason=...` (parts in any order, separated by `;`). */
+/**
+ * Parse `until=YYYY-MM-DD reason=...` (either order). IAM tag values allow only letters, digits,
+ * spaces and `_ . : / = + - @`, so the parts are separated by spaces; `;` is accepted too. The
+ * reason runs to the next `until=` or the end.
+ */
 export function parseExemption(value: string): Exemption | string {
+  const keys = [...value.matchAll(/(?:^|[\s;/])(until|reason)=/gi)];
+  const first = keys[0];
+  if (!first) return 'expected "until=YYYY-MM-DD reason=..."';
+  const before = value.slice(0, first.index).trim();
+  if (before !== '') return `"${before}" is not until=... or reason=...`;
   const parts = new Map<string, string>();
-  for (const part of value.split(';')) {
-    if (part.trim() === '') continue;
-    const eq = part.indexOf('=');
-    if (eq < 0) return `"${part.trim()}" is not key=value`;
-    parts.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
-  }
+  keys.forEach((m, i) => {
+    const end = keys[i + 1]?.index ?? value.length;
+    parts.set(m[1]!.toLowerCase(), value.slice(m.index + m[0].length, end).replace(/^[\s;]+|[\s;]+$/g, ''));
+  });
   const until = parts.get('until');
   const reason = parts.get('reason');
   if (!until) return 'until=YYYY-MM-DD is required';

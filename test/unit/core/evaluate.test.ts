@@ -240,9 +240,10 @@ describe('evaluate', () => {
         'alice at example',
         'expected a Slack member id (U…/W…), a user group id (S…) or an e-mail address',
       ],
-      ['credwatch:exempt', 'forever', '"forever" is not key=value'],
+      ['credwatch:exempt', 'forever', 'expected "until=YYYY-MM-DD reason=..."'],
+      ['credwatch:exempt', 'soon until=2027-01-01 reason=x', '"soon" is not until=... or reason=...'],
       ['credwatch:exempt', 'reason=vendor', 'until=YYYY-MM-DD is required'],
-      ['credwatch:exempt', 'until=2026-02-30; reason=x', 'until "2026-02-30" is not a date (YYYY-MM-DD)'],
+      ['credwatch:exempt', 'until=2026-02-30 reason=x', 'until "2026-02-30" is not a date (YYYY-MM-DD)'],
       ['credwatch:exempt', 'until=2027-01-01', 'reason=... is required'],
     ])(
       'a bad %s="%s" becomes a warning naming the user and tag, and the defaults apply',
@@ -273,16 +274,35 @@ describe('evaluate', () => {
 
     it('an exemption in force marks the findings exempt through its until day', () => {
       const tags = {
-        carol: { 'credwatch:exempt': 'until=2026-11-23; reason=vendor integration, ticket SEC-12' },
+        carol: { 'credwatch:exempt': 'until=2026-11-23 reason=vendor integration: ticket SEC-12' },
       };
       const { findings } = run([old(120)], { tags });
       expect(findings).toEqual([
         expect.objectContaining({
           rule: 'access-key-age',
-          exemption: { until: '2026-11-23', reason: 'vendor integration, ticket SEC-12' },
+          exemption: { until: '2026-11-23', reason: 'vendor integration: ticket SEC-12' },
         }),
       ]);
     });
+
+    it.each([
+      ['reason=vendor pipeline until=2026-12-31', { until: '2026-12-31', reason: 'vendor pipeline' }],
+      [
+        'until=2026-12-31; reason=legacy form with a semicolon',
+        { until: '2026-12-31', reason: 'legacy form with a semicolon' },
+      ],
+      [
+        'until=2026-12-31 reason=SEC-142/jira @ops: rotate in Q1',
+        { until: '2026-12-31', reason: 'SEC-142/jira @ops: rotate in Q1' },
+      ],
+    ])(
+      'reads the exemption "%s" (IAM tag values allow no ";", so spaces separate the parts)',
+      (value, exemption) => {
+        const { findings, warnings } = run([old(120)], { tags: { carol: { 'credwatch:exempt': value } } });
+        expect(warnings).toEqual([]);
+        expect(findings[0]!.exemption).toEqual(exemption);
+      },
+    );
 
     it('an expired exemption no longer applies and is itself reported', () => {
       const tags = { carol: { 'credwatch:exempt': 'reason=vendor; until=2026-11-22' } };
