@@ -1,0 +1,455 @@
+/**
+ * A local stand-in for AWS IAM, so tests and the benchmark run offline: a real HTTP server on
+ * 127.0.0.1 that speaks IAM's Query protocol (form-encoded `POST /`, XML answers and errors, the
+ * HTTP codes of the IAM model) over a {@link FakeAccount}. Shapes follow test/fixtures/iam-xml/
+ * (AWS samples and real answers) and the botocore IAM model.
+ *
+ * Actions: ListUsers, ListAccessKeys, GetAccessKeyLastUsed, ListUserTags,
+ * GetAccountAuthorizationDetails, GenerateCredentialReport, GetCredentialReport. Anything else is
+ * 400 InvalidAction. Signatures are not checked.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type FakeAccessKey,
+  type FakeAccount,
+  type FakeUser,
+  generateAccount,
+  renderCredentialReport,
+  type TimestampStyle,
+} from './account-generator';
+
+const XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
+const HOUR_MS = 3_600_000;
+const AUTHORIZATION_FILTERS = ['User', 'Role', 'Group', 'LocalManagedPolicy', 'AWSManagedPolicy'];
+
+/** A token bucket: `burst` requests at once, refilled at `ratePerSecond` (by the endpoint's clock). */
+export interface ThrottleOptions {
+  readonly ratePerSecond: number;
+  readonly burst: number;
+  /** Only these actions draw from the bucket. @default every action */
+  readonly actions?: readonly string[];
+}
+
+/** An error {@link IamEndpoint.failNext} can make an action answer. */
+export type InjectedFault = 'ServiceFailure' | 'LimitExceeded' | 'Throttling' | 'AccessDenied';
+
+export interface IamEndpointOptions {
+  /** The account to serve. @default generateAccount({ users: 10, seed: 1, now: now() }) */
+  readonly account?: FakeAccount;
+  /** The endpoint's clock: report generation, report age and the throttle's refill. @default () => new Date() */
+  readonly now?: () => Date;
+  /** Delay before each answer, errors included (real time). @default 0 */
+  readonly latencyMs?: number;
+  /** Answer `Throttling` / `Rate exceeded` (HTTP 400) beyond this rate. @default no throttling */
+  readonly throttle?: ThrottleOptions;
+  /**
+   * Return fewer items than MaxItems while IsTruncated is true, as IAM may. `true` returns half of
+   * MaxItems (rounded up); a function gives the page size for a MaxItems (at least 1 is used).
+   * @default false
+   */
+  readonly shortPages?: boolean | ((maxItems: number) => number);
+  /** How long a credential report takes to generate, by `now`. @default 0 */
+  readonly reportGenerationMs?: number;
+  /**
+   * GenerateCredentialReport keeps (answers COMPLETE for) a report younger than this and than
+   * `reportExpiryMs`, and starts a new one otherwise. @default 4 hours
+   */
+  readonly reportRegenerationMs?: number;
+  /** GetCredentialReport answers ReportExpired for a report this old. @default 4 hours */
+  readonly reportExpiryMs?: number;
+  /** How the report's timestamps end. @default '+00:00' */
+  readonly reportTimestampStyle?: TimestampStyle;
+}
+
+export interface IamEndpoint {
+  /** `http://127.0.0.1:PORT`, for `new IAMClient({ endpoint: url })`. */
+  readonly url: string;
+  /** The served account; mutate it between calls to rotate keys, add users, … */
+  readonly account: FakeAccount;
+  /** Requests by action (throttled and failed ones included), plus `throttled`. */
+  counts(): Record<string, number>;
+  resetCounts(): void;
+  /** The next `times` requests for `action` answer with this error. */
+  failNext(action: string, fault: InjectedFault, times?: number): void;
+  close(): Promise<void>;
+}
+
+/** An IAM error answer. */
+class IamError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const FAULTS: Record<InjectedFault, IamError> = {
+  ServiceFailure: new IamError(500, 'ServiceFailure', 'We encountered an internal error. Please try again.'),
+  LimitExceeded: new IamError(409, 'LimitExceeded', 'Limit exceeded.'),
+  Throttling: new IamError(400, 'Throttling', 'Rate exceeded'),
+  AccessDenied: new IamError(403, 'AccessDenied', 'User is not authorized to perform this action'),
+};
+
+type Params = URLSearchParams;
+type Node = { readonly name: string; readonly content: string | readonly Node[] };
+
+const el = (name: string, content: string | readonly Node[]): Node => ({ name, content });
+const opt = (name: string, value: string | undefined | null): Node[] =>
+  value === undefined || value === null ? [] : [el(name, value)];
+const members = (items: readonly Node[][]): Node[] => items.map((children) => el('member', children));
+const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** XML-escapes text and attribute values. */
+export function xmlEscape(text: string): string {
+  return text.replace(
+    /[&<>"'\r]/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' })[c]!,
+  );
+}
+
+function render(node: Node, indent = ''): string {
+  if (typeof node.content === 'string')
+    return `${indent}<${node.name}>${xmlEscape(node.content)}</${node.name}>`;
+  if (node.content.length === 0) return `${indent}<${node.name}/>`;
+  const inner = node.content.map((c) => render(c, `${indent}  `)).join('\n');
+  return `${indent}<${node.name}>\n${inner}\n${indent}</${node.name}>`;
+}
+
+/** Starts the endpoint on 127.0.0.1 (a free port). */
+export async function startIamEndpoint(options: IamEndpointOptions = {}): Promise<IamEndpoint> {
+  const now = options.now ?? (() => new Date());
+  const account = options.account ?? generateAccount({ users: 10, seed: 1, now: now() });
+  const latencyMs = options.latencyMs ?? 0;
+  const generationMs = options.reportGenerationMs ?? 0;
+  const regenerationMs = options.reportRegenerationMs ?? 4 * HOUR_MS;
+  const expiryMs = options.reportExpiryMs ?? 4 * HOUR_MS;
+  const shortPages = options.shortPages ?? false;
+
+  let counts = new Map<string, number>();
+  const faults = new Map<string, IamError[]>();
+  const timers = new Set<NodeJS.Timeout>();
+  let requestSeq = 0;
+  let report: { csv: string; generatedAt: Date; readyAt: number } | undefined;
+  let tokens = options.throttle?.burst ?? 0;
+  let refilledAt = now().getTime();
+
+  const count = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
+
+  function throttled(action: string): boolean {
+    const t = options.throttle;
+    if (!t || (t.actions && !t.actions.includes(action))) return false;
+    const at = now().getTime();
+    tokens = Math.min(t.burst, tokens + ((at - refilledAt) / 1000) * t.ratePerSecond);
+    refilledAt = at;
+    if (tokens < 1) return true;
+    tokens -= 1;
+    return false;
+  }
+
+  function pageSize(params: Params): number {
+    const raw = params.get('MaxItems');
+    if (raw === null) return 100;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < 1 || n > 1000) {
+      throw new IamError(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value '${raw}' at 'maxItems' failed to satisfy constraint: Member must have value ${n < 1 ? 'greater than or equal to 1' : 'less than or equal to 1000'}`,
+      );
+    }
+    return n;
+  }
+
+  /** One page of `items` (sorted by `keyOf`); the marker names the last item returned. */
+  function paginate<T>(items: readonly T[], keyOf: (item: T) => string, params: Params) {
+    const maxItems = pageSize(params);
+    const marker = params.get('Marker');
+    let start = 0;
+    if (marker !== null) {
+      const after = Buffer.from(marker, 'base64url').toString('utf8');
+      if (!after.startsWith('after:')) throw new IamError(400, 'ValidationError', 'Invalid Marker.');
+      const last = after.slice('after:'.length);
+      start = items.findIndex((item) => keyOf(item) > last);
+      if (start < 0) start = items.length;
+    }
+    let size = maxItems;
+    if (shortPages) {
+      const wanted = typeof shortPages === 'function' ? shortPages(maxItems) : Math.ceil(maxItems / 2);
+      size = Math.max(1, Math.min(maxItems, Math.floor(wanted)));
+    }
+    const page = items.slice(start, start + size);
+    const truncated = start + page.length < items.length;
+    const lastItem = page[page.length - 1];
+    const next =
+      truncated && lastItem ? Buffer.from(`after:${keyOf(lastItem)}`).toString('base64url') : undefined;
+    return {
+      page,
+      tail: [el('IsTruncated', String(truncated)), ...opt('Marker', next)],
+    };
+  }
+
+  const required = (params: Params, name: string): string => {
+    const value = params.get(name);
+    if (value === null || value === '') {
+      const member = name.charAt(0).toLowerCase() + name.slice(1);
+      throw new IamError(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+      );
+    }
+    return value;
+  };
+
+  const userNamed = (name: string): FakeUser => {
+    const user = account.user(name);
+    if (!user) throw new IamError(404, 'NoSuchEntity', `The user with name ${name} cannot be found.`);
+    return user;
+  };
+
+  const byName = (u: FakeUser) => u.name;
+  const keyMember = (userName: string | undefined, k: FakeAccessKey): Node[] => [
+    ...opt('UserName', userName),
+    el('AccessKeyId', k.id),
+    el('Status', k.status),
+    el('CreateDate', iso(k.createdAt)),
+  ];
+  const tagMembers = (tags: Readonly<Record<string, string>>) =>
+    members(
+      Object.entries(tags)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([k, v]) => [el('Key', k), el('Value', v)]),
+    );
+
+  /** The access key id the request was signed with (SigV4 `Credential=AKIA…/…`). */
+  const callerKey = (req: IncomingMessage) =>
+    /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? '')?.[1];
+
+  const actions: Record<string, (params: Params, req: IncomingMessage) => Node[]> = {
+    ListUsers(params) {
+      const prefix = params.get('PathPrefix') ?? '/';
+      const users = account.users().filter((u) => u.path.startsWith(prefix));
+      const { page, tail } = paginate(users, byName, params);
+      const list = page.map((u) => [
+        el('UserId', u.userId),
+        el('Path', u.path),
+        el('UserName', u.name),
+        el('Arn', u.arn),
+        el('CreateDate', iso(u.createdAt)),
+        ...opt('PasswordLastUsed', u.passwordLastUsed && iso(u.passwordLastUsed)),
+      ]);
+      return [el('Users', members(list)), ...tail];
+    },
+
+    ListAccessKeys(params, req) {
+      let name = params.get('UserName') ?? undefined;
+      let keys: readonly FakeAccessKey[];
+      if (name !== undefined) keys = userNamed(name).accessKeys;
+      else {
+        // Without UserName, IAM lists the keys of the caller (the signing key's owner).
+        const owner = account.findAccessKey(callerKey(req) ?? '')?.owner;
+        if (!owner) {
+          throw new IamError(
+            400,
+            'ValidationError',
+            'Must specify userName when calling with non-User credentials',
+          );
+        }
+        name = owner === 'root' ? undefined : owner.name;
+        keys = owner === 'root' ? account.root.accessKeys : owner.accessKeys;
+      }
+      const keyOf = (k: FakeAccessKey) => `${k.createdAt.toISOString()}|${k.id}`;
+      const sorted = [...keys].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1));
+      const { page, tail } = paginate(sorted, keyOf, params);
+      return [
+        ...opt('UserName', name),
+        el('AccessKeyMetadata', members(page.map((k) => keyMember(name, k)))),
+        ...tail,
+      ];
+    },
+
+    GetAccessKeyLastUsed(params) {
+      const id = required(params, 'AccessKeyId');
+      const found = account.findAccessKey(id);
+      if (!found) throw new IamError(404, 'NoSuchEntity', `The Access Key with id ${id} cannot be found.`);
+      const used = found.key.lastUsed;
+      return [
+        el('AccessKeyLastUsed', [
+          el('Region', used ? used.region : 'N/A'),
+          ...opt('LastUsedDate', used && iso(used.date)),
+          el('ServiceName', used ? used.service : 'N/A'),
+        ]),
+        ...opt('UserName', found.owner === 'root' ? undefined : found.owner.name),
+      ];
+    },
+
+    ListUserTags(params) {
+      const user = userNamed(required(params, 'UserName'));
+      const tags = Object.entries(user.tags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      const { page, tail } = paginate(tags, ([k]) => k, params);
+      return [el('Tags', tagMembers(Object.fromEntries(page))), ...tail];
+    },
+
+    GetAccountAuthorizationDetails(params) {
+      const filters: string[] = [];
+      for (let i = 1; params.has(`Filter.member.${i}`); i++) filters.push(params.get(`Filter.member.${i}`)!);
+      const bad = filters.find((f) => !AUTHORIZATION_FILTERS.includes(f));
+      if (bad !== undefined) {
+        throw new IamError(
+          400,
+          'ValidationError',
+          `1 validation error detected: Value '[${filters.join(', ')}]' at 'filter' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [${AUTHORIZATION_FILTERS.join(', ')}]]`,
+        );
+      }
+      const wants = (f: string) => filters.length === 0 || filters.includes(f);
+      // The account has users only: the other lists are empty, and only users paginate.
+      const { page, tail } = paginate(wants('User') ? account.users() : [], byName, params);
+      const users = page.map((u) => [
+        el('Path', u.path),
+        el('UserName', u.name),
+        el('UserId', u.userId),
+        el('Arn', u.arn),
+        el('CreateDate', iso(u.createdAt)),
+        el('GroupList', []),
+        el('AttachedManagedPolicies', []),
+        ...(Object.keys(u.tags).length > 0 ? [el('Tags', tagMembers(u.tags))] : []),
+      ]);
+      return [
+        ...(wants('User') ? [el('UserDetailList', members(users))] : []),
+        ...(wants('Group') ? [el('GroupDetailList', [])] : []),
+        ...(wants('Role') ? [el('RoleDetailList', [])] : []),
+        ...(wants('LocalManagedPolicy') || wants('AWSManagedPolicy') ? [el('Policies', [])] : []),
+        ...tail,
+      ];
+    },
+
+    GenerateCredentialReport() {
+      const at = now().getTime();
+      if (report && at < report.readyAt) {
+        return [el('State', 'INPROGRESS'), el('Description', 'Report generation task is in progress.')];
+      }
+      const age = report ? at - report.generatedAt.getTime() : 0;
+      if (report && age < regenerationMs && age < expiryMs) {
+        return [el('State', 'COMPLETE'), el('Description', 'Report generation complete.')];
+      }
+      // The report is a snapshot of the account now; changes after it show only in the next one.
+      report = {
+        csv: renderCredentialReport(account, options.reportTimestampStyle),
+        generatedAt: new Date(at),
+        readyAt: at + generationMs,
+      };
+      return [
+        el('State', 'STARTED'),
+        el('Description', 'No report exists. Starting a new report generation task'),
+      ];
+    },
+
+    GetCredentialReport() {
+      const at = now().getTime();
+      if (!report) throw new IamError(410, 'ReportNotPresent', 'Credential report not present.');
+      if (at < report.readyAt)
+        throw new IamError(404, 'ReportInProgress', 'Credential report generation in progress.');
+      if (at - report.generatedAt.getTime() >= expiryMs) {
+        throw new IamError(410, 'ReportExpired', 'Credential report expired. Generate a new report.');
+      }
+      return [
+        el('Content', Buffer.from(report.csv, 'utf8').toString('base64')),
+        el('ReportFormat', 'text/csv'),
+        el('GeneratedTime', iso(report.generatedAt)),
+      ];
+    },
+  };
+
+  function answer(action: string, params: Params, req: IncomingMessage, requestId: string) {
+    const metadata = el('ResponseMetadata', [el('RequestId', requestId)]);
+    try {
+      if (throttled(action)) {
+        count('throttled');
+        throw FAULTS.Throttling;
+      }
+      const injected = faults.get(action)?.shift();
+      if (injected) throw injected;
+      const handler = Object.hasOwn(actions, action) ? actions[action] : undefined;
+      if (!handler) {
+        throw new IamError(400, 'InvalidAction', `Could not find operation ${action} for version 2010-05-08`);
+      }
+      const result = el(`${action}Result`, handler(params, req));
+      return { status: 200, body: xmlDocument(el(`${action}Response`, [result, metadata])) };
+    } catch (err) {
+      const e = err instanceof IamError ? err : new IamError(500, 'ServiceFailure', String(err));
+      const error = el('Error', [
+        el('Type', e.status >= 500 ? 'Receiver' : 'Sender'),
+        el('Code', e.code),
+        el('Message', e.message),
+      ]);
+      return {
+        status: e.status,
+        body: xmlDocument(el('ErrorResponse', [error, el('RequestId', requestId)])),
+      };
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+    for (const [k, v] of new URL(req.url ?? '/', 'http://localhost').searchParams) params.append(k, v);
+    const action = params.get('Action') ?? '';
+    count(action);
+    const requestId = `00000000-0000-4000-8000-${(++requestSeq).toString(16).padStart(12, '0')}`;
+    const { status, body } = answer(action, params, req, requestId);
+    if (latencyMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          resolve();
+        }, latencyMs);
+        timers.add(timer);
+      });
+    }
+    if (res.destroyed) return;
+    res.writeHead(status, {
+      'Content-Type': 'text/xml',
+      'Content-Length': Buffer.byteLength(body),
+      'x-amzn-RequestId': requestId,
+    });
+    res.end(body);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end(String(err));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    account,
+    counts: () => Object.fromEntries(counts),
+    resetCounts: () => {
+      counts = new Map();
+    },
+    failNext: (action, fault, times = 1) => {
+      faults.set(action, [
+        ...(faults.get(action) ?? []),
+        ...Array.from({ length: times }, () => FAULTS[fault]),
+      ]);
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+const xmlDocument = (root: Node) =>
+  `${render(root).replace(`<${root.name}>`, `<${root.name} xmlns="${XMLNS}">`)}\n`;
