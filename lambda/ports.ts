@@ -2,6 +2,8 @@
  * The ports the scan use case depends on. Adapters in lambda/adapters implement them; tests and the
  * CLI can supply their own. Nothing here does I/O.
  */
+import type { SlackMessage } from './core/slack-message';
+import type { Change, FindingState } from './core/state';
 import type { LastUse } from './core/types';
 
 export interface CredentialReport {
@@ -42,6 +44,8 @@ export interface IamDirectory {
   listAccessKeys(userName: string): Promise<LiveAccessKey[] | null>;
   /** Last use of a key, or null when it was never used (or the key no longer exists). */
   getAccessKeyLastUsed(accessKeyId: string): Promise<LastUse | null>;
+  /** The account alias shown in Slack, or undefined when the account has none. */
+  accountAlias(): Promise<string | undefined>;
 }
 
 /** Counts of the IAM calls a scan made, by action (e.g. `ListAccessKeys`). */
@@ -50,4 +54,26 @@ export interface IamCallCounter {
   calls(): Record<string, number>;
   /** HTTP requests sent, retries included. */
   requests(): Record<string, number>;
+}
+
+/** Remembered finding states (lambda/core/state.ts), per account. */
+export interface StateStore {
+  load(accountId: string): Promise<FindingState[]>;
+  /** Writes states; a state older than the stored one is skipped (newer scans win). */
+  commit(
+    states: FindingState[],
+  ): Promise<{ readonly written: number; readonly skippedAsStale: readonly string[] }>;
+}
+
+/** Delivers digest messages in order, stopping at the first one not delivered. */
+export interface Notifier {
+  sendAll(
+    messages: readonly SlackMessage[],
+    options?: { readonly deadline?: number },
+  ): Promise<{ readonly delivered: number; readonly error?: Error }>;
+}
+
+/** Publishes one event per change (EventBridge). */
+export interface EventSink {
+  publish(changes: readonly Change[]): Promise<void>;
 }

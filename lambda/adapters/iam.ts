@@ -15,6 +15,7 @@ import {
   type IAMClientConfig,
   ListAccessKeysCommand,
   type ListAccessKeysCommandInput,
+  ListAccountAliasesCommand,
   type UserDetail,
 } from '@aws-sdk/client-iam';
 import { ConfigError, CredentialReportUnavailableError, IamReadError } from '../core/errors';
@@ -40,6 +41,7 @@ export const IAM_PAGE_SIZE = 1000;
 
 /** The IAM actions this adapter calls, as counted by {@link IamAdapter.calls} and {@link IamAdapter.requests}. */
 export type IamAction =
+  | 'ListAccountAliases'
   | 'GenerateCredentialReport'
   | 'GetCredentialReport'
   | 'GetAccountAuthorizationDetails'
@@ -309,6 +311,17 @@ export class IamAdapter implements ReportSource, IamDirectory, IamCallCounter {
       ...(service !== undefined && { service }),
       ...(region !== undefined && { region }),
     };
+  }
+
+  /** The account's alias (IAM allows at most one), or undefined when it has none. */
+  async accountAlias(): Promise<string | undefined> {
+    const action = 'ListAccountAliases';
+    try {
+      const out = await this.client.send(this.counted(action, new ListAccountAliasesCommand({})));
+      return out.AccountAliases?.[0];
+    } catch (err) {
+      throw readError(action, err);
+    }
   }
 
   /** Logical IAM calls made so far, by action (a paginated read counts one call a page). */

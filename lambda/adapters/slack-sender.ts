@@ -43,6 +43,11 @@ export interface SendAllResult {
   readonly error?: SlackDeliveryError;
 }
 
+export interface SendAllOptions {
+  /** Epoch ms after which no further message is started (the invocation's time is running out). */
+  readonly deadline?: number;
+}
+
 export interface SlackSenderProps {
   /** The incoming-webhook URL (a secret: read it from Secrets Manager, never from env). */
   readonly webhookUrl: string;
@@ -199,12 +204,21 @@ export class SlackSender {
    * Posts messages in order, at most about one a second, stopping at the first that fails, so the
    * caller can advance its state for the delivered ones only.
    */
-  async sendAll(payloads: readonly SlackPayload[]): Promise<SendAllResult> {
+  async sendAll(payloads: readonly SlackPayload[], options: SendAllOptions = {}): Promise<SendAllResult> {
     let lastStart: number | undefined;
     for (const [index, payload] of payloads.entries()) {
       if (lastStart !== undefined) {
         const wait = this.minIntervalMs - (this.clock() - lastStart);
         if (wait > 0) await this.sleep(wait);
+      }
+      if (options.deadline !== undefined && this.clock() >= options.deadline) {
+        const error = new SlackDeliveryError(
+          `Slack delivery stopped before message ${index + 1} of ${payloads.length}: out of time for this run; the next scan sends the rest`,
+          false,
+          undefined,
+          'out_of_time',
+        );
+        return { delivered: index, error };
       }
       lastStart = this.clock();
       try {

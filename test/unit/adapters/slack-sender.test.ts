@@ -207,6 +207,18 @@ describe('SlackSender', () => {
       expect(receiver.requests.map((r) => r.payload)).toEqual(digests.slice(0, 2));
     });
 
+    it('starts no message after the deadline, so the caller can remember what was delivered', async () => {
+      const time = fakeTime();
+      const deadline = time.clock() + 1500; // room for two messages paced a second apart
+      const result = await sender(time).sendAll(digests, { deadline });
+      expect(result.delivered).toBe(2);
+      expect(result.error).toMatchObject({ permanent: false, slackError: 'out_of_time' });
+      expect(result.error?.message).toBe(
+        'Slack delivery stopped before message 3 of 3: out of time for this run; the next scan sends the rest',
+      );
+      expect(receiver.delivered()).toEqual(digests.slice(0, 2));
+    });
+
     it('sends nothing for no messages', async () => {
       await expect(sender().sendAll([])).resolves.toEqual({ delivered: 0 });
       expect(receiver.requests).toEqual([]);

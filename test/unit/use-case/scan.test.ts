@@ -23,6 +23,10 @@ class FakeDirectory implements IamDirectory {
     this.asked.push(`listAccessKeys:${user}`);
     return user in this.keys ? (this.keys[user] ?? null) : [];
   }
+  async accountAlias() {
+    this.asked.push('accountAlias');
+    return 'example-prod';
+  }
   async getAccessKeyLastUsed(id: string) {
     this.asked.push(`getAccessKeyLastUsed:${id}`);
     return this.lastUsed[id] ?? null;
