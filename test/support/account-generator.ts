@@ -131,6 +131,8 @@ export interface FakeAccountOptions {
   readonly rootMfaActive?: boolean;
   /** @default null */
   readonly rootPasswordLastUsed?: Date | null;
+  /** The account alias (ListAccountAliases). @default none */
+  readonly alias?: string;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -153,6 +155,8 @@ interface MutableUser extends MutablePrincipal {
 export class FakeAccount {
   readonly accountId: string;
   readonly root: FakePrincipal;
+  /** The account alias, if any; tests may change it. */
+  alias: string | undefined;
   private readonly rootState: MutablePrincipal;
   private readonly byName = new Map<string, MutableUser>();
   private readonly keyOwner = new Map<string, MutablePrincipal>();
@@ -165,6 +169,7 @@ export class FakeAccount {
       throw new FakeAccountError('ValidationError', `account id "${options.accountId}" is not 12 digits`);
     }
     this.accountId = options.accountId;
+    this.alias = options.alias;
     this.random = prng(`${options.seed ?? options.accountId}:ids`);
     this.rootState = {
       arn: `arn:aws:iam::${options.accountId}:root`,

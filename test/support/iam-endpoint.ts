@@ -4,7 +4,7 @@
  * HTTP codes of the IAM model) over a {@link FakeAccount}. Shapes follow test/fixtures/iam-xml/
  * (AWS samples and real answers) and the botocore IAM model.
  *
- * Actions: ListUsers, ListAccessKeys, GetAccessKeyLastUsed, ListUserTags,
+ * Actions: ListUsers, ListAccessKeys, GetAccessKeyLastUsed, ListUserTags, ListAccountAliases,
  * GetAccountAuthorizationDetails, GenerateCredentialReport, GetCredentialReport. Anything else is
  * 400 InvalidAction. Signatures are not checked.
  */
@@ -284,6 +284,11 @@ export async function startIamEndpoint(options: IamEndpointOptions = {}): Promis
         ]),
         ...opt('UserName', found.owner === 'root' ? undefined : found.owner.name),
       ];
+    },
+
+    ListAccountAliases() {
+      const alias = account.alias;
+      return [el('AccountAliases', alias ? [el('member', alias)] : []), el('IsTruncated', 'false')];
     },
 
     ListUserTags(params) {

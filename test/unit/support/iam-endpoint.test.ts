@@ -8,6 +8,7 @@ import {
   IAMClient,
   type IAMClientConfig,
   ListAccessKeysCommand,
+  ListAccountAliasesCommand,
   ListUsersCommand,
   ListUserTagsCommand,
   paginateGetAccountAuthorizationDetails,
@@ -846,5 +847,27 @@ describe('FakeAccount', () => {
 
     expect(() => act(account)).toThrow(expect.objectContaining({ name: 'FakeAccountError', code }));
     expect(() => act(account)).toThrow(FakeAccountError);
+  });
+});
+
+describe('ListAccountAliases', () => {
+  it.each([
+    ['example-prod', ['example-prod']],
+    [undefined, []],
+  ])('answers the alias %s so the real SDK reads %j', async (alias, expected) => {
+    const account = generateAccount({ users: 1, seed: 'alias', now: new Date('2026-11-23T00:00:00Z') });
+    account.alias = alias;
+    const endpoint = await startIamEndpoint({ account });
+    try {
+      const client = new IAMClient({
+        endpoint: endpoint.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake' },
+      });
+      const out = await client.send(new ListAccountAliasesCommand({}));
+      expect(out.AccountAliases ?? []).toEqual(expected);
+    } finally {
+      await endpoint.close();
+    }
   });
 });

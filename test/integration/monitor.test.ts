@@ -1,0 +1,157 @@
+/**
+ * The scheduled pipeline (lambda/monitor.ts) against real local parts: the IAM endpoint, dynalite,
+ * a Slack receiver that answers like Slack, and an EventBridge endpoint.
+ */
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { EventPublisher } from '../../lambda/adapters/event-publisher';
+import { IAM_CLIENT_DEFAULTS, IamAdapter } from '../../lambda/adapters/iam';
+import { SlackSender } from '../../lambda/adapters/slack-sender';
+import { DynamoStateStore } from '../../lambda/adapters/state-store';
+import { DAY_MS } from '../../lambda/core/dates';
+import { DEFAULT_THRESHOLDS } from '../../lambda/core/policy';
+import { monitor } from '../../lambda/monitor';
+import { FakeAccount } from '../support/account-generator';
+import { type EventBridgeEndpoint, startEventBridgeEndpoint } from '../support/aws-json-endpoints';
+import { type LocalDynamo, startDynalite } from '../support/dynalite';
+import { type IamEndpoint, startIamEndpoint } from '../support/iam-endpoint';
+import { type SlackReceiver, startSlackReceiver } from '../support/slack-receiver';
+
+const START = new Date('2026-11-23T12:00:00Z');
+const ago = (days: number) => new Date(START.getTime() - days * DAY_MS);
+const credentials = { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake' };
+const noWait = async () => {};
+
+function account(): FakeAccount {
+  const a = new FakeAccount({ accountId: '123456789012', createdAt: ago(2000), alias: 'example-prod' });
+  const used = { date: ago(1), service: 's3', region: 'us-east-1' };
+  a.createUser('alice', {
+    createdAt: ago(900),
+    tags: { 'credwatch:owner': 'U024BE7LH' },
+    accessKeys: [{ createdAt: ago(120), lastUsed: used }],
+  });
+  a.createUser('bob', { createdAt: ago(900), accessKeys: [{ createdAt: ago(85), lastUsed: used }] });
+  a.createUser('carol', { createdAt: ago(900), accessKeys: [{ createdAt: ago(10), lastUsed: used }] });
+  a.createUser('dave', {
+    createdAt: ago(900),
+    password: { lastChanged: ago(300), lastUsed: ago(2) },
+    mfaActive: false,
+  });
+  return a;
+}
+
+describe('monitor against local IAM, DynamoDB, Slack and EventBridge', () => {
+  let now: Date;
+  let iam: IamEndpoint;
+  let dynamo: LocalDynamo;
+  let slack: SlackReceiver;
+  let bus: EventBridgeEndpoint;
+
+  beforeEach(async () => {
+    now = START;
+    [iam, dynamo, slack, bus] = await Promise.all([
+      startIamEndpoint({ account: account(), now: () => now }),
+      startDynalite(),
+      startSlackReceiver(),
+      startEventBridgeEndpoint(),
+    ]);
+  });
+  afterEach(async () => {
+    await Promise.all([iam.close(), dynamo.close(), slack.close(), bus.close()]);
+  });
+
+  const run = () => {
+    const adapter = new IamAdapter({
+      client: new IAMClient({ ...IAM_CLIENT_DEFAULTS, endpoint: iam.url, region: 'us-east-1', credentials }),
+      sleep: noWait,
+    });
+    return monitor({
+      scan: { report: adapter, directory: adapter, counter: adapter, thresholds: DEFAULT_THRESHOLDS, now },
+      state: new DynamoStateStore({ tableName: dynamo.tableName, client: dynamo.client }),
+      notifier: async () => new SlackSender({ webhookUrl: slack.url, sleep: noWait }),
+      events: new EventPublisher({
+        client: new EventBridgeClient({ endpoint: bus.url, region: 'us-east-1', credentials }),
+      }),
+      reminderIntervalMs: DAY_MS,
+    });
+  };
+  const later = (minutes: number) => {
+    now = new Date(now.getTime() + minutes * 60_000);
+  };
+  const text = (payload: unknown) => JSON.stringify(payload);
+
+  it('announces the findings once, then stays silent', async () => {
+    const first = await run();
+    expect(first.changes.map((c) => `${c.kind}:${c.finding.user}:${c.finding.rule}`)).toEqual([
+      'opened:alice:access-key-age',
+      'opened:dave:password-without-mfa',
+      'opened:bob:access-key-age',
+    ]);
+    expect(slack.delivered()).toHaveLength(1);
+    const digest = text(slack.delivered()[0]);
+    expect(digest).toContain('example-prod (123456789012)');
+    expect(digest).toContain('<@U024BE7LH>');
+    const aliceKey = iam.account.user('alice')!.accessKeys[0]!.id;
+    expect(digest).toContain(aliceKey);
+    expect(bus.entries.map((e) => e.DetailType)).toEqual([
+      'Credential Finding Opened',
+      'Credential Finding Opened',
+      'Credential Finding Opened',
+    ]);
+
+    later(10);
+    const second = await run();
+    expect(second.changes).toEqual([]);
+    expect(slack.requests).toHaveLength(1);
+    expect(bus.entries).toHaveLength(3);
+  });
+
+  it('announces a rotated key as resolved, although the report is still the old one', async () => {
+    await run();
+    const old = iam.account.user('alice')!.accessKeys[0]!;
+    iam.account.createAccessKey('alice', { createdAt: now });
+    iam.account.deleteAccessKey('alice', old.id);
+    later(10); // within IAM's 4 hours: GenerateCredentialReport keeps the report that lists the old key
+
+    const result = await run();
+    expect(result.changes.map((c) => `${c.kind}:${c.finding.user}:${c.finding.accessKeyId}`)).toEqual([
+      `resolved:alice:${old.id}`,
+    ]);
+    expect(slack.delivered()).toHaveLength(2);
+    expect(text(slack.delivered()[1])).toMatch(/Resolved/);
+    expect(bus.entries.at(-1)?.DetailType).toBe('Credential Finding Resolved');
+  });
+
+  it('honours a 429 and delivers exactly once', async () => {
+    slack.script('rate_limited');
+    const result = await run();
+    expect(result.delivered).toHaveLength(3);
+    expect(slack.requests.map((r) => r.answeredWith)).toEqual([429, 200]);
+    expect(slack.delivered()).toHaveLength(1);
+  });
+
+  it('loses nothing when Slack refuses: the state stays put and the next good scan delivers', async () => {
+    slack.script('no_service');
+    const failed = await run();
+    expect(failed.deliveryError).toMatchObject({ permanent: true, slackError: 'no_service' });
+    expect(failed.delivered).toEqual([]);
+    expect(bus.entries).toEqual([]);
+    const state = new DynamoStateStore({ tableName: dynamo.tableName, client: dynamo.client });
+    expect(await state.load('123456789012')).toEqual([]);
+
+    later(10);
+    const retried = await run();
+    expect(retried.delivered.map((c) => c.kind)).toEqual(['opened', 'opened', 'opened']);
+    expect(slack.delivered()).toHaveLength(1);
+    expect((await state.load('123456789012')).map((s) => s.status)).toEqual(['open', 'open', 'open']);
+  });
+
+  it('reminds after the reminder interval, and not before', async () => {
+    await run();
+    later(23 * 60);
+    expect((await run()).changes).toEqual([]);
+    later(60);
+    const reminded = await run();
+    expect(reminded.changes.map((c) => c.kind)).toEqual(['reminder', 'reminder', 'reminder']);
+  });
+});
