@@ -1,0 +1,104 @@
+/**
+ * The scanner Lambda exactly as `cdk synth` bundles it (esbuild, ESM, minified), run in a child Node
+ * process with the environment the template gives it and AWS endpoints pointed at local stand-ins.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { loadConfig } from '../../lib/config';
+import { CredwatchStack } from '../../lib/credwatch-stack';
+
+export interface SynthesizedScanner {
+  /** Path of the bundled handler (`asset.<hash>/index.mjs` in the cloud assembly). */
+  readonly entry: string;
+  /** The function's environment in the template; references (secret ARN, table name) left as objects. */
+  readonly environment: Readonly<Record<string, unknown>>;
+}
+
+/** Synthesizes the stack with its default configuration and returns the scanner's bundle and environment. */
+export function synthesizeScanner(): SynthesizedScanner {
+  const outdir = mkdtempSync(join(tmpdir(), 'credwatch-synth-'));
+  const app = new App({ outdir });
+  const stack = new CredwatchStack(app, 'Credwatch', { config: loadConfig({}, 'integration test') });
+  const template = app.synth().getStackByName(stack.stackName).template as {
+    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  };
+  const functions = Object.values(template.Resources).filter(
+    (r) =>
+      r.Type === 'AWS::Lambda::Function' && (r.Properties.Handler as string | undefined) === 'index.handler',
+  );
+  if (functions.length !== 1) throw new Error(`expected one scanner function, found ${functions.length}`);
+  const props = functions[0]!.Properties as {
+    Code: { S3Key: string };
+    Environment: { Variables: Record<string, unknown> };
+  };
+  const entry = join(outdir, `asset.${props.Code.S3Key.replace(/\.zip$/, '')}`, 'index.mjs');
+  if (!existsSync(entry)) throw new Error(`the synthesized bundle is missing: ${entry}`);
+  return { entry, environment: props.Environment.Variables };
+}
+
+export interface Invocation {
+  /** The handler's return value, or undefined when it threw. */
+  readonly result?: Record<string, unknown>;
+  /** The error message when the handler threw. */
+  readonly error?: string;
+  /** Everything the function printed (Powertools JSON logs and EMF metrics). */
+  readonly stdout: string;
+  readonly stderr: string;
+  /** EMF metric values by name, summed over the invocation. */
+  readonly metrics: Record<string, number>;
+}
+
+const RUNNER = `
+const [entry, event] = process.argv.slice(1);
+const { handler } = await import(entry);
+const context = { getRemainingTimeInMillis: () => 300000 };
+try {
+  const result = await handler(JSON.parse(event), context);
+  process.stdout.write('\\n@@RESULT ' + JSON.stringify(result) + '\\n');
+} catch (err) {
+  process.stdout.write('\\n@@ERROR ' + JSON.stringify(String(err && err.message)) + '\\n');
+}
+`;
+
+/** Runs the bundled handler once in a fresh Node process (a cold start), with only the given environment. */
+export function invokeBundled(
+  entry: string,
+  env: Record<string, string>,
+  event: unknown,
+): Promise<Invocation> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '--enable-source-maps', '-e', RUNNER, entry, JSON.stringify(event)],
+      { env: { PATH: process.env.PATH ?? '', ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        const result = /^@@RESULT (.*)$/m.exec(stdout)?.[1];
+        const error = /^@@ERROR (.*)$/m.exec(stdout)?.[1];
+        if (err && !result && !error)
+          return reject(new Error(`the bundled handler crashed: ${stderr || err.message}`));
+        const metrics: Record<string, number> = {};
+        for (const line of stdout.split('\n')) {
+          if (!line.includes('"_aws"')) continue;
+          const doc = JSON.parse(line) as Record<string, unknown> & {
+            _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] };
+          };
+          for (const m of doc._aws.CloudWatchMetrics.flatMap((d) => d.Metrics)) {
+            const v = doc[m.Name];
+            metrics[m.Name] =
+              (metrics[m.Name] ?? 0) + (Array.isArray(v) ? v.reduce((a, b) => a + b, 0) : Number(v));
+          }
+        }
+        resolve({
+          ...(result ? { result: JSON.parse(result) } : {}),
+          ...(error ? { error: JSON.parse(error) } : {}),
+          stdout,
+          stderr,
+          metrics,
+        });
+      },
+    );
+  });
+}
