@@ -73,14 +73,15 @@ export const handler = async (event: ScheduleEvent = {}, context?: Context): Pro
     const iam = new IamAdapter({ reportDeadlineMs: env.reportDeadlineMs });
     const remaining = context?.getRemainingTimeInMillis?.();
     const result = await monitor({
-      scan: { report: iam, directory: iam, counter: iam, thresholds: env.thresholds, now },
+      accounts: [{ scan: { report: iam, directory: iam, counter: iam, thresholds: env.thresholds, now } }],
+      now,
       state,
       notifier: async () => new SlackSender({ webhookUrl: await readWebhookUrl() }),
       ...(events ? { events } : {}),
       reminderIntervalMs: env.reminderIntervalMs,
       ...(remaining !== undefined ? { deliveryDeadline: started + remaining - DELIVERY_MARGIN_MS } : {}),
     });
-    const { scan } = result;
+    const scan = result.accounts[0]!.scan!;
     const iamCalls = Object.values(scan.iamCalls).reduce((a, b) => a + b, 0);
     metrics.addMetric('ScansCompleted', MetricUnit.Count, 1);
     metrics.addMetric('ScanDuration', MetricUnit.Milliseconds, Date.now() - started);

@@ -1,16 +1,33 @@
 /**
- * The scheduled use case: scan, diff against what was already said, deliver the digest, publish one
- * event per change, and remember only what was delivered (at-least-once: what fails to reach Slack is
- * announced again by the next scan; nothing is lost). Depends on ports only.
+ * The scheduled use case: scan every account (bounded concurrency; one account's failure never stops
+ * the others), diff each against what was already said, deliver one digest, publish one event per
+ * change, and remember only what was delivered (at-least-once: what fails to reach Slack is announced
+ * again by the next scan; nothing is lost). Depends on ports only.
  */
+import { accountScanFailure } from './core/accounts';
 import { diff, nextStates } from './core/diff';
 import { buildDigestParts } from './core/slack-message';
 import type { Change } from './core/state';
 import type { EventSink, Notifier, StateStore } from './ports';
-import { type ScanInput, type ScanResult, scan } from './scan';
+import { mapLimit, type ScanInput, type ScanResult, scan } from './scan';
+
+export interface AccountJob {
+  /**
+   * The account id when known before the scan (multi-account). A failed scan of such an account is
+   * announced as an `account-scan-failed` finding; without an id (the deployment's own account) a
+   * failure fails the whole run.
+   */
+  readonly accountId?: string;
+  /** Shown in Slack; for the own account the IAM alias is read instead. */
+  readonly name?: string;
+  readonly scan: ScanInput;
+}
 
 export interface MonitorInput {
-  readonly scan: ScanInput;
+  readonly accounts: readonly AccountJob[];
+  readonly now: Date;
+  /** Accounts scanned at once. @default 8 */
+  readonly concurrency?: number;
   readonly state: StateStore;
   /** Created only when there is something to say, so a quiet scan never reads the webhook secret. */
   readonly notifier: () => Promise<Notifier>;
@@ -20,8 +37,16 @@ export interface MonitorInput {
   readonly deliveryDeadline?: number;
 }
 
+export interface AccountOutcome {
+  readonly accountId: string;
+  readonly name?: string;
+  readonly scan?: ScanResult;
+  /** Why the account could not be scanned. */
+  readonly error?: Error;
+}
+
 export interface MonitorResult {
-  readonly scan: ScanResult;
+  readonly accounts: readonly AccountOutcome[];
   readonly changes: readonly Change[];
   /** Changes that reached Slack and were remembered. */
   readonly delivered: readonly Change[];
@@ -33,20 +58,71 @@ export interface MonitorResult {
   readonly skippedAsStale: readonly string[];
 }
 
-export async function monitor(input: MonitorInput): Promise<MonitorResult> {
-  const now = input.scan.now;
-  const result = await scan(input.scan);
-  const states = await input.state.load(result.accountId);
-  const changes = diff(result.findings, states, now, { reminderIntervalMs: input.reminderIntervalMs });
-  if (changes.length === 0) {
-    return { scan: result, changes, delivered: [], messages: 0, messagesDelivered: 0, skippedAsStale: [] };
-  }
+const MAX_REASON = 300;
 
-  const alias = await input.scan.directory?.accountAlias();
+export async function monitor(input: MonitorInput): Promise<MonitorResult> {
+  const { now } = input;
+  const concurrency = input.concurrency ?? 8;
+  const outcomes = await mapLimit(input.accounts, concurrency, async (job): Promise<AccountOutcome> => {
+    const named = job.name ? { name: job.name } : {};
+    try {
+      const result = await scan(job.scan);
+      if (job.accountId !== undefined && result.accountId !== job.accountId) {
+        throw new Error(`the credential report is of account ${result.accountId}, not ${job.accountId}`);
+      }
+      return { accountId: result.accountId, ...named, scan: result };
+    } catch (err) {
+      if (job.accountId === undefined) throw err;
+      return {
+        accountId: job.accountId,
+        ...named,
+        error: err instanceof Error ? err : new Error(String(err)),
+      };
+    }
+  });
+
+  const options = { reminderIntervalMs: input.reminderIntervalMs };
+  const perAccount = await mapLimit(outcomes, concurrency, async (o) => {
+    const states = await input.state.load(o.accountId);
+    if (o.scan) return diff(o.scan.findings, states, now, options);
+    // Only the failure itself changes; the account's other findings keep their state until it is scanned.
+    const reason = (o.error?.message ?? 'unknown error').slice(0, MAX_REASON);
+    const failure = accountScanFailure(o.accountId, reason, o.name);
+    return diff(
+      [failure],
+      states.filter((s) => s.finding.rule === 'account-scan-failed'),
+      now,
+      options,
+    );
+  });
+  const changes = perAccount.flat();
+  const quiet = {
+    accounts: outcomes,
+    changes,
+    delivered: [],
+    messages: 0,
+    messagesDelivered: 0,
+    skippedAsStale: [],
+  };
+  if (changes.length === 0) return quiet;
+
+  const names: Record<string, string> = {};
+  const withChanges = new Set(changes.map((c) => c.finding.accountId));
+  await mapLimit(
+    outcomes.filter((o) => withChanges.has(o.accountId)),
+    concurrency,
+    async (o) => {
+      const job = input.accounts.find((j) => j.accountId === o.accountId) ?? input.accounts[0];
+      const name = o.name ?? (o.scan ? await job?.scan.directory?.accountAlias() : undefined);
+      if (name) names[o.accountId] = name;
+    },
+  );
+  const first = outcomes[0]!.accountId;
   const parts = buildDigestParts(changes, {
-    accountId: result.accountId,
+    accountId: first,
+    ...(names[first] ? { accountAlias: names[first] } : {}),
+    accountNames: names,
     scanTime: now,
-    ...(alias ? { accountAlias: alias } : {}),
   });
   const notifier = await input.notifier();
   const sent = await notifier.sendAll(
@@ -68,8 +144,7 @@ export async function monitor(input: MonitorInput): Promise<MonitorResult> {
   // Slack has the news and the state says so; a failed event publish must still fail the run loudly.
   if (eventError) throw eventError;
   return {
-    scan: result,
-    changes,
+    ...quiet,
     delivered,
     messages: parts.length,
     messagesDelivered: sent.delivered,

@@ -50,6 +50,8 @@ export interface DigestContext {
   readonly accountId: string;
   /** The IAM account alias, shown before the id when set. */
   readonly accountAlias?: string;
+  /** Multi-account digests: the name (Organizations name or alias) of each account, by id. */
+  readonly accountNames?: Readonly<Record<string, string>>;
   readonly scanTime: Date;
   /** Partition for console links: `aws`, `aws-us-gov` or `aws-cn`. @default 'aws' */
   readonly consoleDomain?: string;
@@ -111,18 +113,37 @@ export function buildDigestParts(changes: readonly Change[], ctx: DigestContext)
     );
   }
 
-  const groups = GROUPS.map((g) => ({
-    ...g,
-    entries: changes.filter(g.has).map((change) => ({ change, text: renderEntry(change, consoleBase) })),
-  })).filter((g) => g.entries.length > 0);
+  // Several accounts: a section group per account (by id), each headed with the account's name.
+  const accountIds = [...new Set(changes.map((c) => c.finding.accountId))].sort();
+  const multi = accountIds.length > 1;
+  const perAccount: readonly Group[] = multi
+    ? accountIds.flatMap((id) => {
+        const label = escapeSlackText(
+          oneLine(accountName(accountParts({ ...ctx, accountId: id, accountAlias: ctx.accountNames?.[id] }))),
+        );
+        return GROUPS.map((g) => ({
+          heading: `*${label}* · ${g.heading}`,
+          has: (c: Change) => c.finding.accountId === id && g.has(c),
+        }));
+      })
+    : GROUPS;
+  const groups = perAccount
+    .map((g) => ({
+      ...g,
+      entries: changes.filter(g.has).map((change) => ({ change, text: renderEntry(change, consoleBase) })),
+    }))
+    .filter((g) => g.entries.length > 0);
 
-  const account = accountParts(ctx);
+  const account = multi ? { alias: '', id: `${accountIds.length} accounts` } : accountParts(ctx);
   const name = accountName(account);
   const counts = countsText(changes);
   const context: ContextBlock = {
     type: 'context',
     elements: [
-      { type: 'mrkdwn', text: `Scan at ${scanTimeText(ctx.scanTime)} · account ${escapeSlackText(name)}` },
+      {
+        type: 'mrkdwn',
+        text: `Scan at ${scanTimeText(ctx.scanTime)} · ${multi ? '' : 'account '}${escapeSlackText(name)}`,
+      },
     ],
   };
   // The header's text is at most 150 characters and never needs JSON escaping (see headerText).
@@ -239,6 +260,7 @@ const RULE_LABELS: Record<RuleId, string> = {
   'root-without-mfa': 'root without MFA',
   'multiple-active-keys': 'several active keys',
   'exemption-expired': 'exemption expired',
+  'account-scan-failed': 'account not scanned',
 };
 
 const UNUSED_RULES: ReadonlySet<RuleId> = new Set(['access-key-unused', 'password-unused']);

@@ -19,7 +19,9 @@ export type RuleId =
   | 'root-access-key'
   | 'root-without-mfa'
   | 'multiple-active-keys'
-  | 'exemption-expired';
+  | 'exemption-expired'
+  /** Multi-account: the account could not be scanned (role missing, access denied, throttled past the deadline). */
+  | 'account-scan-failed';
 
 export const RULE_IDS: readonly RuleId[] = [
   'access-key-age',
@@ -31,6 +33,7 @@ export const RULE_IDS: readonly RuleId[] = [
   'root-without-mfa',
   'multiple-active-keys',
   'exemption-expired',
+  'account-scan-failed',
 ];
 
 export interface LastUse {

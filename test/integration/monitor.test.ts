@@ -66,7 +66,18 @@ describe('monitor against local IAM, DynamoDB, Slack and EventBridge', () => {
       sleep: noWait,
     });
     return monitor({
-      scan: { report: adapter, directory: adapter, counter: adapter, thresholds: DEFAULT_THRESHOLDS, now },
+      accounts: [
+        {
+          scan: {
+            report: adapter,
+            directory: adapter,
+            counter: adapter,
+            thresholds: DEFAULT_THRESHOLDS,
+            now,
+          },
+        },
+      ],
+      now,
       state: new DynamoStateStore({ tableName: dynamo.tableName, client: dynamo.client }),
       notifier: async () => new SlackSender({ webhookUrl: slack.url, sleep: noWait }),
       events: new EventPublisher({
