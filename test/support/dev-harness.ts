@@ -19,7 +19,8 @@ async function main() {
     },
   });
   const users = Number(values.users);
-  if (!Number.isInteger(users) || users < 0 || users > 50_000) throw new Error('--users: a whole number up to 50000');
+  if (!Number.isInteger(users) || users < 0 || users > 50_000)
+    throw new Error('--users: a whole number up to 50000');
   const now = new Date();
   const account = generateAccount({ users, seed: values.seed, now, root: { accessKey: true } });
   const rate = values.rate === undefined ? undefined : Number(values.rate);

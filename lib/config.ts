@@ -1,0 +1,448 @@
+/**
+ * The deployment configuration of credwatch (docs/configuration.md): its schema, defaults and the
+ * exact one-line errors a wrong value produces. Validated at synth time by bin/app.ts and reused by
+ * the CLI for `--config FILE`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from '../lambda/core/errors';
+import { thresholdsSchema } from '../lambda/core/policy';
+
+export { ConfigError };
+
+/** The name of the configuration file at the repository root. */
+export const CONFIG_FILE_NAME = 'credwatch.config.json';
+/** The CDK context key that holds (part of) the configuration. */
+export const CONTEXT_KEY = 'credwatch';
+
+/** CloudWatch Logs retention values, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Heartbeat period assumed for a cron schedule when `heartbeatMinutes` is not set. */
+export const DEFAULT_CRON_HEARTBEAT_MINUTES = 1440;
+/**
+ * The longest schedule period the heartbeat alarm can watch: three periods must fit in CloudWatch's
+ * 7-day alarm evaluation range (56 hours x 3 = 7 days).
+ */
+export const MAX_HEARTBEAT_MINUTES = 3360;
+/** Seconds the function keeps between the credential report deadline and its own timeout. */
+export const DEADLINE_MARGIN_SECONDS = 30;
+
+const SCHEDULE_EXPECTED = 'expected rate(N minutes|hours|days) or cron(...)';
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const CRON = /^cron\((.*)\)$/;
+const EMAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SECRET_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+
+/** How a value looks in an error message: JSON, shortened. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+const MINUTES_PER_UNIT: Record<string, number> = { minute: 1, hour: 60, day: 1440 };
+
+/**
+ * The period of a `rate(...)` expression in minutes, or null for a cron expression.
+ * Assumes an expression already accepted by the schema.
+ */
+export function ratePeriodMinutes(expression: string): number | null {
+  const m = RATE.exec(expression);
+  if (!m) return null;
+  const unit = m[2]!.replace(/s$/, '');
+  return Number(m[1]) * MINUTES_PER_UNIT[unit]!;
+}
+
+interface CronField {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  readonly names?: readonly string[];
+  readonly special: RegExp | null;
+  readonly allowed: string;
+}
+
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+
+const CRON_FIELDS: readonly CronField[] = [
+  { name: 'minutes', min: 0, max: 59, special: null, allowed: '0-59 with , - * /' },
+  { name: 'hours', min: 0, max: 23, special: null, allowed: '0-23 with , - * /' },
+  {
+    name: 'day-of-month',
+    min: 1,
+    max: 31,
+    special: /^(?:\?|L|LW|L-\d{1,2}|\d{1,2}W)$/,
+    allowed: '1-31 with , - * ? / L W',
+  },
+  { name: 'month', min: 1, max: 12, names: MONTHS, special: null, allowed: '1-12 or JAN-DEC with , - * /' },
+  {
+    name: 'day-of-week',
+    min: 1,
+    max: 7,
+    names: DAYS,
+    special: /^(?:\?|L|[1-7]L|(?:[1-7]|SUN|MON|TUE|WED|THU|FRI|SAT)#[1-5])$/,
+    allowed: '1-7 or SUN-SAT with , - * ? L #',
+  },
+  { name: 'year', min: 1970, max: 2199, special: null, allowed: '1970-2199 with , - * /' },
+];
+
+function cronValue(text: string, field: CronField): boolean {
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    return n >= field.min && n <= field.max;
+  }
+  return field.names?.includes(text.toUpperCase()) ?? false;
+}
+
+function cronItem(item: string, field: CronField): boolean {
+  if (field.special?.test(item.toUpperCase())) return true;
+  const [range, step, ...rest] = item.split('/');
+  if (rest.length > 0 || range === undefined) return false;
+  if (step !== undefined && !(/^\d+$/.test(step) && Number(step) >= 1)) return false;
+  if (range === '*') return true;
+  const bounds = range.split('-');
+  if (bounds.length > 2 || !bounds.every((b) => cronValue(b, field))) return false;
+  return true;
+}
+
+/** Why a cron expression's fields are wrong, or null when they are syntactically valid. */
+function cronProblem(expression: string, body: string): string | null {
+  const fields = body.trim().split(/\s+/);
+  if (fields.length !== 6) {
+    return `cron(...) needs 6 fields (minutes hours day-of-month month day-of-week year), got ${fields.length} in "${expression}"`;
+  }
+  for (const [i, field] of CRON_FIELDS.entries()) {
+    const text = fields[i]!;
+    const items = text.split(',');
+    const ok = items.every((item) => cronItem(item, field)) && (items.length === 1 || !items.includes('?'));
+    if (!ok) return `cron ${field.name} field "${text}" is not valid (${field.allowed}) in "${expression}"`;
+  }
+  const dom = fields[2]!;
+  const dow = fields[4]!;
+  if ((dom === '?') === (dow === '?')) {
+    return `cron day-of-month "${dom}" and day-of-week "${dow}": exactly one of them must be "?" in "${expression}"`;
+  }
+  return null;
+}
+
+/** Why a schedule expression is wrong, or null when EventBridge Scheduler would accept its syntax. */
+function scheduleProblem(value: unknown): string | null {
+  if (typeof value !== 'string') return `${SCHEDULE_EXPECTED}, got ${describeValue(value)}`;
+  const rate = RATE.exec(value);
+  if (rate) {
+    const n = Number(rate[1]);
+    const unit = rate[2]!;
+    if (n < 1) return `rate value must be at least 1, got "${value}"`;
+    if (n === 1 && unit.endsWith('s'))
+      return `"${value}" must use the singular unit: rate(1 ${unit.slice(0, -1)})`;
+    if (n > 1 && !unit.endsWith('s')) return `"${value}" must use the plural unit: rate(${n} ${unit}s)`;
+    const minutes = ratePeriodMinutes(value)!;
+    if (minutes > MAX_HEARTBEAT_MINUTES) {
+      return `"${value}" is longer than 56 hours; the heartbeat alarm (three periods) must fit in CloudWatch's 7-day alarm window`;
+    }
+    return null;
+  }
+  const cron = CRON.exec(value);
+  if (cron) return cronProblem(value, cron[1]!);
+  return `${SCHEDULE_EXPECTED}, got ${describeValue(value)}`;
+}
+
+function isTimeZone(value: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+/-]*$/.test(value)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+type ErrorFor = (iss: { readonly input?: unknown }) => string;
+
+/** A whole number in [min, max]; every failure says so in the same words. */
+const wholeNumber = (min: number, max: number) => {
+  const error: ErrorFor = (iss) =>
+    `expected a whole number from ${min} to ${max}, got ${describeValue(iss.input)}`;
+  return z.int({ error }).min(min, { error }).max(max, { error });
+};
+
+/** Where the Slack webhook secret comes from. */
+export type SlackSecretConfig =
+  | { readonly create: true }
+  | { readonly name: string; readonly kmsKeyArn?: string }
+  | { readonly arn: string; readonly kmsKeyArn?: string };
+
+const SLACK_SECRET_EXPECTED =
+  'expected {"create": true}, {"name": "SECRET-NAME"} or {"arn": "arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX"}';
+
+const slackSecretSchema = z.unknown().transform((value, ctx): SlackSecretConfig => {
+  const fail = (message: string, path: (string | number)[] = []): never => {
+    ctx.issues.push({ code: 'custom', input: value, message, path });
+    return z.NEVER;
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail(`${SLACK_SECRET_EXPECTED}, got ${describeValue(value)}`);
+  }
+  const v = value as Record<string, unknown>;
+  const keys = Object.keys(v);
+  const kind = ['create', 'name', 'arn'].filter((k) => k in v);
+  if (kind.length !== 1) return fail(`${SLACK_SECRET_EXPECTED}, got ${describeValue(value)}`);
+  const allowed = kind[0] === 'create' ? ['create'] : [kind[0]!, 'kmsKeyArn'];
+  const unknown = keys.find((k) => !allowed.includes(k));
+  if (unknown !== undefined) return fail(`unknown field; allowed here: ${allowed.join(', ')}`, [unknown]);
+  if ('kmsKeyArn' in v && !(typeof v.kmsKeyArn === 'string' && KMS_KEY_ARN.test(v.kmsKeyArn))) {
+    return fail(
+      `expected a KMS key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID), got ${describeValue(v.kmsKeyArn)}`,
+      ['kmsKeyArn'],
+    );
+  }
+  const kmsKeyArn = typeof v.kmsKeyArn === 'string' ? { kmsKeyArn: v.kmsKeyArn } : {};
+  if (kind[0] === 'create') {
+    if (v.create !== true) return fail(`expected true, got ${describeValue(v.create)}`, ['create']);
+    return { create: true };
+  }
+  if (kind[0] === 'name') {
+    if (typeof v.name !== 'string' || !SECRET_NAME.test(v.name)) {
+      return fail(`expected 1-512 characters of A-Z a-z 0-9 / _ + = . @ -, got ${describeValue(v.name)}`, [
+        'name',
+      ]);
+    }
+    return { name: v.name, ...kmsKeyArn };
+  }
+  if (typeof v.arn !== 'string' || !SECRET_ARN.test(v.arn)) {
+    return fail(
+      `expected a complete secret ARN (arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX), got ${describeValue(v.arn)}`,
+      ['arn'],
+    );
+  }
+  return { arn: v.arn, ...kmsKeyArn };
+});
+
+const scheduleSchema = z
+  .string({ error: (iss) => `${SCHEDULE_EXPECTED}, got ${describeValue(iss.input)}` })
+  .superRefine((value, ctx) => {
+    const problem = scheduleProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', input: value, message: problem });
+  });
+
+const timeZoneError: ErrorFor = (iss) =>
+  `expected an IANA time zone such as "Europe/Berlin" or "UTC", got ${describeValue(iss.input)}`;
+
+const emailError: ErrorFor = (iss) => `expected an e-mail address, got ${describeValue(iss.input)}`;
+
+const retentionError: ErrorFor = (iss) =>
+  `expected one of ${LOG_RETENTION_DAYS.join(', ')}, got ${describeValue(iss.input)}`;
+
+const configSchema = z
+  .strictObject({
+    schedule: scheduleSchema.default('rate(10 minutes)'),
+    timeZone: z.string({ error: timeZoneError }).refine(isTimeZone, { error: timeZoneError }).optional(),
+    heartbeatMinutes: wholeNumber(1, MAX_HEARTBEAT_MINUTES).optional(),
+    thresholds: thresholdsSchema,
+    reminderHours: wholeNumber(1, 720).default(24),
+    alarmEmails: z
+      .array(z.string({ error: emailError }).regex(EMAIL, { error: emailError }), {
+        error: (iss) => `expected an array of e-mail addresses, got ${describeValue(iss.input)}`,
+      })
+      .superRefine((emails, ctx) => {
+        const seen = new Set<string>();
+        for (const [i, email] of emails.entries()) {
+          if (seen.has(email.toLowerCase())) {
+            ctx.addIssue({ code: 'custom', input: email, path: [i], message: `"${email}" is listed twice` });
+            return;
+          }
+          seen.add(email.toLowerCase());
+        }
+      })
+      .default([]),
+    slackSecret: slackSecretSchema.default({ create: true }),
+    logRetentionDays: z
+      .number({ error: retentionError })
+      .refine((v) => (LOG_RETENTION_DAYS as readonly number[]).includes(v), { error: retentionError })
+      .default(90),
+    memoryMb: wholeNumber(128, 10240).default(512),
+    timeoutSeconds: wholeNumber(1, 900).default(300),
+    reportDeadlineSeconds: wholeNumber(1, 900).default(60),
+  })
+  .superRefine((c, ctx) => {
+    const limit = c.timeoutSeconds - DEADLINE_MARGIN_SECONDS;
+    if (c.reportDeadlineSeconds >= limit) {
+      ctx.addIssue({
+        code: 'custom',
+        input: c.reportDeadlineSeconds,
+        path: ['reportDeadlineSeconds'],
+        message: `must be less than timeoutSeconds - ${DEADLINE_MARGIN_SECONDS} (${limit}), got ${c.reportDeadlineSeconds}`,
+      });
+    }
+    const period = ratePeriodMinutes(c.schedule);
+    if (period !== null && c.heartbeatMinutes !== undefined && c.heartbeatMinutes < period) {
+      ctx.addIssue({
+        code: 'custom',
+        input: c.heartbeatMinutes,
+        path: ['heartbeatMinutes'],
+        message: `must be at least the schedule's period (${period} minutes), got ${c.heartbeatMinutes}`,
+      });
+    }
+  })
+  .transform((c) => ({
+    ...c,
+    /** Minutes between two expected scans; the heartbeat alarm fires after three without one. */
+    heartbeatMinutes: c.heartbeatMinutes ?? ratePeriodMinutes(c.schedule) ?? DEFAULT_CRON_HEARTBEAT_MINUTES,
+  }));
+
+/** The validated deployment configuration, defaults filled in. */
+export type CredwatchConfig = Readonly<z.output<typeof configSchema>>;
+
+type Bounded = { readonly minValue?: number | null; readonly maxValue?: number | null };
+
+/** "expected a whole number from 1 to 3650", from the number schema an issue is about. */
+function numberExpected(iss: z.core.$ZodRawIssue): string {
+  // Checks (min/max) report their schema as `schema`; type errors report it as `inst`.
+  const schema = ((iss as { schema?: Bounded }).schema ?? iss.inst) as Bounded | undefined;
+  const min = schema?.minValue;
+  const max = schema?.maxValue;
+  const whole = iss.code === 'invalid_type' ? iss.expected === 'int' : true;
+  const what = whole ? 'a whole number' : 'a number';
+  if (
+    typeof min === 'number' &&
+    typeof max === 'number' &&
+    Number.isSafeInteger(min) &&
+    Number.isSafeInteger(max)
+  ) {
+    return `expected ${what} from ${min} to ${max}`;
+  }
+  return `expected ${what}`;
+}
+
+/** Error messages for zod's own issues (the ones the schema does not word itself). */
+function issueMessage(iss: z.core.$ZodRawIssue): string | undefined {
+  const got = describeValue(iss.input);
+  switch (iss.code) {
+    case 'invalid_type':
+      if (iss.expected === 'int' || iss.expected === 'number') return `${numberExpected(iss)}, got ${got}`;
+      if (iss.expected === 'object') return `expected an object, got ${got}`;
+      if (iss.expected === 'array') return `expected an array, got ${got}`;
+      return `expected a ${iss.expected}, got ${got}`;
+    case 'too_small':
+    case 'too_big':
+      return iss.origin === 'number' ? `${numberExpected(iss)}, got ${got}` : undefined;
+    case 'invalid_value':
+      return `expected one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, got ${got}`;
+    case 'unrecognized_keys': {
+      const shape = (iss.inst as { shape?: Record<string, unknown> } | undefined)?.shape;
+      return `unknown field${shape ? `; allowed here: ${Object.keys(shape).join(', ')}` : ''}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+/**
+ * Validate a configuration and fill in its defaults.
+ * @param raw the parsed JSON (or `undefined` for all defaults)
+ * @param source where it came from, named in the error: a file name or a context key; or a function
+ *   naming the source of a top-level field (for a configuration merged from several places)
+ * @throws ConfigError with one line: `source: field.path: what is allowed, got what`
+ */
+export function loadConfig(
+  raw: unknown,
+  source: string | ((field: string | undefined) => string),
+): CredwatchConfig {
+  const result = configSchema.safeParse(raw ?? {}, { reportInput: true, error: issueMessage });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path: PropertyKey[] = [...issue.path];
+  if (issue.code === 'unrecognized_keys') path.push(issue.keys[0]!);
+  const where =
+    typeof source === 'string' ? source : source(typeof path[0] === 'string' ? path[0] : undefined);
+  const field = formatPath(path);
+  throw new ConfigError(`${where}: ${field === '' ? '' : `${field}: `}${issue.message}`, {
+    cause: result.error,
+  });
+}
+
+/** One place configuration can come from, in the order they are applied. */
+export interface ConfigSource {
+  /** Named in error messages, e.g. `credwatch.config.json`. */
+  readonly name: string;
+  /** The parsed value, or a JSON string (a `-c credwatch='{...}'` context value is a string). */
+  readonly value: unknown;
+}
+
+/**
+ * Merge configuration sources field by field (a later source's top-level field replaces an earlier
+ * one's as a whole) and validate the result. Sources whose value is `undefined` are skipped.
+ * @throws ConfigError naming the source of the offending field
+ */
+export function loadConfigSources(sources: readonly ConfigSource[]): CredwatchConfig {
+  const merged: Record<string, unknown> = {};
+  const origin = new Map<string, string>();
+  const used: string[] = [];
+  for (const { name, value } of sources) {
+    if (value === undefined) continue;
+    let parsed = value;
+    if (typeof value === 'string') {
+      try {
+        parsed = JSON.parse(value);
+      } catch (err) {
+        throw new ConfigError(`${name}: not valid JSON: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError(`${name}: expected an object, got ${describeValue(parsed)}`);
+    }
+    used.push(name);
+    for (const [key, v] of Object.entries(parsed)) {
+      merged[key] = v;
+      origin.set(key, name);
+    }
+  }
+  const all = used.length === 0 ? 'defaults' : used.join(' + ');
+  return loadConfig(merged, (field) => (field !== undefined ? (origin.get(field) ?? all) : all));
+}
+
+/**
+ * Read a JSON configuration file.
+ * @returns the parsed value, or `undefined` when the file does not exist
+ * @throws ConfigError when it cannot be read or is not JSON
+ */
+export function readConfigFile(file: string, name: string = file): unknown {
+  if (!existsSync(file)) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `${name}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${name}: not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,280 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ConfigError } from '../../lambda/core/errors';
+import { MAX_HEARTBEAT_MINUTES } from '../config';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './scanner-function';
+
+/** Share of the function timeout at which the duration alarm fires. */
+export const DURATION_ALARM_RATIO = 0.8;
+/** Schedule periods without a complete scan before the heartbeat alarm fires. */
+export const HEARTBEAT_PERIODS = 3;
+
+const RUNBOOK = 'Runbook: docs/deploy.md, section "Alarms".';
+
+export interface ScannerAlarmsProps {
+  /** The scanner function. */
+  readonly function: lambda.IFunction;
+  /** The scanner function's timeout: the duration alarm fires at 80 % of it. */
+  readonly timeout: Duration;
+  /** Minutes between two expected scans; the heartbeat alarm fires after three without a complete one. */
+  readonly heartbeatMinutes: number;
+  /** The schedule's dead-letter queue. */
+  readonly deadLetterQueue: sqs.IQueue;
+  /** Addresses subscribed to the alarm topic by e-mail (each must confirm). @default [] */
+  readonly alarmEmails?: readonly string[];
+}
+
+/** Period and evaluation periods of the heartbeat alarm that fit CloudWatch's evaluation limits. */
+export function heartbeatWindow(heartbeatMinutes: number): { period: Duration; evaluationPeriods: number } {
+  // Period x evaluation periods may span at most 1 day for periods under an hour (always the case
+  // here: 3 x 59 minutes) and 7 days otherwise; a period may be at most one day.
+  if (heartbeatMinutes <= 1440) {
+    return { period: Duration.minutes(heartbeatMinutes), evaluationPeriods: HEARTBEAT_PERIODS };
+  }
+  return {
+    period: Duration.days(1),
+    evaluationPeriods: Math.ceil((HEARTBEAT_PERIODS * heartbeatMinutes) / 1440),
+  };
+}
+
+/** A credwatch metric (Powertools EMF, namespace Credwatch, dimension service=credwatch). */
+export function credwatchMetric(
+  metricName: string,
+  options: { statistic?: string; period?: Duration; label?: string } = {},
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: SERVICE_NAME },
+    statistic: options.statistic ?? cloudwatch.Stats.SUM,
+    period: options.period ?? Duration.minutes(5),
+    ...(options.label ? { label: options.label } : {}),
+  });
+}
+
+/**
+ * Alarms on the scanner itself (errors, throttles, slow runs, missing heartbeat, failed Slack
+ * deliveries, dead letters) to an encrypted SNS topic with an e-mail subscription per address, and a
+ * dashboard of scan duration, findings by severity, IAM calls and deliveries.
+ */
+export class ScannerAlarms extends Construct {
+  readonly topic: sns.Topic;
+  readonly key: kms.Key;
+  readonly errors: cloudwatch.Alarm;
+  readonly throttles: cloudwatch.Alarm;
+  readonly duration: cloudwatch.Alarm;
+  readonly heartbeat: cloudwatch.Alarm;
+  readonly deliveryFailures: cloudwatch.Alarm;
+  readonly deadLetters: cloudwatch.Alarm;
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: ScannerAlarmsProps) {
+    super(scope, id);
+    const alarmEmails = props.alarmEmails ?? [];
+    const { heartbeatMinutes } = props;
+    if (
+      !Number.isInteger(heartbeatMinutes) ||
+      heartbeatMinutes < 1 ||
+      heartbeatMinutes > MAX_HEARTBEAT_MINUTES
+    ) {
+      throw new ConfigError(
+        `ScannerAlarms: heartbeatMinutes: expected a whole number from 1 to ${MAX_HEARTBEAT_MINUTES}, got ${heartbeatMinutes}`,
+      );
+    }
+    const stack = Stack.of(this);
+    const alarmArns = stack.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+
+    this.key = new kms.Key(this, 'TopicKey', {
+      description: 'credwatch: encrypts the alarm topic',
+      enableKeyRotation: true,
+    });
+    // CloudWatch must be able to use the key to publish alarm notifications to the encrypted topic.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'credwatch alarms',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsOfThisAccount',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { ArnLike: { 'aws:SourceArn': alarmArns } },
+      }),
+    );
+    for (const email of alarmEmails) {
+      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+
+    const timeoutMs = props.timeout.toMilliseconds();
+    const fiveMinutes = Duration.minutes(5);
+
+    this.errors = new cloudwatch.Alarm(this, 'Errors', {
+      alarmDescription: `credwatch: the scanner function failed (Lambda Errors >= 1 in 5 minutes). ${RUNBOOK}`,
+      metric: props.function.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.throttles = new cloudwatch.Alarm(this, 'Throttles', {
+      alarmDescription: `credwatch: a scan was throttled, usually because the previous one was still running (reserved concurrency 1). ${RUNBOOK}`,
+      metric: props.function.metricThrottles({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.duration = new cloudwatch.Alarm(this, 'Duration', {
+      alarmDescription: `credwatch: a scan took ${DURATION_ALARM_RATIO * 100} % or more of the function timeout (${props.timeout.toSeconds()} s). ${RUNBOOK}`,
+      metric: props.function.metricDuration({ period: fiveMinutes, statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: Math.round(timeoutMs * DURATION_ALARM_RATIO),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const window = heartbeatWindow(heartbeatMinutes);
+    this.heartbeat = new cloudwatch.Alarm(this, 'Heartbeat', {
+      alarmDescription: `credwatch: no complete scan for ${HEARTBEAT_PERIODS} schedule periods (${HEARTBEAT_PERIODS} x ${heartbeatMinutes} minutes). ${RUNBOOK}`,
+      metric: credwatchMetric('ScansCompleted', { period: window.period }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: window.evaluationPeriods,
+      datapointsToAlarm: window.evaluationPeriods,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    this.deliveryFailures = new cloudwatch.Alarm(this, 'DeliveryFailures', {
+      alarmDescription: `credwatch: a Slack digest could not be delivered; the changes will be retried on the next scan. ${RUNBOOK}`,
+      metric: credwatchMetric('DeliveryFailures', { period: fiveMinutes }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.deadLetters = new cloudwatch.Alarm(this, 'DeadLetters', {
+      alarmDescription: `credwatch: EventBridge Scheduler could not invoke the scanner and dead-lettered the run. ${RUNBOOK}`,
+      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: fiveMinutes,
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const alarms = [
+      this.errors,
+      this.throttles,
+      this.duration,
+      this.heartbeat,
+      this.deliveryFailures,
+      this.deadLetters,
+    ];
+    const action = new actions.SnsAction(this.topic);
+    for (const alarm of alarms) {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
+
+    const hour = Duration.hours(1);
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.days(7),
+      widgets: [
+        [new cloudwatch.AlarmStatusWidget({ title: 'credwatch alarms', alarms, width: 24, height: 3 })],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Scan duration (ms)',
+            width: 12,
+            left: [
+              credwatchMetric('ScanDuration', {
+                statistic: cloudwatch.Stats.AVERAGE,
+                period: hour,
+                label: 'scan average',
+              }),
+              credwatchMetric('ScanDuration', {
+                statistic: cloudwatch.Stats.MAXIMUM,
+                period: hour,
+                label: 'scan max',
+              }),
+              props.function.metricDuration({
+                statistic: cloudwatch.Stats.MAXIMUM,
+                period: hour,
+                label: 'Lambda max',
+              }),
+            ],
+            leftAnnotations: [
+              { value: Math.round(timeoutMs * DURATION_ALARM_RATIO), label: 'duration alarm' },
+            ],
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Findings by severity (per scan, hourly max)',
+            width: 12,
+            left: [
+              credwatchMetric('FindingsCritical', {
+                statistic: cloudwatch.Stats.MAXIMUM,
+                period: hour,
+                label: 'critical',
+              }),
+              credwatchMetric('FindingsWarning', {
+                statistic: cloudwatch.Stats.MAXIMUM,
+                period: hour,
+                label: 'warning',
+              }),
+              credwatchMetric('FindingsInfo', {
+                statistic: cloudwatch.Stats.MAXIMUM,
+                period: hour,
+                label: 'info',
+              }),
+            ],
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'IAM calls (hourly)',
+            width: 8,
+            left: [credwatchMetric('IamCalls', { period: hour, label: 'IAM calls' })],
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Slack deliveries (hourly)',
+            width: 8,
+            left: [
+              credwatchMetric('ChangesDelivered', { period: hour, label: 'changes delivered' }),
+              credwatchMetric('DeliveryFailures', { period: hour, label: 'delivery failures' }),
+            ],
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Scans (hourly)',
+            width: 8,
+            left: [
+              credwatchMetric('ScansCompleted', { period: hour, label: 'complete' }),
+              credwatchMetric('ScanIncomplete', { period: hour, label: 'incomplete' }),
+            ],
+          }),
+        ],
+      ],
+    });
+  }
+}

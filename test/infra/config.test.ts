@@ -1,0 +1,439 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { DEFAULT_THRESHOLDS } from '../../lambda/core/policy';
+import {
+  ConfigError,
+  type CredwatchConfig,
+  loadConfig,
+  loadConfigSources,
+  MAX_HEARTBEAT_MINUTES,
+  ratePeriodMinutes,
+  readConfigFile,
+} from '../../lib/config';
+
+const FILE = 'credwatch.config.json';
+
+function errorOf(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError, but nothing was thrown');
+}
+
+describe('loadConfig', () => {
+  it('fills in every default when there is no configuration', () => {
+    const expected: CredwatchConfig = {
+      schedule: 'rate(10 minutes)',
+      heartbeatMinutes: 10,
+      thresholds: DEFAULT_THRESHOLDS,
+      reminderHours: 24,
+      alarmEmails: [],
+      slackSecret: { create: true },
+      logRetentionDays: 90,
+      memoryMb: 512,
+      timeoutSeconds: 300,
+      reportDeadlineSeconds: 60,
+    };
+    expect(loadConfig(undefined, FILE)).toEqual(expected);
+    expect(loadConfig({}, FILE)).toEqual(expected);
+  });
+
+  it('keeps every value it was given', () => {
+    const raw = {
+      schedule: 'cron(0 8 ? * MON-FRI *)',
+      timeZone: 'Europe/Berlin',
+      heartbeatMinutes: 4320 / 2,
+      thresholds: { accessKeyAge: { warningDays: 60, criticalDays: 75 }, multipleActiveKeys: 'off' },
+      reminderHours: 12,
+      alarmEmails: ['secops@example.com', 'oncall@example.org'],
+      slackSecret: { name: 'credwatch/slack', kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abcd-1234' },
+      logRetentionDays: 365,
+      memoryMb: 1024,
+      timeoutSeconds: 600,
+      reportDeadlineSeconds: 120,
+    };
+    const config = loadConfig(raw, FILE);
+    expect(config).toEqual({
+      ...raw,
+      thresholds: {
+        ...DEFAULT_THRESHOLDS,
+        accessKeyAge: { warningDays: 60, criticalDays: 75 },
+        multipleActiveKeys: 'off',
+      },
+    });
+  });
+
+  it('is idempotent: a loaded configuration loads to itself', () => {
+    const once = loadConfig({ schedule: 'cron(0 8 * * ? *)', alarmEmails: ['a@example.com'] }, FILE);
+    expect(loadConfig(once, 'again')).toEqual(once);
+  });
+
+  it.each([
+    ['rate(10 minutes)', 10],
+    ['rate(1 minute)', 1],
+    ['rate(1 hour)', 60],
+    ['rate(6 hours)', 360],
+    ['rate(1 day)', 1440],
+    ['rate(2 days)', 2880],
+    ['cron(0 8 * * ? *)', 1440],
+    ['cron(0/15 8-17 ? * MON-FRI *)', 1440],
+    ['cron(30 2 L * ? 2025-2030)', 1440],
+    ['cron(0 9 ? JAN,JUL 2#1 *)', 1440],
+    ['cron(0 12 15W * ? *)', 1440],
+    ['cron(0 0 ? * 6L *)', 1440],
+  ])('accepts the schedule %s with a heartbeat of %i minutes', (schedule, heartbeat) => {
+    const config = loadConfig({ schedule }, FILE);
+    expect(config.schedule).toBe(schedule);
+    expect(config.heartbeatMinutes).toBe(heartbeat);
+  });
+
+  it.each(['UTC', 'Etc/UTC', 'Europe/Berlin', 'America/Argentina/Buenos_Aires', 'Asia/Kolkata'])(
+    'accepts the time zone %s',
+    (timeZone) => {
+      expect(loadConfig({ timeZone }, FILE).timeZone).toBe(timeZone);
+    },
+  );
+
+  it('accepts a secret imported by complete ARN', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:credwatch/slack-AbC123';
+    expect(loadConfig({ slackSecret: { arn } }, FILE).slackSecret).toEqual({ arn });
+  });
+
+  it.each<[string, unknown, string]>([
+    [
+      'a schedule that is not an expression',
+      { schedule: 'every 5 minutes' },
+      'credwatch.config.json: schedule: expected rate(N minutes|hours|days) or cron(...), got "every 5 minutes"',
+    ],
+    [
+      'a schedule that is not a string',
+      { schedule: 10 },
+      'credwatch.config.json: schedule: expected rate(N minutes|hours|days) or cron(...), got 10',
+    ],
+    [
+      'a rate of zero',
+      { schedule: 'rate(0 minutes)' },
+      'credwatch.config.json: schedule: rate value must be at least 1, got "rate(0 minutes)"',
+    ],
+    [
+      'a rate of one with a plural unit',
+      { schedule: 'rate(1 hours)' },
+      'credwatch.config.json: schedule: "rate(1 hours)" must use the singular unit: rate(1 hour)',
+    ],
+    [
+      'a rate above one with a singular unit',
+      { schedule: 'rate(5 minute)' },
+      'credwatch.config.json: schedule: "rate(5 minute)" must use the plural unit: rate(5 minutes)',
+    ],
+    [
+      'a rate too long for the heartbeat alarm',
+      { schedule: 'rate(3 days)' },
+      'credwatch.config.json: schedule: "rate(3 days)" is longer than 56 hours; the heartbeat alarm (three periods) must fit in CloudWatch\'s 7-day alarm window',
+    ],
+    [
+      'a cron expression with five fields',
+      { schedule: 'cron(0 8 * * ?)' },
+      'credwatch.config.json: schedule: cron(...) needs 6 fields (minutes hours day-of-month month day-of-week year), got 5 in "cron(0 8 * * ?)"',
+    ],
+    [
+      'a cron minute out of range',
+      { schedule: 'cron(60 8 * * ? *)' },
+      'credwatch.config.json: schedule: cron minutes field "60" is not valid (0-59 with , - * /) in "cron(60 8 * * ? *)"',
+    ],
+    [
+      'a cron hour out of range',
+      { schedule: 'cron(0 24 * * ? *)' },
+      'credwatch.config.json: schedule: cron hours field "24" is not valid (0-23 with , - * /) in "cron(0 24 * * ? *)"',
+    ],
+    [
+      'a cron month name that does not exist',
+      { schedule: 'cron(0 8 1 FOO ? *)' },
+      'credwatch.config.json: schedule: cron month field "FOO" is not valid (1-12 or JAN-DEC with , - * /) in "cron(0 8 1 FOO ? *)"',
+    ],
+    [
+      'a cron year out of range',
+      { schedule: 'cron(0 8 * * ? 1969)' },
+      'credwatch.config.json: schedule: cron year field "1969" is not valid (1970-2199 with , - * /) in "cron(0 8 * * ? 1969)"',
+    ],
+    [
+      'a cron expression with both days set',
+      { schedule: 'cron(0 8 * * MON *)' },
+      'credwatch.config.json: schedule: cron day-of-month "*" and day-of-week "MON": exactly one of them must be "?" in "cron(0 8 * * MON *)"',
+    ],
+    [
+      'a cron expression with neither day set',
+      { schedule: 'cron(0 8 ? * ? *)' },
+      'credwatch.config.json: schedule: cron day-of-month "?" and day-of-week "?": exactly one of them must be "?" in "cron(0 8 ? * ? *)"',
+    ],
+    [
+      'a time zone that does not exist',
+      { timeZone: 'Mars/Olympus_Mons' },
+      'credwatch.config.json: timeZone: expected an IANA time zone such as "Europe/Berlin" or "UTC", got "Mars/Olympus_Mons"',
+    ],
+    [
+      'a UTC offset instead of a time zone',
+      { timeZone: '+02:00' },
+      'credwatch.config.json: timeZone: expected an IANA time zone such as "Europe/Berlin" or "UTC", got "+02:00"',
+    ],
+    [
+      'a heartbeat shorter than the rate',
+      { schedule: 'rate(1 hour)', heartbeatMinutes: 30 },
+      "credwatch.config.json: heartbeatMinutes: must be at least the schedule's period (60 minutes), got 30",
+    ],
+    [
+      'a heartbeat longer than CloudWatch can watch',
+      { schedule: 'cron(0 8 ? * MON *)', heartbeatMinutes: 10080 },
+      'credwatch.config.json: heartbeatMinutes: expected a whole number from 1 to 3360, got 10080',
+    ],
+    [
+      'a threshold warning not below its critical level',
+      { thresholds: { accessKeyAge: { warningDays: 95 } } },
+      'credwatch.config.json: thresholds.accessKeyAge.warningDays: warningDays must be less than criticalDays',
+    ],
+    [
+      'a threshold of zero days',
+      { thresholds: { accessKeyUnused: { warningDays: 0 } } },
+      'credwatch.config.json: thresholds.accessKeyUnused.warningDays: expected a whole number from 1 to 3650, got 0',
+    ],
+    [
+      'a threshold of a fraction of a day',
+      { thresholds: { passwordAge: { criticalDays: 1.5 } } },
+      'credwatch.config.json: thresholds.passwordAge.criticalDays: expected a whole number from 1 to 3650, got 1.5',
+    ],
+    [
+      'a severity that does not exist',
+      { thresholds: { rootAccessKey: 'high' } },
+      'credwatch.config.json: thresholds.rootAccessKey: expected one of "info", "warning", "critical", "off", got "high"',
+    ],
+    [
+      'a misspelt threshold',
+      { thresholds: { accessKeyAgeDays: {} } },
+      'credwatch.config.json: thresholds.accessKeyAgeDays: unknown field; allowed here: accessKeyAge, accessKeyUnused, passwordUnused, passwordAge, passwordWithoutMfa, rootAccessKey, rootWithoutMfa, multipleActiveKeys, exemptionExpired',
+    ],
+    [
+      'reminder hours of zero',
+      { reminderHours: 0 },
+      'credwatch.config.json: reminderHours: expected a whole number from 1 to 720, got 0',
+    ],
+    [
+      'reminder hours given as a string',
+      { reminderHours: '24' },
+      'credwatch.config.json: reminderHours: expected a whole number from 1 to 720, got "24"',
+    ],
+    [
+      'alarm e-mails given as one string',
+      { alarmEmails: 'ops@example.com' },
+      'credwatch.config.json: alarmEmails: expected an array of e-mail addresses, got "ops@example.com"',
+    ],
+    [
+      'an alarm e-mail that is not an address',
+      { alarmEmails: ['ops@example.com', 'ops'] },
+      'credwatch.config.json: alarmEmails[1]: expected an e-mail address, got "ops"',
+    ],
+    [
+      'an alarm e-mail listed twice',
+      { alarmEmails: ['ops@example.com', 'OPS@example.com'] },
+      'credwatch.config.json: alarmEmails[1]: "OPS@example.com" is listed twice',
+    ],
+    [
+      'a secret source that is not an object',
+      { slackSecret: 'credwatch/slack' },
+      'credwatch.config.json: slackSecret: expected {"create": true}, {"name": "SECRET-NAME"} or {"arn": "arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX"}, got "credwatch/slack"',
+    ],
+    [
+      'a secret source that is two at once',
+      { slackSecret: { name: 'a', arn: 'b' } },
+      'credwatch.config.json: slackSecret: expected {"create": true}, {"name": "SECRET-NAME"} or {"arn": "arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX"}, got {"name":"a","arn":"b"}',
+    ],
+    [
+      'create set to false',
+      { slackSecret: { create: false } },
+      'credwatch.config.json: slackSecret.create: expected true, got false',
+    ],
+    [
+      'a key for a created secret',
+      { slackSecret: { create: true, kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc' } },
+      'credwatch.config.json: slackSecret.kmsKeyArn: unknown field; allowed here: create',
+    ],
+    [
+      'a secret name with a space',
+      { slackSecret: { name: 'slack webhook' } },
+      'credwatch.config.json: slackSecret.name: expected 1-512 characters of A-Z a-z 0-9 / _ + = . @ -, got "slack webhook"',
+    ],
+    [
+      'a partial secret ARN',
+      { slackSecret: { arn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:credwatch/slack' } },
+      'credwatch.config.json: slackSecret.arn: expected a complete secret ARN (arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX), got "arn:aws:secretsmanager:eu-west-1:123456789012:secret:credwatch/slack"',
+    ],
+    [
+      'a key alias instead of a key ARN',
+      { slackSecret: { name: 'credwatch/slack', kmsKeyArn: 'alias/credwatch' } },
+      'credwatch.config.json: slackSecret.kmsKeyArn: expected a KMS key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID), got "alias/credwatch"',
+    ],
+    [
+      'a log retention CloudWatch does not offer',
+      { logRetentionDays: 100 },
+      'credwatch.config.json: logRetentionDays: expected one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, got 100',
+    ],
+    [
+      'memory below the Lambda minimum',
+      { memoryMb: 64 },
+      'credwatch.config.json: memoryMb: expected a whole number from 128 to 10240, got 64',
+    ],
+    [
+      'a timeout above the Lambda maximum',
+      { timeoutSeconds: 901 },
+      'credwatch.config.json: timeoutSeconds: expected a whole number from 1 to 900, got 901',
+    ],
+    [
+      'a report deadline without 30 seconds of margin',
+      { reportDeadlineSeconds: 270 },
+      'credwatch.config.json: reportDeadlineSeconds: must be less than timeoutSeconds - 30 (270), got 270',
+    ],
+    [
+      'a timeout too short for the default report deadline',
+      { timeoutSeconds: 60 },
+      'credwatch.config.json: reportDeadlineSeconds: must be less than timeoutSeconds - 30 (30), got 60',
+    ],
+    [
+      'a field that does not exist',
+      { memory: 1024 },
+      'credwatch.config.json: memory: unknown field; allowed here: schedule, timeZone, heartbeatMinutes, thresholds, reminderHours, alarmEmails, slackSecret, logRetentionDays, memoryMb, timeoutSeconds, reportDeadlineSeconds',
+    ],
+    ['a configuration that is not an object', [1, 2], 'credwatch.config.json: expected an object, got [1,2]'],
+  ])('rejects %s with one line naming the field', (_rule, raw, message) => {
+    const error = errorOf(() => loadConfig(raw, FILE));
+    expect(error.message).toBe(message);
+    expect(error.message).not.toContain('\n');
+    expect(error.cause).toBeInstanceOf(Error);
+  });
+
+  it('shortens a long value in the message', () => {
+    const error = errorOf(() => loadConfig({ schedule: `every ${'x'.repeat(200)}` }, FILE));
+    expect(error.message).toBe(
+      `credwatch.config.json: schedule: expected rate(N minutes|hours|days) or cron(...), got "every ${'x'.repeat(70)}...`,
+    );
+  });
+
+  it('accepts every rate within 56 hours and derives its heartbeat from it', () => {
+    const unit = fc.constantFrom(['minute', 1] as const, ['hour', 60] as const, ['day', 1440] as const);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4000 }), unit, (n, [name, minutes]) => {
+        const schedule = `rate(${n} ${n === 1 ? name : `${name}s`})`;
+        const period = n * minutes;
+        if (period <= MAX_HEARTBEAT_MINUTES) {
+          const config = loadConfig({ schedule }, FILE);
+          expect(config.heartbeatMinutes).toBe(period);
+          expect(ratePeriodMinutes(schedule)).toBe(period);
+        } else {
+          expect(errorOf(() => loadConfig({ schedule }, FILE)).message).toContain('is longer than 56 hours');
+        }
+      }),
+    );
+  });
+
+  it('accepts any cron expression built from valid single values and rejects an out-of-range minute', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 59 }),
+        fc.integer({ min: 0, max: 23 }),
+        fc.integer({ min: 1, max: 31 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1970, max: 2199 }),
+        fc.boolean(),
+        (minute, hour, day, month, year, byDayOfMonth) => {
+          const days = byDayOfMonth ? `${day} ${month} ?` : `? ${month} ${(day % 7) + 1}`;
+          expect(
+            loadConfig({ schedule: `cron(${minute} ${hour} ${days} ${year})` }, FILE).heartbeatMinutes,
+          ).toBe(1440);
+          const bad = `cron(${minute + 60} ${hour} ${days} ${year})`;
+          expect(errorOf(() => loadConfig({ schedule: bad }, FILE)).message).toContain('cron minutes field');
+        },
+      ),
+    );
+  });
+
+  it('names the source it was given, so the CLI can name its --config file', () => {
+    expect(errorOf(() => loadConfig({ memoryMb: 1 }, 'my-config.json')).message).toMatch(
+      /^my-config\.json: memoryMb: /,
+    );
+  });
+});
+
+describe('loadConfigSources', () => {
+  it('lets a later source replace an earlier one field by field', () => {
+    const config = loadConfigSources([
+      {
+        name: FILE,
+        value: { memoryMb: 1024, alarmEmails: ['a@example.com'], thresholds: { rootAccessKey: 'info' } },
+      },
+      { name: 'context "credwatch"', value: { alarmEmails: ['b@example.com'], thresholds: {} } },
+    ]);
+    expect(config.memoryMb).toBe(1024);
+    expect(config.alarmEmails).toEqual(['b@example.com']);
+    // A field is replaced as a whole: the context's empty thresholds mean the defaults.
+    expect(config.thresholds).toEqual(DEFAULT_THRESHOLDS);
+  });
+
+  it('parses a context value given as a JSON string (cdk -c credwatch=...)', () => {
+    const config = loadConfigSources([{ name: 'context "credwatch"', value: '{"reminderHours": 6}' }]);
+    expect(config.reminderHours).toBe(6);
+  });
+
+  it('skips a source that is absent and returns the defaults when all are', () => {
+    expect(loadConfigSources([{ name: FILE, value: undefined }])).toEqual(loadConfig(undefined, FILE));
+  });
+
+  it('names the source the offending field came from', () => {
+    const sources = [
+      { name: FILE, value: { memoryMb: 1024, timeoutSeconds: 60 } },
+      { name: 'context "credwatch"', value: { memoryMb: 1 } },
+    ];
+    expect(errorOf(() => loadConfigSources(sources)).message).toBe(
+      'context "credwatch": memoryMb: expected a whole number from 128 to 10240, got 1',
+    );
+    expect(errorOf(() => loadConfigSources(sources.slice(0, 1))).message).toBe(
+      'credwatch.config.json: reportDeadlineSeconds: must be less than timeoutSeconds - 30 (30), got 60',
+    );
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a JSON string that does not parse', '{"memoryMb": ', 'context "credwatch": not valid JSON: '],
+    ['a value that is not an object', 42, 'context "credwatch": expected an object, got 42'],
+  ])('rejects %s', (_what, value, message) => {
+    expect(errorOf(() => loadConfigSources([{ name: 'context "credwatch"', value }])).message).toContain(
+      message,
+    );
+  });
+});
+
+describe('readConfigFile', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'credwatch-config-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('returns undefined when the file does not exist', () => {
+    expect(readConfigFile(path.join(dir, 'missing.json'))).toBeUndefined();
+  });
+
+  it('returns the parsed JSON of a file', () => {
+    const file = path.join(dir, 'ok.json');
+    writeFileSync(file, '{"schedule": "rate(1 hour)"}');
+    expect(readConfigFile(file)).toEqual({ schedule: 'rate(1 hour)' });
+  });
+
+  it('names the file when it is not JSON', () => {
+    const file = path.join(dir, 'bad.json');
+    writeFileSync(file, '{ schedule: rate }');
+    const error = errorOf(() => readConfigFile(file, FILE));
+    expect(error.message).toMatch(/^credwatch\.config\.json: not valid JSON: /);
+    expect(error.cause).toBeInstanceOf(SyntaxError);
+  });
+});

@@ -1,0 +1,235 @@
+/**
+ * The scanner Lambda as `cdk synth` bundled it, run in a fresh Node process per invocation, against
+ * the local IAM endpoint, dynalite, Secrets Manager and EventBridge endpoints and a Slack receiver.
+ */
+import { DAY_MS } from '../../lambda/core/dates';
+import { FakeAccount } from '../support/account-generator';
+import {
+  type EventBridgeEndpoint,
+  type SecretsManagerEndpoint,
+  startEventBridgeEndpoint,
+  startSecretsManagerEndpoint,
+} from '../support/aws-json-endpoints';
+import {
+  type Invocation,
+  invokeBundled,
+  type SynthesizedScanner,
+  synthesizeScanner,
+} from '../support/bundled-lambda';
+import { type LocalDynamo, startDynalite } from '../support/dynalite';
+import { type IamEndpoint, type IamEndpointOptions, startIamEndpoint } from '../support/iam-endpoint';
+import { runCli } from '../support/run-cli';
+import { type SlackReceiver, startSlackReceiver } from '../support/slack-receiver';
+
+const SECRET_NAME = 'credwatch/slack-webhook';
+const FAKE_KEYS = { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake' };
+
+function account(now: Date): FakeAccount {
+  const ago = (days: number) => new Date(now.getTime() - days * DAY_MS);
+  const a = new FakeAccount({ accountId: '123456789012', createdAt: ago(2000), alias: 'example-prod' });
+  const used = { date: ago(1), service: 's3', region: 'us-east-1' };
+  a.createUser('alice', {
+    createdAt: ago(900),
+    tags: { 'credwatch:owner': 'U024BE7LH' },
+    accessKeys: [{ createdAt: ago(120), lastUsed: used }],
+  });
+  a.createUser('bob', { createdAt: ago(900), accessKeys: [{ createdAt: ago(85), lastUsed: used }] });
+  a.createUser('carol', { createdAt: ago(900), accessKeys: [{ createdAt: ago(10), lastUsed: used }] });
+  a.createUser('dave', {
+    createdAt: ago(900),
+    password: { lastChanged: ago(300), lastUsed: ago(2) },
+    mfaActive: false,
+  });
+  return a;
+}
+
+describe('the bundled scanner Lambda', () => {
+  let scanner: SynthesizedScanner;
+  let now: Date;
+  let iam: IamEndpoint;
+  let dynamo: LocalDynamo;
+  let slack: SlackReceiver;
+  let secrets: SecretsManagerEndpoint;
+  let bus: EventBridgeEndpoint;
+
+  beforeAll(() => {
+    scanner = synthesizeScanner();
+  });
+
+  async function start(iamOptions: Partial<IamEndpointOptions> = {}) {
+    [iam, dynamo, slack, bus] = await Promise.all([
+      startIamEndpoint({ account: account(now), now: () => now, ...iamOptions }),
+      startDynalite(),
+      startSlackReceiver(),
+      startEventBridgeEndpoint(),
+    ]);
+    secrets = await startSecretsManagerEndpoint({ secrets: { [SECRET_NAME]: slack.url } });
+  }
+  beforeEach(() => {
+    now = new Date('2026-11-23T12:00:00Z');
+  });
+  afterEach(async () => {
+    await Promise.all([iam?.close(), dynamo?.close(), slack?.close(), secrets?.close(), bus?.close()]);
+  });
+
+  /** The function's environment from the template, with its two references resolved locally. */
+  function environment(): Record<string, string> {
+    const env: Record<string, string> = {};
+    const references: string[] = [];
+    for (const [key, value] of Object.entries(scanner.environment)) {
+      if (typeof value === 'string') env[key] = value;
+      else references.push(key);
+    }
+    expect(references.sort()).toEqual(['CREDWATCH_SLACK_SECRET_ARN', 'CREDWATCH_STATE_TABLE']);
+    return {
+      ...env,
+      CREDWATCH_SLACK_SECRET_ARN: SECRET_NAME,
+      CREDWATCH_STATE_TABLE: dynamo.tableName,
+      CREDWATCH_SLACK_ALLOWED_HOSTS: new URL(slack.url).host,
+      AWS_REGION: 'us-east-1',
+      ...FAKE_KEYS,
+      AWS_ENDPOINT_URL_IAM: iam.url,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: bus.url,
+    };
+  }
+
+  const invoke = async (): Promise<Invocation> => {
+    const run = await invokeBundled(scanner.entry, environment(), {
+      source: 'credwatch.schedule',
+      scheduledTime: now.toISOString(),
+      executionId: 'test',
+    });
+    // The webhook URL is a secret: never in logs, metrics or errors.
+    expect(run.stdout + run.stderr).not.toContain(slack.secret);
+    return run;
+  };
+  const later = (minutes: number) => {
+    now = new Date(now.getTime() + minutes * 60_000);
+  };
+
+  it('posts the right digest on the first scan and nothing on the second', async () => {
+    await start();
+    const first = await invoke();
+    expect(first.error).toBeUndefined();
+    expect(first.result).toEqual({
+      runId: '2026-11-23T12:00:00.000Z',
+      findings: 3,
+      changes: 3,
+      delivered: 3,
+    });
+    expect(first.metrics).toMatchObject({
+      ScansCompleted: 1,
+      FindingsCritical: 2,
+      FindingsWarning: 1,
+      ChangesDelivered: 3,
+      DeliveryFailures: 0,
+    });
+    expect(slack.delivered()).toHaveLength(1);
+    const digest = JSON.stringify(slack.delivered()[0]);
+    for (const expected of [
+      'example-prod (123456789012)',
+      'alice',
+      'bob',
+      'dave',
+      '<@U024BE7LH>',
+      iam.account.user('alice')!.accessKeys[0]!.id,
+    ]) {
+      expect(digest).toContain(expected);
+    }
+    expect(digest).not.toContain('carol');
+    expect(bus.entries).toHaveLength(3);
+
+    later(10);
+    const second = await invoke();
+    expect(second.result).toMatchObject({ changes: 0, delivered: 0 });
+    expect(second.metrics).toMatchObject({ ScansCompleted: 1, ChangesDelivered: 0 });
+    expect(slack.requests).toHaveLength(1);
+  });
+
+  it('posts a resolved message when a key is rotated', async () => {
+    await start();
+    await invoke();
+    const old = iam.account.user('alice')!.accessKeys[0]!;
+    iam.account.createAccessKey('alice', { createdAt: now });
+    iam.account.deleteAccessKey('alice', old.id);
+    later(10);
+    const run = await invoke();
+    expect(run.result).toMatchObject({ changes: 1, delivered: 1 });
+    expect(JSON.stringify(slack.delivered()[1])).toMatch(new RegExp(`Resolved[\\s\\S]*${old.id}`));
+  });
+
+  it('finishes correctly through a throttling storm and a slow report', async () => {
+    // Real time here: the report takes 2.5 s to generate and IAM allows 4 requests a second.
+    now = new Date();
+    await start({
+      now: () => new Date(),
+      reportGenerationMs: 2500,
+      throttle: { ratePerSecond: 4, burst: 2 },
+    });
+    iam.account.alias = undefined;
+    const run = await invoke();
+    expect(run.error).toBeUndefined();
+    expect(run.result).toMatchObject({ findings: 3, changes: 3, delivered: 3 });
+    expect(iam.counts().throttled).toBeGreaterThan(0);
+    expect(iam.counts().GenerateCredentialReport).toBeGreaterThan(1);
+  });
+
+  it('delivers exactly once through a 429', async () => {
+    await start();
+    slack.script('rate_limited');
+    const run = await invoke();
+    expect(run.result).toMatchObject({ delivered: 3 });
+    expect(slack.requests.map((r) => r.answeredWith)).toEqual([429, 200]);
+  });
+
+  it('leaves the state unadvanced on no_service, and the next good scan delivers', async () => {
+    await start();
+    slack.script('no_service');
+    const failed = await invoke();
+    expect(failed.result).toMatchObject({ changes: 3, delivered: 0 });
+    expect(failed.metrics).toMatchObject({ DeliveryFailures: 1, ChangesDelivered: 0 });
+    expect(failed.stdout + failed.stderr).toMatch(/"slackError":"no_service"/);
+
+    later(10);
+    const retried = await invoke();
+    expect(retried.result).toMatchObject({ changes: 3, delivered: 3 });
+    expect(slack.delivered()).toHaveLength(1);
+  });
+
+  it('fails, with a ScanIncomplete metric, when IAM refuses', async () => {
+    await start();
+    iam.failNext('GenerateCredentialReport', 'AccessDenied');
+    const run = await invoke();
+    expect(run.result).toBeUndefined();
+    expect(run.error).toMatch(/^IAM GenerateCredentialReport failed: AccessDenied/);
+    expect(run.metrics).toMatchObject({ ScanIncomplete: 1 });
+    expect(run.metrics.ScansCompleted).toBeUndefined();
+    expect(slack.requests).toEqual([]);
+  });
+
+  it('the CLI scans the same local account live', async () => {
+    await start();
+    const { code, stdout, stderr } = await runCli(['--json', '--now', now.toISOString()], {
+      ...FAKE_KEYS,
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_IAM: iam.url,
+    });
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/credwatch: confirming the access keys of 2 users/);
+    const doc = JSON.parse(stdout);
+    expect(
+      doc.findings.map((f: { user: string; credential: string }) => `${f.user}/${f.credential}`),
+    ).toEqual([
+      `alice/${iam.account.user('alice')!.accessKeys[0]!.id}`,
+      'dave/password',
+      `bob/${iam.account.user('bob')!.accessKeys[0]!.id}`,
+    ]);
+    expect(doc.iamCalls).toMatchObject({
+      GetCredentialReport: 1,
+      GetAccountAuthorizationDetails: 1,
+      ListAccessKeys: 2,
+    });
+  });
+});
