@@ -5,9 +5,10 @@
  * again by the next scan; nothing is lost). Depends on ports only.
  */
 import { accountScanFailure } from './core/accounts';
-import { diff, nextStates } from './core/diff';
+import { announcement, diff, nextStates, pages } from './core/diff';
 import { buildDigestParts } from './core/slack-message';
-import type { Change } from './core/state';
+import type { Change, FindingState } from './core/state';
+import type { Finding } from './core/types';
 import type { EventSink, Notifier, StateStore } from './ports';
 import { mapLimit, type ScanInput, type ScanResult, scan } from './scan';
 
@@ -63,10 +64,23 @@ const MAX_REASON = 300;
 export async function monitor(input: MonitorInput): Promise<MonitorResult> {
   const { now } = input;
   const concurrency = input.concurrency ?? 8;
+  const interval = input.reminderIntervalMs;
+  // Each account's state is read once: to choose what to confirm live, then to diff.
+  const loaded = new Map<string, Promise<FindingState[]>>();
+  const load = (accountId: string) => {
+    let states = loaded.get(accountId);
+    if (!states) loaded.set(accountId, (states = input.state.load(accountId)));
+    return states;
+  };
+  // Confirm live only what is about to be announced; an open finding already announced costs no IAM call.
+  const selectForConfirmation = async (accountId: string) => {
+    const byId = new Map((await load(accountId)).map((s) => [s.id, s]));
+    return (f: Finding) => pages(f) && announcement(f, byId.get(f.id), now, interval) !== null;
+  };
   const outcomes = await mapLimit(input.accounts, concurrency, async (job): Promise<AccountOutcome> => {
     const named = job.name ? { name: job.name } : {};
     try {
-      const result = await scan(job.scan);
+      const result = await scan({ ...job.scan, selectForConfirmation });
       if (job.accountId !== undefined && result.accountId !== job.accountId) {
         throw new Error(`the credential report is of account ${result.accountId}, not ${job.accountId}`);
       }
@@ -81,9 +95,9 @@ export async function monitor(input: MonitorInput): Promise<MonitorResult> {
     }
   });
 
-  const options = { reminderIntervalMs: input.reminderIntervalMs };
+  const options = { reminderIntervalMs: interval };
   const perAccount = await mapLimit(outcomes, concurrency, async (o) => {
-    const states = await input.state.load(o.accountId);
+    const states = await load(o.accountId);
     if (o.scan) return diff(o.scan.findings, states, now, options);
     // Only the failure itself changes; the account's other findings keep their state until it is scanned.
     const reason = (o.error?.message ?? 'unknown error').slice(0, MAX_REASON);

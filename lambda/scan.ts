@@ -5,7 +5,7 @@
  * with ListAccessKeys (key ids, rotations, deletions, deactivations since the report) -> evaluate again.
  */
 import { accountIdOf, parseCredentialReport } from './core/credential-report';
-import { countBySeverity, evaluate } from './core/evaluate';
+import { countBySeverity, evaluate, keyCredential } from './core/evaluate';
 import type { Thresholds } from './core/policy';
 import type { AccessKey, CredentialRecord, Finding, ScanWarning, Severity } from './core/types';
 import type { IamCallCounter, IamDirectory, LiveAccessKey, ProgressListener, ReportSource } from './ports';
@@ -20,6 +20,16 @@ export interface ScanInput {
   readonly onProgress?: ProgressListener;
   /** How many users' keys are confirmed at once. @default 4 */
   readonly concurrency?: number;
+  /**
+   * Which would-be access-key findings to confirm live (ListAccessKeys, GetAccessKeyLastUsed), given
+   * the account id and the findings judged from the report. @default every one (the CLI's choice).
+   * The scheduled scan confirms only what it is about to announce (lambda/monitor.ts): an open
+   * finding already announced needs no IAM call.
+   */
+  readonly selectForConfirmation?: (
+    accountId: string,
+    preliminary: readonly Finding[],
+  ) => Promise<(finding: Finding) => boolean>;
 }
 
 export interface ScanResult {
@@ -91,10 +101,13 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
     }
 
     const first = evaluate({ records, thresholds, tags, now });
+    const wanted = input.selectForConfirmation
+      ? await input.selectForConfirmation(accountOf(records), first.findings)
+      : () => true;
     const toConfirm = new Set(newUsers.map((u) => u.name));
     const unusedKeys = new Set<string>();
     for (const f of first.findings) {
-      if (!KEY_RULES.has(f.rule)) continue;
+      if (!KEY_RULES.has(f.rule) || !wanted(f)) continue;
       toConfirm.add(f.user);
       if (f.rule === 'access-key-unused') unusedKeys.add(`${f.user}/${f.credential}`);
     }
@@ -112,7 +125,7 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
         const fromReport = matchReportKey(record.accessKeys, k);
         let lastUsed = fromReport?.lastUsed ?? null;
         // The report's last use can be 4 hours old: re-read it before calling a key unused.
-        if (fromReport && unusedKeys.has(`${user}/access-key-${fromReport.slot}`)) {
+        if (fromReport && unusedKeys.has(`${user}/${keyCredential(fromReport, record.accessKeys)}`)) {
           lastUsed = await directory.getAccessKeyLastUsed(k.id);
         }
         keys.push({
@@ -142,9 +155,8 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
 
   const { findings, warnings: evalWarnings } = evaluate({ records, thresholds, tags, now });
   warnings.push(...evalWarnings);
-  const accountId = records[0] ? accountIdOf(records[0].arn) : 'unknown';
   return {
-    accountId,
+    accountId: accountOf(records),
     evaluatedAt: now.toISOString(),
     reportGeneratedAt: report.generatedAt?.toISOString() ?? null,
     usersScanned: records.length,
@@ -157,6 +169,9 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
     warnings,
   };
 }
+
+const accountOf = (records: readonly CredentialRecord[]) =>
+  records[0] ? accountIdOf(records[0].arn) : 'unknown';
 
 /**
  * The report slot holding a live key: the report's `last_rotated` is the key's creation time. Report

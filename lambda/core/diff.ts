@@ -58,13 +58,8 @@ export function diff(
   const changes: Change[] = [];
   for (const finding of current.values()) {
     const previous = byId.get(finding.id);
-    if (previous?.status !== 'open') {
-      changes.push(previous ? { kind: 'opened', finding, previous } : { kind: 'opened', finding });
-    } else if (severityRank(finding.severity) > severityRank(previous.notifiedSeverity)) {
-      changes.push({ kind: 'escalated', finding, previous });
-    } else if (reminderDue(previous, now, interval)) {
-      changes.push({ kind: 'reminder', finding, previous });
-    }
+    const kind = announcement(finding, previous, now, interval);
+    if (kind) changes.push(previous ? { kind, finding, previous } : { kind, finding });
   }
   for (const previous of byId.values()) {
     if (previous.status === 'open' && !current.has(previous.id)) {
@@ -72,6 +67,23 @@ export function diff(
     }
   }
   return changes.sort(compareChanges);
+}
+
+/**
+ * What a paging finding would be announced as, given its remembered state: `opened` (no open state),
+ * `escalated` (more severe than last announced), `reminder` (quiet for the interval), or null.
+ * The scan uses it to confirm live only the findings about to be announced.
+ */
+export function announcement(
+  finding: Finding,
+  previous: FindingState | undefined,
+  now: Date,
+  reminderIntervalMs: number,
+): Exclude<ChangeKind, 'resolved'> | null {
+  if (previous?.status !== 'open') return 'opened';
+  if (severityRank(finding.severity) > severityRank(previous.notifiedSeverity)) return 'escalated';
+  if (reminderDue(previous, now, reminderIntervalMs)) return 'reminder';
+  return null;
 }
 
 function reminderDue(state: FindingState, now: Date, interval: number): boolean {

@@ -48,9 +48,21 @@ export function grade(
   return null;
 }
 
-/** How a finding names a key: its id when known, otherwise its report slot. */
-export function keyCredential(key: AccessKey): string {
-  return key.id ?? `access-key-${key.slot ?? 0}`;
+const second = (d: Date) => Math.floor(d.getTime() / 1000);
+
+/**
+ * How a finding names a key: by its creation time (`key-2026-07-20T14:02:11Z`), the one identity the
+ * credential report (`last_rotated`, slots not ids) and ListAccessKeys (`CreateDate`) share. A
+ * finding therefore keeps its id whether or not the key was read live; the access key id travels in
+ * `accessKeyId` when known. Two keys of a user created in the same second get their slot (or id)
+ * appended.
+ */
+export function keyCredential(key: AccessKey, siblings: readonly AccessKey[] = []): string {
+  if (!key.createdAt) return `access-key-${key.slot ?? key.id ?? 0}`;
+  const at = second(key.createdAt);
+  const name = `key-${new Date(at * 1000).toISOString().replace('.000Z', 'Z')}`;
+  const twin = siblings.some((k) => k !== key && k.createdAt !== null && second(k.createdAt) === at);
+  return twin ? `${name}-${key.slot ?? key.id}` : name;
 }
 
 const keyLabel = (key: AccessKey) => (key.id ? `Access key ${key.id}` : `Access key ${key.slot ?? '?'}`);
@@ -109,7 +121,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
         add(
           'root-access-key',
           t.rootAccessKey,
-          keyCredential(key),
+          keyCredential(key, record.accessKeys),
           `The root user has an active access key (${key.id ?? `slot ${key.slot ?? '?'}`}); delete it.`,
           {
             ...(key.id ? { accessKeyId: key.id } : {}),
@@ -122,7 +134,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
         add('root-without-mfa', t.rootWithoutMfa, 'mfa', 'The root user has no MFA device.');
     } else {
       for (const key of activeKeys) {
-        const credential = keyCredential(key);
+        const credential = keyCredential(key, record.accessKeys);
         const keyFacts = { ...(key.id ? { accessKeyId: key.id } : {}), lastUsed: asLastUsed(key) };
         if (key.createdAt) {
           const age = wholeDaysBetween(key.createdAt, now);

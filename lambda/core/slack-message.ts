@@ -305,6 +305,8 @@ export function renderEntry(c: Change, consoleBase: string): string {
   const f = c.finding;
   const facts = [kindText(c), consoleLink(f, consoleBase), RULE_LABELS[f.rule] ?? escapedClip(f.rule, 40)];
   if (f.accessKeyId) facts.push(`key \`${escapedClip(f.accessKeyId, 100)}\``);
+  else if (/^key-\d{4}-\d{2}-\d{2}T/.test(f.credential))
+    facts.push(`key created ${f.credential.slice(4, 14)}`);
   else if (/^access-key-\d$/.test(f.credential)) facts.push(`key slot ${f.credential.slice(-1)}`);
   // A resolved finding needs nothing from anyone: no stale figures, no mention, no call to action.
   if (c.kind === 'resolved') return `• ${facts.join(' · ')}`;

@@ -25,7 +25,7 @@ function row(f: Finding): string[] {
   return [
     f.user,
     f.rule,
-    f.credential,
+    f.accessKeyId ?? f.credential,
     f.days === undefined ? '' : String(f.days),
     f.thresholdDays === undefined ? '' : String(f.thresholdDays),
     lastUsed(f),

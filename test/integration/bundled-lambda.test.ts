@@ -148,13 +148,13 @@ describe('the bundled scanner Lambda', () => {
     expect(slack.requests).toHaveLength(1);
   });
 
-  it('posts a resolved message when a key is rotated', async () => {
+  it('posts a resolved message when a key is rotated, once the report shows it', async () => {
     await start();
     await invoke();
     const old = iam.account.user('alice')!.accessKeys[0]!;
     iam.account.createAccessKey('alice', { createdAt: now });
     iam.account.deleteAccessKey('alice', old.id);
-    later(10);
+    later(4 * 60 + 10); // IAM regenerates the report after 4 hours; then the old key is gone from it
     const run = await invoke();
     expect(run.result).toMatchObject({ changes: 1, delivered: 1 });
     expect(JSON.stringify(slack.delivered()[1])).toMatch(new RegExp(`Resolved[\\s\\S]*${old.id}`));

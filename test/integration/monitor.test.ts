@@ -117,13 +117,17 @@ describe('monitor against local IAM, DynamoDB, Slack and EventBridge', () => {
     expect(bus.entries).toHaveLength(3);
   });
 
-  it('announces a rotated key as resolved, although the report is still the old one', async () => {
+  it('announces a rotated key as resolved once IAM regenerates the report (at most 4 hours)', async () => {
     await run();
     const old = iam.account.user('alice')!.accessKeys[0]!;
     iam.account.createAccessKey('alice', { createdAt: now });
     iam.account.deleteAccessKey('alice', old.id);
-    later(10); // within IAM's 4 hours: GenerateCredentialReport keeps the report that lists the old key
+    // Within IAM's 4 hours the report still lists the old key, and an announced finding is not
+    // re-checked live (that would cost a ListAccessKeys per user on every run): no message yet.
+    later(10);
+    expect((await run()).changes).toEqual([]);
 
+    later(4 * 60);
     const result = await run();
     expect(result.changes.map((c) => `${c.kind}:${c.finding.user}:${c.finding.accessKeyId}`)).toEqual([
       `resolved:alice:${old.id}`,
@@ -131,6 +135,18 @@ describe('monitor against local IAM, DynamoDB, Slack and EventBridge', () => {
     expect(slack.delivered()).toHaveLength(2);
     expect(text(slack.delivered()[1])).toMatch(/Resolved/);
     expect(bus.entries.at(-1)?.DetailType).toBe('Credential Finding Resolved');
+  });
+
+  it('confirms live only what it announces: a quiet scan reads no access keys', async () => {
+    const first = await run();
+    expect(first.accounts[0]!.scan!.iamCalls.ListAccessKeys).toBe(2); // alice and bob, about to be announced
+    later(10);
+    const quiet = await run();
+    expect(quiet.accounts[0]!.scan!.iamCalls).toEqual({
+      GenerateCredentialReport: 1,
+      GetCredentialReport: 1,
+      GetAccountAuthorizationDetails: 1,
+    });
   });
 
   it('honours a 429 and delivers exactly once', async () => {

@@ -83,13 +83,13 @@ describe('evaluate', () => {
       const { findings } = run([user('alice', { accessKeys: [key(95, 3, { id: 'AKIAEXAMPLE000000001' })] })]);
       expect(findings).toEqual([
         {
-          id: '123456789012/alice/access-key-age/AKIAEXAMPLE000000001',
+          id: '123456789012/alice/access-key-age/key-2026-08-20T12:00:00Z',
           accountId: '123456789012',
           user: 'alice',
           arn: 'arn:aws:iam::123456789012:user/alice',
           rule: 'access-key-age',
           severity: 'critical',
-          credential: 'AKIAEXAMPLE000000001',
+          credential: 'key-2026-08-20T12:00:00Z',
           accessKeyId: 'AKIAEXAMPLE000000001',
           days: 95,
           thresholdDays: 90,
@@ -99,9 +99,22 @@ describe('evaluate', () => {
       ]);
     });
 
-    it('names the key by its report slot when the id is unknown', () => {
-      const { findings } = run([user('alice', { accessKeys: [key(95, 3, { slot: 2 })] })]);
-      expect(findings[0]!.id).toBe('123456789012/alice/access-key-age/access-key-2');
+    it('names a key by its creation time, the same whether read from the report or live', () => {
+      const fromReport = run([user('alice', { accessKeys: [key(95, 3, { slot: 2 })] })]).findings[0]!;
+      const live = run([user('alice', { accessKeys: [key(95, 3, { id: 'AKIAEXAMPLE000000001' })] })])
+        .findings[0]!;
+      expect(fromReport.id).toBe('123456789012/alice/access-key-age/key-2026-08-20T12:00:00Z');
+      expect(live.id).toBe(fromReport.id);
+      expect(fromReport.accessKeyId).toBeUndefined();
+      expect(live.accessKeyId).toBe('AKIAEXAMPLE000000001');
+    });
+
+    it('tells apart two keys of a user created in the same second', () => {
+      const { findings } = run([user('alice', { accessKeys: [key(95, 3), key(95, 3, { slot: 2 })] })]);
+      expect(findings.filter((f) => f.rule === 'access-key-age').map((f) => f.credential)).toEqual([
+        'key-2026-08-20T12:00:00Z-1',
+        'key-2026-08-20T12:00:00Z-2',
+      ]);
     });
   });
 

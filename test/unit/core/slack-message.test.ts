@@ -59,7 +59,7 @@ function previous(f: Finding, extra: Partial<FindingState> = {}): FindingState {
 
 const INJECTED = '<!channel>&<@U1>';
 
-/** Every kind, both paging severities, an owner of each kind, root, a key slot and an escaped name. */
+/** Every kind, both paging severities, an owner of each kind, root, a key known by its creation time and an escaped name. */
 const CONTRACT: Change[] = (() => {
   const root = finding('<root_account>', {
     id: `${ACCOUNT}/<root_account>/root-access-key/AKIAROOTEXAMPLE00001`,
@@ -93,9 +93,9 @@ const CONTRACT: Change[] = (() => {
     summary: 'Access key AKIADEPLOYBOTXXXXXXX of deploy-bot is 92 days old (critical at 90); rotate it.',
   });
   const alice = finding('alice', {
-    id: `${ACCOUNT}/alice/access-key-unused/access-key-2`,
+    id: `${ACCOUNT}/alice/access-key-unused/key-2026-06-01T08:30:00Z`,
     rule: 'access-key-unused',
-    credential: 'access-key-2',
+    credential: 'key-2026-06-01T08:30:00Z',
     accessKeyId: undefined,
     days: 60,
     thresholdDays: 45,

@@ -88,11 +88,11 @@ describe('scan', () => {
     expect(result.reportGeneratedAt).toBeNull();
     expect(result.iamCalls).toEqual({});
     expect(result.findings.map((f) => `${f.user}/${f.rule}/${f.credential}`)).toEqual([
-      'alice/access-key-age/access-key-1',
-      'bob/access-key-age/access-key-1',
-      'dave/access-key-age/access-key-1',
-      'carol/access-key-unused/access-key-1',
-      'dave/access-key-unused/access-key-1',
+      'alice/access-key-age/key-2026-08-02T10:00:00Z',
+      'bob/access-key-age/key-2025-01-01T00:00:00Z',
+      'dave/access-key-age/key-2020-01-01T00:00:00Z',
+      'carol/access-key-unused/key-2026-09-20T00:00:00Z',
+      'dave/access-key-unused/key-2020-01-01T00:00:00Z',
     ]);
     expect(result.counts).toEqual({ critical: 3, warning: 2, info: 0 });
   });
@@ -124,7 +124,9 @@ describe('scan', () => {
       now: NOW,
     });
 
-    expect(result.findings.map((f) => `${f.severity}:${f.user}/${f.rule}/${f.credential}`)).toEqual([
+    expect(
+      result.findings.map((f) => `${f.severity}:${f.user}/${f.rule}/${f.accessKeyId ?? f.credential}`),
+    ).toEqual([
       'critical:alice/access-key-age/AKIAALICE00000000001',
       'info:frank/multiple-active-keys/access-keys',
     ]);
