@@ -25,7 +25,7 @@ describe('credwatch scan CLI', () => {
     expect(titles).toEqual(['CRITICAL (6)', 'WARNING (4)', 'INFO (1)']);
     expect(lines.at(-2)).toBe('6 critical, 4 warning, 1 info, 0 exempted, 0 warnings');
     expect(stdout).toMatch(
-      /^ {2}ci-deploy\s+access-key-age\s+access-key-1\s+2051\s+90\s+2026-11-23 cloudformation$/m,
+      /^ {2}ci-deploy\s+access-key-age\s+key-2021-04-12T06:00:05Z\s+2051\s+90\s+2026-11-23 cloudformation$/m,
     );
   });
 
@@ -67,13 +67,13 @@ describe('credwatch scan CLI', () => {
     });
     const alice = doc.findings.find((f: { user: string }) => f.user === 'alice');
     expect(alice).toEqual({
-      id: '111122223333/alice/access-key-age/access-key-1',
+      id: '111122223333/alice/access-key-age/key-2026-07-20T14:02:11Z',
       accountId: '111122223333',
       user: 'alice',
       arn: 'arn:aws:iam::111122223333:user/alice',
       rule: 'access-key-age',
       severity: 'critical',
-      credential: 'access-key-1',
+      credential: 'key-2026-07-20T14:02:11Z',
       days: 125,
       thresholdDays: 90,
       lastUsed: { date: '2026-11-22T16:40:00.000Z', service: 's3', region: 'eu-west-1' },
