@@ -1,0 +1,95 @@
+/**
+ * Account discovery through AWS Organizations: every account of the organization (ListAccounts), or
+ * the accounts under given OUs, recursively (ListAccountsForParent + ListOrganizationalUnitsForParent).
+ * Runs in the management account or a delegated administrator.
+ */
+import {
+  type Account,
+  ListAccountsCommand,
+  ListAccountsForParentCommand,
+  ListOrganizationalUnitsForParentCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
+import type { AccountInfo } from '../core/accounts';
+import { CredwatchError } from '../core/errors';
+
+export class AccountDiscoveryError extends CredwatchError {}
+
+export interface OrganizationsDiscoveryProps {
+  /** @default new OrganizationsClient({ region: 'us-east-1', retryMode: 'adaptive', maxAttempts: 10 }) */
+  readonly client?: OrganizationsClient;
+}
+
+/** Nested OUs followed at most this deep (Organizations allows five levels). */
+const MAX_OU_DEPTH = 5;
+
+const toInfo = (a: Account): AccountInfo => {
+  if (!a.Id) throw new AccountDiscoveryError('Organizations returned an account without an Id');
+  const status = a.State ?? a.Status;
+  return { id: a.Id, ...(a.Name ? { name: a.Name } : {}), ...(status ? { status } : {}) };
+};
+
+export class OrganizationsDiscovery {
+  private readonly client: OrganizationsClient;
+
+  constructor(props: OrganizationsDiscoveryProps = {}) {
+    this.client =
+      props.client ??
+      new OrganizationsClient({ region: 'us-east-1', retryMode: 'adaptive', maxAttempts: 10 });
+  }
+
+  /** The accounts of the organization, or under `organizationalUnits` (ids `ou-…` or a root `r-…`). */
+  async listAccounts(organizationalUnits: readonly string[] = []): Promise<AccountInfo[]> {
+    try {
+      if (organizationalUnits.length === 0) return await this.all();
+      const found: AccountInfo[] = [];
+      for (const ou of organizationalUnits) await this.under(ou, 0, found);
+      return found;
+    } catch (err) {
+      if (err instanceof AccountDiscoveryError) throw err;
+      const what =
+        organizationalUnits.length > 0 ? `under ${organizationalUnits.join(', ')}` : 'of the organization';
+      throw new AccountDiscoveryError(
+        `could not list the accounts ${what}: ${(err as Error).name}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  private async all(): Promise<AccountInfo[]> {
+    const found: AccountInfo[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await this.client.send(new ListAccountsCommand({ ...(NextToken ? { NextToken } : {}) }));
+      for (const a of page.Accounts ?? []) found.push(toInfo(a));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return found;
+  }
+
+  private async under(parentId: string, depth: number, found: AccountInfo[]): Promise<void> {
+    let NextToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListAccountsForParentCommand({ ParentId: parentId, ...(NextToken ? { NextToken } : {}) }),
+      );
+      for (const a of page.Accounts ?? []) found.push(toInfo(a));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    if (depth >= MAX_OU_DEPTH) return;
+    const children: string[] = [];
+    do {
+      const page = await this.client.send(
+        new ListOrganizationalUnitsForParentCommand({
+          ParentId: parentId,
+          ...(NextToken ? { NextToken } : {}),
+        }),
+      );
+      for (const ou of page.OrganizationalUnits ?? []) if (ou.Id) children.push(ou.Id);
+      NextToken = page.NextToken;
+    } while (NextToken);
+    for (const child of children) await this.under(child, depth + 1, found);
+  }
+}
