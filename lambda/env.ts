@@ -22,7 +22,27 @@ const schema = z.object({
   CREDWATCH_EVENT_BUS_NAME: z.string().optional(),
   /** Tests only: extra hosts a webhook URL may point to, e.g. `127.0.0.1:8080`. */
   CREDWATCH_SLACK_ALLOWED_HOSTS: z.string().optional(),
+  /** Multi-account settings (lib/config.ts `accounts`); absent: the deployment's own account only. */
+  CREDWATCH_ACCOUNTS: z.string().optional(),
+  AWS_REGION: z.string().default('us-east-1'),
 });
+
+const accountId = z.string().regex(/^\d{12}$/, 'expected a 12-digit account id');
+
+const accountsSchema = z.object({
+  source: z.enum(['list', 'organization']),
+  ids: z.array(accountId).optional(),
+  organizationalUnits: z.array(z.string()).optional(),
+  include: z.array(accountId).optional(),
+  exclude: z.array(accountId).optional(),
+  memberRoleName: z.string().min(1),
+  externalId: z.string().optional(),
+  concurrency: z.int().min(1).max(50).default(8),
+  /** Full thresholds per account id (already merged over the global ones at synth time). */
+  thresholds: z.record(accountId, thresholdsSchema).optional(),
+});
+
+export type AccountsSettings = z.infer<typeof accountsSchema>;
 
 export interface LambdaEnv {
   readonly thresholds: Thresholds;
@@ -32,6 +52,25 @@ export interface LambdaEnv {
   readonly stateTable?: string;
   readonly eventBusName?: string;
   readonly slackAllowedHosts: string[];
+  /** Multi-account settings; undefined scans the deployment's own account. */
+  readonly accounts?: AccountsSettings;
+  /** The Lambda's region: the partition of member role ARNs. */
+  readonly region: string;
+}
+
+function parseJson<T>(name: string, text: string, schema: z.ZodType<T>): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`environment: ${name}: not valid JSON`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`environment: ${name}: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv): LambdaEnv {
@@ -41,19 +80,19 @@ export function readEnv(env: NodeJS.ProcessEnv): LambdaEnv {
     throw new ConfigError(`environment: ${issue.path.join('.')}: ${issue.message}`);
   }
   const e = parsed.data;
-  let rawThresholds: unknown;
-  try {
-    rawThresholds = JSON.parse(e.CREDWATCH_THRESHOLDS);
-  } catch {
-    throw new ConfigError('environment: CREDWATCH_THRESHOLDS: not valid JSON');
-  }
-  const thresholds = thresholdsSchema.safeParse(rawThresholds);
-  if (!thresholds.success) {
-    const issue = thresholds.error.issues[0]!;
-    throw new ConfigError(`environment: CREDWATCH_THRESHOLDS: ${issue.path.join('.')}: ${issue.message}`);
+  const thresholds = parseJson('CREDWATCH_THRESHOLDS', e.CREDWATCH_THRESHOLDS, thresholdsSchema);
+  const accounts = e.CREDWATCH_ACCOUNTS
+    ? parseJson('CREDWATCH_ACCOUNTS', e.CREDWATCH_ACCOUNTS, accountsSchema)
+    : undefined;
+  if (accounts?.source === 'list' && !accounts.ids?.length) {
+    throw new ConfigError(
+      'environment: CREDWATCH_ACCOUNTS: ids: a list source needs at least one account id',
+    );
   }
   return {
-    thresholds: thresholds.data,
+    thresholds,
+    region: e.AWS_REGION,
+    ...(accounts ? { accounts } : {}),
     reportDeadlineMs: e.CREDWATCH_REPORT_DEADLINE_SECONDS * 1000,
     reminderIntervalMs: e.CREDWATCH_REMINDER_HOURS * 3_600_000,
     ...(e.CREDWATCH_SLACK_SECRET_ARN ? { slackSecretArn: e.CREDWATCH_SLACK_SECRET_ARN } : {}),

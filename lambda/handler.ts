@@ -1,19 +1,24 @@
 /**
- * Composition root of the scanner Lambda: environment -> adapters -> monitor (scan, diff, deliver,
- * remember) -> metrics and one structured log line. The work itself is in lambda/monitor.ts and
- * lambda/scan.ts.
+ * Composition root of the scanner Lambda: environment -> adapters (one IAM adapter per account) ->
+ * monitor (scan, diff, deliver, remember) -> metrics and one structured log line. The work itself is
+ * in lambda/monitor.ts and lambda/scan.ts.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
+import { assumeRoleCredentials, memberRoleArn } from './adapters/assume-role';
 import { EventPublisher } from './adapters/event-publisher';
-import { IamAdapter } from './adapters/iam';
+import { IAM_CLIENT_DEFAULTS, IamAdapter } from './adapters/iam';
+import { OrganizationsDiscovery } from './adapters/organizations';
 import { SlackDeliveryError, SlackSender } from './adapters/slack-sender';
 import { DynamoStateStore } from './adapters/state-store';
 import { createWebhookUrlReader, webhookHostPolicyFromEnv } from './adapters/webhook-secret';
-import { ConfigError } from './core/errors';
+import { selectAccounts } from './core/accounts';
+import { ConfigError, CredwatchError } from './core/errors';
 import { type LambdaEnv, readEnv } from './env';
-import { monitor } from './monitor';
+import { type AccountJob, monitor } from './monitor';
 
 /** What EventBridge Scheduler sends (lib/constructs/scanner-schedule.ts); the scheduled time is the run's id. */
 export interface ScheduleEvent {
@@ -24,10 +29,14 @@ export interface ScheduleEvent {
 
 export interface HandlerResult {
   readonly runId: string;
+  readonly accounts: number;
   readonly findings: number;
   readonly changes: number;
   readonly delivered: number;
 }
+
+/** Some accounts could not be scanned: the run is incomplete (after the others were delivered). */
+export class AccountsIncompleteError extends CredwatchError {}
 
 /** Time kept back at the end of an invocation to remember what was delivered and publish metrics. */
 const DELIVERY_MARGIN_MS = 15_000;
@@ -40,6 +49,7 @@ interface Wiring {
   readonly readWebhookUrl: () => Promise<string>;
   readonly state: DynamoStateStore;
   readonly events?: EventPublisher;
+  readonly sts: STSClient;
 }
 /** Built on the first invocation and reused: the secret cache and SDK connections outlive one scan. */
 let wiring: Wiring | undefined;
@@ -56,8 +66,49 @@ function wire(): Wiring {
     }),
     state: new DynamoStateStore({ tableName: env.stateTable }),
     ...(env.eventBusName ? { events: new EventPublisher({ eventBusName: env.eventBusName }) } : {}),
+    sts: new STSClient({ region: env.region, retryMode: 'adaptive', maxAttempts: 5 }),
   };
 }
+
+/** One job per account: the own account, or each selected member through its assumed role. */
+async function accountJobs({ env, sts }: Wiring, now: Date): Promise<AccountJob[]> {
+  const settings = env.accounts;
+  if (!settings) {
+    // A new IAM adapter per run: its call counters describe this scan only.
+    const iam = new IamAdapter({ reportDeadlineMs: env.reportDeadlineMs });
+    return [{ scan: { report: iam, directory: iam, counter: iam, thresholds: env.thresholds, now } }];
+  }
+  const found =
+    settings.source === 'list'
+      ? (settings.ids ?? []).map((id) => ({ id }))
+      : await new OrganizationsDiscovery().listAccounts(settings.organizationalUnits);
+  const { selected, skipped } = selectAccounts(found, settings);
+  if (skipped.length > 0) logger.info('accounts not scanned', { skipped });
+  return selected.map((account) => {
+    const credentials = assumeRoleCredentials({
+      roleArn: memberRoleArn(account.id, settings.memberRoleName, env.region),
+      ...(settings.externalId ? { externalId: settings.externalId } : {}),
+      client: sts,
+    });
+    const iam = new IamAdapter({
+      reportDeadlineMs: env.reportDeadlineMs,
+      client: new IAMClient({ ...IAM_CLIENT_DEFAULTS, region: env.region, credentials }),
+    });
+    return {
+      accountId: account.id,
+      ...(account.name ? { name: account.name } : {}),
+      scan: {
+        report: iam,
+        directory: iam,
+        counter: iam,
+        thresholds: settings.thresholds?.[account.id] ?? env.thresholds,
+        now,
+      },
+    };
+  });
+}
+
+const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
 
 export const handler = async (event: ScheduleEvent = {}, context?: Context): Promise<HandlerResult> => {
   const started = Date.now();
@@ -69,28 +120,32 @@ export const handler = async (event: ScheduleEvent = {}, context?: Context): Pro
   try {
     wiring ??= wire();
     const { env, readWebhookUrl, state, events } = wiring;
-    // A new IAM adapter per run: its call counters describe this scan only.
-    const iam = new IamAdapter({ reportDeadlineMs: env.reportDeadlineMs });
     const remaining = context?.getRemainingTimeInMillis?.();
     const result = await monitor({
-      accounts: [{ scan: { report: iam, directory: iam, counter: iam, thresholds: env.thresholds, now } }],
+      accounts: await accountJobs(wiring, now),
       now,
+      ...(env.accounts ? { concurrency: env.accounts.concurrency } : {}),
       state,
       notifier: async () => new SlackSender({ webhookUrl: await readWebhookUrl() }),
       ...(events ? { events } : {}),
       reminderIntervalMs: env.reminderIntervalMs,
       ...(remaining !== undefined ? { deliveryDeadline: started + remaining - DELIVERY_MARGIN_MS } : {}),
     });
-    const scan = result.accounts[0]!.scan!;
-    const iamCalls = Object.values(scan.iamCalls).reduce((a, b) => a + b, 0);
+    const scans = result.accounts.flatMap((a) => (a.scan ? [a.scan] : []));
+    const failed = result.accounts.filter((a) => a.error);
+    const findings = sum(scans.map((s) => s.findings.length));
     metrics.addMetric('ScansCompleted', MetricUnit.Count, 1);
     metrics.addMetric('ScanDuration', MetricUnit.Milliseconds, Date.now() - started);
-    metrics.addMetric('FindingsCritical', MetricUnit.Count, scan.counts.critical);
-    metrics.addMetric('FindingsWarning', MetricUnit.Count, scan.counts.warning);
-    metrics.addMetric('FindingsInfo', MetricUnit.Count, scan.counts.info);
-    metrics.addMetric('IamCalls', MetricUnit.Count, iamCalls);
+    metrics.addMetric('FindingsCritical', MetricUnit.Count, sum(scans.map((s) => s.counts.critical)));
+    metrics.addMetric('FindingsWarning', MetricUnit.Count, sum(scans.map((s) => s.counts.warning)));
+    metrics.addMetric('FindingsInfo', MetricUnit.Count, sum(scans.map((s) => s.counts.info)));
+    metrics.addMetric('IamCalls', MetricUnit.Count, sum(scans.flatMap((s) => Object.values(s.iamCalls))));
     metrics.addMetric('ChangesDelivered', MetricUnit.Count, result.delivered.length);
     metrics.addMetric('DeliveryFailures', MetricUnit.Count, result.deliveryError ? 1 : 0);
+    if (env.accounts) {
+      metrics.addMetric('AccountsScanned', MetricUnit.Count, scans.length);
+      metrics.addMetric('AccountsFailed', MetricUnit.Count, failed.length);
+    }
     if (result.deliveryError) {
       const e = result.deliveryError;
       logger.error('Slack delivery failed; undelivered changes are announced by the next scan', {
@@ -102,21 +157,36 @@ export const handler = async (event: ScheduleEvent = {}, context?: Context): Pro
       });
     }
     logger.info('scan complete', {
-      accountId: scan.accountId,
-      usersScanned: scan.usersScanned,
-      counts: scan.counts,
-      exempted: scan.exempted,
+      accounts: result.accounts.map((a) =>
+        a.scan
+          ? {
+              accountId: a.accountId,
+              usersScanned: a.scan.usersScanned,
+              counts: a.scan.counts,
+              exempted: a.scan.exempted,
+              iamCalls: a.scan.iamCalls,
+              usersConfirmed: a.scan.usersConfirmed,
+              warnings: a.scan.warnings.map((w) => w.message),
+            }
+          : { accountId: a.accountId, error: a.error?.message },
+      ),
       changes: result.changes.length,
       delivered: result.delivered.length,
       messages: `${result.messagesDelivered}/${result.messages}`,
       skippedAsStale: result.skippedAsStale.length,
-      iamCalls: scan.iamCalls,
-      usersConfirmed: scan.usersConfirmed,
-      warnings: scan.warnings.map((w) => w.message),
     });
+    if (failed.length > 0) {
+      throw new AccountsIncompleteError(
+        `${failed.length} of ${result.accounts.length} accounts could not be scanned: ${failed
+          .map((a) => `${a.accountId} (${a.error?.message})`)
+          .join('; ')
+          .slice(0, 1000)}`,
+      );
+    }
     return {
       runId,
-      findings: scan.findings.length,
+      accounts: result.accounts.length,
+      findings,
       changes: result.changes.length,
       delivered: result.delivered.length,
     };

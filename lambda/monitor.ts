@@ -131,10 +131,11 @@ export async function monitor(input: MonitorInput): Promise<MonitorResult> {
       if (name) names[o.accountId] = name;
     },
   );
-  const first = outcomes[0]!.accountId;
+  // A digest about one account is headed by that account, whichever was scanned first.
+  const headline = withChanges.size === 1 ? [...withChanges][0]! : outcomes[0]!.accountId;
   const parts = buildDigestParts(changes, {
-    accountId: first,
-    ...(names[first] ? { accountAlias: names[first] } : {}),
+    accountId: headline,
+    ...(names[headline] ? { accountAlias: names[headline] } : {}),
     accountNames: names,
     scanTime: now,
   });

@@ -18,7 +18,7 @@ import {
   ListAccountAliasesCommand,
   type UserDetail,
 } from '@aws-sdk/client-iam';
-import { ConfigError, CredentialReportUnavailableError, IamReadError } from '../core/errors';
+import { ConfigError, CredentialReportUnavailableError, CredwatchError, IamReadError } from '../core/errors';
 import type { LastUse } from '../core/types';
 import type {
   CredentialReport,
@@ -104,8 +104,12 @@ const describe = (err: unknown): string =>
 const seconds = (ms: number): string => `${Math.round(ms / 100) / 10}`;
 
 /** The error for a failed IAM read; an IamReadError raised by the mapping passes through unchanged. */
-const readError = (action: IamAction, err: unknown, user?: string): IamReadError =>
-  err instanceof IamReadError
+/**
+ * The error for a failed IAM read. credwatch's own errors pass through unchanged: they already say
+ * what failed (e.g. the member role could not be assumed while the SDK resolved credentials).
+ */
+const readError = (action: IamAction, err: unknown, user?: string): CredwatchError =>
+  err instanceof CredwatchError
     ? err
     : new IamReadError(
         `IAM ${action}${user === undefined ? '' : ` for user "${user}"`} failed: ${describe(err)}`,

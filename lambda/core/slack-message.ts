@@ -5,6 +5,7 @@
  * cannot ping a channel. Slack's limits are respected by splitting into ordered messages; nothing
  * is dropped. See docs/alerts.md for a rendered example.
  */
+import { ACCOUNT_USER } from './accounts';
 import { ConfigError } from './errors';
 import type { Change, ChangeKind } from './state';
 import type { Finding, RuleId, Severity } from './types';
@@ -279,6 +280,8 @@ export function ownerMention(owner: string): string {
 
 /** A link to the user in the IAM console (root: the account's security credentials page). */
 export function consoleLink(finding: Finding, consoleBase: string): string {
+  if (finding.user === ACCOUNT_USER)
+    return `<${consoleBase}#/home|account ${escapedClip(finding.accountId, 20)}>`;
   if (isRoot(finding)) return `<${consoleBase}#/security_credentials|root user>`;
   const url = `${consoleBase}#/users/details/${encodeURIComponent(clip(finding.user, 128))}`;
   return `<${url}|${escapedClip(finding.user, 200)}>`;

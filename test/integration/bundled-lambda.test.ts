@@ -18,15 +18,16 @@ import {
 } from '../support/bundled-lambda';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { type IamEndpoint, type IamEndpointOptions, startIamEndpoint } from '../support/iam-endpoint';
+import { type Organization, startOrganization } from '../support/organization-endpoints';
 import { runCli } from '../support/run-cli';
 import { type SlackReceiver, startSlackReceiver } from '../support/slack-receiver';
 
 const SECRET_NAME = 'credwatch/slack-webhook';
 const FAKE_KEYS = { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake' };
 
-function account(now: Date): FakeAccount {
+function account(now: Date, accountId = '123456789012', alias = 'example-prod'): FakeAccount {
   const ago = (days: number) => new Date(now.getTime() - days * DAY_MS);
-  const a = new FakeAccount({ accountId: '123456789012', createdAt: ago(2000), alias: 'example-prod' });
+  const a = new FakeAccount({ accountId, createdAt: ago(2000), alias });
   const used = { date: ago(1), service: 's3', region: 'us-east-1' };
   a.createUser('alice', {
     createdAt: ago(900),
@@ -115,6 +116,7 @@ describe('the bundled scanner Lambda', () => {
     expect(first.error).toBeUndefined();
     expect(first.result).toEqual({
       runId: '2026-11-23T12:00:00.000Z',
+      accounts: 1,
       findings: 3,
       changes: 3,
       delivered: 3,
@@ -209,6 +211,79 @@ describe('the bundled scanner Lambda', () => {
     expect(slack.requests).toEqual([]);
   });
 
+  it('scans several accounts through their member roles; a denied one is reported once and never stops the others', async () => {
+    const ids = ['111111111111', '222222222222', '333333333333'];
+    const denied = new Set(['333333333333']);
+    const org: Organization = await startOrganization({
+      // A list source has no Organizations names: the digest names each account by its IAM alias.
+      accounts: ids.map((id, i) => {
+        const alias = ['prod', 'staging', 'sandbox'][i]!;
+        return { account: account(now, id, alias), name: alias };
+      }),
+      denyAssumeRole: denied,
+      now: () => now,
+      iam: { now: () => now },
+    });
+    try {
+      await start();
+      const env = {
+        ...environment(),
+        AWS_ENDPOINT_URL_IAM: org.iamUrl,
+        AWS_ENDPOINT_URL_STS: org.stsUrl,
+        CREDWATCH_ACCOUNTS: JSON.stringify({
+          source: 'list',
+          ids,
+          memberRoleName: 'credwatch-member',
+          concurrency: 8,
+        }),
+      };
+      const run = () =>
+        invokeBundled(scanner.entry, env, { scheduledTime: now.toISOString() }).then((r) => {
+          expect(r.stdout + r.stderr).not.toContain(slack.secret);
+          return r;
+        });
+
+      const first = await run();
+      expect(first.error).toMatch(
+        /^1 of 3 accounts could not be scanned: 333333333333 \(could not assume arn:aws:iam::333333333333:role\/credwatch-member: AccessDenied/,
+      );
+      expect(first.metrics).toMatchObject({
+        AccountsScanned: 2,
+        AccountsFailed: 1,
+        ScanIncomplete: 1,
+        ChangesDelivered: 7,
+      });
+      expect(slack.delivered()).toHaveLength(1);
+      const digest = JSON.stringify(slack.delivered()[0]);
+      for (const expected of [
+        '3 accounts',
+        'prod (111111111111)',
+        'staging (222222222222)',
+        'credwatch could not scan account 333333333333',
+      ]) {
+        expect(digest).toContain(expected);
+      }
+      expect(org.iam('111111111111').counts().GetCredentialReport).toBe(1);
+      expect(org.iam('333333333333').counts().GetCredentialReport).toBeUndefined();
+
+      later(10);
+      const second = await run();
+      expect(second.metrics).toMatchObject({ AccountsFailed: 1, ChangesDelivered: 0 });
+      expect(slack.requests).toHaveLength(1); // the failure was already announced: no spam
+
+      denied.delete('333333333333');
+      later(10);
+      const recovered = await run();
+      expect(recovered.error).toBeUndefined();
+      expect(recovered.result).toMatchObject({ accounts: 3, changes: 4, delivered: 4 });
+      const news = JSON.stringify(slack.delivered()[1]);
+      expect(news).toMatch(/Resolved[\s\S]*account 333333333333> · account not scanned/);
+      expect(news).toContain('sandbox (333333333333)');
+    } finally {
+      await org.close();
+    }
+  });
+
   it('the CLI scans the same local account live', async () => {
     await start();
     const { code, stdout, stderr } = await runCli(['--json', '--now', now.toISOString()], {
@@ -220,7 +295,10 @@ describe('the bundled scanner Lambda', () => {
     expect(stderr).toMatch(/credwatch: confirming the access keys of 2 users/);
     const doc = JSON.parse(stdout);
     expect(
-      doc.findings.map((f: { user: string; credential: string }) => `${f.user}/${f.credential}`),
+      doc.findings.map(
+        (f: { user: string; accessKeyId?: string; credential: string }) =>
+          `${f.user}/${f.accessKeyId ?? f.credential}`,
+      ),
     ).toEqual([
       `alice/${iam.account.user('alice')!.accessKeys[0]!.id}`,
       'dave/password',
