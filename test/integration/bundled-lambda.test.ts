@@ -1,9 +1,3 @@
-/**
- * The scanner Lambda as `cdk synth` bundled it, run in a fresh Node process per invocation, against
- * the local IAM endpoint, dynalite, Secrets Manager and EventBridge endpoints and a Slack receiver.
- */
-import { DAY_MS } from '../../lambda/core/dates';
-import { FakeAccount } from '../support/account-generator';
 import {
   type EventBridgeEndpoint,
   type SecretsManagerEndpoint,
@@ -20,29 +14,11 @@ import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { type IamEndpoint, type IamEndpointOptions, startIamEndpoint } from '../support/iam-endpoint';
 import { type Organization, startOrganization } from '../support/organization-endpoints';
 import { runCli } from '../support/run-cli';
+import { sampleAccount } from '../support/sample-account';
 import { type SlackReceiver, startSlackReceiver } from '../support/slack-receiver';
 
 const SECRET_NAME = 'credwatch/slack-webhook';
 const FAKE_KEYS = { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake' };
-
-function account(now: Date, accountId = '123456789012', alias = 'example-prod'): FakeAccount {
-  const ago = (days: number) => new Date(now.getTime() - days * DAY_MS);
-  const a = new FakeAccount({ accountId, createdAt: ago(2000), alias });
-  const used = { date: ago(1), service: 's3', region: 'us-east-1' };
-  a.createUser('alice', {
-    createdAt: ago(900),
-    tags: { 'credwatch:owner': 'U024BE7LH' },
-    accessKeys: [{ createdAt: ago(120), lastUsed: used }],
-  });
-  a.createUser('bob', { createdAt: ago(900), accessKeys: [{ createdAt: ago(85), lastUsed: used }] });
-  a.createUser('carol', { createdAt: ago(900), accessKeys: [{ createdAt: ago(10), lastUsed: used }] });
-  a.createUser('dave', {
-    createdAt: ago(900),
-    password: { lastChanged: ago(300), lastUsed: ago(2) },
-    mfaActive: false,
-  });
-  return a;
-}
 
 describe('the bundled scanner Lambda', () => {
   let scanner: SynthesizedScanner;
@@ -59,7 +35,7 @@ describe('the bundled scanner Lambda', () => {
 
   async function start(iamOptions: Partial<IamEndpointOptions> = {}) {
     [iam, dynamo, slack, bus] = await Promise.all([
-      startIamEndpoint({ account: account(now), now: () => now, ...iamOptions }),
+      startIamEndpoint({ account: sampleAccount(now), now: () => now, ...iamOptions }),
       startDynalite(),
       startSlackReceiver(),
       startEventBridgeEndpoint(),
@@ -218,7 +194,7 @@ describe('the bundled scanner Lambda', () => {
       // A list source has no Organizations names: the digest names each account by its IAM alias.
       accounts: ids.map((id, i) => {
         const alias = ['prod', 'staging', 'sandbox'][i]!;
-        return { account: account(now, id, alias), name: alias };
+        return { account: sampleAccount(now, id, alias), name: alias };
       }),
       denyAssumeRole: denied,
       now: () => now,

@@ -11,34 +11,15 @@ import { DynamoStateStore } from '../../lambda/adapters/state-store';
 import { DAY_MS } from '../../lambda/core/dates';
 import { DEFAULT_THRESHOLDS } from '../../lambda/core/policy';
 import { monitor } from '../../lambda/monitor';
-import { FakeAccount } from '../support/account-generator';
 import { type EventBridgeEndpoint, startEventBridgeEndpoint } from '../support/aws-json-endpoints';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { type IamEndpoint, startIamEndpoint } from '../support/iam-endpoint';
+import { sampleAccount } from '../support/sample-account';
 import { type SlackReceiver, startSlackReceiver } from '../support/slack-receiver';
 
 const START = new Date('2026-11-23T12:00:00Z');
-const ago = (days: number) => new Date(START.getTime() - days * DAY_MS);
 const credentials = { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake' };
 const noWait = async () => {};
-
-function account(): FakeAccount {
-  const a = new FakeAccount({ accountId: '123456789012', createdAt: ago(2000), alias: 'example-prod' });
-  const used = { date: ago(1), service: 's3', region: 'us-east-1' };
-  a.createUser('alice', {
-    createdAt: ago(900),
-    tags: { 'credwatch:owner': 'U024BE7LH' },
-    accessKeys: [{ createdAt: ago(120), lastUsed: used }],
-  });
-  a.createUser('bob', { createdAt: ago(900), accessKeys: [{ createdAt: ago(85), lastUsed: used }] });
-  a.createUser('carol', { createdAt: ago(900), accessKeys: [{ createdAt: ago(10), lastUsed: used }] });
-  a.createUser('dave', {
-    createdAt: ago(900),
-    password: { lastChanged: ago(300), lastUsed: ago(2) },
-    mfaActive: false,
-  });
-  return a;
-}
 
 describe('monitor against local IAM, DynamoDB, Slack and EventBridge', () => {
   let now: Date;
@@ -50,7 +31,7 @@ describe('monitor against local IAM, DynamoDB, Slack and EventBridge', () => {
   beforeEach(async () => {
     now = START;
     [iam, dynamo, slack, bus] = await Promise.all([
-      startIamEndpoint({ account: account(), now: () => now }),
+      startIamEndpoint({ account: sampleAccount(START), now: () => now }),
       startDynalite(),
       startSlackReceiver(),
       startEventBridgeEndpoint(),

@@ -1,11 +1,4 @@
-/**
- * Tiny local stand-ins for the two JSON-protocol AWS services credwatch calls: Secrets Manager
- * (GetSecretValue) and EventBridge (PutEvents). Real HTTP servers on 127.0.0.1 speaking awsJson1_1
- * (`POST /`, `X-Amz-Target: Service.Operation`, JSON body; errors as `{"__type": …}` with HTTP 400),
- * so the real SDK clients can be pointed at them. Signatures are not checked.
- */
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readBody, serveLocally } from './local-server';
 
 const JSON_1_1 = 'application/x-amz-json-1.1';
 
@@ -30,54 +23,35 @@ async function startJsonEndpoint(
   targetPrefix: string,
   operations: Record<string, (input: Record<string, unknown>) => JsonAnswer>,
 ): Promise<JsonEndpoint> {
-  const readBody = async (req: IncomingMessage) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  };
-  const server = createServer((req, res) => {
-    readBody(req)
-      .then((text) => {
-        const target = String(req.headers['x-amz-target'] ?? '');
-        const operation = target.startsWith(`${targetPrefix}.`) ? target.slice(targetPrefix.length + 1) : '';
-        let answer: JsonAnswer;
-        let input: unknown;
-        try {
-          input = text === '' ? {} : JSON.parse(text);
-        } catch {
-          input = undefined;
-        }
-        if (req.method !== 'POST' || !Object.hasOwn(operations, operation)) {
-          answer = jsonError('UnknownOperationException', `unknown operation "${target}"`);
-        } else if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-          answer = jsonError('SerializationException', 'the request body is not a JSON object');
-        } else {
-          answer = operations[operation]!(input as Record<string, unknown>);
-        }
-        const body = JSON.stringify(answer.body);
-        const type = (answer.body as { __type?: string }).__type;
-        res.writeHead(answer.status, {
-          'Content-Type': JSON_1_1,
-          'Content-Length': Buffer.byteLength(body),
-          ...(type ? { 'x-amzn-ErrorType': type } : {}),
-        });
-        res.end(body);
-      })
-      .catch((err: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
-        res.end(String(err));
+  return serveLocally(async (req, res) => {
+    const text = await readBody(req);
+    {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const operation = target.startsWith(`${targetPrefix}.`) ? target.slice(targetPrefix.length + 1) : '';
+      let answer: JsonAnswer;
+      let input: unknown;
+      try {
+        input = text === '' ? {} : JSON.parse(text);
+      } catch {
+        input = undefined;
+      }
+      if (req.method !== 'POST' || !Object.hasOwn(operations, operation)) {
+        answer = jsonError('UnknownOperationException', `unknown operation "${target}"`);
+      } else if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+        answer = jsonError('SerializationException', 'the request body is not a JSON object');
+      } else {
+        answer = operations[operation]!(input as Record<string, unknown>);
+      }
+      const body = JSON.stringify(answer.body);
+      const type = (answer.body as { __type?: string }).__type;
+      res.writeHead(answer.status, {
+        'Content-Type': JSON_1_1,
+        'Content-Length': Buffer.byteLength(body),
+        ...(type ? { 'x-amzn-ErrorType': type } : {}),
       });
+      res.end(body);
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
 }
 
 export interface SecretsManagerEndpointOptions {

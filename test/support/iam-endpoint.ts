@@ -8,8 +8,8 @@
  * GetAccountAuthorizationDetails, GenerateCredentialReport, GetCredentialReport. Anything else is
  * 400 InvalidAction. Signatures are not checked.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type FakeAccessKey,
   type FakeAccount,
@@ -18,6 +18,7 @@ import {
   renderCredentialReport,
   type TimestampStyle,
 } from './account-generator';
+import { readBody, serveLocally } from './local-server';
 
 const XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const HOUR_MS = 3_600_000;
@@ -398,9 +399,7 @@ export async function startIamEndpoint(options: IamEndpointOptions = {}): Promis
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+    const params = new URLSearchParams(await readBody(req));
     for (const [k, v] of new URL(req.url ?? '/', 'http://localhost').searchParams) params.append(k, v);
     const action = params.get('Action') ?? '';
     count(action);
@@ -424,17 +423,10 @@ export async function startIamEndpoint(options: IamEndpointOptions = {}): Promis
     res.end(body);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
-      res.end(String(err));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await serveLocally(handle);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     account,
     counts: () => Object.fromEntries(counts),
     resetCounts: () => {
@@ -446,13 +438,11 @@ export async function startIamEndpoint(options: IamEndpointOptions = {}): Promis
         ...Array.from({ length: times }, () => FAULTS[fault]),
       ]);
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      return server.close();
+    },
   };
 }
 

@@ -17,12 +17,13 @@
  * issued `ASIA` key is the member role session it was issued for (its session token must be sent,
  * and it expires by `now`). Signatures are not checked.
  */
-import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+
+import { Agent, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { CredwatchError } from '../../lambda/core/errors';
 import { type FakeAccount, prng } from './account-generator';
 import { type IamEndpoint, type IamEndpointOptions, startIamEndpoint, xmlEscape } from './iam-endpoint';
+import { readBody, serveLocally } from './local-server';
 
 /** The management account's id unless {@link OrganizationOptions.managementAccountId} says otherwise. */
 export const DEFAULT_MANAGEMENT_ACCOUNT_ID = '999999999999';
@@ -147,12 +148,6 @@ const roleIdOf = (accountId: string, roleName: string) =>
 const signingKey = (req: IncomingMessage) =>
   /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? '')?.[1];
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function send(res: ServerResponse, status: number, contentType: string, body: string, requestId: string) {
   res.writeHead(status, {
     'Content-Type': contentType,
@@ -165,27 +160,6 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
 const queryError = (xmlns: string, fault: Fault, requestId: string) =>
   `<ErrorResponse xmlns="${xmlns}"><Error><Type>${fault.status >= 500 ? 'Receiver' : 'Sender'}</Type>` +
   `${tag('Code', fault.code)}${tag('Message', fault.message)}</Error>${tag('RequestId', requestId)}</ErrorResponse>\n`;
-
-async function listen(
-  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
-): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
-      res.end(String(err));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
-}
 
 function validate(options: OrganizationOptions, managementAccountId: string, memberRoleName: string) {
   if (!/^\d{12}$/.test(managementAccountId)) {
@@ -375,7 +349,7 @@ export async function startOrganization(options: OrganizationOptions): Promise<O
       tag('Arn', caller.arn) + tag('UserId', caller.userId) + tag('Account', caller.accountId),
   };
 
-  const sts = await listen(async (req, res) => {
+  const sts = await serveLocally(async (req, res) => {
     const params = new URLSearchParams(await readBody(req));
     const action = params.get('Action') ?? '';
     count(stsCounts, action);
@@ -398,7 +372,7 @@ export async function startOrganization(options: OrganizationOptions): Promise<O
 
   // --- IAM router ------------------------------------------------------------------------------
 
-  const router = await listen(async (req, res) => {
+  const router = await serveLocally(async (req, res) => {
     let endpoint: IamEndpoint | undefined;
     try {
       // The router knows only the keys STS issued: any other key, the scanner's own included, is invalid here.
@@ -528,7 +502,7 @@ export async function startOrganization(options: OrganizationOptions): Promise<O
     MissingAuthenticationToken: 'MissingAuthenticationTokenException',
   };
 
-  const organizations = await listen(async (req, res) => {
+  const organizations = await serveLocally(async (req, res) => {
     const text = await readBody(req);
     const target = String(req.headers['x-amz-target'] ?? '');
     const op = target.startsWith(`${ORGANIZATIONS_TARGET}.`)

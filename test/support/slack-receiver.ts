@@ -3,9 +3,11 @@
  * of answers (bodies exactly as Slack sends them: test/fixtures/slack/webhook-responses.json), and
  * records every payload it receives.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fixture from '../fixtures/slack/webhook-responses.json';
+import { readBody } from './local-server';
 
 export type SlackResponseName = keyof typeof fixture.responses;
 
@@ -95,12 +97,6 @@ function respond(
 ): void {
   res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
   res.end(answer.body);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function parseJson(text: string): unknown {
