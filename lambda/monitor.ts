@@ -69,7 +69,10 @@ export async function monitor(input: MonitorInput): Promise<MonitorResult> {
   const loaded = new Map<string, Promise<FindingState[]>>();
   const load = (accountId: string) => {
     let states = loaded.get(accountId);
-    if (!states) loaded.set(accountId, (states = input.state.load(accountId)));
+    if (!states) {
+      states = input.state.load(accountId);
+      loaded.set(accountId, states);
+    }
     return states;
   };
   // Confirm live only what is about to be announced; an open finding already announced costs no IAM call.
