@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../lambda/core/errors';
-import { thresholdsSchema } from '../lambda/core/policy';
+import { type Thresholds, thresholdsSchema } from '../lambda/core/policy';
 
 export { ConfigError };
 
@@ -38,6 +38,15 @@ const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const SECRET_ARN =
   /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
+const ROOT_ID = /^r-[0-9a-z]{4,32}$/;
+/** An IAM role name (without a path). */
+export const ROLE_NAME = /^[A-Za-z0-9_+=,.@-]{1,64}$/;
+/** An STS external id. */
+export const EXTERNAL_ID = /^[A-Za-z0-9_+=,.@:/-]{2,1224}$/;
+/** An AWS Organizations organization id. */
+export const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 
 /** How a value looks in an error message: JSON, shortened. */
 export function describeValue(value: unknown): string {
@@ -245,6 +254,216 @@ const emailError: ErrorFor = (iss) => `expected an e-mail address, got ${describ
 const retentionError: ErrorFor = (iss) =>
   `expected one of ${LOG_RETENTION_DAYS.join(', ')}, got ${describeValue(iss.input)}`;
 
+/**
+ * A check that no item of a string list is listed twice.
+ * @param key what makes two items the same @default the item itself
+ */
+const listedOnce =
+  (key: (item: string) => string = (item) => item) =>
+  (items: readonly string[], ctx: z.RefinementCtx): void => {
+    const seen = new Set<string>();
+    for (const [i, item] of items.entries()) {
+      if (seen.has(key(item))) {
+        ctx.addIssue({ code: 'custom', input: item, path: [i], message: `"${item}" is listed twice` });
+        return;
+      }
+      seen.add(key(item));
+    }
+  };
+
+/** Where the accounts a deployment scans come from. */
+export const ACCOUNT_SOURCES = ['self', 'list', 'organization'] as const;
+export type AccountSource = (typeof ACCOUNT_SOURCES)[number];
+
+/** The validated `accounts` section (docs/configuration.md#accounts), defaults filled in. */
+export interface AccountsConfig {
+  /** `self`: the deployment's own account, no AssumeRole; `list`: `ids`; `organization`: discovered. */
+  readonly source: AccountSource;
+  /** The accounts of `source: "list"`. */
+  readonly ids?: readonly string[];
+  /** `source: "organization"`: only the accounts under these OUs or roots (recursively); none = the whole organization. */
+  readonly organizationalUnits?: readonly string[];
+  /** When non-empty, only these accounts. */
+  readonly include?: readonly string[];
+  /** Never these accounts. */
+  readonly exclude?: readonly string[];
+  /** The name of the role the scanner assumes in every scanned account. */
+  readonly memberRoleName: string;
+  /** The fixed name of the scanner's own role when `source` is not `self` (member trust policies name it). */
+  readonly scannerRoleName: string;
+  /** The external id the scanner presents to AssumeRole. */
+  readonly externalId?: string;
+  /** The organization id for the member roles' `aws:PrincipalOrgID` condition. */
+  readonly organizationId?: string;
+  /** How many accounts are scanned at the same time. */
+  readonly concurrency: number;
+  /** Per-account thresholds: the global thresholds with the account's rules replaced, complete and validated. */
+  readonly thresholds?: Readonly<Record<string, Thresholds>>;
+}
+
+const accountIdError: ErrorFor = (iss) =>
+  `expected a 12-digit AWS account id, got ${describeValue(iss.input)}`;
+
+const accountIds = z
+  .array(z.string({ error: accountIdError }).regex(ACCOUNT_ID, { error: accountIdError }), {
+    error: (iss) => `expected an array of 12-digit AWS account ids, got ${describeValue(iss.input)}`,
+  })
+  .superRefine(listedOnce());
+
+const ouError: ErrorFor = (iss) =>
+  `expected an organizational unit id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx), got ${describeValue(iss.input)}`;
+
+const roleNameError: ErrorFor = (iss) =>
+  `expected an IAM role name: 1-64 characters of A-Z a-z 0-9 + = , . @ _ -, got ${describeValue(iss.input)}`;
+const roleName = z.string({ error: roleNameError }).regex(ROLE_NAME, { error: roleNameError });
+
+const externalIdError: ErrorFor = (iss) =>
+  `expected 2-1224 characters of A-Z a-z 0-9 + = , . @ : / _ -, got ${describeValue(iss.input)}`;
+
+const organizationIdError: ErrorFor = (iss) =>
+  `expected an organization id (o- and 10-32 lowercase letters or digits), got ${describeValue(iss.input)}`;
+
+/** The fields that mean nothing for the deployment's own account. */
+const NOT_WITH_SELF = ['include', 'exclude', 'externalId', 'organizationId', 'thresholds'] as const;
+
+const accountsSchema = z
+  .strictObject({
+    source: z.enum(ACCOUNT_SOURCES).default('self'),
+    ids: accountIds
+      .min(1, { error: (iss) => `expected at least one account id, got ${describeValue(iss.input)}` })
+      .optional(),
+    organizationalUnits: z
+      .array(
+        z.string({ error: ouError }).refine((v) => OU_ID.test(v) || ROOT_ID.test(v), { error: ouError }),
+        {
+          error: (iss) => `expected an array of organizational unit ids, got ${describeValue(iss.input)}`,
+        },
+      )
+      .superRefine(listedOnce())
+      .optional(),
+    include: accountIds.optional(),
+    exclude: accountIds.optional(),
+    memberRoleName: roleName.default('credwatch-member'),
+    scannerRoleName: roleName.default('credwatch-scanner'),
+    externalId: z
+      .string({ error: externalIdError })
+      .regex(EXTERNAL_ID, { error: externalIdError })
+      .optional(),
+    organizationId: z
+      .string({ error: organizationIdError })
+      .regex(ORGANIZATION_ID, { error: organizationIdError })
+      .optional(),
+    concurrency: wholeNumber(1, 50).default(8),
+    // Validated after merging over the global thresholds (configSchema's transform).
+    thresholds: z
+      .record(z.string(), z.unknown(), {
+        error: (iss) =>
+          `expected an object of 12-digit account ids to thresholds, got ${describeValue(iss.input)}`,
+      })
+      .optional(),
+  })
+  .superRefine((a, ctx) => {
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', input: a, path, message });
+    if (a.source === 'list' && a.ids === undefined) return issue(['ids'], 'required when source is "list"');
+    if (a.source !== 'list' && a.ids !== undefined) {
+      return issue(['ids'], `only allowed when source is "list", got source "${a.source}"`);
+    }
+    if (a.source !== 'organization' && a.organizationalUnits !== undefined) {
+      return issue(
+        ['organizationalUnits'],
+        `only allowed when source is "organization", got source "${a.source}"`,
+      );
+    }
+    if (a.source === 'self') {
+      const field = NOT_WITH_SELF.find((f) => a[f] !== undefined);
+      if (field) {
+        return issue([field], 'not allowed when source is "self" (only with "list" or "organization")');
+      }
+      return;
+    }
+    const include = new Set(a.include ?? []);
+    const exclude = new Set(a.exclude ?? []);
+    const both = (a.exclude ?? []).findIndex((id) => include.has(id));
+    if (both >= 0) return issue(['exclude', both], `"${a.exclude![both]}" is also in include`);
+    if (a.ids !== undefined && knownAccountIds(a as AccountsConfig)!.length === 0) {
+      return issue([include.size > 0 ? 'include' : 'exclude'], 'leaves none of ids to scan');
+    }
+    for (const id of Object.keys(a.thresholds ?? {})) {
+      if (!ACCOUNT_ID.test(id)) {
+        return issue(
+          ['thresholds', id],
+          `expected a 12-digit AWS account id as the key, got ${describeValue(id)}`,
+        );
+      }
+      if (a.ids !== undefined && !a.ids.includes(id)) return issue(['thresholds', id], 'not one of ids');
+      if (include.size > 0 && !include.has(id)) return issue(['thresholds', id], 'not one of include');
+      if (exclude.has(id)) return issue(['thresholds', id], 'excluded (in exclude)');
+    }
+  });
+
+/**
+ * The accounts a deployment will scan when they are fixed at synth time: `ids` (source `list`) or
+ * `include` (source `organization`), less `exclude`, in order. `undefined` when they are whatever
+ * the organization holds (or the deployment's own account, source `self`).
+ */
+export function knownAccountIds(accounts: AccountsConfig): readonly string[] | undefined {
+  const include = accounts.include ?? [];
+  const exclude = new Set(accounts.exclude ?? []);
+  let ids: readonly string[];
+  if (accounts.source === 'list') {
+    ids =
+      include.length > 0 ? (accounts.ids ?? []).filter((id) => include.includes(id)) : (accounts.ids ?? []);
+  } else if (accounts.source === 'organization' && include.length > 0) {
+    ids = include;
+  } else {
+    return undefined;
+  }
+  return ids.filter((id) => !exclude.has(id));
+}
+
+/**
+ * Each per-account override merged over the global thresholds, rule by rule (a rule given replaces
+ * the global rule as a whole, unset fields taking their defaults), and validated as complete thresholds.
+ * Problems are added to `ctx` with their path under `accounts.thresholds`.
+ */
+function mergeAccountThresholds(
+  overrides: Readonly<Record<string, unknown>>,
+  global: Thresholds,
+  ctx: z.RefinementCtx,
+): Record<string, Thresholds> {
+  const merged: Record<string, Thresholds> = {};
+  for (const [id, override] of Object.entries(overrides)) {
+    const path = ['accounts', 'thresholds', id];
+    if (typeof override !== 'object' || override === null || Array.isArray(override)) {
+      ctx.addIssue({
+        code: 'custom',
+        input: override,
+        path,
+        message: `expected an object, got ${describeValue(override)}`,
+      });
+      continue;
+    }
+    const result = thresholdsSchema.safeParse(
+      { ...global, ...override },
+      { reportInput: true, error: issueMessage },
+    );
+    if (result.success) {
+      merged[id] = result.data;
+      continue;
+    }
+    const iss = result.error.issues[0]!;
+    const keys = iss.code === 'unrecognized_keys' ? [iss.keys[0]!] : [];
+    ctx.addIssue({
+      code: 'custom',
+      input: iss.input,
+      path: [...path, ...iss.path, ...keys],
+      message: iss.message,
+    });
+  }
+  return merged;
+}
+
 const configSchema = z
   .strictObject({
     schedule: scheduleSchema.default('rate(10 minutes)'),
@@ -256,16 +475,7 @@ const configSchema = z
       .array(z.string({ error: emailError }).regex(EMAIL, { error: emailError }), {
         error: (iss) => `expected an array of e-mail addresses, got ${describeValue(iss.input)}`,
       })
-      .superRefine((emails, ctx) => {
-        const seen = new Set<string>();
-        for (const [i, email] of emails.entries()) {
-          if (seen.has(email.toLowerCase())) {
-            ctx.addIssue({ code: 'custom', input: email, path: [i], message: `"${email}" is listed twice` });
-            return;
-          }
-          seen.add(email.toLowerCase());
-        }
-      })
+      .superRefine(listedOnce((email) => email.toLowerCase()))
       .default([]),
     slackSecret: slackSecretSchema.default({ create: true }),
     logRetentionDays: z
@@ -275,6 +485,7 @@ const configSchema = z
     memoryMb: wholeNumber(128, 10240).default(512),
     timeoutSeconds: wholeNumber(1, 900).default(300),
     reportDeadlineSeconds: wholeNumber(1, 900).default(60),
+    accounts: accountsSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
     const limit = c.timeoutSeconds - DEADLINE_MARGIN_SECONDS;
@@ -296,11 +507,18 @@ const configSchema = z
       });
     }
   })
-  .transform((c) => ({
-    ...c,
-    /** Minutes between two expected scans; the heartbeat alarm fires after three without one. */
-    heartbeatMinutes: c.heartbeatMinutes ?? ratePeriodMinutes(c.schedule) ?? DEFAULT_CRON_HEARTBEAT_MINUTES,
-  }));
+  .transform((c, ctx) => {
+    const { thresholds: overrides, ...rest } = c.accounts;
+    const accounts: AccountsConfig = overrides
+      ? { ...rest, thresholds: mergeAccountThresholds(overrides, c.thresholds, ctx) }
+      : rest;
+    return {
+      ...c,
+      /** Minutes between two expected scans; the heartbeat alarm fires after three without one. */
+      heartbeatMinutes: c.heartbeatMinutes ?? ratePeriodMinutes(c.schedule) ?? DEFAULT_CRON_HEARTBEAT_MINUTES,
+      accounts,
+    };
+  });
 
 /** The validated deployment configuration, defaults filled in. */
 export type CredwatchConfig = Readonly<z.output<typeof configSchema>>;

@@ -5,7 +5,7 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Construct, IConstruct } from 'constructs';
-import { type CredwatchConfig, loadConfig } from './config';
+import { type AccountsConfig, type CredwatchConfig, knownAccountIds, loadConfig } from './config';
 import { ScannerAlarms } from './constructs/alarms';
 import { ScannerFunction } from './constructs/scanner-function';
 import { ScannerSchedule } from './constructs/scanner-schedule';
@@ -43,6 +43,7 @@ export class CredwatchStack extends Stack {
       memoryMb: config.memoryMb,
       timeoutSeconds: config.timeoutSeconds,
       logRetentionDays: config.logRetentionDays,
+      accounts: config.accounts,
       ...(props.handlerEntry ? { entry: props.handlerEntry } : {}),
     });
     this.schedule = new ScannerSchedule(this, 'Schedule', {
@@ -67,6 +68,17 @@ export class CredwatchStack extends Stack {
     new CfnOutput(this, 'StateTableName', { value: this.stateTable.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.alarms.dashboard.dashboardName });
+    if (config.accounts.source !== 'self') {
+      new CfnOutput(this, 'ScannerRoleArn', {
+        description: 'The role the member-account roles trust (their ScannerRoleArn parameter)',
+        value: this.scanner.role.roleArn,
+      });
+      new CfnOutput(this, 'MemberRoleParameters', {
+        description:
+          'The parameters of templates/credwatch-member-role.template.json for this deployment, as a CloudFormation parameters file (docs/organization.md)',
+        value: this.toJsonString(memberRoleParameters(this.scanner.role.roleArn, config.accounts)),
+      });
+    }
 
     this.acknowledgeNagFindings();
   }
@@ -76,19 +88,33 @@ export class CredwatchStack extends Stack {
     const ack = (construct: IConstruct, ...rules: [id: string, reason: string][]) =>
       Validations.of(construct).acknowledge(...rules.map(([id, reason]) => ({ id, reason })));
 
+    const accounts = this.config.accounts;
+    const discovers = accounts.source === 'organization';
+    // Any account's member role, when the scanned accounts are only known at run time.
+    const anyMemberRole = accounts.source !== 'self' && knownAccountIds(accounts) === undefined;
     ack(
       this.scanner.role,
       [
         'AwsSolutions-IAM5[Resource::*]',
-        'iam:GenerateCredentialReport, iam:GetCredentialReport and iam:GetAccountAuthorizationDetails have no resource type; IAM accepts only "*" for them. All three only read.',
+        discovers
+          ? 'iam:GenerateCredentialReport, iam:GetCredentialReport, iam:GetAccountAuthorizationDetails and organizations:ListAccounts have no resource type; IAM accepts only "*" for them. organizations:ListAccountsForParent and ListOrganizationalUnitsForParent would need the management account and organization ids, unknown at synth. All of them only read.'
+          : 'iam:GenerateCredentialReport, iam:GetCredentialReport and iam:GetAccountAuthorizationDetails have no resource type; IAM accepts only "*" for them. All three only read.',
       ],
       [
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*]',
         'iam:ListAccessKeys and iam:GetAccessKeyLastUsed must read every IAM user of the account (read-only); the user ARN pattern is the narrowest resource that covers them.',
       ],
+      ...(anyMemberRole
+        ? [
+            [
+              `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${accounts.memberRoleName}]`,
+              'The scanned accounts are discovered in the organization at run time, so the account of the member role cannot be named; only the one role name is assumable, and each member role trusts only this role (docs/organization.md).',
+            ] as [string, string],
+          ]
+        : []),
       [
         'Serverless-LambdaStarPermissions',
-        'The only wildcards are the two above (AwsSolutions-IAM5): read-only IAM actions that IAM scopes to "*" or to every user; every other statement names one resource.',
+        `The only wildcards are the ones above (AwsSolutions-IAM5): read-only IAM${discovers ? ' and Organizations' : ''} actions that IAM scopes to "*" or to every user${anyMemberRole ? ', and the member role by name in any account' : ''}; every other statement names its resources.`,
       ],
     );
     ack(
@@ -119,14 +145,34 @@ export class CredwatchStack extends Stack {
         'The secret holds a Slack incoming webhook URL that only Slack can issue; it is rotated by hand (docs/deploy.md), a rotation Lambda cannot.',
       ]);
     }
-    ack(this.alarms.topic, [
-      'Serverless-SNSRedrivePolicy',
-      'The only subscriptions are operator e-mail addresses; an undeliverable alarm e-mail has no consumer that a DLQ could serve, and the alarm state stays visible in CloudWatch and on the dashboard.',
-    ]);
+    if (this.config.alarmEmails.length > 0) {
+      // Reported per subscription: without alarm e-mails there is nothing to acknowledge.
+      ack(this.alarms.topic, [
+        'Serverless-SNSRedrivePolicy',
+        'The only subscriptions are operator e-mail addresses; an undeliverable alarm e-mail has no consumer that a DLQ could serve, and the alarm state stays visible in CloudWatch and on the dashboard.',
+      ]);
+    }
   }
 }
 
 /** Run the cdk-nag AwsSolutions and Serverless packs on every synth of the app; any unacknowledged finding fails it. */
 export function addComplianceChecks(scope: Construct): void {
   Validations.of(scope).addPlugins(new AwsSolutionsChecks(scope), new ServerlessChecks(scope));
+}
+
+/**
+ * The parameters of the member-role template (lib/member-role-stack.ts) for a deployment, as a
+ * CloudFormation parameters file (`[{"ParameterKey": …, "ParameterValue": …}]`).
+ */
+export function memberRoleParameters(
+  scannerRoleArn: string,
+  accounts: AccountsConfig,
+): { ParameterKey: string; ParameterValue: string }[] {
+  const p = (ParameterKey: string, ParameterValue: string) => ({ ParameterKey, ParameterValue });
+  return [
+    p('ScannerRoleArn', scannerRoleArn),
+    p('RoleName', accounts.memberRoleName),
+    p('ExternalId', accounts.externalId ?? ''),
+    p('OrganizationId', accounts.organizationId ?? ''),
+  ];
 }

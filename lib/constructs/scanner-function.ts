@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,11 +8,17 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ConfigError } from '../../lambda/core/errors';
 import type { Thresholds } from '../../lambda/core/policy';
+import { type AccountsConfig, knownAccountIds } from '../config';
 
 /** The CloudWatch namespace of the scanner's metrics (Powertools EMF). */
 export const METRICS_NAMESPACE = 'Credwatch';
 /** The Powertools service name: also the `service` dimension of every metric. */
 export const SERVICE_NAME = 'credwatch';
+
+/** Lambda's limit on the total size of a function's environment variables, in bytes. */
+export const MAX_ENVIRONMENT_BYTES = 4096;
+/** Bytes counted for a value CloudFormation fills in at deploy time (a secret ARN, a table name). */
+const DEPLOY_TIME_VALUE_BYTES = 256;
 
 /** The handler the function bundles. */
 export const DEFAULT_HANDLER_ENTRY = path.join(__dirname, '../../lambda/handler.ts');
@@ -46,12 +52,80 @@ export interface ScannerFunctionProps {
   readonly logRetentionDays?: number;
   /** The handler source to bundle. @default DEFAULT_HANDLER_ENTRY (lambda/handler.ts) */
   readonly entry?: string;
+  /**
+   * The accounts to scan (the validated `accounts` configuration, lib/config.ts). Any source but
+   * `self` names the role `scannerRoleName`, lets it assume `memberRoleName` in the scanned accounts
+   * (and, for `organization`, list the organization's accounts) and passes `CREDWATCH_ACCOUNTS`.
+   * @default the deployment's own account, scanned with the function's own role (no AssumeRole)
+   */
+  readonly accounts?: AccountsConfig;
+}
+
+/**
+ * What reading an account's IAM credential metadata takes (the scanner's own account, and every
+ * member account's role): the credential report, users and aliases, and every user's access keys.
+ */
+export function credentialReadStatements(stack: Stack): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'ReadCredentialReportAndUsers',
+      actions: [
+        'iam:GenerateCredentialReport',
+        'iam:GetCredentialReport',
+        'iam:GetAccountAuthorizationDetails',
+        'iam:ListAccountAliases',
+      ],
+      // These actions have no resource type: IAM only accepts "*".
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadAccessKeys',
+      actions: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'],
+      resources: [stack.formatArn({ service: 'iam', region: '', resource: 'user', resourceName: '*' })],
+    }),
+  ];
+}
+
+/**
+ * The value of `CREDWATCH_ACCOUNTS` for a multi-account deployment (what lambda/handler.ts reads), or
+ * `undefined` for source `self`, which scans the deployment's own account and needs no variable.
+ */
+export function accountsEnvironment(accounts: AccountsConfig | undefined): string | undefined {
+  if (!accounts || accounts.source === 'self') return undefined;
+  const { source, ids, organizationalUnits, include, exclude, memberRoleName, externalId, concurrency } =
+    accounts;
+  return JSON.stringify({
+    source,
+    ...(ids ? { ids } : {}),
+    ...(organizationalUnits ? { organizationalUnits } : {}),
+    ...(include ? { include } : {}),
+    ...(exclude ? { exclude } : {}),
+    memberRoleName,
+    ...(externalId ? { externalId } : {}),
+    concurrency,
+    ...(accounts.thresholds ? { thresholds: accounts.thresholds } : {}),
+  });
+}
+
+/**
+ * The size Lambda counts for an environment, with each deploy-time value (a token) counted as
+ * DEPLOY_TIME_VALUE_BYTES: a safe upper estimate, checked at synth rather than failing the deploy.
+ */
+function environmentBytes(variables: Readonly<Record<string, string>>): number {
+  const counted = Object.fromEntries(
+    Object.entries(variables).map(([k, v]) => [
+      k,
+      Token.isUnresolved(v) ? 'x'.repeat(DEPLOY_TIME_VALUE_BYTES) : v,
+    ]),
+  );
+  return Buffer.byteLength(JSON.stringify(counted));
 }
 
 /**
  * The scanner Lambda: Node 24 on arm64, bundled locally with esbuild as ESM, one concurrent run, its
  * own log group, and a hand-written role that can read IAM credential metadata and its own secret,
- * write its own table, events and logs, and nothing else.
+ * write its own table, events and logs, and nothing else; in a multi-account deployment also assume the
+ * member role of the scanned accounts and (source `organization`) list the organization's accounts.
  */
 export class ScannerFunction extends Construct {
   readonly function: NodejsFunction;
@@ -68,6 +142,7 @@ export class ScannerFunction extends Construct {
     const timeoutSeconds = props.timeoutSeconds ?? 300;
     const logRetentionDays = props.logRetentionDays ?? 90;
     const entry = props.entry ?? DEFAULT_HANDLER_ENTRY;
+    const accounts = props.accounts?.source === 'self' ? undefined : props.accounts;
 
     if (reportDeadlineSeconds >= timeoutSeconds - 30) {
       throw new ConfigError(
@@ -80,28 +155,34 @@ export class ScannerFunction extends Construct {
       );
     }
 
+    const accountsJson = accountsEnvironment(accounts);
+    const environment: Record<string, string> = {
+      CREDWATCH_THRESHOLDS: JSON.stringify(props.thresholds),
+      CREDWATCH_REPORT_DEADLINE_SECONDS: String(reportDeadlineSeconds),
+      CREDWATCH_REMINDER_HOURS: String(reminderHours),
+      CREDWATCH_SLACK_SECRET_ARN: props.webhookSecret.secretArn,
+      CREDWATCH_STATE_TABLE: props.stateTable.tableName,
+      CREDWATCH_EVENT_BUS_NAME: 'default',
+      ...(accountsJson ? { CREDWATCH_ACCOUNTS: accountsJson } : {}),
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    };
+    const bytes = environmentBytes(environment);
+    if (bytes > MAX_ENVIRONMENT_BYTES) {
+      throw new ConfigError(
+        `ScannerFunction: the environment would take up to ${bytes} bytes, more than Lambda's ${MAX_ENVIRONMENT_BYTES} (CREDWATCH_ACCOUNTS: ${Buffer.byteLength(accountsJson ?? '')}); list fewer accounts or per-account thresholds`,
+      );
+    }
+
     const stack = Stack.of(this);
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: logRetentionDays as logs.RetentionDays,
     });
 
     this.statements = [
-      new iam.PolicyStatement({
-        sid: 'ReadCredentialReportAndUsers',
-        actions: [
-          'iam:GenerateCredentialReport',
-          'iam:GetCredentialReport',
-          'iam:GetAccountAuthorizationDetails',
-          'iam:ListAccountAliases',
-        ],
-        // These actions have no resource type: IAM only accepts "*".
-        resources: ['*'],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ReadAccessKeys',
-        actions: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'],
-        resources: [stack.formatArn({ service: 'iam', region: '', resource: 'user', resourceName: '*' })],
-      }),
+      ...credentialReadStatements(stack),
+      ...(accounts ? this.multiAccountStatements(accounts) : []),
       new iam.PolicyStatement({
         sid: 'ReadWebhookSecret',
         actions: ['secretsmanager:GetSecretValue'],
@@ -140,8 +221,11 @@ export class ScannerFunction extends Construct {
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description:
-        'credwatch scanner: reads IAM credential metadata, its secret; writes its table, events, logs',
+      // Member accounts' trust policies name this role, so it must keep a name they can know.
+      ...(accounts ? { roleName: accounts.scannerRoleName } : {}),
+      description: accounts
+        ? 'credwatch scanner: assumes the credwatch member role in the scanned accounts; reads IAM credential metadata, its secret; writes its table, events, logs'
+        : 'credwatch scanner: reads IAM credential metadata, its secret; writes its table, events, logs',
       inlinePolicies: { Scanner: new iam.PolicyDocument({ statements: [...this.statements] }) },
     });
 
@@ -158,17 +242,7 @@ export class ScannerFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       description: 'credwatch: scans IAM credentials and reports changes to Slack',
-      environment: {
-        CREDWATCH_THRESHOLDS: JSON.stringify(props.thresholds),
-        CREDWATCH_REPORT_DEADLINE_SECONDS: String(reportDeadlineSeconds),
-        CREDWATCH_REMINDER_HOURS: String(reminderHours),
-        CREDWATCH_SLACK_SECRET_ARN: props.webhookSecret.secretArn,
-        CREDWATCH_STATE_TABLE: props.stateTable.tableName,
-        CREDWATCH_EVENT_BUS_NAME: 'default',
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-      },
+      environment,
       bundling: {
         format: OutputFormat.ESM,
         minify: true,
@@ -180,7 +254,46 @@ export class ScannerFunction extends Construct {
         // The AWS SDK is bundled, not taken from the runtime: the artifact the integration tests run
         // is exactly what Lambda runs, with the SDK versions the lock file pins.
         externalModules: [],
+        // Minified class names would turn error names in the logs into "Fl": keep them.
+        keepNames: true,
       },
     });
+  }
+
+  /**
+   * What a multi-account scan adds: AssumeRole into the member role (in exactly the scanned accounts
+   * when they are known at synth, else in any account) and, for `organization`, account discovery.
+   */
+  private multiAccountStatements(accounts: AccountsConfig): iam.PolicyStatement[] {
+    const stack = Stack.of(this);
+    const memberRole = (account: string) =>
+      stack.formatArn({
+        service: 'iam',
+        region: '',
+        account,
+        resource: 'role',
+        resourceName: accounts.memberRoleName,
+      });
+    return [
+      new iam.PolicyStatement({
+        sid: 'AssumeMemberRoles',
+        actions: ['sts:AssumeRole'],
+        resources: (knownAccountIds(accounts) ?? ['*']).map(memberRole),
+      }),
+      ...(accounts.source === 'organization'
+        ? [
+            new iam.PolicyStatement({
+              sid: 'DiscoverAccounts',
+              actions: [
+                'organizations:ListAccounts',
+                'organizations:ListAccountsForParent',
+                'organizations:ListOrganizationalUnitsForParent',
+              ],
+              // What lambda/adapters/organizations.ts calls; ListAccounts has no resource type.
+              resources: ['*'],
+            }),
+          ]
+        : []),
+    ];
   }
 }

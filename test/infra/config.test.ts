@@ -2,10 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { DEFAULT_THRESHOLDS } from '../../lambda/core/policy';
+import { DEFAULT_THRESHOLDS, type Thresholds } from '../../lambda/core/policy';
 import {
+  type AccountsConfig,
   ConfigError,
   type CredwatchConfig,
+  knownAccountIds,
   loadConfig,
   loadConfigSources,
   MAX_HEARTBEAT_MINUTES,
@@ -38,6 +40,12 @@ describe('loadConfig', () => {
       memoryMb: 512,
       timeoutSeconds: 300,
       reportDeadlineSeconds: 60,
+      accounts: {
+        source: 'self',
+        memberRoleName: 'credwatch-member',
+        scannerRoleName: 'credwatch-scanner',
+        concurrency: 8,
+      },
     };
     expect(loadConfig(undefined, FILE)).toEqual(expected);
     expect(loadConfig({}, FILE)).toEqual(expected);
@@ -56,6 +64,17 @@ describe('loadConfig', () => {
       memoryMb: 1024,
       timeoutSeconds: 600,
       reportDeadlineSeconds: 120,
+      accounts: {
+        source: 'organization',
+        organizationalUnits: ['ou-ab12-cdefgh34', 'r-ab12'],
+        include: ['111111111111', '222222222222'],
+        exclude: ['333333333333'],
+        memberRoleName: 'Credwatch-Reader',
+        scannerRoleName: 'secops-credwatch',
+        externalId: 'credwatch:2025/ext-id',
+        organizationId: 'o-a1b2c3d4e5',
+        concurrency: 16,
+      },
     };
     const config = loadConfig(raw, FILE);
     expect(config).toEqual({
@@ -303,7 +322,7 @@ describe('loadConfig', () => {
     [
       'a field that does not exist',
       { memory: 1024 },
-      'credwatch.config.json: memory: unknown field; allowed here: schedule, timeZone, heartbeatMinutes, thresholds, reminderHours, alarmEmails, slackSecret, logRetentionDays, memoryMb, timeoutSeconds, reportDeadlineSeconds',
+      'credwatch.config.json: memory: unknown field; allowed here: schedule, timeZone, heartbeatMinutes, thresholds, reminderHours, alarmEmails, slackSecret, logRetentionDays, memoryMb, timeoutSeconds, reportDeadlineSeconds, accounts',
     ],
     ['a configuration that is not an object', [1, 2], 'credwatch.config.json: expected an object, got [1,2]'],
   ])('rejects %s with one line naming the field', (_rule, raw, message) => {
@@ -362,6 +381,295 @@ describe('loadConfig', () => {
     expect(errorOf(() => loadConfig({ memoryMb: 1 }, 'my-config.json')).message).toMatch(
       /^my-config\.json: memoryMb: /,
     );
+  });
+});
+
+describe('the accounts section', () => {
+  const A = '111111111111';
+  const B = '222222222222';
+  const C = '333333333333';
+  const accountsOf = (accounts: unknown) => loadConfig({ accounts }, FILE).accounts;
+  const DEFAULTS = {
+    memberRoleName: 'credwatch-member',
+    scannerRoleName: 'credwatch-scanner',
+    concurrency: 8,
+  };
+
+  it.each<[string, unknown, AccountsConfig]>([
+    ['an empty section as the own account', {}, { source: 'self', ...DEFAULTS }],
+    ['the own account, said explicitly', { source: 'self' }, { source: 'self', ...DEFAULTS }],
+    ['a list of accounts', { source: 'list', ids: [A, B] }, { source: 'list', ids: [A, B], ...DEFAULTS }],
+    [
+      'a list narrowed by include and exclude',
+      { source: 'list', ids: [A, B, C], include: [A, B], exclude: [C] },
+      { source: 'list', ids: [A, B, C], include: [A, B], exclude: [C], ...DEFAULTS },
+    ],
+    ['the whole organization', { source: 'organization' }, { source: 'organization', ...DEFAULTS }],
+    [
+      'OUs and a root of the organization, with a concurrency of 1',
+      { source: 'organization', organizationalUnits: ['ou-ab12-cdefgh34', 'r-0a1b'], concurrency: 1 },
+      {
+        source: 'organization',
+        organizationalUnits: ['ou-ab12-cdefgh34', 'r-0a1b'],
+        ...DEFAULTS,
+        concurrency: 1,
+      },
+    ],
+  ])('accepts %s', (_what, accounts, expected) => {
+    expect(accountsOf(accounts)).toEqual(expected);
+  });
+
+  it('merges per-account thresholds over the global ones, rule by rule', () => {
+    const config = loadConfig(
+      {
+        thresholds: { accessKeyAge: { warningDays: 60, criticalDays: 75 }, multipleActiveKeys: 'off' },
+        accounts: {
+          source: 'list',
+          ids: [A, B],
+          thresholds: { [A]: { accessKeyAge: { criticalDays: 120 }, rootAccessKey: 'warning' }, [B]: {} },
+        },
+      },
+      FILE,
+    );
+    expect(config.accounts.thresholds).toEqual({
+      // A rule given replaces the global rule as a whole: its unset warningDays is the default (80).
+      [A]: {
+        ...config.thresholds,
+        accessKeyAge: { warningDays: 80, criticalDays: 120 },
+        rootAccessKey: 'warning',
+      },
+      [B]: config.thresholds,
+    });
+    expect(config.thresholds.multipleActiveKeys).toBe('off');
+  });
+
+  it('keeps a global rule that an account does not name, for any choice of named rules', () => {
+    const rules = Object.keys(DEFAULT_THRESHOLDS) as (keyof Thresholds)[];
+    const global = {
+      accessKeyAge: { warningDays: 30, criticalDays: 40 },
+      accessKeyUnused: { warningDays: 10, criticalDays: 20 },
+      passwordUnused: { warningDays: 11, criticalDays: 21 },
+      passwordAge: { warningDays: 100, criticalDays: 200 },
+      passwordWithoutMfa: 'warning',
+      rootAccessKey: 'info',
+      rootWithoutMfa: 'warning',
+      multipleActiveKeys: 'critical',
+      exemptionExpired: 'info',
+    } as const;
+    fc.assert(
+      fc.property(fc.subarray(rules), (named) => {
+        const override = Object.fromEntries(named.map((rule) => [rule, DEFAULT_THRESHOLDS[rule]]));
+        const config = loadConfig(
+          { thresholds: global, accounts: { source: 'organization', thresholds: { [A]: override } } },
+          FILE,
+        );
+        for (const rule of rules) {
+          expect(config.accounts.thresholds?.[A]?.[rule]).toEqual(
+            named.includes(rule) ? DEFAULT_THRESHOLDS[rule] : global[rule],
+          );
+        }
+      }),
+    );
+  });
+
+  it('is idempotent with per-account thresholds', () => {
+    const once = loadConfig(
+      { accounts: { source: 'organization', thresholds: { [A]: { accessKeyAge: { criticalDays: 120 } } } } },
+      FILE,
+    );
+    expect(loadConfig(once, 'again')).toEqual(once);
+  });
+
+  it.each<[string, unknown, string]>([
+    [
+      'a source that does not exist',
+      { source: 'org' },
+      'accounts.source: expected one of "self", "list", "organization", got "org"',
+    ],
+    ['a list without ids', { source: 'list' }, 'accounts.ids: required when source is "list"'],
+    ['an empty list', { source: 'list', ids: [] }, 'accounts.ids: expected at least one account id, got []'],
+    [
+      'ids with the organization',
+      { source: 'organization', ids: [A] },
+      'accounts.ids: only allowed when source is "list", got source "organization"',
+    ],
+    [
+      'ids with the own account',
+      { ids: [A] },
+      'accounts.ids: only allowed when source is "list", got source "self"',
+    ],
+    [
+      'an account id that is not 12 digits',
+      { source: 'list', ids: [A, '12345678901'] },
+      'accounts.ids[1]: expected a 12-digit AWS account id, got "12345678901"',
+    ],
+    [
+      'an account id given as a number',
+      { source: 'list', ids: [111111111111] },
+      'accounts.ids[0]: expected a 12-digit AWS account id, got 111111111111',
+    ],
+    [
+      'an account listed twice',
+      { source: 'list', ids: [A, B, A] },
+      'accounts.ids[2]: "111111111111" is listed twice',
+    ],
+    [
+      'ids given as one string',
+      { source: 'list', ids: A },
+      'accounts.ids: expected an array of 12-digit AWS account ids, got "111111111111"',
+    ],
+    [
+      'OUs with a list',
+      { source: 'list', ids: [A], organizationalUnits: ['ou-ab12-cdefgh34'] },
+      'accounts.organizationalUnits: only allowed when source is "organization", got source "list"',
+    ],
+    [
+      'an OU given by name',
+      { source: 'organization', organizationalUnits: ['Workloads'] },
+      'accounts.organizationalUnits[0]: expected an organizational unit id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx), got "Workloads"',
+    ],
+    [
+      'an OU listed twice',
+      { source: 'organization', organizationalUnits: ['r-ab12', 'r-ab12'] },
+      'accounts.organizationalUnits[1]: "r-ab12" is listed twice',
+    ],
+    [
+      'include with the own account',
+      { include: [A] },
+      'accounts.include: not allowed when source is "self" (only with "list" or "organization")',
+    ],
+    [
+      'exclude with the own account',
+      { source: 'self', exclude: [A] },
+      'accounts.exclude: not allowed when source is "self" (only with "list" or "organization")',
+    ],
+    [
+      'an external id with the own account',
+      { externalId: 'credwatch' },
+      'accounts.externalId: not allowed when source is "self" (only with "list" or "organization")',
+    ],
+    [
+      'per-account thresholds with the own account',
+      { thresholds: { [A]: {} } },
+      'accounts.thresholds: not allowed when source is "self" (only with "list" or "organization")',
+    ],
+    [
+      'an account both included and excluded',
+      { source: 'organization', include: [A, B], exclude: [C, B] },
+      'accounts.exclude[1]: "222222222222" is also in include',
+    ],
+    [
+      'an exclude list that leaves no listed account',
+      { source: 'list', ids: [A, B], exclude: [B, A] },
+      'accounts.exclude: leaves none of ids to scan',
+    ],
+    [
+      'an include list that names no listed account',
+      { source: 'list', ids: [A], include: [B] },
+      'accounts.include: leaves none of ids to scan',
+    ],
+    [
+      'a member role name with a space',
+      { source: 'organization', memberRoleName: 'credwatch member' },
+      'accounts.memberRoleName: expected an IAM role name: 1-64 characters of A-Z a-z 0-9 + = , . @ _ -, got "credwatch member"',
+    ],
+    [
+      'a scanner role name longer than 64 characters',
+      { source: 'organization', scannerRoleName: 'r'.repeat(65) },
+      `accounts.scannerRoleName: expected an IAM role name: 1-64 characters of A-Z a-z 0-9 + = , . @ _ -, got "${'r'.repeat(65)}"`,
+    ],
+    [
+      'an external id of one character',
+      { source: 'organization', externalId: 'x' },
+      'accounts.externalId: expected 2-1224 characters of A-Z a-z 0-9 + = , . @ : / _ -, got "x"',
+    ],
+    [
+      'an external id with a space',
+      { source: 'organization', externalId: 'cred watch' },
+      'accounts.externalId: expected 2-1224 characters of A-Z a-z 0-9 + = , . @ : / _ -, got "cred watch"',
+    ],
+    [
+      'an organization id that is too short',
+      { source: 'organization', organizationId: 'o-abc' },
+      'accounts.organizationId: expected an organization id (o- and 10-32 lowercase letters or digits), got "o-abc"',
+    ],
+    [
+      'a concurrency of zero',
+      { source: 'organization', concurrency: 0 },
+      'accounts.concurrency: expected a whole number from 1 to 50, got 0',
+    ],
+    [
+      'a concurrency above 50',
+      { source: 'organization', concurrency: 51 },
+      'accounts.concurrency: expected a whole number from 1 to 50, got 51',
+    ],
+    [
+      'per-account thresholds keyed by an account name',
+      { source: 'organization', thresholds: { production: {} } },
+      'accounts.thresholds.production: expected a 12-digit AWS account id as the key, got "production"',
+    ],
+    [
+      'per-account thresholds given as an array',
+      { source: 'organization', thresholds: [] },
+      'accounts.thresholds: expected an object of 12-digit account ids to thresholds, got []',
+    ],
+    [
+      'per-account thresholds for an account that is not listed',
+      { source: 'list', ids: [A], thresholds: { [B]: {} } },
+      'accounts.thresholds.222222222222: not one of ids',
+    ],
+    [
+      'per-account thresholds for an account that is not included',
+      { source: 'organization', include: [A], thresholds: { [B]: {} } },
+      'accounts.thresholds.222222222222: not one of include',
+    ],
+    [
+      'per-account thresholds for an excluded account',
+      { source: 'organization', exclude: [B], thresholds: { [B]: {} } },
+      'accounts.thresholds.222222222222: excluded (in exclude)',
+    ],
+    [
+      'per-account thresholds that are not an object',
+      { source: 'organization', thresholds: { [A]: 'strict' } },
+      'accounts.thresholds.111111111111: expected an object, got "strict"',
+    ],
+    [
+      'a per-account warning not below the critical level it gets',
+      { source: 'organization', thresholds: { [A]: { accessKeyAge: { warningDays: 95 } } } },
+      'accounts.thresholds.111111111111.accessKeyAge.warningDays: warningDays must be less than criticalDays',
+    ],
+    [
+      'a per-account threshold out of range',
+      { source: 'organization', thresholds: { [A]: { passwordAge: { criticalDays: 0 } } } },
+      'accounts.thresholds.111111111111.passwordAge.criticalDays: expected a whole number from 1 to 3650, got 0',
+    ],
+    [
+      'a misspelt per-account rule',
+      { source: 'organization', thresholds: { [A]: { rootKey: 'off' } } },
+      'accounts.thresholds.111111111111.rootKey: unknown field; allowed here: accessKeyAge, accessKeyUnused, passwordUnused, passwordAge, passwordWithoutMfa, rootAccessKey, rootWithoutMfa, multipleActiveKeys, exemptionExpired',
+    ],
+    [
+      'a field that does not exist',
+      { source: 'organization', role: 'x' },
+      'accounts.role: unknown field; allowed here: source, ids, organizationalUnits, include, exclude, memberRoleName, scannerRoleName, externalId, organizationId, concurrency, thresholds',
+    ],
+    ['a section that is not an object', 'organization', 'accounts: expected an object, got "organization"'],
+  ])('rejects %s with one line naming the field', (_what, accounts, message) => {
+    const error = errorOf(() => loadConfig({ accounts }, FILE));
+    expect(error.message).toBe(`${FILE}: ${message}`);
+    expect(error.message).not.toContain('\n');
+    expect(error.cause).toBeInstanceOf(Error);
+  });
+
+  it.each<[string, unknown, readonly string[] | undefined]>([
+    ['the own account', { source: 'self' }, undefined],
+    ['a list', { source: 'list', ids: [C, A, B] }, [C, A, B]],
+    ['a list less excluded accounts', { source: 'list', ids: [A, B, C], exclude: [B] }, [A, C]],
+    ['a list limited to included accounts', { source: 'list', ids: [A, B, C], include: [C, A] }, [A, C]],
+    ['the whole organization', { source: 'organization', exclude: [A] }, undefined],
+    ['the organization limited to included accounts', { source: 'organization', include: [B, A] }, [B, A]],
+  ])('knows which accounts are scanned at synth time for %s', (_what, accounts, expected) => {
+    expect(knownAccountIds(accountsOf(accounts))).toEqual(expected);
   });
 });
 

@@ -182,6 +182,8 @@ describe('the bundled scanner Lambda', () => {
     const run = await invoke();
     expect(run.result).toBeUndefined();
     expect(run.error).toMatch(/^IAM GenerateCredentialReport failed: AccessDenied/);
+    // Error names survive minification (esbuild keepNames): the log says IamReadError, not a mangled name.
+    expect(run.stderr).toMatch(/"name":"IamReadError"/);
     expect(run.metrics).toMatchObject({ ScanIncomplete: 1 });
     expect(run.metrics.ScansCompleted).toBeUndefined();
     expect(slack.requests).toEqual([]);

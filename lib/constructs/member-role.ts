@@ -1,0 +1,115 @@
+import { Aws, CfnCondition, Fn, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { credentialReadStatements } from './scanner-function';
+
+/** The member role's name unless configured otherwise (`accounts.memberRoleName`). */
+export const DEFAULT_MEMBER_ROLE_NAME = 'credwatch-member';
+/** The longest session the scanner can ask the member role for, in seconds. */
+export const MEMBER_SESSION_SECONDS = 3600;
+
+export interface MemberRoleProps {
+  /** ARN of the credwatch scanner's role: the only principal the role trusts. May be a token. */
+  readonly scannerRoleArn: string;
+  /** @default DEFAULT_MEMBER_ROLE_NAME ('credwatch-member') */
+  readonly roleName?: string;
+  /**
+   * The external id AssumeRole must present (`sts:ExternalId`). A token (a CfnParameter) that
+   * resolves to `''` means none: the condition is then left out by a CloudFormation condition.
+   * @default none
+   */
+  readonly externalId?: string;
+  /**
+   * The organization the scanner's account must belong to (`aws:PrincipalOrgID`). A token that
+   * resolves to `''` means none, as for `externalId`.
+   * @default none
+   */
+  readonly organizationId?: string;
+}
+
+/**
+ * The role the credwatch scanner assumes in a member account: trusted by the scanner's role only
+ * (with an external id and organization condition when given), it may read the account's IAM
+ * credential metadata, exactly what the scanner reads in its own account, and nothing else.
+ */
+export class MemberRole extends Construct {
+  /** The role (L1: its trust policy may hold CloudFormation conditions). */
+  readonly resource: iam.CfnRole;
+  readonly roleArn: string;
+  /** The conditions that leave out a trust condition whose value is an empty parameter. */
+  readonly conditions: readonly CfnCondition[];
+
+  constructor(scope: Construct, id: string, props: MemberRoleProps) {
+    super(scope, id);
+    const roleName = props.roleName ?? DEFAULT_MEMBER_ROLE_NAME;
+    const conditions: CfnCondition[] = [];
+
+    // A literal value always applies; a token applies only when it is not empty at deploy time.
+    const fixed: Record<string, string> = {};
+    const optional: Record<string, unknown> = {};
+    const optionalConditions: CfnCondition[] = [];
+    for (const [key, name, value] of [
+      ['sts:ExternalId', 'HasExternalId', props.externalId],
+      ['aws:PrincipalOrgID', 'HasOrganizationId', props.organizationId],
+    ] as const) {
+      if (value === undefined || value === '') continue;
+      if (!Token.isUnresolved(value)) {
+        fixed[key] = value;
+        continue;
+      }
+      const condition = new CfnCondition(this, name, {
+        expression: Fn.conditionNot(Fn.conditionEquals(value, '')),
+      });
+      optional[key] = Fn.conditionIf(condition.logicalId, value, Aws.NO_VALUE);
+      optionalConditions.push(condition);
+    }
+    conditions.push(...optionalConditions);
+
+    const stringEquals = { StringEquals: { ...fixed, ...optional } };
+    let trustCondition: unknown;
+    if (Object.keys(fixed).length > 0) {
+      trustCondition = stringEquals;
+    } else if (optionalConditions.length > 0) {
+      // With every value empty the whole Condition goes: IAM has no use for an empty StringEquals.
+      let applies = optionalConditions[0]!;
+      if (optionalConditions.length > 1) {
+        applies = new CfnCondition(this, 'HasTrustCondition', {
+          expression: Fn.conditionOr(...optionalConditions),
+        });
+        conditions.push(applies);
+      }
+      trustCondition = Fn.conditionIf(applies.logicalId, stringEquals, Aws.NO_VALUE);
+    }
+    this.conditions = conditions;
+
+    this.resource = new iam.CfnRole(this, 'Resource', {
+      roleName,
+      description: 'credwatch: lets the credwatch scanner read IAM credential metadata in this account',
+      maxSessionDuration: MEMBER_SESSION_SECONDS,
+      assumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'CredwatchScanner',
+            Effect: 'Allow',
+            Principal: { AWS: props.scannerRoleArn },
+            Action: 'sts:AssumeRole',
+            ...(trustCondition === undefined ? {} : { Condition: trustCondition }),
+          },
+        ],
+      },
+      // Plain JSON rather than an iam.PolicyDocument: the template must not change with feature flags
+      // (it is committed and deployed by StackSets).
+      policies: [
+        {
+          policyName: 'CredwatchMember',
+          policyDocument: {
+            Version: '2012-10-17',
+            Statement: credentialReadStatements(Stack.of(this)).map((s) => s.toStatementJson()),
+          },
+        },
+      ],
+    });
+    this.roleArn = this.resource.attrArn;
+  }
+}

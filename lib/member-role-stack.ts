@@ -1,0 +1,126 @@
+/**
+ * The member-account stack: the role the credwatch scanner assumes in each scanned account
+ * (docs/organization.md). One template, with parameters, serves every account: it is committed as
+ * templates/credwatch-member-role.template.json and deployed with a service-managed StackSet (or as
+ * a plain stack). It needs no CDK bootstrap: no assets, no bootstrap version rule, no CDK metadata.
+ *
+ * Regenerate the committed template (test/infra/member-role.test.ts checks it is up to date):
+ *   npx tsx lib/member-role-stack.ts > templates/credwatch-member-role.template.json
+ *   npx biome format --write templates/credwatch-member-role.template.json
+ */
+import {
+  App,
+  BootstraplessSynthesizer,
+  CfnCondition,
+  CfnOutput,
+  CfnParameter,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { EXTERNAL_ID, ORGANIZATION_ID, ROLE_NAME } from './config';
+import { DEFAULT_MEMBER_ROLE_NAME, MemberRole } from './constructs/member-role';
+
+/** The stack's name in the CDK app, and the name of the plain stack in docs/organization.md. */
+export const MEMBER_ROLE_STACK_NAME = 'CredwatchMemberRole';
+/** Where the synthesized template is committed, relative to the repository root. */
+export const MEMBER_ROLE_TEMPLATE_FILE = 'templates/credwatch-member-role.template.json';
+
+/** A CloudFormation AllowedPattern from a validation regex of lib/config.ts, optionally allowing ''. */
+const pattern = (re: RegExp, orEmpty: boolean) => (orEmpty ? `^$|${re.source}` : re.source);
+
+export type CredwatchMemberRoleStackProps = StackProps;
+
+/**
+ * The member role with its settings as CloudFormation parameters: `ScannerRoleArn` (required),
+ * `ExternalId` and `OrganizationId` (`''` = no such trust condition), `RoleName`.
+ */
+export class CredwatchMemberRoleStack extends Stack {
+  readonly scannerRoleArn: CfnParameter;
+  readonly externalId: CfnParameter;
+  readonly organizationId: CfnParameter;
+  readonly roleName: CfnParameter;
+  readonly memberRole: MemberRole;
+
+  constructor(scope: Construct, id: string, props: CredwatchMemberRoleStackProps = {}) {
+    super(scope, id, {
+      description:
+        'credwatch member role: lets the credwatch scanner read IAM credential metadata in this account (docs/organization.md)',
+      // Deployable by StackSets and plain CloudFormation: no bootstrap resources, no CDK metadata.
+      synthesizer: new BootstraplessSynthesizer(),
+      analyticsReporting: false,
+      ...props,
+    });
+
+    this.scannerRoleArn = new CfnParameter(this, 'ScannerRoleArn', {
+      type: 'String',
+      description: 'ARN of the credwatch scanner role (output ScannerRoleArn of the Credwatch stack)',
+      allowedPattern: '^arn:aws[a-z-]*:iam::\\d{12}:role/[A-Za-z0-9_+=,.@/-]+$',
+      constraintDescription: 'must be an IAM role ARN: arn:PARTITION:iam::ACCOUNT:role/NAME',
+    });
+    this.externalId = new CfnParameter(this, 'ExternalId', {
+      type: 'String',
+      default: '',
+      description: 'The external id the scanner presents (accounts.externalId); empty: none required',
+      allowedPattern: pattern(EXTERNAL_ID, true),
+      constraintDescription: 'must be empty or 2-1224 characters of A-Z a-z 0-9 + = , . @ : / _ -',
+    });
+    this.organizationId = new CfnParameter(this, 'OrganizationId', {
+      type: 'String',
+      default: '',
+      description:
+        "The scanner's organization id (o-...) for an aws:PrincipalOrgID condition (accounts.organizationId); empty: none",
+      allowedPattern: pattern(ORGANIZATION_ID, true),
+      constraintDescription: 'must be empty or an organization id: o- and 10-32 lowercase letters or digits',
+    });
+    this.roleName = new CfnParameter(this, 'RoleName', {
+      type: 'String',
+      default: DEFAULT_MEMBER_ROLE_NAME,
+      description: 'The name of the member role (accounts.memberRoleName)',
+      allowedPattern: pattern(ROLE_NAME, false),
+      constraintDescription: 'must be an IAM role name: 1-64 characters of A-Z a-z 0-9 + = , . @ _ -',
+    });
+
+    this.memberRole = new MemberRole(this, 'MemberRole', {
+      scannerRoleArn: this.scannerRoleArn.valueAsString,
+      roleName: this.roleName.valueAsString,
+      externalId: this.externalId.valueAsString,
+      organizationId: this.organizationId.valueAsString,
+    });
+    // Fixed logical ids: the template is a contract deployed to every account (a changed role id
+    // would replace the role, which fails on its fixed name).
+    this.memberRole.resource.overrideLogicalId('MemberRole');
+    for (const condition of this.memberRole.node.findAll()) {
+      if (condition instanceof CfnCondition) condition.overrideLogicalId(condition.node.id);
+    }
+
+    new CfnOutput(this, 'RoleArn', { value: this.memberRole.roleArn });
+
+    Validations.of(this.memberRole).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'iam:GenerateCredentialReport, iam:GetCredentialReport and iam:GetAccountAuthorizationDetails have no resource type; IAM accepts only "*" for them. All of them only read.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*]',
+        reason:
+          'iam:ListAccessKeys and iam:GetAccessKeyLastUsed must read every IAM user of the account (read-only); the user ARN pattern is the narrowest resource that covers them.',
+      },
+    );
+  }
+}
+
+/**
+ * The member-role template as committed: synthesized on its own (no context, no feature flags), as
+ * pretty-printed JSON with a final newline.
+ */
+export function memberRoleTemplate(): string {
+  const app = new App({ analyticsReporting: false });
+  const stack = new CredwatchMemberRoleStack(app, MEMBER_ROLE_STACK_NAME);
+  const template = app.synth().getStackArtifact(stack.artifactId).template as unknown;
+  return `${JSON.stringify(template, null, 2)}\n`;
+}
+
+if (require.main === module) process.stdout.write(memberRoleTemplate());
