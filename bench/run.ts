@@ -1,118 +1,83 @@
 /**
- * `npm run bench`: credwatch's scale and IAM-call figures against the local IAM endpoint, next to the
- * seed's per-user scan, and the Lambda bundle; printed as markdown and written to docs/benchmarks.md.
+ * `npm run bench`: credwatch's scale and IAM-call figures against local IAM endpoints (one account,
+ * then organizations of many), next to the seed's per-user scan, and the Lambda bundle; printed as
+ * markdown and written to docs/benchmarks.md.
  *
- * Options: `--sizes 100,1000` (default 100,1000,5000), `--full-naive` (run the per-user scan at
- * every size instead of extrapolating it above 1,000 users), `--no-write` (print only).
+ * Options:
+ * - `--sizes 100,1000` users of the single account (default 100,1000,5000);
+ * - `--accounts 50,200` member accounts of the organizations (default 50,200; `none` skips them);
+ * - `--full-naive` runs the per-user scan at every size instead of extrapolating it above 1,000 users;
+ * - `--full-org` runs the first scan of every organization instead of extrapolating its wall time
+ *   above 50 accounts;
+ * - `--full-reminder` runs the reminder scan (+24 h) at every size, not only up to 100 users;
+ * - `--cli-scan` also runs the CLI's scan (every finding confirmed live) of the single account;
+ * - `--no-write` prints only.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { IamAdapter } from '../lambda/adapters/iam';
 import { parseCredentialReport } from '../lambda/core/credential-report';
-import { diff } from '../lambda/core/diff';
 import { evaluate } from '../lambda/core/evaluate';
 import { DEFAULT_THRESHOLDS } from '../lambda/core/policy';
-import { buildDigest } from '../lambda/core/slack-message';
+import { mapLimit } from '../lambda/scan';
 import { type FakeAccount, generateAccount, renderCredentialReport } from '../test/support/account-generator';
 import { type IamEndpoint, startIamEndpoint } from '../test/support/iam-endpoint';
-import { type BundleFigures, measureBundle, STACK_EXTERNALS } from './bundle';
+import { type Organization, startOrganization } from '../test/support/organization-endpoints';
+import { measureBundle } from './bundle';
 import { runNode } from './child';
 import { benchClient } from './client';
 import { BenchError } from './errors';
-import { median, num, table } from './markdown';
+import { median, num } from './markdown';
 import { NAIVE_PAGE_SIZE, naiveCallCount } from './naive-scan';
-import type { WorkerInput, WorkerOutput } from './scan-worker';
+import {
+  type CpuFigures,
+  type NaiveFigures,
+  type OrgFigures,
+  type OrgRun,
+  render,
+  type SizeFigures,
+} from './report';
+import type { MonitorTarget, WorkerInput, WorkerOutput } from './scan-worker';
+import {
+  CPU_RUNS,
+  CPU_WARMUPS,
+  DEFAULT_ACCOUNTS,
+  DEFAULT_SIZES,
+  HARNESS,
+  MEMBER_ROLE,
+  NAIVE_RUN_LIMIT,
+  NOW,
+  ORG_CONCURRENCY,
+  ORG_FIRST_RUN_LIMIT,
+  ORG_USERS,
+  REMINDER_INTERVAL_MS,
+  REMINDER_RUN_LIMIT,
+  SCAN_TIMEOUT_MS,
+  SEED,
+  STEADY_AFTER_MS,
+} from './settings';
 
 const ROOT = join(__dirname, '..');
 const DOC = join(ROOT, 'docs', 'benchmarks.md');
-
-/** The harness: every scan of every size meets the same endpoint settings. */
-const HARNESS = {
-  latencyMs: 20,
-  throttle: { ratePerSecond: 20, burst: 10 },
-} as const;
-/** Accounts are generated from this seed at this instant: the same accounts every run. */
-const SEED = 'credwatch-bench';
-const NOW = new Date('2025-06-01T12:00:00Z');
-const DEFAULT_SIZES = [100, 1_000, 5_000];
-/** Above this many users the per-user scan is extrapolated unless `--full-naive` (5,000 users take ~8 min). */
-const NAIVE_RUN_LIMIT = 1_000;
-/** parse + evaluate CPU: warm-up runs, then timed runs (the best is reported). */
-const CPU_WARMUPS = 2;
-const CPU_RUNS = 7;
-/** The first digest's diff: reminders do not matter when nothing is remembered yet (the Lambda default). */
-const REMINDER_INTERVAL_MS = 24 * 3_600_000;
-/** A scan child is killed after this long (naive at 10,000 users takes ~16 min). */
-const SCAN_TIMEOUT_MS = 30 * 60_000;
-
-/** The DESIGN.md targets (section "Targets"). */
-const TARGETS = {
-  naiveCallRatio: 100,
-  wallMs: 2_000,
-  cpuMs: 50,
-  peakRssMiB: 128,
-  bundleBytes: 1024 * 1024,
-  atUsers: 5_000,
-};
-
-interface CpuFigures {
-  /** Process CPU time (user + system, V8's GC helper threads included). */
-  readonly bestMs: number;
-  readonly medianMs: number;
-  /** Wall time of the fastest run. */
-  readonly bestWallMs: number;
-  readonly records: number;
-  readonly findings: number;
-}
-
-interface NaiveFigures {
-  readonly calls: Record<string, number>;
-  readonly totalCalls: number;
-  /** HTTP requests by action as the endpoint saw them (absent when extrapolated). */
-  readonly endpoint?: Record<string, number>;
-  readonly wallMs: number;
-  readonly extrapolated: boolean;
-  /** The exact formula's count, to cross-check a measured run. */
-  readonly formulaCalls: number;
-}
-
-interface SizeFigures {
-  readonly users: number;
-  readonly keys: number;
-  readonly credwatch: WorkerOutput;
-  readonly credwatchTotalCalls: number;
-  /** HTTP requests by action as the endpoint saw them, throttled answers included, plus `throttled`. */
-  readonly credwatchEndpoint: Record<string, number>;
-  readonly cpu: CpuFigures;
-  readonly changes: number;
-  readonly digestMessages: number;
-  readonly naive: NaiveFigures;
-}
-
-const ACTIONS = [
-  'GenerateCredentialReport',
-  'GetCredentialReport',
-  'GetAccountAuthorizationDetails',
-  'ListUsers',
-  'ListAccessKeys',
-  'GetAccessKeyLastUsed',
-] as const;
+const STEADY_NOW = new Date(NOW.getTime() + STEADY_AFTER_MS);
+/** Reports of an organization's members are generated this many at once before the timed scans. */
+const REPORT_CONCURRENCY = 16;
 
 const sum = (counts: Record<string, number>, skip: readonly string[] = []) =>
   Object.entries(counts)
     .filter(([k]) => !skip.includes(k))
     .reduce((a, [, v]) => a + v, 0);
 
+const addInto = (into: Record<string, number>, from: Record<string, number>) => {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+  return into;
+};
+
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const seconds = (ms: number) => num(ms / 1000, 2);
-const kib = (bytes: number) => num(bytes / 1024, 1);
-
-/** The credwatch call bound of DESIGN.md: 3 + 2 x ceil(users/1000) + users needing confirmation. */
-const callBound = (users: number, confirmed: number) => 3 + 2 * Math.ceil(users / 1000) + confirmed;
 
 /** CPU time of parseCredentialReport + evaluate on the account's report (best and median of CPU_RUNS). */
 function measureCpu(account: FakeAccount): CpuFigures {
@@ -145,28 +110,43 @@ function measureCpu(account: FakeAccount): CpuFigures {
   };
 }
 
+/** Distributes `Omit` over the union, so each mode keeps its own fields. */
+type WithoutOut<T> = T extends unknown ? Omit<T, 'out'> : never;
+
+let runSeq = 0;
 /** Runs one scan in a fresh process (the bundled worker) and returns what it measured. */
-async function runWorker(workerJs: string, tmp: string, mode: WorkerInput['mode'], url: string) {
-  const out = join(tmp, `${mode}-result.json`);
-  const input: WorkerInput = { mode, url, now: NOW.toISOString(), out };
-  await runNode([workerJs, JSON.stringify(input)], { timeoutMs: SCAN_TIMEOUT_MS, what: `${mode} scan` });
+async function runWorker(workerJs: string, tmp: string, input: WithoutOut<WorkerInput>) {
+  const out = join(tmp, `result-${++runSeq}.json`);
+  const full = { ...input, out } as WorkerInput;
+  await runNode([workerJs, JSON.stringify(full)], { timeoutMs: SCAN_TIMEOUT_MS, what: `${input.mode} scan` });
   const result = JSON.parse(readFileSync(out, 'utf8')) as WorkerOutput;
   rmSync(out);
   return result;
 }
 
-/** Lets the token bucket refill, and forgets what the endpoint counted so far. */
-async function settle(endpoint: IamEndpoint): Promise<void> {
+/** Has IAM generate each endpoint's credential report, so the timed scans find it COMPLETE. */
+async function generateReports(urls: readonly string[]): Promise<void> {
+  await mapLimit(urls, REPORT_CONCURRENCY, async (url) => {
+    const client = benchClient(url);
+    try {
+      await new IamAdapter({ client, pollIntervalMs: 50, reportDeadlineMs: 60_000 }).getReport();
+    } finally {
+      client.destroy();
+    }
+  });
+}
+
+/** Lets the token buckets refill, and forgets what the endpoints counted so far. */
+async function settle(endpoints: readonly IamEndpoint[]): Promise<void> {
   await sleep((HARNESS.throttle.burst / HARNESS.throttle.ratePerSecond) * 1000 + 100);
-  endpoint.resetCounts();
+  for (const e of endpoints) e.resetCounts();
 }
 
 async function measureSize(
   users: number,
   workerJs: string,
   tmp: string,
-  runNaive: boolean,
-  naiveRate: number | undefined,
+  opts: { runNaive: boolean; naiveRate: number | undefined; reminder: boolean; cliScan: boolean },
 ): Promise<SizeFigures> {
   const account = generateAccount({ users, seed: SEED, now: NOW });
   const keys = account.users().reduce((n, u) => n + u.accessKeys.length, 0);
@@ -175,24 +155,56 @@ async function measureSize(
 
   const endpoint = await startIamEndpoint({ account, ...HARNESS });
   try {
-    // Generate the report once, so the timed scan finds it COMPLETE.
-    const warmClient = benchClient(endpoint.url);
-    await new IamAdapter({ client: warmClient, pollIntervalMs: 100, reportDeadlineMs: 30_000 }).getReport();
-    warmClient.destroy();
-    await settle(endpoint);
+    await generateReports([endpoint.url]);
+    await settle([endpoint]);
+    const stateDir = join(tmp, `state-${users}`);
+    const target: MonitorTarget = { kind: 'account', url: endpoint.url };
+    const scheduled = {
+      mode: 'monitor',
+      target,
+      stateDir,
+      reminderIntervalMs: REMINDER_INTERVAL_MS,
+    } as const;
 
-    log(`${num(users)} users: credwatch scan`);
-    const credwatch = await runWorker(workerJs, tmp, 'credwatch', endpoint.url);
-    const credwatchEndpoint = endpoint.counts();
-    const changes = diff(credwatch.findings, [], NOW, { reminderIntervalMs: REMINDER_INTERVAL_MS });
-    const digest = buildDigest(changes, { accountId: credwatch.accountId, scanTime: NOW });
+    log(`${num(users)} users: first scheduled scan`);
+    const first = await runWorker(workerJs, tmp, { ...scheduled, now: NOW.toISOString() });
+    const firstEndpoint = endpoint.counts();
+    await settle([endpoint]);
+    log(`${num(users)} users: steady-state scheduled scan (+10 min)`);
+    const steady = await runWorker(workerJs, tmp, { ...scheduled, now: STEADY_NOW.toISOString() });
+    const steadyEndpoint = endpoint.counts();
+
+    let reminder: SizeFigures['reminder'];
+    if (opts.reminder) {
+      await settle([endpoint]);
+      log(`${num(users)} users: reminder scan (+24 h)`);
+      const at = new Date(NOW.getTime() + REMINDER_INTERVAL_MS);
+      const worker = await runWorker(workerJs, tmp, { ...scheduled, now: at.toISOString() });
+      reminder = { worker, endpoint: endpoint.counts() };
+    }
+
+    let cli: SizeFigures['cli'];
+    if (opts.cliScan) {
+      await settle([endpoint]);
+      log(`${num(users)} users: CLI scan`);
+      const worker = await runWorker(workerJs, tmp, {
+        mode: 'cli',
+        url: endpoint.url,
+        now: NOW.toISOString(),
+      });
+      cli = { worker, endpoint: endpoint.counts() };
+    }
 
     const formulaCalls = naiveCallCount(users, keys);
     let naive: NaiveFigures;
-    if (runNaive) {
-      await settle(endpoint);
+    if (opts.runNaive) {
+      await settle([endpoint]);
       log(`${num(users)} users: per-user scan (~${num(formulaCalls / HARNESS.throttle.ratePerSecond)} s)`);
-      const measured = await runWorker(workerJs, tmp, 'naive', endpoint.url);
+      const measured = await runWorker(workerJs, tmp, {
+        mode: 'naive',
+        url: endpoint.url,
+        now: NOW.toISOString(),
+      });
       naive = {
         calls: measured.calls,
         totalCalls: sum(measured.calls),
@@ -202,17 +214,16 @@ async function measureSize(
         formulaCalls,
       };
     } else {
-      if (naiveRate === undefined)
+      if (opts.naiveRate === undefined)
         throw new BenchError('per-user scan: nothing measured to extrapolate from');
-      const calls = {
-        ListUsers: Math.max(1, Math.ceil(users / NAIVE_PAGE_SIZE)),
-        ListAccessKeys: users,
-        GetAccessKeyLastUsed: keys,
-      };
       naive = {
-        calls,
+        calls: {
+          ListUsers: Math.max(1, Math.ceil(users / NAIVE_PAGE_SIZE)),
+          ListAccessKeys: users,
+          GetAccessKeyLastUsed: keys,
+        },
         totalCalls: formulaCalls,
-        wallMs: formulaCalls / naiveRate,
+        wallMs: formulaCalls / opts.naiveRate,
         extrapolated: true,
         formulaCalls,
       };
@@ -220,17 +231,135 @@ async function measureSize(
     return {
       users,
       keys,
-      credwatch,
-      credwatchTotalCalls: sum(credwatch.calls),
-      credwatchEndpoint,
       cpu,
-      changes: changes.length,
-      digestMessages: digest.length,
+      first: { worker: first, endpoint: firstEndpoint },
+      steady: { worker: steady, endpoint: steadyEndpoint },
+      ...(reminder ? { reminder } : {}),
+      ...(cli ? { cli } : {}),
       naive,
     };
   } finally {
     await endpoint.close();
   }
+}
+
+/** `count` member accounts of {@link ORG_USERS} users each, every one generated from its own seed. */
+function members(count: number) {
+  return Array.from({ length: count }, (_, i) => {
+    const id = String(100_000_000_000 + i);
+    return {
+      account: generateAccount({ accountId: id, users: ORG_USERS, seed: `${SEED}:${id}`, now: NOW }),
+      name: `bench-member-${String(i + 1).padStart(3, '0')}`,
+    };
+  });
+}
+
+/** Starts an organization of `accounts` members whose reports are COMPLETE, its counters at zero. */
+async function startOrg(accounts: ReturnType<typeof members>, throttled: boolean): Promise<Organization> {
+  const org = await startOrganization({
+    accounts,
+    memberRoleName: MEMBER_ROLE,
+    ...(throttled ? { iam: { ...HARNESS } } : {}),
+  });
+  try {
+    const endpoints = accounts.map((m) => org.iam(m.account.accountId));
+    await generateReports(endpoints.map((e) => e.url));
+    await settle(endpoints);
+    return org;
+  } catch (err) {
+    await org.close();
+    throw err;
+  }
+}
+
+/** One scheduled scan of every member of `org`, with what the endpoints and STS saw. */
+async function scanOrg(
+  org: Organization,
+  accounts: ReturnType<typeof members>,
+  now: Date,
+  stateDir: string,
+  workerJs: string,
+  tmp: string,
+): Promise<Omit<OrgRun, 'extrapolatedWallMs'>> {
+  const stsBefore = org.counts().sts;
+  const target: MonitorTarget = {
+    kind: 'organization',
+    iamUrl: org.iamUrl,
+    stsUrl: org.stsUrl,
+    memberRoleName: MEMBER_ROLE,
+    accounts: accounts.map((m) => ({ id: m.account.accountId, name: m.name })),
+  };
+  const worker = await runWorker(workerJs, tmp, {
+    mode: 'monitor',
+    target,
+    now: now.toISOString(),
+    stateDir,
+    reminderIntervalMs: REMINDER_INTERVAL_MS,
+    concurrency: ORG_CONCURRENCY,
+  });
+  if (worker.failedAccounts > 0) {
+    throw new BenchError(
+      `organization of ${accounts.length} accounts: ${worker.failedAccounts} accounts failed to scan (${worker.failures.join('; ')})`,
+    );
+  }
+  const iamEndpoint: Record<string, number> = {};
+  for (const m of accounts) {
+    const endpoint = org.iam(m.account.accountId);
+    addInto(iamEndpoint, endpoint.counts());
+    endpoint.resetCounts();
+  }
+  const stsAfter = org.counts().sts;
+  const sts = Object.fromEntries(Object.entries(stsAfter).map(([k, v]) => [k, v - (stsBefore[k] ?? 0)]));
+  return { worker, iamEndpoint, sts, stateBytes: directoryBytes(stateDir) };
+}
+
+/**
+ * The first and the steady-state scan of an organization of `count` members. When `measureFirst` is
+ * false, the first scan runs against an organization without latency or throttle (to leave the
+ * state the steady-state scan needs, and its exact calls and messages), and its harness wall time
+ * is extrapolated at `firstAccountsPerMs`.
+ */
+async function measureOrganization(
+  count: number,
+  workerJs: string,
+  tmp: string,
+  measureFirst: boolean,
+  firstAccountsPerMs: number | undefined,
+): Promise<OrgFigures> {
+  const accounts = members(count);
+  const stateDir = join(tmp, `org-state-${count}`);
+  let first: OrgRun | undefined;
+  if (!measureFirst) {
+    if (firstAccountsPerMs === undefined)
+      throw new BenchError(`organization of ${count} accounts: no first scan measured to extrapolate from`);
+    log(`${count} accounts: first scan, unthrottled (to make the state; harness time extrapolated)`);
+    const fast = await startOrg(accounts, false);
+    try {
+      const run = await scanOrg(fast, accounts, NOW, stateDir, workerJs, tmp);
+      first = { ...run, extrapolatedWallMs: count / firstAccountsPerMs };
+    } finally {
+      await fast.close();
+    }
+  }
+  const org = await startOrg(accounts, true);
+  try {
+    if (measureFirst) {
+      log(`${count} accounts × ${ORG_USERS} users: first scan`);
+      first = await scanOrg(org, accounts, NOW, stateDir, workerJs, tmp);
+      await settle([]);
+    }
+    log(`${count} accounts × ${ORG_USERS} users: steady-state scan (+10 min)`);
+    const steady = await scanOrg(org, accounts, STEADY_NOW, stateDir, workerJs, tmp);
+    return { accounts: count, usersPerAccount: ORG_USERS, first: first!, steady };
+  } finally {
+    await org.close();
+  }
+}
+
+/** Total size of the files in `dir` (0 when it does not exist). */
+function directoryBytes(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 }
 
 /** Bundles the worker into a plain-node script, so the measured process runs no TypeScript loader. */
@@ -248,251 +377,17 @@ async function bundleWorker(tmp: string): Promise<string> {
   return outfile;
 }
 
-interface Report {
-  readonly started: Date;
-  readonly durationMs: number;
-  readonly sizes: readonly SizeFigures[];
-  readonly bundle: BundleFigures;
-}
-
-const machine = () => {
-  const cpus = os.cpus();
-  return `${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length}, ${num(os.totalmem() / 1024 ** 3, 1)} GiB RAM, ${os.type()} ${os.release()} ${os.arch()}, Node ${process.version}`;
-};
-
-function render(r: Report): string {
-  const { sizes, bundle } = r;
-  const at = (users: number) => sizes.find((s) => s.users === users);
-  const yes = (ok: boolean) => (ok ? 'met' : '**not met**');
-  /** Logical calls of one action, and the endpoint's HTTP requests for it in brackets when retries made them differ. */
-  const action = (
-    calls: Record<string, number>,
-    requests: Record<string, number> | undefined,
-    name: string,
-  ) => {
-    const n = calls[name];
-    if (n === undefined) return '–';
-    const sent = requests?.[name];
-    return sent === undefined || sent === n ? num(n) : `${num(n)} (${num(sent)})`;
-  };
-
-  const calls = table(
-    ['users', 'scan', ...ACTIONS, 'calls', 'HTTP requests', 'throttled answers'],
-    sizes.flatMap((s) => [
-      [
-        num(s.users),
-        'credwatch',
-        ...ACTIONS.map((a) => action(s.credwatch.calls, s.credwatchEndpoint, a)),
-        num(s.credwatchTotalCalls),
-        num(sum(s.credwatchEndpoint, ['throttled'])),
-        num(s.credwatchEndpoint.throttled ?? 0),
-      ],
-      [
-        num(s.users),
-        s.naive.extrapolated ? 'per-user (extrapolated)' : 'per-user',
-        ...ACTIONS.map((a) => action(s.naive.calls, s.naive.endpoint, a)),
-        num(s.naive.totalCalls),
-        s.naive.endpoint ? num(sum(s.naive.endpoint, ['throttled'])) : '–',
-        s.naive.endpoint ? num(s.naive.endpoint.throttled ?? 0) : '–',
-      ],
-    ]),
-    'rlrrrrrrrrr',
-  );
-
-  const scale = table(
-    [
-      'users',
-      'scan wall time (report ready)',
-      'parse + evaluate: CPU best (median); wall best',
-      'peak RSS (before scan)',
-      'peak heap used',
-      'users confirmed live',
-      'findings',
-      'first digest: changes / Slack messages',
-    ],
-    sizes.map((s) => [
-      num(s.users),
-      `${seconds(s.credwatch.wallMs)} s`,
-      `${num(s.cpu.bestMs, 1)} ms (${num(s.cpu.medianMs, 1)} ms); ${num(s.cpu.bestWallMs, 1)} ms`,
-      `${num(s.credwatch.maxRssMiB, 1)} MiB (${num(s.credwatch.rssBeforeMiB, 1)} MiB)`,
-      `${num(s.credwatch.peakHeapUsedMiB, 1)} MiB`,
-      num(s.credwatch.usersConfirmed),
-      num(s.credwatch.findings.length),
-      `${num(s.changes)} / ${num(s.digestMessages)}`,
-    ]),
-    'rrrrrrrr',
-  );
-
-  const ratios = table(
-    [
-      'users',
-      'calls per-user / credwatch',
-      'ratio',
-      'wall per-user / credwatch',
-      'ratio',
-      'per-user calls = formula',
-    ],
-    sizes.map((s) => [
-      num(s.users),
-      `${num(s.naive.totalCalls)} / ${num(s.credwatchTotalCalls)}`,
-      `${num(s.naive.totalCalls / s.credwatchTotalCalls, 1)}×`,
-      `${seconds(s.naive.wallMs)} s${s.naive.extrapolated ? ' (extrapolated)' : ''} / ${seconds(s.credwatch.wallMs)} s`,
-      `${num(s.naive.wallMs / s.credwatch.wallMs, 1)}×`,
-      s.naive.extrapolated
-        ? `by formula: ${num(s.naive.formulaCalls)}`
-        : `${num(s.naive.formulaCalls)}: ${s.naive.formulaCalls === s.naive.totalCalls ? 'yes' : '**no**'}`,
-    ]),
-    'rrrrrl',
-  );
-
-  const targetRows: string[][] = sizes.map((s) => {
-    const bound = callBound(s.users, s.credwatch.usersConfirmed);
-    return [
-      `IAM calls ≤ 3 + 2 × ⌈users/1000⌉ + users needing confirmation (${num(s.users)} users)`,
-      `${num(s.credwatchTotalCalls)} (bound ${num(bound)}, ${num(s.credwatch.usersConfirmed)} users confirmed)`,
-      yes(s.credwatchTotalCalls <= bound),
-    ];
-  });
-  const big = at(TARGETS.atUsers);
-  if (big) {
-    const ratio = big.naive.totalCalls / big.credwatchTotalCalls;
-    targetRows.push(
-      [
-        `≥ ${TARGETS.naiveCallRatio}× fewer calls than the per-user scan (5,000 users)`,
-        `${num(ratio, 1)}×`,
-        yes(ratio >= TARGETS.naiveCallRatio),
-      ],
-      [
-        'scan wall time after the report is ready ≤ 2 s (5,000 users)',
-        `${seconds(big.credwatch.wallMs)} s`,
-        yes(big.credwatch.wallMs <= TARGETS.wallMs),
-      ],
-      [
-        'parse + evaluate ≤ 50 ms CPU (5,000 users)',
-        `${num(big.cpu.bestMs, 1)} ms`,
-        yes(big.cpu.bestMs <= TARGETS.cpuMs),
-      ],
-      [
-        'peak memory ≤ 128 MB (5,000 users; MiB of RSS)',
-        `${num(big.credwatch.maxRssMiB, 1)} MiB`,
-        yes(big.credwatch.maxRssMiB <= TARGETS.peakRssMiB),
-      ],
-    );
-  } else {
-    targetRows.push(['the 5,000-user targets', 'not run (`--sizes` left 5,000 out)', '–']);
+/** `"50,200"` -> `[50, 200]`, sorted; throws naming the option when a value is not a whole number in range. */
+function numbers(option: string, raw: string, max: number): number[] {
+  const values = raw.split(',').map((s) => Number(s.trim()));
+  for (const n of values) {
+    if (!Number.isInteger(n) || n < 1 || n > max) {
+      throw new BenchError(
+        `${option}: "${raw}" must be whole numbers from 1 to ${num(max)}, comma-separated`,
+      );
+    }
   }
-  targetRows.push(
-    [
-      'Lambda bundle ≤ 1 MB unminified-equivalent (1 MB read as 1 MiB = 1,048,576 bytes)',
-      `${num(bundle.unminifiedBytes)} bytes (${kib(bundle.unminifiedBytes)} KiB)`,
-      yes(bundle.unminifiedBytes <= TARGETS.bundleBytes),
-    ],
-    ['cold import measured and reported', `${num(bundle.coldImportMedianMs)} ms median`, 'reported'],
-  );
-  const targets = table(['target (DESIGN.md)', 'measured', ''], targetRows, 'lrl');
-
-  const bundleTable = table(
-    ['bundle (lambda/handler.ts)', 'size'],
-    [
-      ['minified (deployed)', `${kib(bundle.minifiedBytes)} KiB (${num(bundle.minifiedBytes)} bytes)`],
-      ['unminified-equivalent', `${kib(bundle.unminifiedBytes)} KiB (${num(bundle.unminifiedBytes)} bytes)`],
-      ['source map beside the minified file', `${kib(bundle.sourceMapBytes)} KiB`],
-      [
-        'cold `await import()` of the minified file, median of 5 fresh `node` processes',
-        `${num(bundle.coldImportMedianMs)} ms (${bundle.coldImportMs.map((ms) => num(ms)).join(', ')})`,
-      ],
-    ],
-    'lr',
-  );
-
-  const extrapolated = sizes.filter((s) => s.naive.extrapolated);
-  const measuredNaive = sizes.filter((s) => !s.naive.extrapolated).at(-1);
-  const extrapolationNote =
-    extrapolated.length > 0 && measuredNaive
-      ? `- The per-user scan at ${extrapolated.map((s) => num(s.users)).join(', ')} users was **not run; it is extrapolated**: its calls are exact by formula (⌈users/100⌉ ListUsers pages + one ListAccessKeys a user + one GetAccessKeyLastUsed a key, keys counted in the generated account; the formula matches the measured runs, see the last column of the ratio table) and its wall time is those calls at the throughput measured at ${num(measuredNaive.users)} users (${num(measuredNaive.naive.totalCalls / (measuredNaive.naive.wallMs / 1000), 1)} calls/s). \`npm run bench -- --full-naive\` runs it (about 8 more minutes).\n`
-      : '';
-
-  const confirmedShare = sizes
-    .map((s) => `${num((100 * s.credwatch.usersConfirmed) / s.users)}% (${num(s.users)} users)`)
-    .join(', ');
-
-  return `# Benchmarks
-
-Written by \`npm run bench\` (bench/run.ts); the figures below are from one run. Rerun to refresh.
-
-- Date: ${r.started.toISOString()} (the run took ${num(r.durationMs / 60_000, 1)} min)
-- Machine: ${machine()}
-
-## Method
-
-- **Harness**: the local IAM endpoint of the tests (test/support/iam-endpoint.ts) on 127.0.0.1, with
-  ${HARNESS.latencyMs} ms latency on every answer and a token-bucket throttle of ${HARNESS.throttle.ratePerSecond} requests/s (burst ${HARNESS.throttle.burst})
-  over every action, answering \`Throttling\` (HTTP 400) beyond it. Both scans use the same IAM client settings:
-  \`IAM_CLIENT_DEFAULTS\` (adaptive retry, 10 attempts).
-- **Accounts**: \`generateAccount({ users, seed: '${SEED}', now: ${NOW.toISOString()} })\`, the same accounts on every run
-  (the seed's mix of service accounts, people and dormant users; keys 0–400 days old; tags).
-- **credwatch**: \`IamAdapter\` + \`scan()\` with the default thresholds, in a fresh \`node\` process (bench/scan-worker.ts
-  bundled by esbuild, no TypeScript loader). The credential report was **generated once before the timed run**, so the
-  timed scan finds it COMPLETE: its wall time is Generate (COMPLETE) + Get + users and tags + live confirmation, not
-  IAM's report generation. Calls are the adapter's logical calls (\`calls()\`, one a page); HTTP requests are what the
-  endpoint received (\`counts()\`), throttled answers and SDK retries included.
-- **parse + evaluate CPU**: \`process.cpuUsage()\` (user + system) around \`parseCredentialReport\` + \`evaluate\` (with the
-  users' tags) on the same account's report CSV, in the bench process, best (and median) of ${CPU_RUNS} runs after ${CPU_WARMUPS}
-  warm-ups. It is process CPU time, so V8's garbage-collector threads count: it can exceed the wall time, also shown.
-- **Memory**: the worker's peak RSS (\`process.resourceUsage().maxRSS\`: Node, the bundled SDK and the scan; the RSS before
-  the scan is in brackets) and the largest V8 \`heapUsed\` sampled every 25 ms during the scan. Node runs with its default
-  heap limits on a ${num(os.totalmem() / 1024 ** 3)} GiB machine, where V8 collects lazily.
-- **First digest**: \`buildDigest(diff(findings, [], now))\` on the scan's findings, messages counted, nothing sent.
-- **Per-user scan** (the seed's approach, as in the AWS access-key rotation sample): ListUsers (\`MaxItems\` 100), then
-  for every user ListAccessKeys and GetAccessKeyLastUsed for each key, sequentially, in the same kind of fresh process
-  against the same endpoint (token bucket refilled between runs).
-- **Bundle**: esbuild's JS API on lambda/handler.ts with the stack's options (platform node, target node24, format esm,
-  bundle, \`mainFields\` module,main, the \`createRequire\` banner, source map, and NodejsFunction's default external
-  \`${STACK_EXTERNALS.join(', ')}\`, which the Lambda runtime provides), minified and not. Cold import: \`await import()\`
-  of the minified file in a fresh \`node\` (Node ${process.version} here, not Lambda's Node 24), the SDK resolved from node_modules.
-  KiB = 1,024 bytes, MiB = 1,024 KiB.
-
-## IAM calls by action
-
-Logical calls (one a page); in brackets, the HTTP requests the endpoint received for that action when throttling
-and SDK retries made them more.
-
-${calls}
-
-## credwatch at scale
-
-${scale}
-
-## Per-user scan vs credwatch
-
-${ratios}
-
-## Lambda bundle
-
-${bundleTable}
-
-## Targets
-
-${targets}
-
-## Notes
-
-${extrapolationNote}- Wall times are bounded by the throttle (${HARNESS.throttle.ratePerSecond} requests/s): a scan takes about its calls / ${HARNESS.throttle.ratePerSecond} seconds. The credwatch scan's
-  calls are dominated by the live confirmation: ListAccessKeys for each user with an access-key finding, and
-  GetAccessKeyLastUsed for each key about to be called unused. In the generated accounts ${confirmedShare} of the users
-  have an access-key finding, so the confirmation, not the report, sets the call count and the wall time. The
-  GetAccessKeyLastUsed re-reads are not in the DESIGN.md call bound, which is why that bound is exceeded.
-- Wall times, HTTP requests and throttled answers vary from run to run (timers, the adaptive retry's rate estimate);
-  the logical call counts do not.
-
-## How to rerun
-
-\`\`\`sh
-npm run bench                          # all sizes, writes docs/benchmarks.md (~6 min)
-npm run bench -- --sizes 100 --no-write   # a quick look, printed only
-npm run bench -- --full-naive          # also run the per-user scan at 5,000 users (~8 min more)
-\`\`\`
-`;
+  return values.sort((a, b) => a - b);
 }
 
 async function main(): Promise<void> {
@@ -501,19 +396,21 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       sizes: { type: 'string' },
+      accounts: { type: 'string' },
       'full-naive': { type: 'boolean', default: false },
+      'full-org': { type: 'boolean', default: false },
+      'full-reminder': { type: 'boolean', default: false },
+      'cli-scan': { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
     },
   });
-  const sizes = values.sizes ? values.sizes.split(',').map((s) => Number(s.trim())) : DEFAULT_SIZES;
-  for (const n of sizes) {
-    if (!Number.isInteger(n) || n < 1 || n > 10_000) {
-      throw new BenchError(
-        `--sizes: "${values.sizes}" must be whole numbers from 1 to 10,000, comma-separated`,
-      );
-    }
-  }
-  sizes.sort((a, b) => a - b);
+  const sizes = values.sizes ? numbers('--sizes', values.sizes, 10_000) : DEFAULT_SIZES;
+  const accountCounts =
+    values.accounts === 'none'
+      ? []
+      : values.accounts
+        ? numbers('--accounts', values.accounts, 1_000)
+        : DEFAULT_ACCOUNTS;
 
   const started = new Date();
   const t0 = performance.now();
@@ -524,13 +421,26 @@ async function main(): Promise<void> {
     let naiveRate: number | undefined;
     for (const users of sizes) {
       const runNaive = values['full-naive'] || users <= NAIVE_RUN_LIMIT || naiveRate === undefined;
-      const s = await measureSize(users, workerJs, tmp, runNaive, naiveRate);
+      const s = await measureSize(users, workerJs, tmp, {
+        runNaive,
+        naiveRate,
+        reminder: values['full-reminder'] || users <= REMINDER_RUN_LIMIT,
+        cliScan: values['cli-scan'],
+      });
       if (!s.naive.extrapolated) naiveRate = s.naive.totalCalls / s.naive.wallMs;
       results.push(s);
     }
+    const orgs: OrgFigures[] = [];
+    let firstRate: number | undefined;
+    for (const count of accountCounts) {
+      const measureFirst = values['full-org'] || count <= ORG_FIRST_RUN_LIMIT || firstRate === undefined;
+      const o = await measureOrganization(count, workerJs, tmp, measureFirst, firstRate);
+      if (o.first.extrapolatedWallMs === undefined) firstRate = count / o.first.worker.wallMs;
+      orgs.push(o);
+    }
     log('Lambda bundle and cold import');
     const bundle = await measureBundle(ROOT);
-    const markdown = render({ started, durationMs: performance.now() - t0, sizes: results, bundle });
+    const markdown = render({ started, durationMs: performance.now() - t0, sizes: results, orgs, bundle });
     process.stdout.write(markdown);
     if (!values['no-write']) {
       writeFileSync(DOC, markdown);

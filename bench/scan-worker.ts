@@ -6,112 +6,270 @@
  * Runs on load: import only its types.
  */
 import { writeFileSync } from 'node:fs';
-import { IamAdapter } from '../lambda/adapters/iam';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
+import { assumeRoleCredentials, memberRoleArn } from '../lambda/adapters/assume-role';
+import { IAM_CLIENT_DEFAULTS, IamAdapter } from '../lambda/adapters/iam';
 import { DEFAULT_THRESHOLDS } from '../lambda/core/policy';
-import type { Finding } from '../lambda/core/types';
+import { type AccountJob, monitor } from '../lambda/monitor';
+import type { Notifier } from '../lambda/ports';
 import { scan } from '../lambda/scan';
-import { benchClient } from './client';
+import { benchClient, FAKE_CREDENTIALS, REGION } from './client';
 import { BenchError } from './errors';
+import { FileStateStore } from './file-state';
 import { naiveScan } from './naive-scan';
 
-export interface WorkerInput {
-  /** `credwatch`: IamAdapter + scan(); `naive`: the seed's per-user scan. */
-  readonly mode: 'credwatch' | 'naive';
-  /** The local IAM endpoint, `http://127.0.0.1:PORT`. */
-  readonly url: string;
+/** What a scheduled scan (`monitor`) scans: one account at a URL, or the members of a local organization. */
+export type MonitorTarget =
+  | { readonly kind: 'account'; readonly url: string }
+  | {
+      readonly kind: 'organization';
+      /** The organization's IAM router and STS (test/support/organization-endpoints.ts). */
+      readonly iamUrl: string;
+      readonly stsUrl: string;
+      readonly memberRoleName: string;
+      readonly accounts: readonly { readonly id: string; readonly name: string }[];
+    };
+
+export type WorkerInput = {
   /** The instant the scan judges by (ISO). */
   readonly now: string;
   /** Where to write the {@link WorkerOutput}. */
   readonly out: string;
-}
+} & (
+  | {
+      /** The seed's per-user scan. */
+      readonly mode: 'naive';
+      readonly url: string;
+    }
+  | {
+      /** What the CLI does: IamAdapter + scan(), every would-be access-key finding confirmed live. */
+      readonly mode: 'cli';
+      readonly url: string;
+    }
+  | {
+      /** The scheduled scan: monitor() with a state store in `stateDir` and a notifier that only counts. */
+      readonly mode: 'monitor';
+      readonly target: MonitorTarget;
+      readonly stateDir: string;
+      /** How long an open finding stays quiet before a reminder. */
+      readonly reminderIntervalMs: number;
+      /** Accounts scanned at once. @default monitor's (8) */
+      readonly concurrency?: number;
+    }
+);
 
 export interface WorkerOutput {
   readonly mode: WorkerInput['mode'];
-  /** Wall time of the scan alone (the credential report was already COMPLETE). */
+  /** Wall time of the scan alone (the credential reports were already COMPLETE). */
   readonly wallMs: number;
+  /** CPU time (user + system) of the process during the scan. */
+  readonly cpuMs: number;
   /** RSS once the modules were loaded, before the scan, in MiB. */
   readonly rssBeforeMiB: number;
   /** Peak RSS of the process (process.resourceUsage().maxRSS), in MiB. */
   readonly maxRssMiB: number;
   /** Largest V8 heapUsed seen while scanning (sampled every {@link SAMPLE_MS} ms), in MiB. */
   readonly peakHeapUsedMiB: number;
-  /** Logical IAM calls by action, as the scanner counted them. */
+  /** Logical IAM calls by action, summed over the accounts. */
   readonly calls: Record<string, number>;
-  /** HTTP requests by action, SDK retries included (credwatch mode only: the adapter counts them). */
+  /** HTTP requests by action as the adapters counted them, SDK retries included (not `naive`). */
   readonly requests: Record<string, number>;
+  /** Accounts scanned, and how many of them failed (`monitor`). */
+  readonly accounts: number;
+  readonly failedAccounts: number;
+  /** The first few failures, `accountId: message`. */
+  readonly failures: readonly string[];
+  /** Users judged (root included), summed over the accounts; `naive`: users listed. */
   readonly users: number;
-  /** credwatch: users whose keys were confirmed live; naive: 0. */
+  /** Users whose keys were read live to confirm findings. */
   readonly usersConfirmed: number;
-  /** naive: keys found; credwatch: 0. */
+  /** `naive`: access keys found. */
   readonly keys: number;
-  /** credwatch: the findings and account, for the digest figure. */
-  readonly accountId: string;
-  readonly findings: readonly Finding[];
+  readonly findings: number;
+  /** `monitor`: changes of the digest, those delivered (all: the notifier takes everything) and messages. */
+  readonly changes: number;
+  readonly delivered: number;
+  readonly messages: number;
 }
+
+type Counts = Omit<
+  WorkerOutput,
+  'mode' | 'wallMs' | 'cpuMs' | 'rssBeforeMiB' | 'maxRssMiB' | 'peakHeapUsedMiB'
+>;
 
 const MIB = 1024 * 1024;
 /** How often the heap is sampled during the scan. */
 const SAMPLE_MS = 25;
+const MAX_FAILURES_SHOWN = 3;
+
+const add = (into: Record<string, number>, from: Record<string, number>) => {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+};
+
+const none = { accounts: 1, failedAccounts: 0, failures: [], changes: 0, delivered: 0, messages: 0 };
+
+/** The IAM adapter of each account of the target, and the clients to close afterwards. */
+function accountJobs(target: MonitorTarget, now: Date) {
+  const thresholds = DEFAULT_THRESHOLDS;
+  if (target.kind === 'account') {
+    const client = benchClient(target.url);
+    const adapter = new IamAdapter({ client });
+    const jobs: AccountJob[] = [
+      { scan: { report: adapter, directory: adapter, counter: adapter, thresholds, now } },
+    ];
+    return { jobs, adapters: [adapter], clients: [client] };
+  }
+  // One STS client for every AssumeRole, one IAM client (with its own credentials and retry
+  // limiter) per member account, as a multi-account deployment wires them.
+  const sts = new STSClient({ endpoint: target.stsUrl, region: REGION, credentials: FAKE_CREDENTIALS });
+  const adapters: IamAdapter[] = [];
+  const clients: { destroy(): void }[] = [sts];
+  const jobs = target.accounts.map((a): AccountJob => {
+    const client = new IAMClient({
+      ...IAM_CLIENT_DEFAULTS,
+      endpoint: target.iamUrl,
+      region: REGION,
+      credentials: assumeRoleCredentials({
+        roleArn: memberRoleArn(a.id, target.memberRoleName),
+        client: sts,
+      }),
+    });
+    const adapter = new IamAdapter({ client });
+    adapters.push(adapter);
+    clients.push(client);
+    return {
+      accountId: a.id,
+      name: a.name,
+      scan: { report: adapter, directory: adapter, counter: adapter, thresholds, now },
+    };
+  });
+  return { jobs, adapters, clients };
+}
+
+async function runMonitor(input: Extract<WorkerInput, { mode: 'monitor' }>): Promise<Counts> {
+  const now = new Date(input.now);
+  const { jobs, adapters, clients } = accountJobs(input.target, now);
+  let messages = 0;
+  const notifier: Notifier = {
+    sendAll: async (sent) => {
+      messages += sent.length;
+      return { delivered: sent.length };
+    },
+  };
+  try {
+    const result = await monitor({
+      accounts: jobs,
+      now,
+      state: new FileStateStore(input.stateDir),
+      notifier: async () => notifier,
+      reminderIntervalMs: input.reminderIntervalMs,
+      ...(input.concurrency !== undefined ? { concurrency: input.concurrency } : {}),
+    });
+    // Read after monitor(): the account-alias lookup for the digest is an IAM call too.
+    const calls: Record<string, number> = {};
+    const requests: Record<string, number> = {};
+    for (const a of adapters) {
+      add(calls, a.calls());
+      add(requests, a.requests());
+    }
+    const scanned = result.accounts.flatMap((o) => (o.scan ? [o.scan] : []));
+    const failed = result.accounts.filter((o) => o.error);
+    return {
+      calls,
+      requests,
+      accounts: result.accounts.length,
+      failedAccounts: failed.length,
+      failures: failed.slice(0, MAX_FAILURES_SHOWN).map((o) => `${o.accountId}: ${o.error?.message}`),
+      users: scanned.reduce((n, s) => n + s.usersScanned, 0),
+      usersConfirmed: scanned.reduce((n, s) => n + s.usersConfirmed, 0),
+      keys: 0,
+      findings: scanned.reduce((n, s) => n + s.findings.length, 0),
+      changes: result.changes.length,
+      delivered: result.delivered.length,
+      messages,
+    };
+  } finally {
+    for (const c of clients) c.destroy();
+  }
+}
+
+async function run(input: WorkerInput): Promise<Counts> {
+  switch (input.mode) {
+    case 'monitor':
+      return runMonitor(input);
+    case 'cli': {
+      const client = benchClient(input.url);
+      const adapter = new IamAdapter({ client });
+      try {
+        const result = await scan({
+          report: adapter,
+          directory: adapter,
+          counter: adapter,
+          thresholds: DEFAULT_THRESHOLDS,
+          now: new Date(input.now),
+        });
+        return {
+          ...none,
+          calls: result.iamCalls,
+          requests: result.iamRequests,
+          users: result.usersScanned,
+          usersConfirmed: result.usersConfirmed,
+          keys: 0,
+          findings: result.findings.length,
+        };
+      } finally {
+        client.destroy();
+      }
+    }
+    case 'naive': {
+      const client = benchClient(input.url);
+      try {
+        const result = await naiveScan(client);
+        return {
+          ...none,
+          calls: result.calls,
+          requests: {},
+          users: result.users,
+          usersConfirmed: 0,
+          keys: result.keys,
+          findings: 0,
+        };
+      } finally {
+        client.destroy();
+      }
+    }
+  }
+}
 
 async function main(): Promise<void> {
   const raw = process.argv[2];
   if (raw === undefined)
     throw new BenchError('scan-worker: expected a JSON WorkerInput as the first argument');
   const input = JSON.parse(raw) as WorkerInput;
-  const client = benchClient(input.url);
   const rssBefore = process.memoryUsage().rss;
   let peakHeap = process.memoryUsage().heapUsed;
   const sampler = setInterval(() => {
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
   }, SAMPLE_MS);
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  let output: Omit<WorkerOutput, 'wallMs' | 'rssBeforeMiB' | 'maxRssMiB' | 'peakHeapUsedMiB'>;
-  if (input.mode === 'credwatch') {
-    const adapter = new IamAdapter({ client });
-    const result = await scan({
-      report: adapter,
-      directory: adapter,
-      counter: adapter,
-      thresholds: DEFAULT_THRESHOLDS,
-      now: new Date(input.now),
-    });
-    output = {
-      mode: input.mode,
-      calls: result.iamCalls,
-      requests: result.iamRequests,
-      users: result.usersScanned,
-      usersConfirmed: result.usersConfirmed,
-      keys: 0,
-      accountId: result.accountId,
-      findings: result.findings,
-    };
-  } else {
-    const result = await naiveScan(client);
-    output = {
-      mode: input.mode,
-      calls: result.calls,
-      requests: {},
-      users: result.users,
-      usersConfirmed: 0,
-      keys: result.keys,
-      accountId: '',
-      findings: [],
-    };
-  }
+  const counts = await run(input);
   const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   clearInterval(sampler);
   peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
-  // maxRSS is in KiB.
-  const maxRssMiB = (process.resourceUsage().maxRSS * 1024) / MIB;
-  client.destroy();
-  const full: WorkerOutput = {
-    ...output,
+  const output: WorkerOutput = {
+    mode: input.mode,
+    ...counts,
     wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     rssBeforeMiB: rssBefore / MIB,
-    maxRssMiB,
+    // maxRSS is in KiB.
+    maxRssMiB: (process.resourceUsage().maxRSS * 1024) / MIB,
     peakHeapUsedMiB: peakHeap / MIB,
   };
-  writeFileSync(input.out, JSON.stringify(full));
+  writeFileSync(input.out, JSON.stringify(output));
 }
 
 main().catch((err: unknown) => {

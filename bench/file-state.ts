@@ -1,0 +1,69 @@
+/**
+ * The benchmark's state store: the remembered finding states of each account in one JSON file,
+ * `<dir>/<accountId>.json`, so a scheduled scan in one worker process can leave its state for the
+ * next scan in a fresh process. Like the DynamoDB store (pk = account#id) it is read per account,
+ * when the scan of that account needs it, and a state older than the stored one is never written.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FindingState } from '../lambda/core/state';
+import type { StateStore } from '../lambda/ports';
+import { BenchError } from './errors';
+
+const ACCOUNT_ID = /^[\w-]{1,64}$/;
+
+/** A {@link StateStore} over one JSON file per account in a directory (created on the first commit). */
+export class FileStateStore implements StateStore {
+  /** @param dir where the per-account files are kept */
+  constructor(private readonly dir: string) {}
+
+  /** The account's states, or none when nothing was committed for it yet. */
+  async load(accountId: string): Promise<FindingState[]> {
+    const file = this.file(accountId);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new BenchError(`state store: could not read ${file}`, { cause: err });
+    }
+    try {
+      return JSON.parse(text) as FindingState[];
+    } catch (err) {
+      throw new BenchError(`state store: ${file} is not JSON`, { cause: err });
+    }
+  }
+
+  /** Writes the states, account by account; one older than the stored state of its id is skipped. */
+  async commit(states: FindingState[]): Promise<{ written: number; skippedAsStale: string[] }> {
+    const byAccount = new Map<string, FindingState[]>();
+    for (const s of states) {
+      const list = byAccount.get(s.accountId);
+      if (list) list.push(s);
+      else byAccount.set(s.accountId, [s]);
+    }
+    let written = 0;
+    const skippedAsStale: string[] = [];
+    await mkdir(this.dir, { recursive: true });
+    for (const [accountId, incoming] of byAccount) {
+      const stored = new Map((await this.load(accountId)).map((s) => [s.id, s]));
+      for (const s of incoming) {
+        const old = stored.get(s.id);
+        if (old && Date.parse(old.scanTime) > Date.parse(s.scanTime)) skippedAsStale.push(s.id);
+        else {
+          stored.set(s.id, s);
+          written++;
+        }
+      }
+      await writeFile(this.file(accountId), JSON.stringify([...stored.values()]));
+    }
+    return { written, skippedAsStale };
+  }
+
+  private file(accountId: string): string {
+    if (!ACCOUNT_ID.test(accountId)) {
+      throw new BenchError(`state store: account id "${accountId}" cannot name a file in ${this.dir}`);
+    }
+    return join(this.dir, `${accountId}.json`);
+  }
+}

@@ -1,0 +1,832 @@
+/**
+ * docs/benchmarks.md from the figures of one `npm run bench` run: tables, the targets of DESIGN.md,
+ * how many accounts one Lambda invocation covers, and the design past one invocation.
+ */
+import os from 'node:os';
+import type { BundleFigures } from './bundle';
+import { num, table } from './markdown';
+import type { WorkerOutput } from './scan-worker';
+import {
+  CPU_RUNS,
+  CPU_WARMUPS,
+  HARNESS,
+  LAMBDA,
+  MEMBER_ROLE,
+  NOW,
+  ORG_CONCURRENCY,
+  ORG_FIRST_RUN_LIMIT,
+  REMINDER_INTERVAL_MS,
+  REMINDER_RUN_LIMIT,
+  SEED,
+  STEADY_AFTER_MS,
+  TARGETS,
+} from './settings';
+
+export interface CpuFigures {
+  /** Process CPU time (user + system, V8's GC helper threads included). */
+  readonly bestMs: number;
+  readonly medianMs: number;
+  /** Wall time of the fastest run. */
+  readonly bestWallMs: number;
+  readonly records: number;
+  readonly findings: number;
+}
+
+export interface NaiveFigures {
+  readonly calls: Record<string, number>;
+  readonly totalCalls: number;
+  /** HTTP requests by action as the endpoint saw them (absent when extrapolated). */
+  readonly endpoint?: Record<string, number>;
+  readonly wallMs: number;
+  readonly extrapolated: boolean;
+  /** The exact formula's count, to cross-check a measured run. */
+  readonly formulaCalls: number;
+}
+
+/** One scan of the single account. */
+export interface ScanRun {
+  readonly worker: WorkerOutput;
+  /** HTTP requests by action as the endpoint saw them, throttled answers included, plus `throttled`. */
+  readonly endpoint: Record<string, number>;
+}
+
+export interface SizeFigures {
+  readonly users: number;
+  readonly keys: number;
+  readonly cpu: CpuFigures;
+  /** monitor() with no state: the first scheduled scan. */
+  readonly first: ScanRun;
+  /** monitor() 10 minutes later, with the state the first left. */
+  readonly steady: ScanRun;
+  /** monitor() 24 hours after the first, with the state the steady state left: every reminder due. */
+  readonly reminder?: ScanRun;
+  /** scan() as the CLI runs it (`--cli-scan`). */
+  readonly cli?: ScanRun;
+  readonly naive: NaiveFigures;
+}
+
+/** One scheduled scan of an organization. */
+export interface OrgRun {
+  readonly worker: WorkerOutput;
+  /** HTTP requests by action summed over the members' IAM endpoints, plus `throttled`. */
+  readonly iamEndpoint: Record<string, number>;
+  /** STS requests by action. */
+  readonly sts: Record<string, number>;
+  /** Bytes of the state files after the scan: what the scan's changes leave in the state store. */
+  readonly stateBytes: number;
+  /**
+   * Set when the scan ran without latency or throttle (to make the state and count the calls): its
+   * harness wall time, extrapolated from the largest measured first scan.
+   */
+  readonly extrapolatedWallMs?: number;
+}
+
+export interface OrgFigures {
+  readonly accounts: number;
+  readonly usersPerAccount: number;
+  readonly first: OrgRun;
+  readonly steady: OrgRun;
+}
+
+export interface Report {
+  readonly started: Date;
+  readonly durationMs: number;
+  readonly sizes: readonly SizeFigures[];
+  readonly orgs: readonly OrgFigures[];
+  readonly bundle: BundleFigures;
+}
+
+const ACTIONS = [
+  'GenerateCredentialReport',
+  'GetCredentialReport',
+  'GetAccountAuthorizationDetails',
+  'ListAccessKeys',
+  'GetAccessKeyLastUsed',
+  'ListAccountAliases',
+  'ListUsers',
+] as const;
+
+const sum = (counts: Record<string, number>, skip: readonly string[] = []) =>
+  Object.entries(counts)
+    .filter(([k]) => !skip.includes(k))
+    .reduce((a, [, v]) => a + v, 0);
+const seconds = (ms: number) => num(ms / 1000, 2);
+const kib = (bytes: number) => num(bytes / 1024, 1);
+const mib = (m: number) => `${num(m, 1)} MiB`;
+const yes = (ok: boolean) => (ok ? 'met' : '**not met**');
+
+/** The credwatch call bound of DESIGN.md: 3 + 2 x ceil(users/1000) + users needing confirmation. */
+export const callBound = (users: number, confirmed: number) => 3 + 2 * Math.ceil(users / 1000) + confirmed;
+
+/** Logical calls of one action, and the endpoint's HTTP requests for it in brackets when retries made them differ. */
+function action(calls: Record<string, number>, requests: Record<string, number> | undefined, name: string) {
+  const n = calls[name];
+  if (n === undefined) return '–';
+  const sent = requests?.[name];
+  return sent === undefined || sent === n ? num(n) : `${num(n)} (${num(sent)})`;
+}
+
+const machine = () => {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length}, ${num(os.totalmem() / 1024 ** 3, 1)} GiB RAM, ${os.type()} ${os.release()} ${os.arch()}, Node ${process.version}`;
+};
+
+type Which = 'first' | 'steady';
+
+/** Peak RSS of one kind of scan as a line over accounts, from the smallest and the largest organization. */
+export interface MemoryLine {
+  readonly perAccountMiB: number;
+  readonly baseMiB: number;
+  /** Accounts whose scan stays under {@link RSS_BUDGET_MIB}. */
+  readonly fit: number;
+  readonly from: OrgFigures;
+  readonly to: OrgFigures;
+}
+
+/** What one account of a scheduled organization scan costs a Lambda invocation, and how many fit. */
+export interface Capacity {
+  readonly label: string;
+  /** Wall time per account at the measured concurrency (wall / accounts), s. */
+  readonly wallPerAccountS: number;
+  /** Process CPU per account, s, and the wall time it needs at the stack's memory size. */
+  readonly cpuPerAccountS: number;
+  readonly cpuFloorPerAccountS: number;
+  /** Slack messages per account (SlackSender sends one a second). */
+  readonly messagesPerAccount: number;
+  /** max(wall, CPU floor): the scan's share of an invocation per account, s. */
+  readonly scanPerAccountS: number;
+  /** Accounts whose scan fits the usable time; and whose scan AND digest delivery fit. */
+  readonly byTime: number;
+  readonly byTimeWithDigest: number;
+  /** Accounts whose peak RSS fits the memory budget (undefined with one organization size). */
+  readonly byMemory?: number;
+  /** The smaller of time and memory: the accounts one invocation covers. */
+  readonly accounts: number;
+  readonly accountsWithDigest: number;
+}
+
+const USABLE_S = LAMBDA.timeoutS - LAMBDA.safetyMarginS;
+const CPU_SHARE = LAMBDA.memoryMb / LAMBDA.memoryMbPerVcpu;
+/** Peak RSS a Lambda of {@link LAMBDA.memoryMb} MB may reach (a quarter kept as headroom for the garbage collector). */
+const RSS_BUDGET_MIB = LAMBDA.memoryMb * 0.75;
+
+export function memoryLine(orgs: readonly OrgFigures[], which: Which): MemoryLine | undefined {
+  const from = orgs[0];
+  const to = orgs.at(-1);
+  if (!from || !to || from.accounts === to.accounts) return undefined;
+  const rss = (o: OrgFigures) => o[which].worker.maxRssMiB;
+  const perAccountMiB = (rss(to) - rss(from)) / (to.accounts - from.accounts);
+  const baseMiB = rss(from) - perAccountMiB * from.accounts;
+  const fit =
+    perAccountMiB > 0 ? Math.floor((RSS_BUDGET_MIB - baseMiB) / perAccountMiB) : Number.POSITIVE_INFINITY;
+  return { perAccountMiB, baseMiB, fit, from, to };
+}
+
+export function capacity(orgs: readonly OrgFigures[], o: OrgFigures, which: Which): Capacity {
+  const run = o[which];
+  const wallMs = run.extrapolatedWallMs ?? run.worker.wallMs;
+  const wallPerAccountS = wallMs / 1000 / o.accounts;
+  const cpuPerAccountS = run.worker.cpuMs / 1000 / o.accounts;
+  const cpuFloorPerAccountS = cpuPerAccountS / CPU_SHARE;
+  const messagesPerAccount = run.worker.messages / o.accounts;
+  const scanPerAccountS = Math.max(wallPerAccountS, cpuFloorPerAccountS);
+  const byTime = Math.floor(USABLE_S / scanPerAccountS);
+  const byTimeWithDigest = Math.floor(
+    USABLE_S / (scanPerAccountS + messagesPerAccount * LAMBDA.slackMessageS),
+  );
+  const byMemory = memoryLine(orgs, which)?.fit;
+  return {
+    label: `${num(o.accounts)} accounts, ${which === 'first' ? 'first scan' : 'steady state'}`,
+    wallPerAccountS,
+    cpuPerAccountS,
+    cpuFloorPerAccountS,
+    messagesPerAccount,
+    scanPerAccountS,
+    byTime,
+    byTimeWithDigest,
+    ...(byMemory !== undefined ? { byMemory } : {}),
+    accounts: Math.min(byTime, byMemory ?? byTime),
+    accountsWithDigest: Math.min(byTimeWithDigest, byMemory ?? byTimeWithDigest),
+  };
+}
+
+function singleAccount(sizes: readonly SizeFigures[]) {
+  const runs = (s: SizeFigures) => [
+    { label: 'first scheduled scan', run: s.first },
+    { label: 'steady state (+10 min)', run: s.steady },
+    ...(s.reminder ? [{ label: 'reminder scan (+24 h)', run: s.reminder }] : []),
+    ...(s.cli ? [{ label: 'CLI scan', run: s.cli }] : []),
+  ];
+  const calls = table(
+    ['users', 'scan', ...ACTIONS, 'calls', 'HTTP requests', 'throttled answers'],
+    sizes.flatMap((s) => [
+      ...runs(s).map(({ label, run }) => [
+        num(s.users),
+        label,
+        ...ACTIONS.map((a) => action(run.worker.calls, run.endpoint, a)),
+        num(sum(run.worker.calls)),
+        num(sum(run.endpoint, ['throttled'])),
+        num(run.endpoint.throttled ?? 0),
+      ]),
+      [
+        num(s.users),
+        s.naive.extrapolated ? 'per-user (extrapolated)' : 'per-user',
+        ...ACTIONS.map((a) => action(s.naive.calls, s.naive.endpoint, a)),
+        num(s.naive.totalCalls),
+        s.naive.endpoint ? num(sum(s.naive.endpoint, ['throttled'])) : '–',
+        s.naive.endpoint ? num(s.naive.endpoint.throttled ?? 0) : '–',
+      ],
+    ]),
+    `rl${'r'.repeat(ACTIONS.length + 3)}`,
+  );
+
+  const scale = table(
+    [
+      'users',
+      'scan',
+      'wall time (report ready)',
+      'process CPU',
+      'peak RSS (before scan)',
+      'peak heap used',
+      'users confirmed live',
+      'findings',
+      'digest: changes / Slack messages',
+    ],
+    sizes.flatMap((s) =>
+      runs(s).map(({ label, run }) => [
+        num(s.users),
+        label,
+        `${seconds(run.worker.wallMs)} s`,
+        `${seconds(run.worker.cpuMs)} s`,
+        `${mib(run.worker.maxRssMiB)} (${mib(run.worker.rssBeforeMiB)})`,
+        mib(run.worker.peakHeapUsedMiB),
+        num(run.worker.usersConfirmed),
+        num(run.worker.findings),
+        run.worker.mode === 'monitor' ? `${num(run.worker.changes)} / ${num(run.worker.messages)}` : '–',
+      ]),
+    ),
+    'rlrrrrrrr',
+  );
+
+  const cpu = table(
+    ['users', 'report rows', 'findings', 'CPU best (median)', 'wall best'],
+    sizes.map((s) => [
+      num(s.users),
+      num(s.cpu.records),
+      num(s.cpu.findings),
+      `${num(s.cpu.bestMs, 1)} ms (${num(s.cpu.medianMs, 1)} ms)`,
+      `${num(s.cpu.bestWallMs, 1)} ms`,
+    ]),
+    'rrrrr',
+  );
+
+  const ratio = (a: number, b: number) => `${num(a / b, a / b >= 100 ? 0 : 1)}×`;
+  const ratios = table(
+    [
+      'users',
+      'calls: per-user',
+      'first',
+      'per-user / first',
+      'steady',
+      'per-user / steady',
+      'wall: per-user',
+      'first',
+      'per-user / first',
+      'steady',
+      'per-user / steady',
+      'per-user calls = formula',
+    ],
+    sizes.map((s) => {
+      const first = sum(s.first.worker.calls);
+      const steady = sum(s.steady.worker.calls);
+      return [
+        num(s.users),
+        num(s.naive.totalCalls),
+        num(first),
+        ratio(s.naive.totalCalls, first),
+        num(steady),
+        ratio(s.naive.totalCalls, steady),
+        `${seconds(s.naive.wallMs)} s${s.naive.extrapolated ? ' (extrapolated)' : ''}`,
+        `${seconds(s.first.worker.wallMs)} s`,
+        ratio(s.naive.wallMs, s.first.worker.wallMs),
+        `${seconds(s.steady.worker.wallMs)} s`,
+        ratio(s.naive.wallMs, s.steady.worker.wallMs),
+        s.naive.extrapolated
+          ? `by formula: ${num(s.naive.formulaCalls)}`
+          : `${num(s.naive.formulaCalls)}: ${s.naive.formulaCalls === s.naive.totalCalls ? 'yes' : '**no**'}`,
+      ];
+    }),
+    'rrrrrrrrrrrl',
+  );
+  return { calls, scale, cpu, ratios };
+}
+
+function targetsTable(sizes: readonly SizeFigures[], bundle: BundleFigures): string {
+  const rows: string[][] = sizes.map((s) => {
+    const cell = (run: ScanRun) => {
+      const calls = sum(run.worker.calls);
+      const bound = callBound(s.users, run.worker.usersConfirmed);
+      return `${num(calls)} (bound ${num(bound)}, ${num(run.worker.usersConfirmed)} users confirmed): ${yes(calls <= bound)}`;
+    };
+    return [
+      `IAM calls ≤ 3 + 2 × ⌈users/1000⌉ + users needing confirmation (${num(s.users)} users)`,
+      cell(s.steady),
+      cell(s.first),
+    ];
+  });
+  const big = sizes.find((s) => s.users === TARGETS.atUsers);
+  if (big) {
+    const callRatio = (run: ScanRun) => {
+      const r = big.naive.totalCalls / sum(run.worker.calls);
+      return `${num(r, 1)}×: ${yes(r >= TARGETS.naiveCallRatio)}`;
+    };
+    const wall = (run: ScanRun) =>
+      `${seconds(run.worker.wallMs)} s: ${yes(run.worker.wallMs <= TARGETS.wallMs)}`;
+    const rss = (run: ScanRun) =>
+      `${mib(run.worker.maxRssMiB)}: ${yes(run.worker.maxRssMiB <= TARGETS.peakRssMiB)}`;
+    const cpu = `${num(big.cpu.bestMs, 1)} ms: ${yes(big.cpu.bestMs <= TARGETS.cpuMs)}`;
+    rows.push(
+      [
+        `≥ ${TARGETS.naiveCallRatio}× fewer calls than the per-user scan (5,000 users)`,
+        callRatio(big.steady),
+        callRatio(big.first),
+      ],
+      ['scan wall time after the report is ready ≤ 2 s (5,000 users)', wall(big.steady), wall(big.first)],
+      ['parse + evaluate ≤ 50 ms CPU (5,000 users; the same work in both scans)', cpu, cpu],
+      ['peak memory ≤ 128 MB (5,000 users; MiB of RSS)', rss(big.steady), rss(big.first)],
+    );
+  } else {
+    rows.push(['the 5,000-user targets', 'not run (`--sizes` left 5,000 out)', '–']);
+  }
+  const bundleOk = `${num(bundle.unminifiedBytes)} bytes (${kib(bundle.unminifiedBytes)} KiB): ${yes(bundle.unminifiedBytes <= TARGETS.bundleBytes)}`;
+  rows.push(
+    [
+      'Lambda bundle ≤ 1 MB unminified-equivalent (1 MB read as 1 MiB = 1,048,576 bytes; one bundle for both)',
+      bundleOk,
+      bundleOk,
+    ],
+    [
+      'cold import measured and reported',
+      `${num(bundle.coldImportMedianMs)} ms median: reported`,
+      'the same bundle',
+    ],
+  );
+  return table(
+    ['target (DESIGN.md)', 'steady state (+10 min): the target', 'first scheduled scan'],
+    rows,
+    'lll',
+  );
+}
+
+function organizations(orgs: readonly OrgFigures[]) {
+  const runs = (o: OrgFigures) => [
+    { label: 'first scan', run: o.first },
+    { label: 'steady state (+10 min)', run: o.steady },
+  ];
+  const ORG_ACTIONS = ACTIONS.filter((a) => a !== 'ListUsers' && a !== 'ListAccountAliases');
+  const figures = table(
+    [
+      'accounts × users',
+      'scan',
+      'wall time',
+      'per account',
+      'process CPU',
+      'peak RSS (before)',
+      'peak heap used',
+      'IAM calls (HTTP requests, throttled)',
+      'STS AssumeRole',
+      'users confirmed',
+      'digest: changes / Slack messages',
+    ],
+    orgs.flatMap((o) =>
+      runs(o).map(({ label, run }) => {
+        const wallMs = run.extrapolatedWallMs ?? run.worker.wallMs;
+        const est = run.extrapolatedWallMs !== undefined;
+        return [
+          `${num(o.accounts)} × ${num(o.usersPerAccount)}`,
+          est ? `${label} (unthrottled run; wall extrapolated)` : label,
+          `${est ? '≈ ' : ''}${seconds(wallMs)} s${est ? ` (unthrottled: ${seconds(run.worker.wallMs)} s)` : ''}`,
+          `${num(wallMs / o.accounts, 0)} ms`,
+          `${seconds(run.worker.cpuMs)} s`,
+          `${mib(run.worker.maxRssMiB)} (${mib(run.worker.rssBeforeMiB)})`,
+          mib(run.worker.peakHeapUsedMiB),
+          `${num(sum(run.worker.calls))} (${num(sum(run.iamEndpoint, ['throttled']))}, ${num(run.iamEndpoint.throttled ?? 0)})`,
+          num(run.sts.AssumeRole ?? 0),
+          num(run.worker.usersConfirmed),
+          `${num(run.worker.changes)} / ${num(run.worker.messages)}`,
+        ];
+      }),
+    ),
+    'rlrrrrrrrrr',
+  );
+  const byAction = table(
+    ['accounts', 'scan', ...ORG_ACTIONS, 'per account'],
+    orgs.flatMap((o) =>
+      runs(o).map(({ label, run }) => [
+        num(o.accounts),
+        label,
+        ...ORG_ACTIONS.map((a) =>
+          action(run.worker.calls, run.extrapolatedWallMs ? undefined : run.iamEndpoint, a),
+        ),
+        num(sum(run.worker.calls) / o.accounts, 1),
+      ]),
+    ),
+    `rl${'r'.repeat(ORG_ACTIONS.length + 1)}`,
+  );
+  return { figures, byAction };
+}
+
+function capacitySection(orgs: readonly OrgFigures[]): string {
+  if (orgs.length === 0) return 'Not measured in this run (`--accounts none`).';
+  const caps = orgs.flatMap((o) => [capacity(orgs, o, 'first'), capacity(orgs, o, 'steady')]);
+  const capTable = table(
+    [
+      'measured on',
+      'wall per account',
+      'CPU per account → at 512 MB',
+      'scan per account',
+      'Slack messages per account',
+      'accounts by time: scan (+ digest)',
+      'by memory (line through both sizes)',
+      'accounts per invocation: scan (+ digest)',
+    ],
+    caps.map((c) => [
+      c.label,
+      `${num(c.wallPerAccountS * 1000)} ms`,
+      `${num(c.cpuPerAccountS * 1000)} ms → ${num(c.cpuFloorPerAccountS * 1000)} ms`,
+      `${num(c.scanPerAccountS * 1000)} ms`,
+      num(c.messagesPerAccount, 1),
+      `${num(c.byTime)} (${num(c.byTimeWithDigest)})`,
+      c.byMemory === undefined ? '–' : num(c.byMemory),
+      `**${num(c.accounts)}** (${num(c.accountsWithDigest)})`,
+    ]),
+    'lrrrrrrr',
+  );
+  const largest = orgs.at(-1)!;
+  const f = capacity(orgs, largest, 'first');
+  const s = capacity(orgs, largest, 'steady');
+  const memFirst = memoryLine(orgs, 'first');
+  const memSteady = memoryLine(orgs, 'steady');
+  const line = (m: MemoryLine, which: Which) =>
+    `${which === 'first' ? 'First scan' : 'Steady state'}: ${mib(m.from[which].worker.maxRssMiB)} at ${num(m.from.accounts)} accounts, ${mib(m.to[which].worker.maxRssMiB)} at ${num(m.to.accounts)}${which === 'first' && m.to.first.extrapolatedWallMs !== undefined ? ' (the unthrottled run)' : ''}: ${num(m.perAccountMiB, 2)} MiB per account over ${mib(m.baseMiB)}, so **${Number.isFinite(m.fit) ? num(m.fit) : 'any number of'} accounts** stay under ${num(RSS_BUDGET_MIB)} MiB`;
+  const memText =
+    memFirst && memSteady
+      ? `- **Memory.** monitor() keeps every account's scan result (findings) and state until the digest is built, so peak RSS
+  grows with the accounts of one invocation. A ${LAMBDA.memoryMb} MB function is given a budget of ${num(RSS_BUDGET_MIB)} MiB of RSS (a quarter kept as headroom
+  for the garbage collector). ${line(memFirst, 'first')}. ${line(memSteady, 'steady')}. RSS is measured here with V8
+  collecting lazily (a 24 GiB machine), an upper estimate of what a 512 MB function, whose V8 collects sooner, would reach; the peak V8 heap used is in the table above.
+  ${s.byMemory !== undefined && s.byMemory < s.byTime ? `Still, **at ${LAMBDA.memoryMb} MB memory, not time, bounds the steady state**: more memory (which also buys CPU) scans more.` : `At ${LAMBDA.memoryMb} MB time, not memory, bounds the steady state.`}\n`
+      : '- **Memory.** Only one organization size was run, so no per-account memory slope is given.\n';
+  const cpuMs = (c: Capacity) => num(c.cpuPerAccountS * 1000);
+  return `${capTable}
+
+The arithmetic, for the ${num(largest.accounts)}-account figures:
+
+- **Usable time.** ${LAMBDA.timeoutS} s (the Lambda maximum; the stack's default timeout is 300 s and would have to be raised) less a
+  safety margin of ${LAMBDA.safetyMarginS} s = **${USABLE_S} s**. The margin covers what the harness leaves out: IAM generating a
+  credential report (the timed scans find it COMPLETE; the scanner waits up to 60 s for one, and IAM regenerates it every 4 hours),
+  real IAM and STS latency (the local STS answers at once), DynamoDB reads and conditional writes of the state (the bench
+  keeps it in files), the handler's 15 s delivery margin (\`DELIVERY_MARGIN_MS\`), and a slower CPU than this machine's.
+- **CPU.** A ${LAMBDA.memoryMb} MB Lambda gets ${LAMBDA.memoryMb}/${num(LAMBDA.memoryMbPerVcpu)} = ${num(CPU_SHARE, 2)} of a vCPU, so a scan needs
+  at least its CPU time / ${num(CPU_SHARE, 2)} of wall time there (this machine's CPU, not Graviton's). First scan: ${cpuMs(f)} ms CPU per account → ${num(f.cpuFloorPerAccountS * 1000)} ms at ${LAMBDA.memoryMb} MB, against
+  ${num(f.wallPerAccountS * 1000)} ms of wall per account here; steady state: ${cpuMs(s)} ms → ${num(s.cpuFloorPerAccountS * 1000)} ms against ${num(s.wallPerAccountS * 1000)} ms. The larger of the two is the
+  scan's cost per account at concurrency ${ORG_CONCURRENCY}.
+- **First scan, by time**: ${USABLE_S} s / ${num(f.scanPerAccountS, 3)} s = **${num(f.byTime)} accounts** scanned.
+- **First scan, digest delivered too**: SlackSender sends one message a second, after the scans, and the first digest has
+  ${num(f.messagesPerAccount, 1)} messages per account: ${USABLE_S} s / (${num(f.scanPerAccountS, 3)} s + ${num(f.messagesPerAccount, 1)} × ${LAMBDA.slackMessageS} s) = **${num(f.byTimeWithDigest)} accounts**. Slack, not IAM, bounds the first scan. What does not fit
+  is not lost: delivery stops at the deadline, and what was not delivered is announced (and confirmed again) by the next scans.
+- **Steady state, by time**: nothing to announce, so no message: ${USABLE_S} s / ${num(s.scanPerAccountS, 3)} s = **${num(s.byTime)} accounts**.
+${memText}- **So one invocation covers** about **${num(f.accounts)} accounts** of ${num(largest.usersPerAccount)} users on a first scan (${num(f.accountsWithDigest)} if it must also deliver the
+  digest) and about **${num(s.accounts)}** in steady state, at concurrency ${ORG_CONCURRENCY} and ${LAMBDA.memoryMb} MB.
+- **The daily reminder scan costs what the first scan costs.** Every finding the first scan announced was announced at the
+  same instant, so all of them are due for their reminder ${REMINDER_INTERVAL_MS / 3_600_000} hours later, in the same scan, and monitor() confirms live what it is
+  about to announce: that scan makes about the first scan's ListAccessKeys and GetAccessKeyLastUsed calls and sends a digest as
+  long (measured for one account: "reminder scan (+24 h)" in the tables above). An invocation must therefore be sized by
+  the first-scan figures, not the steady-state ones.`;
+}
+
+/** The batch size of the design past one invocation: what a batch Lambda can scan on a first scan (time and memory). */
+export function batchSize(orgs: readonly OrgFigures[]): number | undefined {
+  const largest = orgs.at(-1);
+  if (!largest) return undefined;
+  const n = capacity(orgs, largest, 'first').accounts;
+  return n >= 20 ? Math.floor(n / 10) * 10 : Math.max(1, n);
+}
+
+function pastOneInvocation(orgs: readonly OrgFigures[]): string {
+  const n = batchSize(orgs);
+  const largest = orgs.at(-1);
+  const nText = n === undefined ? 'N (not measured in this run)' : `N = ${num(n)}`;
+  const batchS = largest && n ? capacity(orgs, largest, 'first').scanPerAccountS * n : undefined;
+  const example =
+    n !== undefined && batchS !== undefined
+      ? `For example, 5,000 accounts of this size make ⌈5,000 / ${num(n)}⌉ = ${num(Math.ceil(5000 / n))} batches; with MaxConcurrency 10
+  they run in ${num(Math.ceil(Math.ceil(5000 / n) / 10))} waves of about ${num(batchS / 60, 1)} minutes of first-scan work each (plus the margin).`
+      : '';
+  const f = largest && capacity(orgs, largest, 'first');
+  const st = largest && capacity(orgs, largest, 'steady');
+  const stateBytes = largest?.first.stateBytes;
+  const batchMiB =
+    largest && stateBytes !== undefined && n !== undefined
+      ? ((stateBytes / largest.accounts) * n) / 1024 ** 2
+      : undefined;
+  const stateText =
+    largest && stateBytes !== undefined && n !== undefined && batchMiB !== undefined
+      ? `the state the first scan left is ${kib(stateBytes / largest.accounts)} KiB of JSON per account here, so a first scan's changes are about ${num(batchMiB, 1)} MiB for a batch of ${num(n)}: more than ${batchMiB > 6 ? "a Lambda response's 6 MB and " : ''}a state's 256 KiB`
+      : "on a first scan, more than a state's 256 KiB";
+  const msgText = f ? num(f.messagesPerAccount, 1) : 'several';
+  const covers =
+    f && st
+      ? `One invocation covers about ${num(st.accounts)} accounts of ${num(largest.usersPerAccount)} users in steady state, but only about ${num(f.accounts)} on a first or
+reminder scan (${num(f.accountsWithDigest)} if it must also deliver that digest), by the figures above.`
+      : 'How many accounts one invocation covers was not measured in this run.';
+  return `${covers} Past that, the design is a Step Functions state machine; it is **documented here, not built**.
+
+1. **Discover** (a Lambda): Organizations ListAccounts, then \`selectAccounts\` (lambda/core/accounts.ts) with the
+   include/exclude lists; writes the selected accounts (\`{ id, name }\`) as a JSON array to S3 and returns its key.
+2. **Scan** (a Distributed Map, \`sfn.DistributedMap\`): \`ItemReader\` reads that array from S3; \`ItemBatcher\` with
+   \`MaxItemsPerBatch\` = ${nText} accounts gives one child execution, and one invocation of a batch Lambda, per batch. N is
+   the first-scan capacity of one invocation (scan only: the batch does not talk to Slack) and its memory bound, rounded
+   down${n === undefined ? '' : `: ${num(n)} for accounts of ${num(largest!.usersPerAccount)} users with the figures above`}; accounts with many more users need a smaller N (the scan cost grows with the users
+   needing confirmation), and a batch function with more memory (and so more CPU) takes a larger one. The batch Lambda
+   runs monitor()'s scan and diff for its accounts at concurrency ${ORG_CONCURRENCY}, reading the state of those accounts only; it
+   neither delivers nor writes state. It writes its changes to S3 (${stateText}) and returns their key with a per-account summary (scanned, failed, changes);
+   \`ResultWriter\` collects those summaries in S3. \`MaxConcurrency\` bounds the batches at once (e.g. 10): each batch
+   assumes a role in N accounts and reads IAM in up to ${ORG_CONCURRENCY} of them at once; IAM throttles per account, so batches do not
+   contend for IAM, but they share the management account's STS quota, the batch function's reserved concurrency (the
+   scanner's is 1 today: the batch function needs its own, at least MaxConcurrency) and the state table. Child
+   executions are STANDARD: an EXPRESS child may run only 5 minutes, shorter than a batch.
+   ${example}
+3. **Tolerated failures**: \`ToleratedFailurePercentage\` (e.g. 10) lets the run go on when a few batches fail (a timeout, a
+   Lambda error) after the map's retries; the deliver step turns every account of a failed batch into an
+   \`account-scan-failed\` finding, as monitor() does for one account, so the failure is announced and resolved like any
+   finding and the state of those accounts is left as it was. Past the tolerated percentage the map fails, the execution
+   fails and the scanner's failure alarm fires.
+4. **Deliver** (a final Lambda, one at a time): reads the batches' changes in account order and builds **one digest**
+   (\`buildDigestParts\` over the changes, accounts named as today), sends its messages with the delivery deadline,
+   publishes the events, and commits the state of what Slack took, as monitor() does after its scans. In steady state the
+   digest is empty or short and one invocation delivers it. Per-batch digests sent by the batches would be simpler, but
+   batches run at once and share one webhook that takes about one message a second: parallel senders would be
+   rate-limited (and a webhook sent well over one a second for long is disabled). One sender gets out at most about
+   ${num(USABLE_S)} messages in an invocation, while a first (or reminder) digest has about ${msgText} messages per account, so the deliver
+   step reads only as many changes as it can send, and the rest is carried over by the at-least-once rule (not
+   remembered, so announced again, and confirmed live again, by the next run): a large organization's first digest
+   takes several runs to get out.
+5. **State keyed per account makes batches independent**: every item of the state table has \`pk = account#<id>\`, so a
+   batch reads (Query by pk) only its own accounts' partitions and no two batches touch the same items: no locking, no
+   ordering between batches, any batch can be retried alone and recomputes the same changes from the same state, because
+   batches never write state; only the final step writes, with the conditional write (\`scanEpochMs\`) that keeps an older
+   run from overwriting a newer one when two executions overlap.
+6. **Schedule**: EventBridge Scheduler starts the state machine instead of the function, with the scheduled time as the
+   run id (as today). A run that takes longer than the interval overlaps the next; the conditional writes keep the state
+   right, and the discover step can decline to start while an execution is still running.`;
+}
+
+function summary(r: Report): string {
+  const { sizes, orgs, bundle } = r;
+  const lines: string[] = [];
+  const big = sizes.find((s) => s.users === TARGETS.atUsers) ?? sizes.at(-1);
+  if (big) {
+    const steady = sum(big.steady.worker.calls);
+    const first = sum(big.first.worker.calls);
+    const ok = (cond: boolean, what: string) => (cond ? `${what}: met` : `${what}: **not met**`);
+    lines.push(
+      `- **Steady state** (the scan every 10 minutes), ${num(big.users)} users: **${num(steady)} IAM calls** (the report, users and tags; no per-user call) against ${num(big.naive.totalCalls)} for the per-user scan (${num(big.naive.totalCalls / steady)}× fewer), **${seconds(big.steady.worker.wallMs)} s**, peak RSS ${mib(big.steady.worker.maxRssMiB)}.`,
+      `- **First scheduled scan**, ${num(big.users)} users: ${num(first)} IAM calls (${num(big.first.worker.usersConfirmed)} users confirmed live, as everything is about to be announced), ${seconds(big.first.worker.wallMs)} s, bounded by the ${HARNESS.throttle.ratePerSecond} requests/s throttle: ${num(big.naive.totalCalls / first, 1)}× fewer calls than the per-user scan.`,
+    );
+    const rem = sizes.find((s) => s.reminder);
+    if (rem?.reminder) {
+      lines.push(
+        `- **Reminder scan** (24 hours after the first, ${num(rem.users)} users): ${num(sum(rem.reminder.worker.calls))} IAM calls and ${num(rem.reminder.worker.messages)} messages, against ${num(sum(rem.first.worker.calls))} and ${num(rem.first.worker.messages)} for the first scan: once a day the scan costs about what the first one costs.`,
+      );
+    }
+    if (big.users === TARGETS.atUsers) {
+      lines.push(
+        `- **DESIGN.md targets, steady state at 5,000 users**: ${[
+          ok(steady <= callBound(big.users, big.steady.worker.usersConfirmed), 'call bound'),
+          ok(big.naive.totalCalls / steady >= TARGETS.naiveCallRatio, '≥ 100× fewer calls'),
+          ok(big.steady.worker.wallMs <= TARGETS.wallMs, 'wall ≤ 2 s'),
+          ok(big.cpu.bestMs <= TARGETS.cpuMs, `parse + evaluate ≤ 50 ms CPU (${num(big.cpu.bestMs)} ms)`),
+          ok(
+            big.steady.worker.maxRssMiB <= TARGETS.peakRssMiB,
+            `peak memory ≤ 128 MB (${num(big.steady.worker.maxRssMiB)} MiB)`,
+          ),
+        ].join(
+          '; ',
+        )}. The first scheduled scan meets none of the call and time targets (they are not meant for it).`,
+      );
+    }
+  }
+  const largest = orgs.at(-1);
+  if (largest) {
+    const f = capacity(orgs, largest, 'first');
+    const st = capacity(orgs, largest, 'steady');
+    const firstWall = largest.first.extrapolatedWallMs ?? largest.first.worker.wallMs;
+    lines.push(
+      `- **${num(largest.accounts)} accounts × ${num(largest.usersPerAccount)} users**, concurrency ${ORG_CONCURRENCY}: steady state ${seconds(largest.steady.worker.wallMs)} s (${num(sum(largest.steady.worker.calls))} IAM calls, ${num(largest.steady.sts.AssumeRole ?? 0)} AssumeRole), first scan ${largest.first.extrapolatedWallMs !== undefined ? '≈ ' : ''}${seconds(firstWall)} s${largest.first.extrapolatedWallMs !== undefined ? ' (extrapolated)' : ''} and a first digest of ${num(largest.first.worker.messages)} Slack messages. One 15-minute invocation (${USABLE_S} s usable, ${LAMBDA.memoryMb} MB) covers about **${num(f.accounts)} accounts** on a first or reminder scan (${num(f.accountsWithDigest)} with its digest delivered) and **${num(st.accounts)}** in steady state.`,
+    );
+  }
+  lines.push(
+    `- **Lambda bundle**, AWS SDK bundled: ${kib(bundle.minifiedBytes)} KiB minified, ${kib(bundle.unminifiedBytes)} KiB unminified-equivalent: the 1 MiB budget is ${bundle.unminifiedBytes <= TARGETS.bundleBytes ? 'met' : '**not met**'}; cold import ${num(bundle.coldImportMedianMs)} ms.`,
+  );
+  return lines.join('\n');
+}
+
+export function render(r: Report): string {
+  const { sizes, orgs, bundle } = r;
+  const single = singleAccount(sizes);
+  const org = organizations(orgs);
+
+  const share = (bytes: number, of: number) => `${num((100 * bytes) / of)}%`;
+  const packages = table(
+    ['package', 'minified', 'share', 'unminified', 'share'],
+    [...bundle.packages, bundle.sdk].map((p, i) => [
+      i < bundle.packages.length ? `\`${p.name}\`` : `all of the ${p.name}`,
+      `${kib(p.minifiedBytes)} KiB`,
+      share(p.minifiedBytes, bundle.minifiedBytes),
+      `${kib(p.unminifiedBytes)} KiB`,
+      share(p.unminifiedBytes, bundle.unminifiedBytes),
+    ]),
+    'lrrrr',
+  );
+  const top = bundle.packages.find((p) => p.name !== '(credwatch)');
+  const zodNote =
+    top?.name === 'zod'
+      ? ` The largest single package is \`zod\` (${share(top.unminifiedBytes, bundle.unminifiedBytes)} of the unminified bundle), imported as \`import { z } from 'zod'\` by lambda/env.ts and lambda/core/policy.ts: zod 4's classic API brings its whole surface (JSON Schema conversion included) and every error-message locale. Validating the environment with \`zod/mini\` (tree-shakable) or by hand would shrink the bundle more than anything else; this is a finding for the owners of those files, not changed here.`
+      : '';
+  const bundleTable = table(
+    ['bundle (lambda/handler.ts, AWS SDK bundled)', 'size'],
+    [
+      ['minified (deployed)', `${kib(bundle.minifiedBytes)} KiB (${num(bundle.minifiedBytes)} bytes)`],
+      ['unminified-equivalent', `${kib(bundle.unminifiedBytes)} KiB (${num(bundle.unminifiedBytes)} bytes)`],
+      ['source map beside the minified file', `${kib(bundle.sourceMapBytes)} KiB`],
+      ['npm packages in the bundle', num(bundle.packageCount)],
+      [
+        "for comparison: `@aws-sdk/*` external (NodejsFunction's default, the previous setting), minified / unminified",
+        `${kib(bundle.sdkExternal.minifiedBytes)} KiB / ${kib(bundle.sdkExternal.unminifiedBytes)} KiB`,
+      ],
+      [
+        'cold `await import()` of the minified file, median of 5 fresh `node` processes',
+        `${num(bundle.coldImportMedianMs)} ms (${bundle.coldImportMs.map((ms) => num(ms)).join(', ')})`,
+      ],
+    ],
+    'lr',
+  );
+
+  const extrapolated = sizes.filter((s) => s.naive.extrapolated);
+  const measuredNaive = sizes.filter((s) => !s.naive.extrapolated).at(-1);
+  const naiveNote =
+    extrapolated.length > 0 && measuredNaive
+      ? `- The per-user scan at ${extrapolated.map((s) => num(s.users)).join(', ')} users was **not run; it is extrapolated**: its calls are exact by formula (⌈users/100⌉ ListUsers pages + one ListAccessKeys a user + one GetAccessKeyLastUsed a key, keys counted in the generated account; the formula matches the measured runs, see the last column of the ratio table) and its wall time is those calls at the throughput measured at ${num(measuredNaive.users)} users (${num(measuredNaive.naive.totalCalls / (measuredNaive.naive.wallMs / 1000), 1)} calls/s). \`npm run bench -- --full-naive\` runs it (about 8 more minutes).\n`
+      : '';
+  const estOrgs = orgs.filter((o) => o.first.extrapolatedWallMs !== undefined);
+  const measuredOrg = orgs.filter((o) => o.first.extrapolatedWallMs === undefined).at(-1);
+  const orgNote =
+    estOrgs.length > 0 && measuredOrg
+      ? `- The first scan of ${estOrgs.map((o) => `${num(o.accounts)} accounts`).join(', ')} was **not run under the harness; its wall time is extrapolated**: it ran against an organization of the same accounts without latency or throttle (to leave the state the steady-state scan starts from), so its calls, STS requests, changes, messages, CPU and RSS are measured (the calls and messages are the same under the harness: the accounts and the instant are), and its harness wall time is its accounts at the rate measured for ${num(measuredOrg.accounts)} accounts (${num((measuredOrg.accounts / measuredOrg.first.worker.wallMs) * 1000, 2)} accounts/s; the scan is throttle-bound per account, so it scales with the accounts at a fixed concurrency). \`npm run bench -- --full-org\` runs it (about 4 more minutes for 200 accounts).\n`
+      : '';
+  const confirmedShare = sizes
+    .map((s) => `${num((100 * s.first.worker.usersConfirmed) / s.users)}% (${num(s.users)} users)`)
+    .join(', ');
+
+  return `# Benchmarks
+
+Written by \`npm run bench\` (bench/run.ts); the figures below are from one run. Rerun to refresh.
+
+- Date: ${r.started.toISOString()} (the run took ${num(r.durationMs / 60_000, 1)} min)
+- Machine: ${machine()}
+
+## Summary
+
+${summary(r)}
+
+## Method
+
+- **Harness**: the local IAM endpoint of the tests (test/support/iam-endpoint.ts) on 127.0.0.1, with
+  ${HARNESS.latencyMs} ms latency on every answer and a token-bucket throttle of ${HARNESS.throttle.ratePerSecond} requests/s (burst ${HARNESS.throttle.burst})
+  over every action, answering \`Throttling\` (HTTP 400) beyond it. Every scan uses the IAM client settings
+  \`IAM_CLIENT_DEFAULTS\` (adaptive retry, 10 attempts).
+- **Accounts**: \`generateAccount({ users, seed: '${SEED}', now: ${NOW.toISOString()} })\`, the same accounts on every run
+  (the seed's mix of service accounts, people and dormant users; keys 0–400 days old; tags).
+- **Scheduled scans**: \`monitor()\` (lambda/monitor.ts), as the Lambda runs it: \`IamAdapter\` + \`scan()\` with the default
+  thresholds, live confirmation only of what is about to be announced, diff against the remembered state, a
+  ${REMINDER_INTERVAL_MS / 3_600_000}-hour reminder interval. The notifier only counts the messages (no Slack server: delivery costs nothing here),
+  and the state store keeps each account's states in a JSON file (bench/file-state.ts), read per account as the
+  DynamoDB store reads a partition. The **first scheduled scan** starts with no state, at ${NOW.toISOString()}; the
+  **steady state** is the next scheduled scan, ${STEADY_AFTER_MS / 60_000} minutes later, with the state the first left (the normal case:
+  nothing new, no reminder due). Each runs in a fresh \`node\` process (bench/scan-worker.ts bundled by esbuild, no
+  TypeScript loader). The credential report was **generated before the timed runs**, so each finds it COMPLETE: its
+  wall time is Generate (COMPLETE) + Get + users and tags + live confirmation + diff + state, not IAM's report
+  generation. Calls are the adapters' logical calls (\`calls()\`, one a page); HTTP requests are what the endpoint
+  received (\`counts()\`), throttled answers and SDK retries included.
+- **Reminder scan** (at ${num(REMINDER_RUN_LIMIT)} users and fewer; every size with \`--full-reminder\`): a third scheduled scan, ${REMINDER_INTERVAL_MS / 3_600_000}
+  hours after the first, with the state the steady state left: every finding the first scan announced is due for its reminder.
+- **CLI scan** (only with \`--cli-scan\`): \`scan()\` without \`selectForConfirmation\`, as the CLI runs it: every would-be
+  access-key finding is confirmed live, info findings included.
+- **parse + evaluate CPU**: \`process.cpuUsage()\` (user + system) around \`parseCredentialReport\` + \`evaluate\` (with the
+  users' tags) on the same account's report CSV, in the bench process, best (and median) of ${CPU_RUNS} runs after ${CPU_WARMUPS}
+  warm-ups. It is process CPU time, so V8's garbage-collector threads count: it can exceed the wall time, also shown.
+  "process CPU" in the scan tables is the worker's CPU time over the whole scan (SDK, XML parsing, scan, diff, state).
+- **Memory**: the worker's peak RSS (\`process.resourceUsage().maxRSS\`: Node, the bundled SDK and the scan; the RSS before
+  the scan is in brackets) and the largest V8 \`heapUsed\` sampled every 25 ms during the scan. Node runs with its default
+  heap limits on a ${num(os.totalmem() / 1024 ** 3)} GiB machine, where V8 collects lazily.
+- **Per-user scan** (the seed's approach, as in the AWS access-key rotation sample): ListUsers (\`MaxItems\` 100), then
+  for every user ListAccessKeys and GetAccessKeyLastUsed for each key, sequentially, in the same kind of fresh process
+  against the same endpoint (token bucket refilled between runs).
+- **Organizations**: \`startOrganization\` (test/support/organization-endpoints.ts): one IAM endpoint per member account, each
+  with the harness's latency and its own throttle, behind one IAM router, and a local STS (no latency, no throttle).
+  Members are \`generateAccount\` accounts with their own seeds. \`monitor()\` gets one job per account (its id and name):
+  an \`IamAdapter\` whose \`IAMClient\` (adaptive retry) has \`endpoint\` = the router and \`credentials\` =
+  \`assumeRoleCredentials({ roleArn: memberRoleArn(id, '${MEMBER_ROLE}'), client })\`, one \`STSClient\` for all; concurrency
+  ${ORG_CONCURRENCY} (the default). First scan and steady state as above. IAM requests are summed over the members' endpoints;
+  STS requests are counted by the local STS.
+- **Bundle**: esbuild's JS API on lambda/handler.ts with the stack's options (platform node, target node24, format esm,
+  bundle, \`mainFields\` module,main, the \`createRequire\` banner, source map, and \`externalModules: []\`: the AWS SDK is
+  **bundled**), minified and not. Cold import: \`await import()\` of the minified file in a fresh \`node\` (Node ${process.version}
+  here, not Lambda's Node 24). KiB = 1,024 bytes, MiB = 1,024 KiB.
+
+## One account
+
+### IAM calls by action
+
+Logical calls (one a page); in brackets, the HTTP requests the endpoint received for that action when throttling
+and SDK retries made them more.
+
+${single.calls}
+
+### Scheduled scans at scale
+
+${single.scale}
+
+### parse + evaluate
+
+${single.cpu}
+
+### Per-user scan vs credwatch
+
+${single.ratios}
+
+## Targets
+
+DESIGN.md's call, wall-time and memory targets are for the steady state, the scan that runs every 10 minutes; the
+first scheduled scan is shown beside them for comparison, not judged by them.
+
+${targetsTable(sizes, bundle)}
+
+## Many accounts
+
+${
+  orgs.length === 0
+    ? 'Not measured in this run (`--accounts none`).'
+    : `${org.figures}
+
+IAM calls by action (logical calls; in brackets, HTTP requests when retries made them more):
+
+${org.byAction}`
+}
+
+## Accounts per Lambda invocation
+
+${capacitySection(orgs)}
+
+## Lambda bundle
+
+${bundleTable}
+
+The largest packages in it (esbuild's metafile, bytes of each package's modules in the output; \`(credwatch)\` is
+the project's own code):
+
+${packages}
+
+Bundling the SDK (so the artifact tested is exactly what runs, at the versions the lock file pins) costs the
+difference with the comparison row. The DESIGN.md budget is judged above on the bundle as deployed, SDK included.${zodNote}
+
+## Notes
+
+${naiveNote}${orgNote}- Wall times are bounded by the throttle (${HARNESS.throttle.ratePerSecond} requests/s per account): a scan takes about its calls / ${HARNESS.throttle.ratePerSecond} seconds. The first
+  scheduled scan's calls are dominated by the live confirmation: ListAccessKeys for each user with an access-key finding
+  about to be announced, and GetAccessKeyLastUsed for each key about to be called unused. In the generated accounts
+  ${confirmedShare} of the users needed it on the first scan; the steady state confirms none, as nothing is about to be
+  announced. The GetAccessKeyLastUsed re-reads and the account-alias lookup (ListAccountAliases, made only when there is
+  a digest to send) are not in the DESIGN.md call bound, which is why the first scan exceeds it.
+- Wall times, CPU, HTTP requests and throttled answers vary from run to run (timers, the adaptive retry's rate estimate,
+  the machine); the logical call counts, changes and messages do not.
+- The local endpoints run in the bench's own process, on the same ${os.cpus().length} cores as the measured worker.
+
+## Past one invocation
+
+${pastOneInvocation(orgs)}
+
+## How to rerun
+
+\`\`\`sh
+npm run bench                              # everything, writes docs/benchmarks.md (~9 min)
+npm run bench -- --sizes 100 --accounts none --no-write   # a quick look, printed only
+npm run bench -- --accounts 20,50          # other organization sizes (first scans above ${ORG_FIRST_RUN_LIMIT} accounts extrapolated)
+npm run bench -- --full-org                # also run the first scan of every organization (~4 min more for 200 accounts)
+npm run bench -- --full-naive              # also run the per-user scan at 5,000 users (~8 min more)
+npm run bench -- --full-reminder          # also run the reminder scan (+24 h) at 1,000 and 5,000 users (~4 min more)
+npm run bench -- --cli-scan                # also run the CLI's scan (every finding confirmed) of the single account
+\`\`\`
+`;
+}
