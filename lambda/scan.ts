@@ -64,6 +64,8 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
   let records: CredentialRecord[] = parsed.records;
   let tags: Map<string, Readonly<Record<string, string>>> | undefined;
   let usersConfirmed = 0;
+  /** The report's evaluation, reused when no user's keys were read live (the usual scheduled scan). */
+  let unchanged: ReturnType<typeof evaluate> | undefined;
 
   if (input.directory) {
     const directory = input.directory;
@@ -151,9 +153,10 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
       }
     }
     records = [...byUser.values()];
+    if (confirmed.length === 0) unchanged = first;
   }
 
-  const { findings, warnings: evalWarnings } = evaluate({ records, thresholds, tags, now });
+  const { findings, warnings: evalWarnings } = unchanged ?? evaluate({ records, thresholds, tags, now });
   warnings.push(...evalWarnings);
   return {
     accountId: accountOf(records),
