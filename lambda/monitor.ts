@@ -75,10 +75,15 @@ export async function monitor(input: MonitorInput): Promise<MonitorResult> {
     }
     return states;
   };
-  // Confirm live only what is about to be announced; an open finding already announced costs no IAM call.
+  // Confirm live only what is about to be announced as new or worse. An open finding already
+  // announced costs no IAM call, not even for its reminder: it keeps the key id it was announced with.
   const selectForConfirmation = async (accountId: string) => {
     const byId = new Map((await load(accountId)).map((s) => [s.id, s]));
-    return (f: Finding) => pages(f) && announcement(f, byId.get(f.id), now, interval) !== null;
+    return (f: Finding) => {
+      if (!pages(f)) return false;
+      const kind = announcement(f, byId.get(f.id), now, interval);
+      return kind === 'opened' || kind === 'escalated';
+    };
   };
   const outcomes = await mapLimit(input.accounts, concurrency, async (job): Promise<AccountOutcome> => {
     const named = job.name ? { name: job.name } : {};

@@ -56,10 +56,15 @@ export function diff(
   for (const s of states) byId.set(s.id, s);
 
   const changes: Change[] = [];
-  for (const finding of current.values()) {
-    const previous = byId.get(finding.id);
-    const kind = announcement(finding, previous, now, interval);
-    if (kind) changes.push(previous ? { kind, finding, previous } : { kind, finding });
+  for (const found of current.values()) {
+    const previous = byId.get(found.id);
+    const kind = announcement(found, previous, now, interval);
+    if (!kind) continue;
+    // Same id, same key (named by its creation time): a finding not read live this time keeps the
+    // access key id it was announced with.
+    const knownId = previous?.finding.accessKeyId;
+    const finding = !found.accessKeyId && knownId ? { ...found, accessKeyId: knownId } : found;
+    changes.push(previous ? { kind, finding, previous } : { kind, finding });
   }
   for (const previous of byId.values()) {
     if (previous.status === 'open' && !current.has(previous.id)) {

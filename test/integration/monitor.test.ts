@@ -161,5 +161,9 @@ describe('monitor against local IAM, DynamoDB, Slack and EventBridge', () => {
     later(60);
     const reminded = await run();
     expect(reminded.changes.map((c) => c.kind)).toEqual(['reminder', 'reminder', 'reminder']);
+    // A reminder is not confirmed live: no per-user call, and the key id it was announced with.
+    expect(reminded.accounts[0]!.scan!.iamCalls.ListAccessKeys).toBeUndefined();
+    const alice = reminded.changes.find((c) => c.finding.user === 'alice')!;
+    expect(alice.finding.accessKeyId).toBe(iam.account.user('alice')!.accessKeys[0]!.id);
   });
 });

@@ -189,6 +189,18 @@ describe('diff', () => {
     expect(changes).toEqual([{ kind: 'opened', finding: aliceCritical }]);
   });
 
+  it('keeps the access key id a finding was announced with when it was not read live this time', () => {
+    const { accessKeyId: announcedId, ...unconfirmed } = alice;
+    const states = [state(alice, { lastNotifiedAt: ago(INTERVAL) })];
+    expect(announcedId).toBe('AKIAALICE');
+    expect(diff([unconfirmed], states, NOW, options)).toEqual([
+      { kind: 'reminder', finding: alice, previous: states[0] },
+    ]);
+    // A finding read live keeps its own id.
+    const live = { ...alice, accessKeyId: 'AKIAEXAMPLE000000002' };
+    expect(diff([live], states, NOW, options)[0]!.finding.accessKeyId).toBe('AKIAEXAMPLE000000002');
+  });
+
   it('never sends reminders when the interval is Infinity', () => {
     const states = [state(alice, { lastNotifiedAt: '2000-01-01T00:00:00.000Z' })];
     expect(diff([alice], states, NOW, { reminderIntervalMs: Number.POSITIVE_INFINITY })).toEqual([]);
