@@ -498,11 +498,11 @@ The arithmetic, for the ${num(largest.accounts)}-account figures:
 - **Steady state, by time**: nothing to announce, so no message: ${USABLE_S} s / ${num(s.scanPerAccountS, 3)} s = **${num(s.byTime)} accounts**.
 ${memText}- **So one invocation covers** about **${num(f.accounts)} accounts** of ${num(largest.usersPerAccount)} users on a first scan (${num(f.accountsWithDigest)} if it must also deliver the
   digest) and about **${num(s.accounts)}** in steady state, at concurrency ${ORG_CONCURRENCY} and ${LAMBDA.memoryMb} MB.
-- **The daily reminder scan costs what the first scan costs.** Every finding the first scan announced was announced at the
-  same instant, so all of them are due for their reminder ${REMINDER_INTERVAL_MS / 3_600_000} hours later, in the same scan, and monitor() confirms live what it is
-  about to announce: that scan makes about the first scan's ListAccessKeys and GetAccessKeyLastUsed calls and sends a digest as
-  long (measured for one account: "reminder scan (+24 h)" in the tables above). An invocation must therefore be sized by
-  the first-scan figures, not the steady-state ones.`;
+- **The daily reminder scan costs IAM what the steady state costs.** Every finding the first scan announced
+  was announced at the same instant, so all of them are due for their reminder ${REMINDER_INTERVAL_MS / 3_600_000} hours later, in the same scan. monitor()
+  confirms live only what it announces as new or worse; a reminder carries the access key id it was announced with, so that
+  scan makes no per-user IAM call (measured for one account: "reminder scan (+24 h)" in the tables above). Its digest is as
+  long as the first one, though: delivery, not IAM, sizes that day's invocation.`;
 }
 
 /** The batch size of the design past one invocation: what a batch Lambda can scan on a first scan (time and memory). */
@@ -537,8 +537,8 @@ function pastOneInvocation(orgs: readonly OrgFigures[]): string {
   const msgText = f ? num(f.messagesPerAccount, 1) : 'several';
   const covers =
     f && st
-      ? `One invocation covers about ${num(st.accounts)} accounts of ${num(largest.usersPerAccount)} users in steady state, but only about ${num(f.accounts)} on a first or
-reminder scan (${num(f.accountsWithDigest)} if it must also deliver that digest), by the figures above.`
+      ? `One invocation covers about ${num(st.accounts)} accounts of ${num(largest.usersPerAccount)} users in steady state, but only about ${num(f.accounts)} on a first
+scan (${num(f.accountsWithDigest)} if it must also deliver that digest), by the figures above.`
       : 'How many accounts one invocation covers was not measured in this run.';
   return `${covers} Past that, the design is a Step Functions state machine; it is **documented here, not built**.
 
@@ -568,7 +568,7 @@ reminder scan (${num(f.accountsWithDigest)} if it must also deliver that digest)
    digest is empty or short and one invocation delivers it. Per-batch digests sent by the batches would be simpler, but
    batches run at once and share one webhook that takes about one message a second: parallel senders would be
    rate-limited (and a webhook sent well over one a second for long is disabled). One sender gets out at most about
-   ${num(USABLE_S)} messages in an invocation, while a first (or reminder) digest has about ${msgText} messages per account, so the deliver
+   ${num(USABLE_S)} messages in an invocation, while a first (or daily reminder) digest has about ${msgText} messages per account, so the deliver
    step reads only as many changes as it can send, and the rest is carried over by the at-least-once rule (not
    remembered, so announced again, and confirmed live again, by the next run): a large organization's first digest
    takes several runs to get out.
@@ -597,7 +597,7 @@ function summary(r: Report): string {
     const rem = sizes.find((s) => s.reminder);
     if (rem?.reminder) {
       lines.push(
-        `- **Reminder scan** (24 hours after the first, ${num(rem.users)} users): ${num(sum(rem.reminder.worker.calls))} IAM calls and ${num(rem.reminder.worker.messages)} messages, against ${num(sum(rem.first.worker.calls))} and ${num(rem.first.worker.messages)} for the first scan: once a day the scan costs about what the first one costs.`,
+        `- **Reminder scan** (24 hours after the first, ${num(rem.users)} users): ${num(sum(rem.reminder.worker.calls))} IAM calls and ${num(rem.reminder.worker.messages)} messages, against ${num(sum(rem.first.worker.calls))} and ${num(rem.first.worker.messages)} for the first scan: a reminder is not confirmed live (it carries the key id it was announced with), so the daily reminder scan costs IAM what the steady state costs; only its digest is as long as the first.`,
       );
     }
     if (big.users === TARGETS.atUsers) {
@@ -623,7 +623,7 @@ function summary(r: Report): string {
     const st = capacity(orgs, largest, 'steady');
     const firstWall = largest.first.extrapolatedWallMs ?? largest.first.worker.wallMs;
     lines.push(
-      `- **${num(largest.accounts)} accounts × ${num(largest.usersPerAccount)} users**, concurrency ${ORG_CONCURRENCY}: steady state ${seconds(largest.steady.worker.wallMs)} s (${num(sum(largest.steady.worker.calls))} IAM calls, ${num(largest.steady.sts.AssumeRole ?? 0)} AssumeRole), first scan ${largest.first.extrapolatedWallMs !== undefined ? '≈ ' : ''}${seconds(firstWall)} s${largest.first.extrapolatedWallMs !== undefined ? ' (extrapolated)' : ''} and a first digest of ${num(largest.first.worker.messages)} Slack messages. One 15-minute invocation (${USABLE_S} s usable, ${LAMBDA.memoryMb} MB) covers about **${num(f.accounts)} accounts** on a first or reminder scan (${num(f.accountsWithDigest)} with its digest delivered) and **${num(st.accounts)}** in steady state.`,
+      `- **${num(largest.accounts)} accounts × ${num(largest.usersPerAccount)} users**, concurrency ${ORG_CONCURRENCY}: steady state ${seconds(largest.steady.worker.wallMs)} s (${num(sum(largest.steady.worker.calls))} IAM calls, ${num(largest.steady.sts.AssumeRole ?? 0)} AssumeRole), first scan ${largest.first.extrapolatedWallMs !== undefined ? '≈ ' : ''}${seconds(firstWall)} s${largest.first.extrapolatedWallMs !== undefined ? ' (extrapolated)' : ''} and a first digest of ${num(largest.first.worker.messages)} Slack messages. One 15-minute invocation (${USABLE_S} s usable, ${LAMBDA.memoryMb} MB) covers about **${num(f.accounts)} accounts** on a first scan (${num(f.accountsWithDigest)} with its digest delivered) and **${num(st.accounts)}** in steady state.`,
     );
   }
   lines.push(
