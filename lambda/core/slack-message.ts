@@ -6,6 +6,7 @@
  * is dropped. See docs/alerts.md for a rendered example.
  */
 import { ACCOUNT_USER } from './accounts';
+import { ROOT_USER } from './credential-report';
 import { ConfigError } from './errors';
 import type { Change, ChangeKind } from './state';
 import type { Finding, RuleId, Severity } from './types';
@@ -266,7 +267,7 @@ const RULE_LABELS: Record<RuleId, string> = {
 
 const UNUSED_RULES: ReadonlySet<RuleId> = new Set(['access-key-unused', 'password-unused']);
 
-const isRoot = (f: Finding) => f.user === '<root_account>' || f.arn.endsWith(':root');
+const isRoot = (f: Finding) => f.user === ROOT_USER || f.arn.endsWith(':root');
 
 const day = (iso: string) => (/^\d{4}-\d{2}-\d{2}/.test(iso) ? iso.slice(0, 10) : escapedClip(iso, 40));
 
