@@ -130,12 +130,12 @@ export async function monitor(input: MonitorInput): Promise<MonitorResult> {
 
   const names: Record<string, string> = {};
   const withChanges = new Set(changes.map((c) => c.finding.accountId));
+  // mapLimit keeps order: outcomes[i] is the outcome of input.accounts[i].
   await mapLimit(
-    outcomes.filter((o) => withChanges.has(o.accountId)),
+    outcomes.map((o, i) => ({ o, job: input.accounts[i]! })).filter(({ o }) => withChanges.has(o.accountId)),
     concurrency,
-    async (o) => {
-      const job = input.accounts.find((j) => j.accountId === o.accountId) ?? input.accounts[0];
-      const name = o.name ?? (o.scan ? await job?.scan.directory?.accountAlias() : undefined);
+    async ({ o, job }) => {
+      const name = o.name ?? (o.scan ? await job.scan.directory?.accountAlias() : undefined);
       if (name) names[o.accountId] = name;
     },
   );
