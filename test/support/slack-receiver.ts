@@ -2,11 +2,18 @@
  * A real HTTP server on 127.0.0.1 that answers like a Slack incoming webhook, from a scripted queue
  * of answers (bodies exactly as Slack sends them: test/fixtures/slack/webhook-responses.json), and
  * records every payload it receives.
+ *
+ * Like Slack, it refuses what Slack refuses (see ./block-kit.ts): a body that is not a JSON object
+ * gets 400 `invalid_payload`, one with neither text nor blocks 400 `no_text`, blocks that break a
+ * Block Kit limit 400 `invalid_blocks`. A top-level text over 40,000 characters is delivered
+ * truncated. Slack's webhook answers carry no request id (none in the headers quoted in
+ * integrations/slack#770), so neither do these.
  */
 
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fixture from '../fixtures/slack/webhook-responses.json';
+import { checkWebhookBody } from './block-kit';
 import { readBody } from './local-server';
 
 export type SlackResponseName = keyof typeof fixture.responses;
@@ -25,6 +32,10 @@ export interface ReceivedRequest {
   readonly payload: unknown;
   /** The status answered, or `destroyed`. */
   readonly answeredWith: number | 'destroyed';
+  /** When the receiver refused the payload as Slack would: the rules it broke (Slack never says). */
+  readonly refusedFor?: readonly string[];
+  /** The top-level text was over 40,000 characters: the channel shows it cut there. */
+  readonly truncated?: boolean;
 }
 
 export interface SlackReceiver {
@@ -34,9 +45,13 @@ export interface SlackReceiver {
   readonly secret: string;
   /** Every POST to the webhook path, in order. */
   readonly requests: readonly ReceivedRequest[];
-  /** Payloads answered with 200 `ok`: what a channel would show. */
+  /** Payloads answered with 200 `ok`: what a channel would show (a text over 40,000 characters cut). */
   delivered(): unknown[];
-  /** Queues answers for the next requests; once the queue is empty, requests get 200 `ok`. */
+  /**
+   * Queues answers for the next requests; once the queue is empty, requests get 200 `ok`. A
+   * scripted failure (any status but 200) is answered whatever the payload; a scripted 200 is only
+   * given to a payload Slack would accept, as an unscripted request.
+   */
   script(...answers: ScriptedAnswer[]): void;
   close(): Promise<void>;
 }
@@ -49,6 +64,7 @@ export async function startSlackReceiver(): Promise<SlackReceiver> {
   const path = `/services/T00000000/B00000000/${secret}`;
   const queue: ScriptedAnswer[] = [];
   const requests: ReceivedRequest[] = [];
+  const shown: unknown[] = [];
 
   const server = createServer(async (req, res) => {
     const text = await readBody(req);
@@ -57,16 +73,27 @@ export async function startSlackReceiver(): Promise<SlackReceiver> {
       respond(res, SLACK_RESPONSES.no_service);
       return;
     }
-    const payload = parseJson(text);
+    const verdict = checkWebhookBody(text, String(req.headers['content-type'] ?? 'application/json'));
+    const { payload } = verdict;
     const answer = queue.shift() ?? 'ok';
     if (answer === 'destroy') {
       requests.push({ payload, answeredWith: 'destroyed' });
       req.socket.destroy();
       return;
     }
-    const response = typeof answer === 'string' ? SLACK_RESPONSES[answer] : answer;
-    requests.push({ payload, answeredWith: response.status });
-    respond(res, response);
+    const scripted = typeof answer === 'string' ? SLACK_RESPONSES[answer] : answer;
+    if (scripted.status !== 200) {
+      requests.push({ payload, answeredWith: scripted.status });
+      respond(res, scripted);
+    } else if (!verdict.ok) {
+      const refusal = SLACK_RESPONSES[verdict.error];
+      requests.push({ payload, answeredWith: refusal.status, refusedFor: verdict.reasons });
+      respond(res, refusal);
+    } else {
+      requests.push({ payload, answeredWith: 200, ...(verdict.truncated ? { truncated: true } : {}) });
+      shown.push(verdict.shown);
+      respond(res, scripted);
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -75,7 +102,7 @@ export async function startSlackReceiver(): Promise<SlackReceiver> {
     url: `http://127.0.0.1:${port}${path}`,
     secret,
     requests,
-    delivered: () => requests.filter((r) => r.answeredWith === 200).map((r) => r.payload),
+    delivered: () => [...shown],
     script: (...answers) => {
       queue.push(...answers);
     },
@@ -97,12 +124,4 @@ function respond(
 ): void {
   res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
   res.end(answer.body);
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
