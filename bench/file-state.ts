@@ -6,8 +6,10 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CLOCK_SKEW_MS } from '../lambda/contracts';
 import type { FindingState } from '../lambda/core/state';
-import type { StateStore } from '../lambda/ports';
+import { decodeState, type UnreadableState } from '../lambda/core/state-codec';
+import type { LoadedStates, StateStore } from '../lambda/ports';
 import { BenchError } from './errors';
 
 const ACCOUNT_ID = /^[\w-]{1,64}$/;
@@ -17,8 +19,19 @@ export class FileStateStore implements StateStore {
   /** @param dir where the per-account files are kept */
   constructor(private readonly dir: string) {}
 
-  /** The account's states, or none when nothing was committed for it yet. */
-  async load(accountId: string): Promise<FindingState[]> {
+  /** The account's states (decoded as the DynamoDB store does), or none when nothing was committed for it yet. */
+  async load(accountId: string): Promise<LoadedStates> {
+    const states: FindingState[] = [];
+    const unreadable: UnreadableState[] = [];
+    for (const raw of await this.read(accountId)) {
+      const decoded = decodeState(raw, new Date(), CLOCK_SKEW_MS);
+      if ('state' in decoded) states.push(decoded.state);
+      else unreadable.push({ id: String((raw as { id?: unknown })?.id ?? '?'), problem: decoded.problem });
+    }
+    return { states, unreadable };
+  }
+
+  private async read(accountId: string): Promise<unknown[]> {
     const file = this.file(accountId);
     let text: string;
     try {
@@ -28,7 +41,7 @@ export class FileStateStore implements StateStore {
       throw new BenchError(`state store: could not read ${file}`, { cause: err });
     }
     try {
-      return JSON.parse(text) as FindingState[];
+      return JSON.parse(text) as unknown[];
     } catch (err) {
       throw new BenchError(`state store: ${file} is not JSON`, { cause: err });
     }
@@ -46,7 +59,7 @@ export class FileStateStore implements StateStore {
     const skippedAsStale: string[] = [];
     await mkdir(this.dir, { recursive: true });
     for (const [accountId, incoming] of byAccount) {
-      const stored = new Map((await this.load(accountId)).map((s) => [s.id, s]));
+      const stored = new Map((await this.load(accountId)).states.map((s) => [s.id, s]));
       for (const s of incoming) {
         const old = stored.get(s.id);
         if (old && Date.parse(old.scanTime) > Date.parse(s.scanTime)) skippedAsStale.push(s.id);

@@ -20,8 +20,14 @@ const schema = z.object({
   CREDWATCH_SLACK_SECRET_ARN: z.string().optional(),
   CREDWATCH_STATE_TABLE: z.string().optional(),
   CREDWATCH_EVENT_BUS_NAME: z.string().optional(),
-  /** Tests only: extra hosts a webhook URL may point to, e.g. `127.0.0.1:8080`. */
-  CREDWATCH_SLACK_ALLOWED_HOSTS: z.string().optional(),
+  /** One schedule period: invocations whose scheduled time is further from the clock are refused. */
+  CREDWATCH_SCHEDULE_PERIOD_MINUTES: positiveInt('CREDWATCH_SCHEDULE_PERIOD_MINUTES'),
+  /** How users and tags are read: one GetAccountAuthorizationDetails per 1,000 users, or ListUsers + ListUserTags. */
+  CREDWATCH_USER_DIRECTORY: z
+    .enum(['authorization-details', 'list-users'], {
+      error: 'CREDWATCH_USER_DIRECTORY must be "authorization-details" or "list-users"',
+    })
+    .default('authorization-details'),
   /** Multi-account settings (lib/config.ts `accounts`); absent: the deployment's own account only. */
   CREDWATCH_ACCOUNTS: z.string().optional(),
   AWS_REGION: z.string().default('us-east-1'),
@@ -51,7 +57,9 @@ export interface LambdaEnv {
   readonly slackSecretArn?: string;
   readonly stateTable?: string;
   readonly eventBusName?: string;
-  readonly slackAllowedHosts: string[];
+  /** One schedule period, in ms. */
+  readonly schedulePeriodMs: number;
+  readonly userDirectory: 'authorization-details' | 'list-users';
   /** Multi-account settings; undefined scans the deployment's own account. */
   readonly accounts?: AccountsSettings;
   /** The Lambda's region: the partition of member role ARNs. */
@@ -98,9 +106,7 @@ export function readEnv(env: NodeJS.ProcessEnv): LambdaEnv {
     ...(e.CREDWATCH_SLACK_SECRET_ARN ? { slackSecretArn: e.CREDWATCH_SLACK_SECRET_ARN } : {}),
     ...(e.CREDWATCH_STATE_TABLE ? { stateTable: e.CREDWATCH_STATE_TABLE } : {}),
     ...(e.CREDWATCH_EVENT_BUS_NAME ? { eventBusName: e.CREDWATCH_EVENT_BUS_NAME } : {}),
-    slackAllowedHosts: (e.CREDWATCH_SLACK_ALLOWED_HOSTS ?? '')
-      .split(',')
-      .map((h) => h.trim())
-      .filter(Boolean),
+    schedulePeriodMs: e.CREDWATCH_SCHEDULE_PERIOD_MINUTES * 60_000,
+    userDirectory: e.CREDWATCH_USER_DIRECTORY,
   };
 }

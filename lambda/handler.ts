@@ -14,25 +14,44 @@ import { IAM_CLIENT_DEFAULTS, IamAdapter } from './adapters/iam';
 import { OrganizationsDiscovery } from './adapters/organizations';
 import { SlackDeliveryError, SlackSender } from './adapters/slack-sender';
 import { DynamoStateStore } from './adapters/state-store';
-import { createWebhookUrlReader, webhookHostPolicyFromEnv } from './adapters/webhook-secret';
+import { createWebhookUrlReader } from './adapters/webhook-secret';
+import { METRIC, METRICS_NAMESPACE, SCHEDULE_EVENT_SOURCE, SERVICE_NAME } from './contracts';
 import { selectAccounts } from './core/accounts';
 import { ConfigError, CredwatchError } from './core/errors';
+import { checkInvocation } from './core/invocation';
 import { type LambdaEnv, readEnv } from './env';
 import { type AccountJob, monitor } from './monitor';
 
-/** What EventBridge Scheduler sends (lib/constructs/scanner-schedule.ts); the scheduled time is the run's id. */
+/**
+ * What EventBridge Scheduler sends (lib/constructs/scanner-schedule.ts). The scheduled time only
+ * names the run: findings are judged by the function's own clock. Anything else is refused.
+ */
 export interface ScheduleEvent {
   readonly source?: string;
   readonly scheduledTime?: string;
   readonly executionId?: string;
 }
 
-export interface HandlerResult {
-  readonly runId: string;
-  readonly accounts: number;
-  readonly findings: number;
-  readonly changes: number;
-  readonly delivered: number;
+export type HandlerResult =
+  | {
+      readonly runId: string;
+      readonly accounts: number;
+      readonly findings: number;
+      readonly changes: number;
+      readonly delivered: number;
+    }
+  | {
+      /** Why the invocation was refused; nothing was read or written. */
+      readonly refused: string;
+    };
+
+/** What the composition root takes from outside the environment (tests inject a local Slack host). */
+export interface HandlerOptions {
+  /**
+   * Hosts (`host[:port]`) the webhook URL may point at; `http:` is then accepted for loopback hosts.
+   * @default hooks.slack.com only
+   */
+  readonly webhookHosts?: readonly string[];
 }
 
 /** Some accounts could not be scanned: the run is incomplete (after the others were delivered). */
@@ -41,8 +60,8 @@ export class AccountsIncompleteError extends CredwatchError {}
 /** Time kept back at the end of an invocation to remember what was delivered and publish metrics. */
 const DELIVERY_MARGIN_MS = 15_000;
 
-const logger = new Logger({ serviceName: 'credwatch' });
-const metrics = new Metrics({ namespace: 'Credwatch', serviceName: 'credwatch' });
+const logger = new Logger({ serviceName: SERVICE_NAME });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 
 interface Wiring {
   readonly env: LambdaEnv;
@@ -51,18 +70,14 @@ interface Wiring {
   readonly events?: EventPublisher;
   readonly sts: STSClient;
 }
-/** Built on the first invocation and reused: the secret cache and SDK connections outlive one scan. */
-let wiring: Wiring | undefined;
-
-function wire(): Wiring {
-  const env = readEnv(process.env);
+function wire(env: LambdaEnv, options: HandlerOptions): Wiring {
   if (!env.slackSecretArn) throw new ConfigError('environment: CREDWATCH_SLACK_SECRET_ARN is required');
   if (!env.stateTable) throw new ConfigError('environment: CREDWATCH_STATE_TABLE is required');
   return {
     env,
     readWebhookUrl: createWebhookUrlReader({
       secretArn: env.slackSecretArn,
-      ...webhookHostPolicyFromEnv(env.slackAllowedHosts),
+      ...(options.webhookHosts ? { allowedHosts: options.webhookHosts, allowInsecureHosts: true } : {}),
     }),
     state: new DynamoStateStore({ tableName: env.stateTable }),
     ...(env.eventBusName ? { events: new EventPublisher({ eventBusName: env.eventBusName }) } : {}),
@@ -75,7 +90,7 @@ async function accountJobs({ env, sts }: Wiring, now: Date): Promise<AccountJob[
   const settings = env.accounts;
   if (!settings) {
     // A new IAM adapter per run: its call counters describe this scan only.
-    const iam = new IamAdapter({ reportDeadlineMs: env.reportDeadlineMs });
+    const iam = new IamAdapter({ reportDeadlineMs: env.reportDeadlineMs, userDirectory: env.userDirectory });
     return [{ scan: { report: iam, directory: iam, counter: iam, thresholds: env.thresholds, now } }];
   }
   const found =
@@ -92,6 +107,7 @@ async function accountJobs({ env, sts }: Wiring, now: Date): Promise<AccountJob[
     });
     const iam = new IamAdapter({
       reportDeadlineMs: env.reportDeadlineMs,
+      userDirectory: env.userDirectory,
       client: new IAMClient({ ...IAM_CLIENT_DEFAULTS, region: env.region, credentials }),
     });
     return {
@@ -110,91 +126,126 @@ async function accountJobs({ env, sts }: Wiring, now: Date): Promise<AccountJob[
 
 const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
 
-export const handler = async (event: ScheduleEvent = {}, context?: Context): Promise<HandlerResult> => {
-  const started = Date.now();
-  const now = event.scheduledTime ? new Date(event.scheduledTime) : new Date(started);
-  if (Number.isNaN(now.getTime()))
-    throw new ConfigError(`event.scheduledTime is not a time: "${event.scheduledTime}"`);
-  const runId = now.toISOString();
-  logger.appendKeys({ runId });
-  try {
-    wiring ??= wire();
-    const { env, readWebhookUrl, state, events } = wiring;
-    const remaining = context?.getRemainingTimeInMillis?.();
-    const result = await monitor({
-      accounts: await accountJobs(wiring, now),
-      now,
-      ...(env.accounts ? { concurrency: env.accounts.concurrency } : {}),
-      state,
-      notifier: async () => new SlackSender({ webhookUrl: await readWebhookUrl() }),
-      ...(events ? { events } : {}),
-      reminderIntervalMs: env.reminderIntervalMs,
-      ...(remaining !== undefined ? { deliveryDeadline: started + remaining - DELIVERY_MARGIN_MS } : {}),
+/**
+ * The scanner's entry point, built from its options: `handler` (below) is the one Lambda runs.
+ * Wiring is built on the first accepted invocation and reused: the secret cache and SDK connections
+ * outlive one scan.
+ */
+export function createHandler(options: HandlerOptions = {}) {
+  let wiring: Wiring | undefined;
+  return async (event: unknown, context?: Context): Promise<HandlerResult> => {
+    const started = Date.now();
+    // The run's clock is the wall clock, never the payload: a forged or late event must not move it.
+    const now = new Date(started);
+    try {
+      const env = wiring?.env ?? readEnv(process.env);
+      const check = checkInvocation(event, now, env.schedulePeriodMs, SCHEDULE_EVENT_SOURCE);
+      if (!check.accepted) {
+        metrics.addMetric(METRIC.invocationsRefused, MetricUnit.Count, 1);
+        logger.warn('invocation refused: nothing was read or written', { reason: check.reason });
+        return { refused: check.reason };
+      }
+      const runId = check.runId;
+      logger.appendKeys({ runId });
+      wiring ??= wire(env, options);
+      return await run(wiring, runId, now, started, context);
+    } catch (err) {
+      metrics.addMetric(METRIC.scanIncomplete, MetricUnit.Count, 1);
+      logger.error('scan incomplete', err as Error);
+      throw err;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
+export const handler = createHandler();
+
+async function run(
+  wiring: Wiring,
+  runId: string,
+  now: Date,
+  started: number,
+  context: Context | undefined,
+): Promise<HandlerResult> {
+  const { env, readWebhookUrl, state, events } = wiring;
+  const remaining = context?.getRemainingTimeInMillis?.();
+  const result = await monitor({
+    accounts: await accountJobs(wiring, now),
+    now,
+    ...(env.accounts ? { concurrency: env.accounts.concurrency } : {}),
+    state,
+    notifier: async () => new SlackSender({ webhookUrl: await readWebhookUrl() }),
+    ...(events ? { events } : {}),
+    reminderIntervalMs: env.reminderIntervalMs,
+    ...(remaining !== undefined ? { deliveryDeadline: started + remaining - DELIVERY_MARGIN_MS } : {}),
+  });
+  const scans = result.accounts.flatMap((a) => (a.scan ? [a.scan] : []));
+  const failed = result.accounts.filter((a) => a.error);
+  const findings = sum(scans.map((s) => s.findings.length));
+  // The heartbeat: only a run that scanned at least one account and every account it set out to.
+  if (scans.length > 0 && failed.length === 0) metrics.addMetric(METRIC.scansCompleted, MetricUnit.Count, 1);
+  metrics.addMetric('ScanDuration', MetricUnit.Milliseconds, Date.now() - started);
+  metrics.addMetric('FindingsCritical', MetricUnit.Count, sum(scans.map((s) => s.counts.critical)));
+  metrics.addMetric('FindingsWarning', MetricUnit.Count, sum(scans.map((s) => s.counts.warning)));
+  metrics.addMetric('FindingsInfo', MetricUnit.Count, sum(scans.map((s) => s.counts.info)));
+  metrics.addMetric('IamCalls', MetricUnit.Count, sum(scans.flatMap((s) => Object.values(s.iamCalls))));
+  metrics.addMetric('ChangesDelivered', MetricUnit.Count, result.delivered.length);
+  metrics.addMetric('DeliveryFailures', MetricUnit.Count, result.deliveryError ? 1 : 0);
+  metrics.addMetric(METRIC.stateItemsUnreadable, MetricUnit.Count, result.unreadableStates.length);
+  if (result.unreadableStates.length > 0) {
+    logger.warn('state items could not be read; treated as absent and overwritten by the next write', {
+      unreadable: result.unreadableStates.slice(0, 50),
+      count: result.unreadableStates.length,
     });
-    const scans = result.accounts.flatMap((a) => (a.scan ? [a.scan] : []));
-    const failed = result.accounts.filter((a) => a.error);
-    const findings = sum(scans.map((s) => s.findings.length));
-    metrics.addMetric('ScansCompleted', MetricUnit.Count, 1);
-    metrics.addMetric('ScanDuration', MetricUnit.Milliseconds, Date.now() - started);
-    metrics.addMetric('FindingsCritical', MetricUnit.Count, sum(scans.map((s) => s.counts.critical)));
-    metrics.addMetric('FindingsWarning', MetricUnit.Count, sum(scans.map((s) => s.counts.warning)));
-    metrics.addMetric('FindingsInfo', MetricUnit.Count, sum(scans.map((s) => s.counts.info)));
-    metrics.addMetric('IamCalls', MetricUnit.Count, sum(scans.flatMap((s) => Object.values(s.iamCalls))));
-    metrics.addMetric('ChangesDelivered', MetricUnit.Count, result.delivered.length);
-    metrics.addMetric('DeliveryFailures', MetricUnit.Count, result.deliveryError ? 1 : 0);
-    if (env.accounts) {
-      metrics.addMetric('AccountsScanned', MetricUnit.Count, scans.length);
-      metrics.addMetric('AccountsFailed', MetricUnit.Count, failed.length);
-    }
-    if (result.deliveryError) {
-      const e = result.deliveryError;
-      logger.error('Slack delivery failed; undelivered changes are announced by the next scan', {
-        error: e.message,
-        ...(e instanceof SlackDeliveryError
-          ? { permanent: e.permanent, status: e.status, slackError: e.slackError }
-          : {}),
-        undelivered: result.changes.length - result.delivered.length,
-      });
-    }
-    logger.info('scan complete', {
-      accounts: result.accounts.map((a) =>
-        a.scan
-          ? {
-              accountId: a.accountId,
-              usersScanned: a.scan.usersScanned,
-              counts: a.scan.counts,
-              exempted: a.scan.exempted,
-              iamCalls: a.scan.iamCalls,
-              usersConfirmed: a.scan.usersConfirmed,
-              warnings: a.scan.warnings.map((w) => w.message),
-            }
-          : { accountId: a.accountId, error: a.error?.message },
-      ),
-      changes: result.changes.length,
-      delivered: result.delivered.length,
-      messages: `${result.messagesDelivered}/${result.messages}`,
-      skippedAsStale: result.skippedAsStale.length,
-    });
-    if (failed.length > 0) {
-      throw new AccountsIncompleteError(
-        `${failed.length} of ${result.accounts.length} accounts could not be scanned: ${failed
-          .map((a) => `${a.accountId} (${a.error?.message})`)
-          .join('; ')
-          .slice(0, 1000)}`,
-      );
-    }
-    return {
-      runId,
-      accounts: result.accounts.length,
-      findings,
-      changes: result.changes.length,
-      delivered: result.delivered.length,
-    };
-  } catch (err) {
-    metrics.addMetric('ScanIncomplete', MetricUnit.Count, 1);
-    logger.error('scan incomplete', err as Error);
-    throw err;
-  } finally {
-    metrics.publishStoredMetrics();
   }
-};
+  if (env.accounts) {
+    metrics.addMetric('AccountsScanned', MetricUnit.Count, scans.length);
+    metrics.addMetric('AccountsFailed', MetricUnit.Count, failed.length);
+  }
+  if (result.deliveryError) {
+    const e = result.deliveryError;
+    logger.error('Slack delivery failed; undelivered changes are announced by the next scan', {
+      error: e.message,
+      ...(e instanceof SlackDeliveryError
+        ? { permanent: e.permanent, status: e.status, slackError: e.slackError }
+        : {}),
+      undelivered: result.changes.length - result.delivered.length,
+    });
+  }
+  logger.info('scan complete', {
+    accounts: result.accounts.map((a) =>
+      a.scan
+        ? {
+            accountId: a.accountId,
+            usersScanned: a.scan.usersScanned,
+            counts: a.scan.counts,
+            exempted: a.scan.exempted,
+            iamCalls: a.scan.iamCalls,
+            usersConfirmed: a.scan.usersConfirmed,
+            warnings: a.scan.warnings.map((w) => w.message),
+          }
+        : { accountId: a.accountId, error: a.error?.message },
+    ),
+    changes: result.changes.length,
+    delivered: result.delivered.length,
+    messages: `${result.messagesDelivered}/${result.messages}`,
+    skippedAsStale: result.skippedAsStale.length,
+    migrated: result.migrated,
+  });
+  if (failed.length > 0) {
+    throw new AccountsIncompleteError(
+      `${failed.length} of ${result.accounts.length} accounts could not be scanned: ${failed
+        .map((a) => `${a.accountId} (${a.error?.message})`)
+        .join('; ')
+        .slice(0, 1000)}`,
+    );
+  }
+  return {
+    runId,
+    accounts: result.accounts.length,
+    findings,
+    changes: result.changes.length,
+    delivered: result.delivered.length,
+  };
+}

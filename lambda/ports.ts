@@ -4,6 +4,7 @@
  */
 import type { SlackMessage } from './core/slack-message';
 import type { Change, FindingState } from './core/state';
+import type { UnreadableState } from './core/state-codec';
 import type { LastUse } from './core/types';
 
 export interface CredentialReport {
@@ -56,9 +57,15 @@ export interface IamCallCounter {
   requests(): Record<string, number>;
 }
 
+/** An account's remembered states, and the stored items that did not decode (treated as absent). */
+export interface LoadedStates {
+  readonly states: FindingState[];
+  readonly unreadable: readonly UnreadableState[];
+}
+
 /** Remembered finding states (lambda/core/state.ts), per account. */
 export interface StateStore {
-  load(accountId: string): Promise<FindingState[]>;
+  load(accountId: string): Promise<LoadedStates>;
   /** Writes states; a state older than the stored one is skipped (newer scans win). */
   commit(
     states: FindingState[],

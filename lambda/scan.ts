@@ -26,6 +26,11 @@ export interface ScanInput {
    * The scheduled scan confirms only what it is about to announce (lambda/monitor.ts): an open
    * finding already announced needs no IAM call.
    */
+  /**
+   * When each still-open finding was first seen, by id (the remembered states), given the account
+   * id: exemptions are bounded from that day. @default none (every exemption counts as new today)
+   */
+  readonly knownSince?: (accountId: string) => Promise<ReadonlyMap<string, Date>>;
   readonly selectForConfirmation?: (
     accountId: string,
     preliminary: readonly Finding[],
@@ -66,6 +71,7 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
   let usersConfirmed = 0;
   /** The report's evaluation, reused when no user's keys were read live (the usual scheduled scan). */
   let unchanged: ReturnType<typeof evaluate> | undefined;
+  const knownSince = input.knownSince ? await input.knownSince(accountOf(records)) : undefined;
 
   if (input.directory) {
     const directory = input.directory;
@@ -102,7 +108,7 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
       });
     }
 
-    const first = evaluate({ records, thresholds, tags, now });
+    const first = evaluate({ records, thresholds, tags, now, ...(knownSince ? { knownSince } : {}) });
     const wanted = input.selectForConfirmation
       ? await input.selectForConfirmation(accountOf(records), first.findings)
       : () => true;
@@ -123,8 +129,14 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
       const liveKeys = await directory.listAccessKeys(user);
       if (liveKeys === null) return { user, record: null };
       const keys: AccessKey[] = [];
+      const matched = new Set<AccessKey>();
       for (const k of liveKeys) {
-        const fromReport = matchReportKey(record.accessKeys, k);
+        // Each report slot matches one live key: two keys created in the same second are two keys.
+        const fromReport = matchReportKey(
+          record.accessKeys.filter((r) => !matched.has(r)),
+          k,
+        );
+        if (fromReport) matched.add(fromReport);
         let lastUsed = fromReport?.lastUsed ?? null;
         // The report's last use can be 4 hours old: re-read it before calling a key unused.
         if (fromReport && unusedKeys.has(`${user}/${keyCredential(fromReport, record.accessKeys)}`)) {
@@ -156,7 +168,8 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
     if (confirmed.length === 0) unchanged = first;
   }
 
-  const { findings, warnings: evalWarnings } = unchanged ?? evaluate({ records, thresholds, tags, now });
+  const { findings, warnings: evalWarnings } =
+    unchanged ?? evaluate({ records, thresholds, tags, now, ...(knownSince ? { knownSince } : {}) });
   warnings.push(...evalWarnings);
   return {
     accountId: accountOf(records),

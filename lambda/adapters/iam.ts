@@ -2,6 +2,11 @@
  * The IAM adapter: the credential report (generate, poll, get) and the live reads that bring a report
  * up to date (users with their tags, access keys, key last use), on @aws-sdk/client-iam v3.
  * It counts the logical calls it makes and the HTTP requests the SDK sends (retries included).
+ *
+ * Users and their tags come from one of two directories ({@link UserDirectoryMode}):
+ * GetAccountAuthorizationDetails (one call per 1,000 users; but whoever may call it can read every
+ * policy document of the account) or ListUsers with ListUserTags for each user (one call per user;
+ * no policy document readable).
  */
 import {
   type AccessKeyMetadata,
@@ -16,7 +21,11 @@ import {
   ListAccessKeysCommand,
   type ListAccessKeysCommandInput,
   ListAccountAliasesCommand,
-  type UserDetail,
+  ListUsersCommand,
+  type ListUsersCommandInput,
+  ListUserTagsCommand,
+  type ListUserTagsCommandInput,
+  type Tag,
 } from '@aws-sdk/client-iam';
 import { ConfigError, CredentialReportUnavailableError, CredwatchError, IamReadError } from '../core/errors';
 import type { LastUse } from '../core/types';
@@ -45,8 +54,25 @@ export type IamAction =
   | 'GenerateCredentialReport'
   | 'GetCredentialReport'
   | 'GetAccountAuthorizationDetails'
+  | 'ListUsers'
+  | 'ListUserTags'
   | 'ListAccessKeys'
   | 'GetAccessKeyLastUsed';
+
+/** The ways {@link IamAdapter.listUsers} can read the users and their tags. */
+export const USER_DIRECTORY_MODES = ['authorization-details', 'list-users'] as const;
+
+/**
+ * How {@link IamAdapter.listUsers} reads the users and their tags:
+ * - `authorization-details`: `GetAccountAuthorizationDetails` filtered to users, one call per 1,000
+ *   users. The permission it takes also lets the caller read every policy document of the account.
+ * - `list-users`: `ListUsers` (1,000 a page), then `ListUserTags` for every user: one call per user,
+ *   more exposure to IAM throttling in large accounts, and no policy document readable.
+ */
+export type UserDirectoryMode = (typeof USER_DIRECTORY_MODES)[number];
+
+/** How many users' tags `list-users` reads at once unless told otherwise. */
+export const DEFAULT_TAG_READ_CONCURRENCY = 4;
 
 export interface IamAdapterOptions {
   /**
@@ -79,6 +105,16 @@ export interface IamAdapterOptions {
    * @default Date.now
    */
   readonly clock?: () => number;
+  /**
+   * How users and their tags are read ({@link UserDirectoryMode}).
+   * @default 'authorization-details'
+   */
+  readonly userDirectory?: UserDirectoryMode;
+  /**
+   * `list-users` only: how many users' tags are read (ListUserTags) at the same time.
+   * @default DEFAULT_TAG_READ_CONCURRENCY (4)
+   */
+  readonly tagReadConcurrency?: number;
 }
 
 /** The one outcome of a report attempt that is not a report: wait, or generate again at once. */
@@ -103,7 +139,6 @@ const describe = (err: unknown): string =>
 
 const seconds = (ms: number): string => `${Math.round(ms / 100) / 10}`;
 
-/** The error for a failed IAM read; an IamReadError raised by the mapping passes through unchanged. */
 /**
  * The error for a failed IAM read. credwatch's own errors pass through unchanged: they already say
  * what failed (e.g. the member role could not be assumed while the SDK resolved credentials).
@@ -133,18 +168,55 @@ const nextMarker = (
   return page.Marker;
 };
 
-const toLiveUser = (u: UserDetail): LiveUser => {
+/** Adds IAM tags to a Key -> Value record (a tag without a value reads as ''). */
+const addTags = (into: Record<string, string>, tags: readonly Tag[] | undefined): void => {
+  for (const tag of tags ?? []) {
+    if (tag.Key !== undefined) into[tag.Key] = tag.Value ?? '';
+  }
+};
+
+/** A user as GetAccountAuthorizationDetails (with its tags) or ListUsers (without) returns it. */
+const toLiveUser = (
+  action: IamAction,
+  u: { UserName?: string; Arn?: string; CreateDate?: Date; Tags?: Tag[] },
+): LiveUser => {
   if (!u.UserName || !u.Arn || !u.CreateDate) {
     throw new IamReadError(
-      `IAM GetAccountAuthorizationDetails returned a user without UserName, Arn or CreateDate (user "${u.UserName ?? u.Arn ?? '?'}")`,
+      `IAM ${action} returned a user without UserName, Arn or CreateDate (user "${u.UserName ?? u.Arn ?? '?'}")`,
     );
   }
   const tags: Record<string, string> = {};
-  for (const tag of u.Tags ?? []) {
-    if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
-  }
+  addTags(tags, u.Tags);
   return { name: u.UserName, arn: u.Arn, createdAt: u.CreateDate, tags };
 };
+
+/**
+ * `fn` over `items`, at most `limit` at a time, results in the order of `items`. After the first
+ * failure no item is started; the calls under way are waited for, then that failure is thrown (so
+ * nothing is still running, or still counting, once this returns).
+ */
+async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failure: { readonly error: unknown } | undefined;
+  const worker = async () => {
+    while (failure === undefined && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure.error;
+  return results;
+}
 
 const toLiveAccessKey = (k: AccessKeyMetadata, userName: string): LiveAccessKey => {
   if (!k.AccessKeyId || !k.CreateDate) {
@@ -189,6 +261,8 @@ export class IamAdapter implements ReportSource, IamDirectory, IamCallCounter {
   private readonly maxPollIntervalMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly clock: () => number;
+  private readonly userDirectory: UserDirectoryMode;
+  private readonly tagReadConcurrency: number;
   private readonly callCounts: Record<string, number> = {};
   private readonly requestCounts: Record<string, number> = {};
 
@@ -205,6 +279,18 @@ export class IamAdapter implements ReportSource, IamDirectory, IamCallCounter {
     if (!(this.maxPollIntervalMs >= this.pollIntervalMs)) {
       throw new ConfigError(
         `IamAdapter: maxPollIntervalMs (${this.maxPollIntervalMs}) must be at least pollIntervalMs (${this.pollIntervalMs})`,
+      );
+    }
+    this.userDirectory = options.userDirectory ?? 'authorization-details';
+    if (!(USER_DIRECTORY_MODES as readonly string[]).includes(this.userDirectory)) {
+      throw new ConfigError(
+        `IamAdapter: userDirectory must be ${USER_DIRECTORY_MODES.map((m) => `"${m}"`).join(' or ')}, got ${JSON.stringify(this.userDirectory)}`,
+      );
+    }
+    this.tagReadConcurrency = options.tagReadConcurrency ?? DEFAULT_TAG_READ_CONCURRENCY;
+    if (!(Number.isInteger(this.tagReadConcurrency) && this.tagReadConcurrency >= 1)) {
+      throw new ConfigError(
+        `IamAdapter: tagReadConcurrency must be a whole number of 1 or more, got ${this.tagReadConcurrency}`,
       );
     }
     this.client = options.client ?? new IAMClient(IAM_CLIENT_DEFAULTS);
@@ -247,8 +333,20 @@ export class IamAdapter implements ReportSource, IamDirectory, IamCallCounter {
     }
   }
 
-  /** Every IAM user with its tags: GetAccountAuthorizationDetails (users only), 1000 a page. */
+  /**
+   * Every IAM user with its tags, read as `userDirectory` says: GetAccountAuthorizationDetails (users
+   * only, 1000 a page), or ListUsers (1000 a page) and then ListUserTags for each user,
+   * `tagReadConcurrency` at a time. A user deleted between ListUsers and its ListUserTags is left out,
+   * as if ListUsers had not listed it.
+   * @throws IamReadError naming the action (and the user) when IAM refuses or answers nonsense
+   */
   async listUsers(): Promise<LiveUser[]> {
+    return this.userDirectory === 'list-users'
+      ? this.listUsersOneByOne()
+      : this.listUsersFromAuthorizationDetails();
+  }
+
+  private async listUsersFromAuthorizationDetails(): Promise<LiveUser[]> {
     const action = 'GetAccountAuthorizationDetails';
     const users: LiveUser[] = [];
     let marker: string | undefined;
@@ -262,13 +360,56 @@ export class IamAdapter implements ReportSource, IamDirectory, IamCallCounter {
         const page = await this.client.send(
           this.counted(action, new GetAccountAuthorizationDetailsCommand(input)),
         );
-        for (const u of page.UserDetailList ?? []) users.push(toLiveUser(u));
+        for (const u of page.UserDetailList ?? []) users.push(toLiveUser(action, u));
         marker = nextMarker(action, page);
       } while (marker !== undefined);
     } catch (err) {
       throw readError(action, err);
     }
     return users;
+  }
+
+  private async listUsersOneByOne(): Promise<LiveUser[]> {
+    const action = 'ListUsers';
+    const listed: LiveUser[] = [];
+    let marker: string | undefined;
+    try {
+      do {
+        const input: ListUsersCommandInput = { MaxItems: IAM_PAGE_SIZE };
+        if (marker !== undefined) input.Marker = marker;
+        const page = await this.client.send(this.counted(action, new ListUsersCommand(input)));
+        // ListUsers returns no tags: they come from ListUserTags below.
+        for (const u of page.Users ?? []) listed.push(toLiveUser(action, { ...u, Tags: [] }));
+        marker = nextMarker(action, page);
+      } while (marker !== undefined);
+    } catch (err) {
+      throw readError(action, err);
+    }
+    const tags = await mapBounded(listed, this.tagReadConcurrency, (u) => this.listUserTags(u.name));
+    return listed.flatMap((u, i) => {
+      const userTags = tags[i];
+      return userTags === null || userTags === undefined ? [] : [{ ...u, tags: userTags }];
+    });
+  }
+
+  /** The user's tags (1000 a page), or null when the user no longer exists. */
+  private async listUserTags(userName: string): Promise<Record<string, string> | null> {
+    const action = 'ListUserTags';
+    const tags: Record<string, string> = {};
+    let marker: string | undefined;
+    try {
+      do {
+        const input: ListUserTagsCommandInput = { UserName: userName, MaxItems: IAM_PAGE_SIZE };
+        if (marker !== undefined) input.Marker = marker;
+        const page = await this.client.send(this.counted(action, new ListUserTagsCommand(input)));
+        addTags(tags, page.Tags);
+        marker = nextMarker(action, page, userName);
+      } while (marker !== undefined);
+    } catch (err) {
+      if (errorName(err) === 'NoSuchEntityException') return null;
+      throw readError(action, err, userName);
+    }
+    return tags;
   }
 
   /** The user's access keys now (1000 a page), or null when the user no longer exists. */

@@ -10,9 +10,11 @@ import {
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
+import { CLOCK_SKEW_MS } from '../contracts';
 import { CredwatchError } from '../core/errors';
 import type { FindingState } from '../core/state';
-import { type Finding, SEVERITIES, type Severity } from '../core/types';
+import { decodeState, type UnreadableState } from '../core/state-codec';
+import type { LoadedStates } from '../ports';
 
 /** The state table's key and TTL attribute names, shared with the stack's table construct. */
 export const STATE_TABLE_SCHEMA = {
@@ -52,6 +54,12 @@ export interface DynamoStateStoreProps {
    * @default 10
    */
   readonly writeConcurrency?: number;
+  /**
+   * The wall clock: no state is written with a scan time more than CLOCK_SKEW_MS after it, and a
+   * stored state further in the future than that is unreadable (and overwritten).
+   * @default () => new Date()
+   */
+  readonly clock?: () => Date;
 }
 
 type Item = Record<string, AttributeValue>;
@@ -69,17 +77,25 @@ export class DynamoStateStore {
   private readonly client: DynamoDBClient;
   private readonly queryPageSize: number | undefined;
   private readonly writeConcurrency: number;
+  private readonly clock: () => Date;
 
   constructor(props: DynamoStateStoreProps) {
     this.tableName = props.tableName;
     this.client = props.client ?? new DynamoDBClient({});
     this.queryPageSize = props.queryPageSize;
     this.writeConcurrency = props.writeConcurrency ?? 10;
+    this.clock = props.clock ?? (() => new Date());
   }
 
-  /** Every remembered finding of one account (strongly consistent, all pages). */
-  async load(accountId: string): Promise<FindingState[]> {
+  /**
+   * Every remembered finding of one account (strongly consistent, all pages). An item that does not
+   * decode is returned in `unreadable` (its id and what is wrong), never thrown: one bad item must not
+   * stop the scan of its account, let alone the others.
+   */
+  async load(accountId: string): Promise<LoadedStates> {
     const states: FindingState[] = [];
+    const unreadable: UnreadableState[] = [];
+    const now = this.clock();
     let startKey: Item | undefined;
     do {
       let page: { Items?: Item[]; LastEvaluatedKey?: Item };
@@ -100,23 +116,38 @@ export class DynamoStateStore {
           { cause: error },
         );
       }
-      for (const item of page.Items ?? []) states.push(this.fromItem(item));
+      for (const item of page.Items ?? []) {
+        const decoded = fromItem(item, now);
+        if ('state' in decoded) states.push(decoded.state);
+        else unreadable.push({ id: item.sk?.S ?? '?', problem: decoded.problem });
+      }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return states;
+    return { states, unreadable };
   }
 
   /**
    * Writes each state unless the table holds one from a newer scan (same scan time overwrites, so
-   * a retried commit is harmless).
-   * @throws StateStoreError on any failure but a stale write; items written before it stay written.
+   * a retried commit is harmless). A stored item without a numeric `scanEpochMs`, or with one further
+   * in the future than any run can have written, is overwritten.
+   * @throws StateStoreError on any failure but a stale write, and before writing anything when a
+   *   state's scan time lies more than CLOCK_SKEW_MS after the clock; items written before a failure stay written.
    */
   async commit(states: readonly FindingState[]): Promise<CommitResult> {
+    const future = this.clock().getTime() + CLOCK_SKEW_MS;
+    for (const state of states) {
+      const at = epochMs(state.scanTime, `scanTime of finding ${state.id}`);
+      if (at > future) {
+        throw new StateStoreError(
+          `scanTime ${state.scanTime} of finding ${state.id} lies after the clock (${new Date(future - CLOCK_SKEW_MS).toISOString()}); not written`,
+        );
+      }
+    }
     let written = 0;
     const skippedAsStale: string[] = [];
     for (let i = 0; i < states.length; i += this.writeConcurrency) {
       const batch = states.slice(i, i + this.writeConcurrency);
-      const outcomes = await Promise.allSettled(batch.map((state) => this.put(state)));
+      const outcomes = await Promise.allSettled(batch.map((state) => this.put(state, future)));
       for (const [index, outcome] of outcomes.entries()) {
         if (outcome.status === 'rejected') throw outcome.reason;
         if (outcome.value === 'written') written++;
@@ -126,15 +157,21 @@ export class DynamoStateStore {
     return { written, skippedAsStale };
   }
 
-  private async put(state: FindingState): Promise<'written' | 'stale'> {
+  private async put(state: FindingState, future: number): Promise<'written' | 'stale'> {
     const item = this.toItem(state);
     try {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: item,
-          ConditionExpression: 'attribute_not_exists(pk) OR scanEpochMs <= :scanEpochMs',
-          ExpressionAttributeValues: { ':scanEpochMs': item.scanEpochMs! },
+          // Newer scans win; an item no run can have written (no numeric time, or one in the future) loses.
+          ConditionExpression:
+            'attribute_not_exists(pk) OR NOT attribute_type(scanEpochMs, :number) OR scanEpochMs <= :scanEpochMs OR scanEpochMs > :future',
+          ExpressionAttributeValues: {
+            ':scanEpochMs': item.scanEpochMs!,
+            ':number': { S: 'N' },
+            ':future': { N: String(future) },
+          },
         }),
       );
       return 'written';
@@ -172,43 +209,42 @@ export class DynamoStateStore {
     }
     return item;
   }
+}
 
-  private fromItem(item: Item): FindingState {
-    const where = `Item pk=${item.pk?.S ?? '?'} sk=${item.sk?.S ?? '?'} of table ${this.tableName}`;
-    const text = (name: string): string => {
-      const value = item[name]?.S;
-      if (value === undefined) {
-        throw new StateStoreError(`${where} has no string attribute "${name}"; delete the item to reset it`);
-      }
-      return value;
-    };
-    const status = text('status');
-    if (status !== 'open' && status !== 'resolved') {
-      throw new StateStoreError(`${where}: status must be open or resolved, got "${status}"`);
-    }
-    const notifiedSeverity = text('notifiedSeverity');
-    if (!(SEVERITIES as readonly string[]).includes(notifiedSeverity)) {
-      throw new StateStoreError(`${where}: notifiedSeverity must be one of ${SEVERITIES.join(', ')}`);
-    }
-    let finding: Finding;
-    try {
-      finding = JSON.parse(text('finding')) as Finding;
-    } catch (error) {
-      throw new StateStoreError(`${where}: "finding" is not valid JSON; delete the item to reset it`, {
-        cause: error,
-      });
-    }
-    return {
-      id: text('sk'),
-      accountId: text('accountId'),
-      status,
-      notifiedSeverity: notifiedSeverity as Severity,
-      firstSeen: text('firstSeen'),
-      lastNotifiedAt: text('lastNotifiedAt'),
-      scanTime: text('scanTime'),
-      finding,
-    };
+/**
+ * An item as a state, decoded with the schema of lambda/core/state-codec.ts. `scanEpochMs` must be the
+ * number of `scanTime`: it is what the stale-write condition compares.
+ */
+function fromItem(item: Item, now: Date): { state: FindingState } | { problem: string } {
+  const str = (name: string) => item[name]?.S;
+  let finding: unknown;
+  const json = str('finding');
+  if (json === undefined) return { problem: 'finding: expected a string attribute' };
+  try {
+    finding = JSON.parse(json);
+  } catch {
+    return { problem: 'finding: not valid JSON' };
   }
+  const epoch = item.scanEpochMs?.N;
+  const scanTime = str('scanTime');
+  if (epoch === undefined) return { problem: 'scanEpochMs: expected a number attribute' };
+  if (scanTime !== undefined && Number(epoch) !== Date.parse(scanTime)) {
+    return { problem: `scanEpochMs ${epoch} is not the time of scanTime ${scanTime}` };
+  }
+  return decodeState(
+    {
+      id: str('sk'),
+      accountId: str('accountId'),
+      status: str('status'),
+      notifiedSeverity: str('notifiedSeverity'),
+      firstSeen: str('firstSeen'),
+      lastNotifiedAt: str('lastNotifiedAt'),
+      scanTime,
+      finding,
+    },
+    now,
+    CLOCK_SKEW_MS,
+  );
 }
 
 /** The partition key of an account's items. */

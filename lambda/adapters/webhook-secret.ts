@@ -66,20 +66,6 @@ export function createWebhookUrlReader(props: WebhookUrlReaderProps): () => Prom
   };
 }
 
-/**
- * The host policy from `CREDWATCH_SLACK_ALLOWED_HOSTS` (comma-separated `host[:port]`, raw or already
- * split): none given keeps the defaults; otherwise exactly those hosts, with `http:` allowed for the
- * loopback ones (local tests).
- */
-export function webhookHostPolicyFromEnv(
-  value: string | readonly string[] | undefined,
-): Pick<WebhookUrlReaderProps, 'allowedHosts' | 'allowInsecureHosts'> {
-  const hosts = (typeof value === 'string' ? value.split(',') : (value ?? []))
-    .map((h) => h.trim())
-    .filter((h) => h !== '');
-  return hosts.length === 0 ? {} : { allowedHosts: hosts, allowInsecureHosts: true };
-}
-
 /** The URL in a secret value: the whole (trimmed) value, or the `webhookUrl` of a JSON object. */
 function extractUrl(raw: string, refuse: (got: string) => WebhookSecretError): string {
   const value = raw.trim();

@@ -5,7 +5,7 @@
  */
 import { ConfigError } from './errors';
 import type { Change, ChangeKind, FindingState } from './state';
-import { type Finding, severityRank } from './types';
+import { type Finding, type RuleId, severityRank } from './types';
 
 export interface DiffOptions {
   /** How long an open finding stays quiet before it is announced again (`reminder`). Must be > 0; `Infinity` turns reminders off. */
@@ -15,9 +15,18 @@ export interface DiffOptions {
 /** The order of kinds in a diff (and in a digest). */
 export const CHANGE_KINDS: readonly ChangeKind[] = ['opened', 'escalated', 'reminder', 'resolved'];
 
-/** A finding pages (counts for Slack) when it is a warning or critical and not exempted. */
+/**
+ * Rules announced once when they open (and when they resolve), whatever their severity, and never
+ * reminded or escalated: notices such as an exemption taking effect.
+ */
+export const ANNOUNCED_ONCE: ReadonlySet<RuleId> = new Set<RuleId>(['exemption-granted']);
+
+/** A finding pages (counts for Slack) when it is a warning or critical, or a notice, and not exempted. */
 export function pages(finding: Finding): boolean {
-  return severityRank(finding.severity) >= severityRank('warning') && finding.exemption === undefined;
+  return (
+    (severityRank(finding.severity) >= severityRank('warning') || ANNOUNCED_ONCE.has(finding.rule)) &&
+    finding.exemption === undefined
+  );
 }
 
 /**
@@ -86,6 +95,7 @@ export function announcement(
   reminderIntervalMs: number,
 ): Exclude<ChangeKind, 'resolved'> | null {
   if (previous?.status !== 'open') return 'opened';
+  if (ANNOUNCED_ONCE.has(finding.rule)) return null;
   if (severityRank(finding.severity) > severityRank(previous.notifiedSeverity)) return 'escalated';
   if (reminderDue(previous, now, reminderIntervalMs)) return 'reminder';
   return null;

@@ -9,6 +9,7 @@ import { TAG_EXEMPT, type ThresholdRule, type Thresholds, userOverrides } from '
 import {
   type AccessKey,
   type CredentialRecord,
+  type Exemption,
   type Finding,
   type RuleId,
   type ScanWarning,
@@ -26,6 +27,29 @@ export interface EvaluateInput {
   readonly now: Date;
   /** Overrides the account id taken from each record's ARN. */
   readonly accountId?: string;
+  /**
+   * When credwatch first saw each finding still open, by finding id (the remembered states): an
+   * exemption is bounded from the day it was first seen. @default none: every exemption is new today
+   */
+  readonly knownSince?: ReadonlyMap<string, Date>;
+}
+
+/** FNV-1a, 32 bits, as 8 hex digits: a short stable name for a free-text reason. */
+function shortHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/**
+ * How the `exemption-granted` finding names an exemption: by the `until` it asked for and its reason,
+ * so that a changed exemption is a new finding (announced again) and an unchanged one keeps its id.
+ */
+export function exemptionCredential(exemption: Exemption): string {
+  return `until-${exemption.requestedUntil ?? exemption.until}-${shortHash(exemption.reason)}`;
 }
 
 export interface Evaluation {
@@ -84,9 +108,15 @@ export function evaluate(input: EvaluateInput): Evaluation {
 
   for (const record of input.records) {
     const accountId = input.accountId ?? accountIdOf(record.arn);
+    const grantedOn = (e: Exemption) => {
+      const since = input.knownSince?.get(
+        `${accountId}/${record.user}/exemption-granted/${exemptionCredential(e)}`,
+      );
+      return since ? isoDay(since) : undefined;
+    };
     const overrides = record.isRoot
       ? { accessKeyAge: t.accessKeyAge, warnings: [] as ScanWarning[] }
-      : userOverrides(record.user, input.tags?.get(record.user), t, today);
+      : userOverrides(record.user, input.tags?.get(record.user), t, today, grantedOn);
     warnings.push(...overrides.warnings);
     const owner = 'owner' in overrides ? overrides.owner : undefined;
     const exemption = 'exemption' in overrides ? overrides.exemption : undefined;
@@ -109,7 +139,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
         credential,
         ...extra,
         ...(owner ? { owner } : {}),
-        ...(exemption && rule !== 'exemption-expired' ? { exemption } : {}),
+        ...(exemption && rule !== 'exemption-expired' && rule !== 'exemption-granted' ? { exemption } : {}),
         summary,
       });
     };
@@ -227,6 +257,17 @@ export function evaluate(input: EvaluateInput): Evaluation {
             );
           }
         }
+      }
+      if (exemption) {
+        const capped = exemption.requestedUntil
+          ? ` (the tag asks for ${exemption.requestedUntil}; capped at ${t.tagLimits.maxExemptionDays} days)`
+          : '';
+        add(
+          'exemption-granted',
+          t.exemptionGranted,
+          exemptionCredential(exemption),
+          `${who} is exempted from credwatch's findings until ${exemption.until}${capped} by the ${TAG_EXEMPT} tag; reason: ${exemption.reason}.`,
+        );
       }
       if ('expiredExemption' in overrides && overrides.expiredExemption) {
         const e = overrides.expiredExemption;

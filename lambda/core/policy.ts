@@ -45,6 +45,20 @@ export const thresholdsSchema = z
     multipleActiveKeys: severityRule('info'),
     /** A `credwatch:exempt` tag whose `until` date has passed. */
     exemptionExpired: severityRule('warning'),
+    /** A `credwatch:exempt` tag in force: announced once when it appears or changes (never reminded). */
+    exemptionGranted: severityRule('info'),
+    /**
+     * What a user's own tags may ask for. Anyone who can tag a user can set them, so they are bounded:
+     * a longer exemption or a higher key age is capped, with a warning naming the user and the tag.
+     */
+    tagLimits: z
+      .strictObject({
+        /** Longest exemption, in days from when credwatch first saw it. */
+        maxExemptionDays: days.default(90),
+        /** Highest `credwatch:max-key-age-days` (and `warn-key-age-days`). */
+        maxKeyAgeDays: days.default(365),
+      })
+      .prefault({}),
   })
   .prefault({});
 
@@ -70,7 +84,12 @@ export interface UserOverrides {
   readonly warnings: ScanWarning[];
 }
 
-const OWNER = /^(?:[UWS][A-Z0-9]{2,}|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/;
+/**
+ * A Slack member (`U…`/`W…`) or user group (`S…`) id, or a plain e-mail address: no scheme, path or
+ * other characters Slack would turn into a link (`https://evil.example/reset@evil.example.com`).
+ */
+const OWNER =
+  /^(?:[UWS][A-Z0-9]{2,40}|[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,63})$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function badTag(user: string, tag: string, value: string, problem: string): ScanWarning {
@@ -82,15 +101,35 @@ function badTag(user: string, tag: string, value: string, problem: string): Scan
   };
 }
 
-function tagDays(user: string, tag: string, value: string | undefined, warnings: ScanWarning[]) {
+function tagDays(
+  user: string,
+  tag: string,
+  value: string | undefined,
+  ceiling: number,
+  warnings: ScanWarning[],
+) {
   if (value === undefined) return undefined;
   const trimmed = value.trim();
-  const n = /^\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 3650) {
-    warnings.push(badTag(user, tag, value, 'expected a whole number of days from 1 to 3650'));
+  const n = /^\d{1,12}$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1) {
+    warnings.push(badTag(user, tag, value, 'expected a whole number of days, at least 1'));
     return undefined;
   }
+  if (n > ceiling) {
+    warnings.push({
+      code: 'tag-capped',
+      user,
+      tag,
+      message: `user "${user}": tag ${tag}="${value}" is above the ceiling of ${ceiling} days (thresholds.tagLimits.maxKeyAgeDays); using ${ceiling}`,
+    });
+    return ceiling;
+  }
   return n;
+}
+
+/** `YYYY-MM-DD` plus `n` days. */
+function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 }
 
 /**
@@ -134,12 +173,14 @@ export function userOverrides(
   tags: Readonly<Record<string, string>> | undefined,
   thresholds: Thresholds,
   today: string,
+  grantedOn: (exemption: Exemption) => string | undefined = () => undefined,
 ): UserOverrides {
   const warnings: ScanWarning[] = [];
   if (!tags) return { accessKeyAge: thresholds.accessKeyAge, warnings };
   let accessKeyAge = thresholds.accessKeyAge;
-  const max = tagDays(user, TAG_MAX_KEY_AGE, tags[TAG_MAX_KEY_AGE], warnings);
-  const warn = tagDays(user, TAG_WARN_KEY_AGE, tags[TAG_WARN_KEY_AGE], warnings);
+  const ceiling = thresholds.tagLimits.maxKeyAgeDays;
+  const max = tagDays(user, TAG_MAX_KEY_AGE, tags[TAG_MAX_KEY_AGE], ceiling, warnings);
+  const warn = tagDays(user, TAG_WARN_KEY_AGE, tags[TAG_WARN_KEY_AGE], ceiling, warnings);
   if (max !== undefined || warn !== undefined) {
     const criticalDays = max ?? accessKeyAge.criticalDays;
     // A max without a warn tag moves the warning level with it: 10 days before, as 80/90 (off at <= 10).
@@ -179,8 +220,24 @@ export function userOverrides(
   if (exemptTag !== undefined) {
     const parsed = parseExemption(exemptTag);
     if (typeof parsed === 'string') warnings.push(badTag(user, TAG_EXEMPT, exemptTag, parsed));
-    else if (today <= parsed.until) exemption = parsed;
-    else expiredExemption = parsed;
+    else {
+      // Bounded from the day credwatch first saw this exemption (today for a new one): asking again
+      // with another date starts a new exemption, which is announced again.
+      const maxDays = thresholds.tagLimits.maxExemptionDays;
+      const latest = addDays(grantedOn(parsed) ?? today, maxDays);
+      let granted: Exemption = parsed;
+      if (parsed.until > latest) {
+        granted = { ...parsed, until: latest, requestedUntil: parsed.until };
+        warnings.push({
+          code: 'exemption-capped',
+          user,
+          tag: TAG_EXEMPT,
+          message: `user "${user}": tag ${TAG_EXEMPT} until ${parsed.until} is longer than the longest exemption (${maxDays} days, thresholds.tagLimits.maxExemptionDays); in force until ${latest}`,
+        });
+      }
+      if (today <= granted.until) exemption = granted;
+      else expiredExemption = granted;
+    }
   }
   return {
     accessKeyAge,

@@ -262,6 +262,7 @@ const RULE_LABELS: Record<RuleId, string> = {
   'root-without-mfa': 'root without MFA',
   'multiple-active-keys': 'several active keys',
   'exemption-expired': 'exemption expired',
+  'exemption-granted': 'exemption granted',
   'account-scan-failed': 'account not scanned',
 };
 

@@ -20,6 +20,8 @@ export type RuleId =
   | 'root-without-mfa'
   | 'multiple-active-keys'
   | 'exemption-expired'
+  /** A `credwatch:exempt` tag in force: announced once, so that no exemption goes unnoticed. */
+  | 'exemption-granted'
   /** Multi-account: the account could not be scanned (role missing, access denied, throttled past the deadline). */
   | 'account-scan-failed';
 
@@ -33,6 +35,7 @@ export const RULE_IDS: readonly RuleId[] = [
   'root-without-mfa',
   'multiple-active-keys',
   'exemption-expired',
+  'exemption-granted',
   'account-scan-failed',
 ];
 
@@ -81,9 +84,11 @@ export interface CredentialRecord {
 export type UserTags = ReadonlyMap<string, Readonly<Record<string, string>>>;
 
 export interface Exemption {
-  /** Last day (UTC, inclusive) on which the exemption applies, `YYYY-MM-DD`. */
+  /** Last day (UTC, inclusive) on which the exemption applies, `YYYY-MM-DD` (after any cap). */
   readonly until: string;
   readonly reason: string;
+  /** The `until` the tag asked for, when it was beyond the longest exemption allowed and was capped. */
+  readonly requestedUntil?: string;
 }
 
 export interface Finding {

@@ -34,7 +34,7 @@ describe('credwatch scan CLI', () => {
     const rules = new Set(JSON.parse(stdout).findings.map((f: { rule: string }) => f.rule));
     // password-age is off by default, exemption-expired needs IAM tags and account-scan-failed several
     // accounts: unit and integration tests cover those.
-    const needsMore = ['password-age', 'exemption-expired', 'account-scan-failed'];
+    const needsMore = ['password-age', 'exemption-expired', 'exemption-granted', 'account-scan-failed'];
     expect([...rules].sort()).toEqual(RULE_IDS.filter((r) => !needsMore.includes(r)).sort());
   });
 

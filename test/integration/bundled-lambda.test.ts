@@ -1,3 +1,4 @@
+import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   type EventBridgeEndpoint,
   type SecretsManagerEndpoint,
@@ -35,7 +36,8 @@ describe('the bundled scanner Lambda', () => {
 
   async function start(iamOptions: Partial<IamEndpointOptions> = {}) {
     [iam, dynamo, slack, bus] = await Promise.all([
-      startIamEndpoint({ account: sampleAccount(now), now: () => now, ...iamOptions }),
+      // The child's clock is faked to `now`: IAM's answers are dated by the same clock.
+      startIamEndpoint({ account: sampleAccount(now), now: () => now, datedByNow: true, ...iamOptions }),
       startDynalite(),
       startSlackReceiver(),
       startEventBridgeEndpoint(),
@@ -62,7 +64,6 @@ describe('the bundled scanner Lambda', () => {
       ...env,
       CREDWATCH_SLACK_SECRET_ARN: SECRET_NAME,
       CREDWATCH_STATE_TABLE: dynamo.tableName,
-      CREDWATCH_SLACK_ALLOWED_HOSTS: new URL(slack.url).host,
       AWS_REGION: 'us-east-1',
       ...FAKE_KEYS,
       AWS_ENDPOINT_URL_IAM: iam.url,
@@ -72,12 +73,16 @@ describe('the bundled scanner Lambda', () => {
     };
   }
 
-  const invoke = async (): Promise<Invocation> => {
-    const run = await invokeBundled(scanner.entry, environment(), {
-      source: 'credwatch.schedule',
-      scheduledTime: now.toISOString(),
-      executionId: 'test',
-    });
+  /** What the schedule sends for a run due now. */
+  const scheduled = (at: Date = now) => ({
+    source: 'credwatch.schedule',
+    scheduledTime: at.toISOString(),
+    executionId: 'test',
+  });
+  /** The child's wall clock is `now`; the webhook host is injected through createHandler, as a test must. */
+  const options = () => ({ now, webhookHosts: [new URL(slack.url).host] });
+  const invoke = async (event: unknown = scheduled()): Promise<Invocation> => {
+    const run = await invokeBundled(scanner.entry, environment(), event, options());
     // The webhook URL is a secret: never in logs, metrics or errors.
     expect(run.stdout + run.stderr).not.toContain(slack.secret);
     return run;
@@ -176,6 +181,113 @@ describe('the bundled scanner Lambda', () => {
     expect(slack.delivered()).toHaveLength(1);
   });
 
+  /** Every item of the state table (a Scan: tests only; the function itself only Queries). */
+  const storedItems = async () =>
+    (await dynamo.client.send(new ScanCommand({ TableName: dynamo.tableName }))).Items ?? [];
+
+  it.each([
+    [
+      'a scheduled time far in the future',
+      () => scheduled(new Date('2099-01-01T00:00:00Z')),
+      /2099-01-01T00:00:00.000Z is \d+ minutes from the clock/,
+    ],
+    [
+      'a retried event older than one period',
+      () => scheduled(new Date(now.getTime() - 11 * 60_000)),
+      /is 11 minutes from the clock/,
+    ],
+    [
+      'a source that is not the schedule',
+      () => ({ ...scheduled(), source: 'aws.events' }),
+      /^event.source: expected "credwatch.schedule", got "aws.events"/,
+    ],
+    [
+      'no scheduled time',
+      () => ({ source: 'credwatch.schedule' }),
+      /^event.scheduledTime: expected an ISO time, got nothing/,
+    ],
+    ['an empty event', () => ({}), /^event.source: expected "credwatch.schedule"/],
+  ])('refuses %s: logged, counted, nothing read or written', async (_what, event, reason) => {
+    await start();
+    const refused = await invoke(event());
+    expect(refused.error).toBeUndefined();
+    expect(refused.result).toEqual({ refused: expect.stringMatching(reason) });
+    expect(refused.metrics).toMatchObject({ InvocationsRefused: 1 });
+    expect(refused.metrics.ScansCompleted).toBeUndefined();
+    expect(refused.stdout + refused.stderr).toMatch(/invocation refused/);
+    expect(iam.counts()).toEqual({});
+    expect(slack.requests).toEqual([]);
+    expect(bus.entries).toEqual([]);
+    expect(await storedItems()).toEqual([]);
+  });
+
+  it('judges by its own clock: a forged time never pins the state, later runs remind as usual', async () => {
+    await start();
+    const first = await invoke();
+    expect(first.result).toMatchObject({ runId: now.toISOString(), delivered: 3 });
+    const times = (await storedItems()).map((i) => Number(i.scanEpochMs?.N));
+    // The child's clock starts at `now` and runs on: every row carries that run's time, seconds after `now`.
+    expect(times).toHaveLength(3);
+    expect(new Set(times).size).toBe(1);
+    expect(times[0]! - now.getTime()).toBeGreaterThanOrEqual(0);
+    expect(times[0]! - now.getTime()).toBeLessThan(60_000);
+    // The exploit of the security review: one invoke dated 2099. Refused; the rows keep today's time.
+    later(1);
+    expect((await invoke(scheduled(new Date('2099-01-01T00:00:00Z')))).result).toHaveProperty('refused');
+    expect((await storedItems()).map((i) => Number(i.scanEpochMs?.N))).toEqual(times);
+    // A day later the reminder comes, and its rows carry the time of that run.
+    later(24 * 60);
+    const reminded = await invoke();
+    expect(reminded.result).toMatchObject({ changes: 3, delivered: 3 });
+    expect(JSON.stringify(slack.delivered()[1])).toMatch(/[Rr]eminder|[Ss]till open/);
+    const remindedAt = (await storedItems()).map((i) => Number(i.scanEpochMs?.N));
+    expect(new Set(remindedAt).size).toBe(1);
+    expect(remindedAt[0]! - now.getTime()).toBeGreaterThanOrEqual(0);
+    expect(remindedAt[0]! - now.getTime()).toBeLessThan(60_000);
+  });
+
+  it('names the run by the scheduled time but judges by the clock when the event is late within a period', async () => {
+    await start();
+    const late = await invoke(scheduled(new Date(now.getTime() - 4 * 60_000)));
+    expect(late.result).toMatchObject({ runId: new Date(now.getTime() - 4 * 60_000).toISOString() });
+    const items = await storedItems();
+    expect(items).toHaveLength(3);
+    for (const item of items) {
+      const at = Date.parse(item.scanTime!.S!);
+      expect(at - now.getTime()).toBeGreaterThanOrEqual(0);
+      expect(at - now.getTime()).toBeLessThan(60_000);
+    }
+  });
+
+  it('never stops on a state item it cannot read: names it, announces its finding again, replaces it', async () => {
+    await start();
+    await invoke();
+    const items = await storedItems();
+    const spoiled = items.filter((i) => /\/(alice|dave)\//.test(i.sk!.S!));
+    expect(spoiled).toHaveLength(2);
+    const [aliceItem, daveItem] = spoiled.sort((a, b) => a.sk!.S!.localeCompare(b.sk!.S!));
+    await dynamo.client.send(
+      new PutItemCommand({ TableName: dynamo.tableName, Item: { ...aliceItem!, finding: { S: '{}' } } }),
+    );
+    await dynamo.client.send(
+      new PutItemCommand({ TableName: dynamo.tableName, Item: { ...daveItem!, status: { S: 'OPEN' } } }),
+    );
+    later(10);
+    const run = await invoke();
+    expect(run.error).toBeUndefined();
+    expect(run.result).toMatchObject({ changes: 2, delivered: 2 });
+    expect(run.metrics).toMatchObject({ StateItemsUnreadable: 2, ScansCompleted: 1 });
+    const log = run.stdout + run.stderr;
+    expect(log).toMatch(/state items could not be read/);
+    expect(log).toContain(aliceItem!.sk!.S!);
+    expect(log).toContain(daveItem!.sk!.S!);
+    // Replaced by the writes after delivery: the next run reads everything and says nothing.
+    later(10);
+    const next = await invoke();
+    expect(next.result).toMatchObject({ changes: 0 });
+    expect(next.metrics).toMatchObject({ StateItemsUnreadable: 0 });
+  });
+
   it('fails, with a ScanIncomplete metric, when IAM refuses', async () => {
     await start();
     iam.failNext('GenerateCredentialReport', 'AccessDenied');
@@ -216,7 +328,7 @@ describe('the bundled scanner Lambda', () => {
         }),
       };
       const run = () =>
-        invokeBundled(scanner.entry, env, { scheduledTime: now.toISOString() }).then((r) => {
+        invokeBundled(scanner.entry, env, scheduled(), options()).then((r) => {
           expect(r.stdout + r.stderr).not.toContain(slack.secret);
           return r;
         });
@@ -231,6 +343,8 @@ describe('the bundled scanner Lambda', () => {
         ScanIncomplete: 1,
         ChangesDelivered: 7,
       });
+      // An incomplete run is no heartbeat: the Heartbeat alarm must see it missing.
+      expect(first.metrics.ScansCompleted).toBeUndefined();
       expect(slack.delivered()).toHaveLength(1);
       const digest = JSON.stringify(slack.delivered()[0]);
       for (const expected of [

@@ -2,6 +2,7 @@
  * The scheduled pipeline (lambda/monitor.ts) against real local parts: the IAM endpoint, dynalite,
  * a Slack receiver that answers like Slack, and an EventBridge endpoint.
  */
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { EventPublisher } from '../../lambda/adapters/event-publisher';
@@ -145,13 +146,13 @@ describe('monitor against local IAM, DynamoDB, Slack and EventBridge', () => {
     expect(failed.delivered).toEqual([]);
     expect(bus.entries).toEqual([]);
     const state = new DynamoStateStore({ tableName: dynamo.tableName, client: dynamo.client });
-    expect(await state.load('123456789012')).toEqual([]);
+    expect(await state.load('123456789012')).toEqual({ states: [], unreadable: [] });
 
     later(10);
     const retried = await run();
     expect(retried.delivered.map((c) => c.kind)).toEqual(['opened', 'opened', 'opened']);
     expect(slack.delivered()).toHaveLength(1);
-    expect((await state.load('123456789012')).map((s) => s.status)).toEqual(['open', 'open', 'open']);
+    expect((await state.load('123456789012')).states.map((s) => s.status)).toEqual(['open', 'open', 'open']);
   });
 
   it('reminds after the reminder interval, and not before', async () => {
@@ -165,5 +166,76 @@ describe('monitor against local IAM, DynamoDB, Slack and EventBridge', () => {
     expect(reminded.accounts[0]!.scan!.iamCalls.ListAccessKeys).toBeUndefined();
     const alice = reminded.changes.find((c) => c.finding.user === 'alice')!;
     expect(alice.finding.accessKeyId).toBe(iam.account.user('alice')!.accessKeys[0]!.id);
+  });
+
+  const store = () => new DynamoStateStore({ tableName: dynamo.tableName, client: dynamo.client });
+
+  it('says nothing about a finding whose state a newer run wrote: staleness is decided before sending', async () => {
+    const first = await run();
+    const dave = first.changes.find((c) => c.finding.user === 'dave')!.finding;
+    // A run whose clock was 20 s ahead has already resolved dave's finding. This run still sees it:
+    // its "New" would be false news, and its write would be skipped as stale. Neither is sent.
+    later(10);
+    const ahead = new Date(now.getTime() + 20_000).toISOString();
+    await store().commit([
+      {
+        id: dave.id,
+        accountId: dave.accountId,
+        status: 'resolved',
+        notifiedSeverity: dave.severity,
+        firstSeen: START.toISOString(),
+        lastNotifiedAt: ahead,
+        scanTime: ahead,
+        finding: dave,
+      },
+    ]);
+    const behind = await run();
+    expect(behind.changes).toEqual([]);
+    expect(behind.skippedAsStale).toEqual([dave.id]);
+    expect(slack.requests).toHaveLength(1);
+    expect(bus.entries).toHaveLength(3);
+  });
+
+  it('migrates states stored under the access-key-id ids of an earlier release: no false Resolved, no duplicate New', async () => {
+    const first = await run();
+    const [aliceKey, bobKey] = ['alice', 'bob'].map((u) => iam.account.user(u)!.accessKeys[0]!.id);
+    // What the earlier release stored: the same findings, keyed by the access key id.
+    const states = (await store().load('123456789012')).states;
+    const legacy = states.map((st) => {
+      const keyId = st.finding.accessKeyId;
+      if (!keyId) return st;
+      const id = `${st.id.slice(0, st.id.lastIndexOf('/'))}/${keyId}`;
+      return { ...st, id, finding: { ...st.finding, id, credential: keyId } };
+    });
+    expect(legacy.map((st) => st.id.split('/').at(-1)).sort()).toEqual([aliceKey, bobKey, 'password'].sort());
+    for (const st of states.filter((x) => x.finding.accessKeyId)) {
+      await dynamo.client.send(
+        new DeleteItemCommand({
+          TableName: dynamo.tableName,
+          Key: { pk: { S: 'account#123456789012' }, sk: { S: st.id } },
+        }),
+      );
+    }
+    await store().commit(legacy);
+
+    later(10);
+    const upgraded = await run();
+    expect(upgraded.changes).toEqual([]);
+    expect(upgraded.migrated).toBe(2);
+    expect(slack.requests).toHaveLength(1);
+    const after = (await store().load('123456789012')).states;
+    const byId = new Map(after.map((st) => [st.id, st]));
+    for (const f of first.changes.map((c) => c.finding)) {
+      expect(byId.get(f.id)).toMatchObject({ status: 'open', firstSeen: START.toISOString() });
+    }
+    for (const keyId of [aliceKey, bobKey]) {
+      expect(after.find((st) => st.id.endsWith(`/${keyId}`))).toMatchObject({ status: 'resolved' });
+    }
+    // It stays quiet: the next run neither migrates again, nor announces, nor reads keys live.
+    later(10);
+    const next = await run();
+    expect(next.changes).toEqual([]);
+    expect(next.migrated).toBe(0);
+    expect(next.accounts[0]!.scan!.iamCalls.ListAccessKeys).toBeUndefined();
   });
 });

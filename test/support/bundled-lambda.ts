@@ -21,7 +21,9 @@ export interface SynthesizedScanner {
 export function synthesizeScanner(): SynthesizedScanner {
   const outdir = mkdtempSync(join(tmpdir(), 'credwatch-synth-'));
   const app = new App({ outdir });
-  const stack = new CredwatchStack(app, 'Credwatch', { config: loadConfig({}, 'integration test') });
+  // The defaults, with someone to notify (a deployment must have someone: CredwatchStack checks it).
+  const config = loadConfig({ alarmEmails: ['ops@example.com'] }, 'integration test');
+  const stack = new CredwatchStack(app, 'Credwatch', { config });
   const template = app.synth().getStackByName(stack.stackName).template as {
     Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
   };
@@ -51,9 +53,30 @@ export interface Invocation {
   readonly metrics: Record<string, number>;
 }
 
+/**
+ * Runs in the child: fakes the wall clock when asked (a Date whose time runs from the given instant,
+ * installed before the bundle loads), builds the handler through the bundle's own `createHandler` with
+ * the injected webhook hosts, and invokes it once.
+ */
 const RUNNER = `
-const [entry, event] = process.argv.slice(1);
-const { handler } = await import(entry);
+const [entry, event, optionsJson] = process.argv.slice(1);
+const options = JSON.parse(optionsJson);
+if (options.now !== undefined) {
+  const RealDate = Date;
+  const offset = options.now - RealDate.now();
+  class FakeDate extends RealDate {
+    constructor(...args) {
+      if (args.length === 0) super(RealDate.now() + offset);
+      else super(...args);
+    }
+    static now() {
+      return RealDate.now() + offset;
+    }
+  }
+  globalThis.Date = FakeDate;
+}
+const { createHandler } = await import(entry);
+const handler = createHandler(options.webhookHosts ? { webhookHosts: options.webhookHosts } : {});
 const context = { getRemainingTimeInMillis: () => 300000 };
 try {
   const result = await handler(JSON.parse(event), context);
@@ -63,16 +86,36 @@ try {
 }
 `;
 
+export interface InvokeOptions {
+  /** The child's wall clock starts at this instant (and runs on). @default the real clock */
+  readonly now?: Date;
+  /** Hosts the handler may post the webhook to, injected through `createHandler` (e.g. `127.0.0.1:PORT`). */
+  readonly webhookHosts?: readonly string[];
+}
+
 /** Runs the bundled handler once in a fresh Node process (a cold start), with only the given environment. */
 export function invokeBundled(
   entry: string,
   env: Record<string, string>,
   event: unknown,
+  options: InvokeOptions = {},
 ): Promise<Invocation> {
+  const childOptions = JSON.stringify({
+    ...(options.now ? { now: options.now.getTime() } : {}),
+    ...(options.webhookHosts ? { webhookHosts: options.webhookHosts } : {}),
+  });
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--input-type=module', '--enable-source-maps', '-e', RUNNER, entry, JSON.stringify(event)],
+      [
+        '--input-type=module',
+        '--enable-source-maps',
+        '-e',
+        RUNNER,
+        entry,
+        JSON.stringify(event),
+        childOptions,
+      ],
       { env: { PATH: process.env.PATH ?? '', ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
       (err, stdout, stderr) => {
         const result = /^@@RESULT (.*)$/m.exec(stdout)?.[1];

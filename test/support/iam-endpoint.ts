@@ -7,6 +7,14 @@
  * Actions: ListUsers, ListAccessKeys, GetAccessKeyLastUsed, ListUserTags, ListAccountAliases,
  * GetAccountAuthorizationDetails, GenerateCredentialReport, GetCredentialReport. Anything else is
  * 400 InvalidAction. Signatures are not checked.
+ *
+ * Denials ({@link IamEndpoint.deny}, `failNext(action, 'AccessDenied')`) answer as IAM does, in the
+ * shape of a recorded real answer (test/fixtures/iam-xml/real_AccessDenied_GetUser_terraform-debug-log.xml):
+ * HTTP 403, `Sender`/`AccessDenied`, `User: CALLER is not authorized to perform: iam:ACTION on
+ * resource: RESOURCE`. CALLER is the owner of the signing key when it is a user of the account, else
+ * `callerArn`. RESOURCE is `user NAME` for a user's own resources, as in the recorded answer (the
+ * user named by UserName, or the signing user, or the owner of the key), the listed path's ARN for
+ * ListUsers, and `*` for actions without a resource type; only the `user NAME` wording is recorded.
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -40,6 +48,12 @@ export interface IamEndpointOptions {
   readonly account?: FakeAccount;
   /** The endpoint's clock: report generation, report age and the throttle's refill. @default () => new Date() */
   readonly now?: () => Date;
+  /**
+   * Date the answers by `now` (the `Date` header), as IAM dates them by its clock. Set it when the
+   * client's clock is faked to the same instant (the bundled Lambda in a child process): the SDK then
+   * sees no clock skew (it retries an error once when it corrects one). @default false: the real clock
+   */
+  readonly datedByNow?: boolean;
   /** Delay before each answer, errors included (real time). @default 0 */
   readonly latencyMs?: number;
   /** Answer `Throttling` / `Rate exceeded` (HTTP 400) beyond this rate. @default no throttling */
@@ -61,6 +75,11 @@ export interface IamEndpointOptions {
   readonly reportExpiryMs?: number;
   /** How the report's timestamps end. @default '+00:00' */
   readonly reportTimestampStyle?: TimestampStyle;
+  /**
+   * Who a denial names as the caller when the signing key is not a key of one of the account's users.
+   * @default `arn:aws:sts::ACCOUNT:assumed-role/credwatch-scanner/credwatch`
+   */
+  readonly callerArn?: string;
 }
 
 export interface IamEndpoint {
@@ -73,6 +92,12 @@ export interface IamEndpoint {
   resetCounts(): void;
   /** The next `times` requests for `action` answer with this error. */
   failNext(action: string, fault: InjectedFault, times?: number): void;
+  /**
+   * From now on, every request for `action` (only those about `userName`, when given: its UserName
+   * parameter, or the owner of the access key for GetAccessKeyLastUsed) answers AccessDenied, as for a
+   * caller whose policies do not allow it. Counted like any request.
+   */
+  deny(action: string, options?: { readonly userName?: string }): void;
   close(): Promise<void>;
 }
 
@@ -87,12 +112,15 @@ class IamError extends Error {
   }
 }
 
-const FAULTS: Record<InjectedFault, IamError> = {
+/** The faults whose answer does not depend on the request (AccessDenied names the caller, action and resource). */
+const FAULTS: Record<Exclude<InjectedFault, 'AccessDenied'>, IamError> = {
   ServiceFailure: new IamError(500, 'ServiceFailure', 'We encountered an internal error. Please try again.'),
   LimitExceeded: new IamError(409, 'LimitExceeded', 'Limit exceeded.'),
   Throttling: new IamError(400, 'Throttling', 'Rate exceeded'),
-  AccessDenied: new IamError(403, 'AccessDenied', 'User is not authorized to perform this action'),
 };
+
+/** Actions whose resource is one user: named by UserName, else the signing user (as IAM does for these). */
+const USER_ACTIONS = new Set(['GetUser', 'ListAccessKeys', 'ListUserTags']);
 
 type Params = URLSearchParams;
 type Node = { readonly name: string; readonly content: string | readonly Node[] };
@@ -130,7 +158,10 @@ export async function startIamEndpoint(options: IamEndpointOptions = {}): Promis
   const shortPages = options.shortPages ?? false;
 
   let counts = new Map<string, number>();
-  const faults = new Map<string, IamError[]>();
+  const faults = new Map<string, InjectedFault[]>();
+  const denials: { readonly action: string; readonly userName?: string }[] = [];
+  const defaultCaller =
+    options.callerArn ?? `arn:aws:sts::${account.accountId}:assumed-role/credwatch-scanner/credwatch`;
   const timers = new Set<NodeJS.Timeout>();
   let requestSeq = 0;
   let report: { csv: string; generatedAt: Date; readyAt: number } | undefined;
@@ -228,6 +259,43 @@ export async function startIamEndpoint(options: IamEndpointOptions = {}): Promis
   /** The access key id the request was signed with (SigV4 `Credential=AKIA…/…`). */
   const callerKey = (req: IncomingMessage) =>
     /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? '')?.[1];
+  /** The user whose key signed the request, if any. */
+  const callerUser = (req: IncomingMessage): FakeUser | undefined => {
+    const owner = account.findAccessKey(callerKey(req) ?? '')?.owner;
+    return owner === undefined || owner === 'root' ? undefined : owner;
+  };
+
+  /** The user a request is about: UserName, the owner of the key asked about, or the signing user. */
+  function subjectUser(action: string, params: Params, req: IncomingMessage): string | undefined {
+    if (action === 'GetAccessKeyLastUsed') {
+      const owner = account.findAccessKey(params.get('AccessKeyId') ?? '')?.owner;
+      return owner === undefined || owner === 'root' ? undefined : owner.name;
+    }
+    if (!USER_ACTIONS.has(action)) return undefined;
+    return params.get('UserName') || callerUser(req)?.name;
+  }
+
+  /** IAM's AccessDenied for this request, worded as IAM words it. */
+  function accessDenied(action: string, params: Params, req: IncomingMessage): IamError {
+    const caller = callerUser(req)?.arn ?? defaultCaller;
+    const user = subjectUser(action, params, req);
+    let resource = '*';
+    if (user !== undefined) resource = `user ${user}`;
+    else if (action === 'ListUsers') {
+      resource = `arn:aws:iam::${account.accountId}:user${params.get('PathPrefix') ?? '/'}`;
+    }
+    return new IamError(
+      403,
+      'AccessDenied',
+      `User: ${caller} is not authorized to perform: iam:${action} on resource: ${resource}`,
+    );
+  }
+
+  const denied = (action: string, params: Params, req: IncomingMessage): boolean =>
+    denials.some(
+      (d) =>
+        d.action === action && (d.userName === undefined || d.userName === subjectUser(action, params, req)),
+    );
 
   const actions: Record<string, (params: Params, req: IncomingMessage) => Node[]> = {
     ListUsers(params) {
@@ -377,7 +445,10 @@ export async function startIamEndpoint(options: IamEndpointOptions = {}): Promis
         throw FAULTS.Throttling;
       }
       const injected = faults.get(action)?.shift();
-      if (injected) throw injected;
+      if (injected === 'AccessDenied' || (injected === undefined && denied(action, params, req))) {
+        throw accessDenied(action, params, req);
+      }
+      if (injected) throw FAULTS[injected];
       const handler = Object.hasOwn(actions, action) ? actions[action] : undefined;
       if (!handler) {
         throw new IamError(400, 'InvalidAction', `Could not find operation ${action} for version 2010-05-08`);
@@ -419,6 +490,7 @@ export async function startIamEndpoint(options: IamEndpointOptions = {}): Promis
       'Content-Type': 'text/xml',
       'Content-Length': Buffer.byteLength(body),
       'x-amzn-RequestId': requestId,
+      ...(options.datedByNow ? { Date: new Date(now()).toUTCString() } : {}),
     });
     res.end(body);
   }
@@ -433,10 +505,13 @@ export async function startIamEndpoint(options: IamEndpointOptions = {}): Promis
       counts = new Map();
     },
     failNext: (action, fault, times = 1) => {
-      faults.set(action, [
-        ...(faults.get(action) ?? []),
-        ...Array.from({ length: times }, () => FAULTS[fault]),
-      ]);
+      faults.set(action, [...(faults.get(action) ?? []), ...Array.from({ length: times }, () => fault)]);
+    },
+    deny: (action, denyOptions = {}) => {
+      denials.push({
+        action,
+        ...(denyOptions.userName !== undefined ? { userName: denyOptions.userName } : {}),
+      });
     },
     close: () => {
       for (const timer of timers) clearTimeout(timer);

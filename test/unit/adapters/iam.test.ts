@@ -14,16 +14,31 @@ import {
   IAMServiceException,
   LimitExceededException,
   ListAccessKeysCommand,
+  ListUsersCommand,
+  ListUserTagsCommand,
   NoSuchEntityException,
+  type User,
   type UserDetail,
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { IAM_CLIENT_DEFAULTS, IamAdapter, type IamAdapterOptions } from '../../../lambda/adapters/iam';
+import {
+  IAM_CLIENT_DEFAULTS,
+  IamAdapter,
+  type IamAdapterOptions,
+  USER_DIRECTORY_MODES,
+  type UserDirectoryMode,
+} from '../../../lambda/adapters/iam';
 import { ConfigError, CredentialReportUnavailableError, IamReadError } from '../../../lambda/core/errors';
+import { DEFAULT_THRESHOLDS } from '../../../lambda/core/policy';
+import { scan } from '../../../lambda/scan';
+import { FakeAccount, generateAccount } from '../../support/account-generator';
+import { type IamEndpoint, type IamEndpointOptions, startIamEndpoint } from '../../support/iam-endpoint';
 
 const FIXTURES = join(__dirname, '../../fixtures/iam');
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
+const XML_FIXTURES = join(__dirname, '../../fixtures/iam-xml');
+const xmlFixture = (name: string): string => readFileSync(join(XML_FIXTURES, name), 'utf8');
 
 const FAKE_CREDENTIALS = { accessKeyId: 'AKIDFAKEFAKEFAKEFAKE', secretAccessKey: 'not-a-secret' };
 const REPORT_CSV = fixture('credential-report.csv');
@@ -296,9 +311,22 @@ describe('IamAdapter options', () => {
       { pollIntervalMs: 2_000, maxPollIntervalMs: 1_000 },
       'IamAdapter: maxPollIntervalMs (1000) must be at least pollIntervalMs (2000)',
     ],
+    [
+      { userDirectory: 'users' as UserDirectoryMode },
+      'IamAdapter: userDirectory must be "authorization-details" or "list-users", got "users"',
+    ],
+    [{ tagReadConcurrency: 0 }, 'IamAdapter: tagReadConcurrency must be a whole number of 1 or more, got 0'],
+    [
+      { tagReadConcurrency: 1.5 },
+      'IamAdapter: tagReadConcurrency must be a whole number of 1 or more, got 1.5',
+    ],
   ])('rejects %p with a ConfigError saying what is allowed', (options, message) => {
     const client = new IAMClient({ region: 'us-east-1', credentials: FAKE_CREDENTIALS });
     expect(() => new IamAdapter({ client, ...options })).toThrow(new ConfigError(message));
+  });
+
+  it('offers exactly the two user directory modes, authorization-details first', () => {
+    expect(USER_DIRECTORY_MODES).toEqual(['authorization-details', 'list-users']);
   });
 });
 
@@ -398,6 +426,177 @@ describe('IamAdapter.listUsers', () => {
     );
     expect((err as Error).cause).toBe(denied);
   });
+});
+
+const listedUser = (name: string): User => ({
+  UserName: name,
+  UserId: `AIDA${name.toUpperCase()}`,
+  Path: '/',
+  Arn: `arn:aws:iam::123456789012:user/${name}`,
+  CreateDate: new Date('2024-05-01T12:00:00Z'),
+});
+
+describe('IamAdapter.listUsers in list-users mode', () => {
+  const listUsersSetup = (options: Omit<IamAdapterOptions, 'client' | 'clock' | 'sleep'> = {}) =>
+    setup({ userDirectory: 'list-users', ...options });
+
+  it('reads users with ListUsers and each one’s tags with ListUserTags, following Marker on both', async () => {
+    const { iam, adapter } = listUsersSetup();
+    iam
+      .on(ListUsersCommand)
+      .resolvesOnce({ Users: [listedUser('alice'), listedUser('bob')], IsTruncated: true, Marker: 'u1' })
+      .resolvesOnce({ Users: [listedUser('carol')], IsTruncated: false });
+    iam
+      .on(ListUserTagsCommand, { UserName: 'alice' })
+      .resolvesOnce({
+        Tags: [{ Key: 'credwatch:owner', Value: 'U024BE7LH' }],
+        IsTruncated: true,
+        Marker: 't1',
+      })
+      .resolvesOnce({ Tags: [{ Key: 'team', Value: 'web' }], IsTruncated: false });
+    iam.on(ListUserTagsCommand, { UserName: 'bob' }).resolves({ Tags: [], IsTruncated: false });
+    iam.on(ListUserTagsCommand, { UserName: 'carol' }).resolves({ Tags: [{ Key: 'empty', Value: '' }] });
+
+    const users = await adapter.listUsers();
+
+    expect(users).toEqual([
+      {
+        name: 'alice',
+        arn: 'arn:aws:iam::123456789012:user/alice',
+        createdAt: new Date('2024-05-01T12:00:00Z'),
+        tags: { 'credwatch:owner': 'U024BE7LH', team: 'web' },
+      },
+      {
+        name: 'bob',
+        arn: 'arn:aws:iam::123456789012:user/bob',
+        createdAt: new Date('2024-05-01T12:00:00Z'),
+        tags: {},
+      },
+      {
+        name: 'carol',
+        arn: 'arn:aws:iam::123456789012:user/carol',
+        createdAt: new Date('2024-05-01T12:00:00Z'),
+        tags: { empty: '' },
+      },
+    ]);
+    expect(iam.commandCalls(ListUsersCommand).map((c) => c.args[0].input)).toEqual([
+      { MaxItems: 1000 },
+      { MaxItems: 1000, Marker: 'u1' },
+    ]);
+    expect(
+      iam
+        .commandCalls(ListUserTagsCommand)
+        .map((c) => c.args[0].input)
+        .sort((a, b) => `${a.UserName}${a.Marker ?? ''}`.localeCompare(`${b.UserName}${b.Marker ?? ''}`)),
+    ).toEqual([
+      { UserName: 'alice', MaxItems: 1000 },
+      { UserName: 'alice', MaxItems: 1000, Marker: 't1' },
+      { UserName: 'bob', MaxItems: 1000 },
+      { UserName: 'carol', MaxItems: 1000 },
+    ]);
+    expect(iam.commandCalls(GetAccountAuthorizationDetailsCommand)).toHaveLength(0);
+    expect(adapter.calls()).toEqual({ ListUsers: 2, ListUserTags: 4 });
+  });
+
+  it('leaves out a user that ListUserTags no longer finds (deleted since ListUsers), on any page', async () => {
+    const { iam, adapter } = listUsersSetup();
+    iam.on(ListUsersCommand).resolves({ Users: ['alice', 'bob', 'carol'].map(listedUser) });
+    iam.on(ListUserTagsCommand).resolves({ Tags: [] });
+    iam.on(ListUserTagsCommand, { UserName: 'bob' }).rejects(noSuchEntity());
+    iam
+      .on(ListUserTagsCommand, { UserName: 'carol' })
+      .resolvesOnce({ Tags: [{ Key: 'a', Value: '1' }], IsTruncated: true, Marker: 'c1' })
+      .rejectsOnce(noSuchEntity());
+
+    expect((await adapter.listUsers()).map((u) => u.name)).toEqual(['alice']);
+    expect(adapter.calls()).toEqual({ ListUsers: 1, ListUserTags: 4 });
+  });
+
+  it('reads at most tagReadConcurrency users’ tags at once, in the order ListUsers gave', async () => {
+    const { iam, adapter } = listUsersSetup({ tagReadConcurrency: 3 });
+    const names = Array.from({ length: 20 }, (_, i) => `user${String(i).padStart(2, '0')}`);
+    iam.on(ListUsersCommand).resolves({ Users: names.map(listedUser) });
+    let inFlight = 0;
+    let most = 0;
+    iam.on(ListUserTagsCommand).callsFake(async (input: { UserName: string }) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1 + (input.UserName.charCodeAt(5) % 3)));
+      inFlight--;
+      return { Tags: [{ Key: 'name', Value: input.UserName }] };
+    });
+
+    const users = await adapter.listUsers();
+
+    expect(most).toBe(3);
+    expect(users.map((u) => [u.name, u.tags.name])).toEqual(names.map((n) => [n, n]));
+  });
+
+  it.each([
+    [
+      'a truncated ListUsers page without a Marker',
+      () => ({ Users: [listedUser('alice')], IsTruncated: true }),
+      undefined,
+      'IAM ListUsers returned a truncated page without a Marker',
+    ],
+    [
+      'a user without an Arn',
+      () => ({ Users: [{ ...listedUser('erin'), Arn: undefined } as unknown as User] }),
+      undefined,
+      'IAM ListUsers returned a user without UserName, Arn or CreateDate (user "erin")',
+    ],
+    [
+      'a truncated ListUserTags page without a Marker',
+      () => ({ Users: [listedUser('alice')] }),
+      { Tags: [], IsTruncated: true },
+      'IAM ListUserTags for user "alice" returned a truncated page without a Marker',
+    ],
+  ])('throws an IamReadError rather than return a partial list on %s', async (_, users, tags, message) => {
+    const { iam, adapter } = listUsersSetup();
+    iam.on(ListUsersCommand).resolves(users());
+    iam.on(ListUserTagsCommand).resolves(tags ?? { Tags: [] });
+
+    const err = await failure(adapter.listUsers());
+
+    expect(err).toBeInstanceOf(IamReadError);
+    expect((err as Error).message).toBe(message);
+  });
+
+  it('throws an IamReadError naming ListUsers, with the cause, when IAM refuses', async () => {
+    const { iam, adapter } = listUsersSetup();
+    const denied = accessDenied();
+    iam.on(ListUsersCommand).rejects(denied);
+
+    const err = await failure(adapter.listUsers());
+
+    expect(err).toBeInstanceOf(IamReadError);
+    expect((err as Error).message).toBe(`IAM ListUsers failed: AccessDenied: ${denied.message}`);
+    expect((err as Error).cause).toBe(denied);
+    expect(iam.commandCalls(ListUserTagsCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['AccessDenied', accessDenied],
+    ['Throttling', throttling],
+  ])(
+    'throws an IamReadError naming ListUserTags and the user on %s, and starts no read after it',
+    async (code, error) => {
+      const { iam, adapter } = listUsersSetup({ tagReadConcurrency: 1 });
+      const cause = error();
+      iam.on(ListUsersCommand).resolves({ Users: ['alice', 'bob', 'carol', 'dave'].map(listedUser) });
+      iam.on(ListUserTagsCommand).resolves({ Tags: [] });
+      iam.on(ListUserTagsCommand, { UserName: 'bob' }).rejects(cause);
+
+      const err = await failure(adapter.listUsers());
+
+      expect(err).toBeInstanceOf(IamReadError);
+      expect((err as Error).message).toBe(
+        `IAM ListUserTags for user "bob" failed: ${code}: ${cause.message}`,
+      );
+      expect((err as Error).cause).toBe(cause);
+      expect(adapter.calls()).toEqual({ ListUsers: 1, ListUserTags: 2 });
+    },
+  );
 });
 
 describe('IamAdapter.listAccessKeys', () => {
@@ -556,7 +755,9 @@ interface FakeIam {
 }
 
 /** A local IAM endpoint on 127.0.0.1 that answers the given responses in order, and a real client for it. */
-async function fakeIam(responses: ReadonlyArray<{ status: number; body: string }>): Promise<FakeIam> {
+async function fakeIam(
+  responses: ReadonlyArray<{ status: number; body: string; headers?: Record<string, string> }>,
+): Promise<FakeIam> {
   const received: URLSearchParams[] = [];
   const server: Server = createServer((req, res) => {
     let body = '';
@@ -567,7 +768,7 @@ async function fakeIam(responses: ReadonlyArray<{ status: number; body: string }
     req.on('end', () => {
       received.push(new URLSearchParams(body));
       const response = responses[received.length - 1] ?? { status: 500, body: 'no more responses' };
-      res.writeHead(response.status, { 'content-type': 'text/xml' });
+      res.writeHead(response.status, { 'content-type': 'text/xml', ...response.headers });
       res.end(response.body);
     });
   });
@@ -650,4 +851,237 @@ describe('IamAdapter over HTTP (local IAM endpoint)', () => {
     expect(adapter.requests()).toEqual({ GenerateCredentialReport: 2, GetCredentialReport: 1 });
     expect(adapter.calls()).toEqual(adapter.requests());
   });
+});
+
+describe('IamAdapter and a real AccessDenied answer', () => {
+  let iam: FakeIam | undefined;
+  afterEach(async () => {
+    await iam?.close();
+    iam = undefined;
+  });
+
+  it('reports the recorded IAM AccessDenied (action substituted) as an IamReadError naming the action and the user, without retrying it', async () => {
+    const headers = xmlFixture('real_AccessDenied_GetUser_terraform-debug-log.headers.txt');
+    const requestId = /^X-Amzn-Requestid: (\S+)/im.exec(headers)![1]!;
+    const body = xmlFixture('real_AccessDenied_GetUser_terraform-debug-log.xml').replace(
+      'iam:GetUser',
+      'iam:ListAccessKeys',
+    );
+    iam = await fakeIam([{ status: 403, body, headers: { 'x-amzn-requestid': requestId } }]);
+    const adapter = new IamAdapter({ client: iam.client });
+
+    const err = await failure(adapter.listAccessKeys('Suganthi.Mani'));
+
+    expect(err).toBeInstanceOf(IamReadError);
+    expect((err as Error).message).toBe(
+      'IAM ListAccessKeys for user "Suganthi.Mani" failed: AccessDenied: User: arn:aws:iam::579766882180:user/Suganthi.Mani is not authorized to perform: iam:ListAccessKeys on resource: user Suganthi.Mani',
+    );
+    expect((err as Error).cause).toMatchObject({
+      name: 'AccessDenied',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 403, requestId },
+    });
+    expect(adapter.requests()).toEqual({ ListAccessKeys: 1 });
+  });
+});
+
+describe('IamAdapter against the local IAM endpoint (test/support/iam-endpoint.ts)', () => {
+  const NOW = new Date('2026-11-23T12:00:00Z');
+  const SCANNER = 'arn:aws:sts::111122223333:assumed-role/credwatch-scanner/credwatch';
+  const endpoints: IamEndpoint[] = [];
+  const clients: IAMClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.destroy();
+    await Promise.all(endpoints.splice(0).map((e) => e.close()));
+  });
+
+  async function start(options: IamEndpointOptions = {}): Promise<IamEndpoint> {
+    const endpoint = await startIamEndpoint({ now: () => NOW, ...options });
+    endpoints.push(endpoint);
+    return endpoint;
+  }
+
+  /** The client the Lambda uses (adaptive retry, 10 attempts), on the endpoint. */
+  function clientOf(endpoint: IamEndpoint): IAMClient {
+    const client = new IAMClient({
+      ...IAM_CLIENT_DEFAULTS,
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: FAKE_CREDENTIALS,
+    });
+    clients.push(client);
+    return client;
+  }
+
+  const adapterOn = (
+    endpoint: IamEndpoint,
+    userDirectory: UserDirectoryMode,
+    options: Omit<IamAdapterOptions, 'client' | 'userDirectory'> = {},
+  ) => new IamAdapter({ client: clientOf(endpoint), userDirectory, ...options });
+
+  /** Three users, two of them tagged. */
+  function threeUsers(): FakeAccount {
+    const account = new FakeAccount({
+      accountId: '111122223333',
+      createdAt: new Date('2020-01-01T00:00:00Z'),
+    });
+    account.createUser('alice', { createdAt: new Date('2023-01-10T09:00:00Z'), tags: { team: 'web' } });
+    account.createUser('bob', {
+      createdAt: new Date('2024-06-01T00:00:00Z'),
+      tags: { 'credwatch:owner': 'U0BOB' },
+    });
+    account.createUser('carol', { createdAt: new Date('2025-02-01T00:00:00Z'), path: '/ops/' });
+    return account;
+  }
+
+  it('reads the same users and tags in both modes, with the calls each mode takes', async () => {
+    const account = generateAccount({ users: 60, seed: 'user-directory', now: NOW });
+    const endpoint = await start({ account });
+
+    const byDetails = adapterOn(endpoint, 'authorization-details');
+    const fromDetails = await byDetails.listUsers();
+    const detailsRequests = endpoint.counts();
+    endpoint.resetCounts();
+    const oneByOne = adapterOn(endpoint, 'list-users');
+    const fromListUsers = await oneByOne.listUsers();
+
+    expect(fromListUsers).toEqual(fromDetails);
+    expect(fromDetails).toEqual(
+      account.users().map((u) => ({ name: u.name, arn: u.arn, createdAt: u.createdAt, tags: u.tags })),
+    );
+    expect(fromDetails.filter((u) => Object.keys(u.tags).length > 0).length).toBeGreaterThan(20);
+    expect(byDetails.calls()).toEqual({ GetAccountAuthorizationDetails: 1 });
+    expect(detailsRequests).toEqual({ GetAccountAuthorizationDetails: 1 });
+    expect(oneByOne.calls()).toEqual({ ListUsers: 1, ListUserTags: 60 });
+    expect(endpoint.counts()).toEqual({ ListUsers: 1, ListUserTags: 60 });
+  });
+
+  it('takes one call per 1,000 users with GetAccountAuthorizationDetails, and one per user more with ListUsers', async () => {
+    const account = generateAccount({ users: 1001, seed: 'page-size', now: NOW });
+    const endpoint = await start({ account });
+    const byDetails = adapterOn(endpoint, 'authorization-details');
+    const oneByOne = adapterOn(endpoint, 'list-users', { tagReadConcurrency: 8 });
+
+    const [fromDetails, fromListUsers] = [await byDetails.listUsers(), await oneByOne.listUsers()];
+
+    expect(fromListUsers).toEqual(fromDetails);
+    expect(fromDetails).toHaveLength(1001);
+    expect(byDetails.calls()).toEqual({ GetAccountAuthorizationDetails: 2 });
+    expect(oneByOne.calls()).toEqual({ ListUsers: 2, ListUserTags: 1001 });
+  });
+
+  it('follows short pages of users and of tags to the same result in both modes', async () => {
+    const account = generateAccount({ users: 30, seed: 'short', now: NOW });
+    const many = account.users()[7]!.name;
+    account.tagUser(many, Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`extra-${i}`, `${i}`])));
+    const endpoint = await start({ account, shortPages: () => 7 });
+    const byDetails = adapterOn(endpoint, 'authorization-details');
+    const oneByOne = adapterOn(endpoint, 'list-users');
+
+    const fromDetails = await byDetails.listUsers();
+    const fromListUsers = await oneByOne.listUsers();
+
+    expect(fromListUsers).toEqual(fromDetails);
+    expect(fromListUsers.map((u) => u.name)).toEqual(account.users().map((u) => u.name));
+    expect(fromListUsers.find((u) => u.name === many)?.tags).toEqual(account.user(many)!.tags);
+    // 30 users, 7 a page: 5 pages. One ListUserTags per user, and one more per further page of tags.
+    const extraTagPages = account
+      .users()
+      .reduce((n, u) => n + Math.max(0, Math.ceil(Object.keys(u.tags).length / 7) - 1), 0);
+    expect(extraTagPages).toBeGreaterThan(0);
+    expect(byDetails.calls()).toEqual({ GetAccountAuthorizationDetails: 5 });
+    expect(oneByOne.calls()).toEqual({ ListUsers: 5, ListUserTags: 30 + extraTagPages });
+  });
+
+  it('leaves out a user deleted between ListUsers and its ListUserTags, and the scan goes on without it', async () => {
+    const account = threeUsers();
+    const endpoint = await start({ account });
+    const client = clientOf(endpoint);
+    // The report is generated first: it still has bob.
+    const adapter = new IamAdapter({ client, userDirectory: 'list-users', sleep: async () => {} });
+    let deleted = false;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ListUserTagsCommand' && !deleted) {
+          deleted = true;
+          account.deleteUser('bob');
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'deleteBobBeforeTheFirstListUserTags' },
+    );
+
+    const result = await scan({
+      report: adapter,
+      directory: adapter,
+      counter: adapter,
+      thresholds: DEFAULT_THRESHOLDS,
+      now: NOW,
+    });
+
+    expect(deleted).toBe(true);
+    expect(result.warnings.map((w) => `${w.code}:${w.user}`)).toContain('user-deleted-since-report:bob');
+    expect(result.usersScanned).toBe(3); // root, alice, carol
+    expect(result.iamCalls).toMatchObject({ ListUsers: 1, ListUserTags: 3 });
+    expect(result.iamCalls.GetAccountAuthorizationDetails).toBeUndefined();
+    expect(endpoint.counts()).toMatchObject({ ListUsers: 1, ListUserTags: 3 });
+  });
+
+  it('retries a throttled ListUserTags as it retries every IAM read: one call, two requests', async () => {
+    const endpoint = await start({ account: threeUsers() });
+    endpoint.failNext('ListUserTags', 'Throttling');
+    const adapter = adapterOn(endpoint, 'list-users', { tagReadConcurrency: 1 });
+
+    expect((await adapter.listUsers()).map((u) => u.name)).toEqual(['alice', 'bob', 'carol']);
+    expect(adapter.calls()).toEqual({ ListUsers: 1, ListUserTags: 3 });
+    expect(adapter.requests()).toEqual({ ListUsers: 1, ListUserTags: 4 });
+  });
+
+  it('reads users in list-users mode from a role that may not call GetAccountAuthorizationDetails', async () => {
+    const endpoint = await start({ account: threeUsers() });
+    endpoint.deny('GetAccountAuthorizationDetails');
+
+    const err = await failure(adapterOn(endpoint, 'authorization-details').listUsers());
+    const users = await adapterOn(endpoint, 'list-users').listUsers();
+
+    expect(err).toBeInstanceOf(IamReadError);
+    expect((err as Error).message).toBe(
+      `IAM GetAccountAuthorizationDetails failed: AccessDenied: User: ${SCANNER} is not authorized to perform: iam:GetAccountAuthorizationDetails on resource: *`,
+    );
+    expect(users.map((u) => u.name)).toEqual(['alice', 'bob', 'carol']);
+  });
+
+  it.each<[string, (a: IamAdapter) => Promise<unknown>, UserDirectoryMode, string]>([
+    [
+      'ListAccessKeys',
+      (a) => a.listAccessKeys('bob'),
+      'authorization-details',
+      `IAM ListAccessKeys for user "bob" failed: AccessDenied: User: ${SCANNER} is not authorized to perform: iam:ListAccessKeys on resource: user bob`,
+    ],
+    [
+      'ListUserTags',
+      (a) => a.listUsers(),
+      'list-users',
+      `IAM ListUserTags for user "bob" failed: AccessDenied: User: ${SCANNER} is not authorized to perform: iam:ListUserTags on resource: user bob`,
+    ],
+  ])(
+    'reports a %s denied for one user as AccessDenied naming the action and the user, not as a deleted user',
+    async (action, call, mode, message) => {
+      const endpoint = await start({ account: threeUsers() });
+      endpoint.deny(action, { userName: 'bob' });
+      const adapter = adapterOn(endpoint, mode);
+
+      const err = await failure(call(adapter));
+
+      expect(err).toBeInstanceOf(IamReadError);
+      expect((err as Error).message).toBe(message);
+      expect((err as Error).cause).toMatchObject({
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      });
+      // Not retried: one request for the denied call.
+      expect(endpoint.counts()[action]).toBe(action === 'ListUserTags' ? 3 : 1);
+      expect(adapter.requests()[action]).toBe(adapter.calls()[action]);
+    },
+  );
 });

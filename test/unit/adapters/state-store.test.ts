@@ -1,4 +1,4 @@
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { DynamoStateStore, StateStoreError } from '../../../lambda/adapters/state-store';
 import type { FindingState } from '../../../lambda/core/state';
@@ -85,14 +85,14 @@ describe('DynamoStateStore', () => {
       ),
     ];
     await expect(store.commit(states)).resolves.toEqual({ written: 3, skippedAsStale: [] });
-    expect((await store.load(account)).sort(byId)).toEqual([...states].sort(byId));
+    expect((await store.load(account)).states.sort(byId)).toEqual([...states].sort(byId));
   });
 
   it("loads only the given account's states", async () => {
     const [one, two] = [freshAccount(), freshAccount()];
     await store.commit([inAccount(one, state('alice')), inAccount(two, state('bob'))]);
-    expect((await store.load(one)).map((s) => s.finding.user)).toEqual(['alice']);
-    await expect(store.load(freshAccount())).resolves.toEqual([]);
+    expect((await store.load(one)).states.map((s) => s.finding.user)).toEqual(['alice']);
+    await expect(store.load(freshAccount())).resolves.toEqual({ states: [], unreadable: [] });
   });
 
   it('skips a write from an older scan and keeps the newer state', async () => {
@@ -107,7 +107,7 @@ describe('DynamoStateStore', () => {
     );
     await store.commit([newer]);
     await expect(store.commit([older])).resolves.toEqual({ written: 0, skippedAsStale: [older.id] });
-    expect(await store.load(account)).toEqual([newer]);
+    expect((await store.load(account)).states).toEqual([newer]);
   });
 
   it('overwrites state when the same scan retries or a newer scan writes', async () => {
@@ -122,7 +122,7 @@ describe('DynamoStateStore', () => {
     await store.commit([first]);
     await expect(store.commit([retried])).resolves.toEqual({ written: 1, skippedAsStale: [] });
     await expect(store.commit([later])).resolves.toEqual({ written: 1, skippedAsStale: [] });
-    expect(await store.load(account)).toEqual([later]);
+    expect((await store.load(account)).states).toEqual([later]);
   });
 
   it('compares scan times as times, not as strings of different precision', async () => {
@@ -146,7 +146,7 @@ describe('DynamoStateStore', () => {
               inAccount(account, state('alice', { scanTime: new Date(base + offset).toISOString() })),
             ]);
           }
-          const [stored] = await store.load(account);
+          const [stored] = (await store.load(account)).states;
           expect(stored?.scanTime).toBe(new Date(base + Math.max(...offsets)).toISOString());
         },
       ),
@@ -194,7 +194,7 @@ describe('DynamoStateStore', () => {
       queryPageSize: 10,
     });
     await expect(paged.commit(states)).resolves.toEqual({ written: 45, skippedAsStale: [] });
-    expect((await paged.load(account)).sort(byId)).toEqual([...states].sort(byId));
+    expect((await paged.load(account)).states.sort(byId)).toEqual([...states].sort(byId));
     expect(queries).toBe(5);
     dynamo.client.middlewareStack.remove('countQueries');
   });
@@ -215,17 +215,75 @@ describe('DynamoStateStore', () => {
     expect((error as Error).cause).toMatchObject({ name: 'ResourceNotFoundException' });
   });
 
-  it('names the item when the table holds one it cannot read', async () => {
-    const account = freshAccount();
-    await dynamo.client.send(
-      new PutItemCommand({
-        TableName: dynamo.tableName,
-        Item: { pk: { S: `account#${account}` }, sk: { S: 'broken' }, status: { S: 'open' } },
+  /** A stored item as the table holds it, written behind the store's back. */
+  const putRaw = (item: Record<string, AttributeValue>) =>
+    dynamo.client.send(new PutItemCommand({ TableName: dynamo.tableName, Item: item }));
+  const rawOf = (s: FindingState): Record<string, AttributeValue> => ({
+    pk: { S: `account#${s.accountId}` },
+    sk: { S: s.id },
+    accountId: { S: s.accountId },
+    status: { S: s.status },
+    notifiedSeverity: { S: s.notifiedSeverity },
+    firstSeen: { S: s.firstSeen },
+    lastNotifiedAt: { S: s.lastNotifiedAt },
+    scanTime: { S: s.scanTime },
+    scanEpochMs: { N: String(Date.parse(s.scanTime)) },
+    finding: { S: JSON.stringify(s.finding) },
+  });
+
+  it.each<[string, (item: Record<string, AttributeValue>) => Record<string, AttributeValue>, RegExp]>([
+    ['an empty finding', (i) => ({ ...i, finding: { S: '{}' } }), /^finding.id: /],
+    ['a finding that is not JSON', (i) => ({ ...i, finding: { S: '{"id":' } }), /^finding: not valid JSON$/],
+    ['a status in capitals', (i) => ({ ...i, status: { S: 'OPEN' } }), /^status: /],
+    ['no scanEpochMs', ({ scanEpochMs: _, ...i }) => i, /^scanEpochMs: expected a number attribute$/],
+    [
+      'a scanEpochMs that is not its scanTime',
+      (i) => ({ ...i, scanEpochMs: { N: '1' } }),
+      /^scanEpochMs 1 is not the time of scanTime/,
+    ],
+    [
+      'a scan time in 2099',
+      (i) => ({
+        ...i,
+        scanTime: { S: '2099-01-01T00:00:00.000Z' },
+        scanEpochMs: { N: String(Date.parse('2099-01-01T00:00:00Z')) },
       }),
+      /^scanTime 2099-01-01T00:00:00.000Z lies in the future/,
+    ],
+    [
+      'a finding of another id',
+      (i) => ({ ...i, finding: { S: JSON.stringify(finding('mallory')) } }),
+      /^finding.id ".*mallory.*" is not the item's id$/,
+    ],
+  ])(
+    'reports an item with %s as unreadable by id, loads the others, and overwrites it on the next write',
+    async (_what, spoil, problem) => {
+      const account = freshAccount();
+      const good = inAccount(account, state('alice'));
+      const bad = inAccount(account, state('bob'));
+      await store.commit([good]);
+      await putRaw(spoil(rawOf(bad)));
+      const loaded = await store.load(account);
+      expect(loaded.states).toEqual([good]);
+      expect(loaded.unreadable).toEqual([{ id: bad.id, problem: expect.stringMatching(problem) }]);
+      // The next write of that id replaces it, whatever time the broken item claims.
+      const rewritten = { ...bad, scanTime: new Date().toISOString() };
+      await expect(store.commit([rewritten])).resolves.toEqual({ written: 1, skippedAsStale: [] });
+      expect((await store.load(account)).states.sort(byId)).toEqual([good, rewritten].sort(byId));
+    },
+  );
+
+  it('never writes a scan time later than its clock plus the skew', async () => {
+    const clock = () => new Date('2026-11-23T12:00:00Z');
+    const clocked = new DynamoStateStore({ tableName: dynamo.tableName, client: dynamo.client, clock });
+    const account = freshAccount();
+    const ok = inAccount(account, state('alice', { scanTime: '2026-11-23T12:00:59.000Z' }));
+    const ahead = inAccount(account, state('bob', { scanTime: '2026-11-23T12:01:01.000Z' }));
+    await expect(clocked.commit([ok, ahead])).rejects.toThrow(
+      `scanTime 2026-11-23T12:01:01.000Z of finding ${ahead.id} lies after the clock (2026-11-23T12:00:00.000Z); not written`,
     );
-    await expect(store.load(account)).rejects.toThrow(
-      `Item pk=account#${account} sk=broken of table ${dynamo.tableName} has no string attribute "notifiedSeverity"; ` +
-        'delete the item to reset it',
-    );
+    // Checked before anything is written.
+    expect((await clocked.load(account)).states).toEqual([]);
+    await expect(clocked.commit([ok])).resolves.toEqual({ written: 1, skippedAsStale: [] });
   });
 });

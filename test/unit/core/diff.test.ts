@@ -408,3 +408,29 @@ describe('diff properties', () => {
     );
   });
 });
+
+describe('diff of notices announced once (exemption-granted)', () => {
+  const notice = finding('carol', 'info', {
+    id: '123456789012/carol/exemption-granted/until-2026-12-31-0a1b2c3d',
+    rule: 'exemption-granted',
+    credential: 'until-2026-12-31-0a1b2c3d',
+    summary: 'carol is exempted until 2026-12-31; reason: migration.',
+  });
+
+  it('opens an info-level notice, which a plain info finding would not', () => {
+    expect(pages(notice)).toBe(true);
+    expect(pages({ ...notice, rule: 'multiple-active-keys' })).toBe(false);
+    expect(diff([notice], [], NOW, options)).toEqual([{ kind: 'opened', finding: notice }]);
+  });
+
+  it('never reminds of it, however long it stays', () => {
+    const old = state(notice, { lastNotifiedAt: ago(100 * DAY), firstSeen: ago(100 * DAY) });
+    expect(diff([notice], [old], NOW, options)).toEqual([]);
+  });
+
+  it('announces once that it ended', () => {
+    const open = state(notice);
+    expect(diff([], [open], NOW, options)).toEqual([{ kind: 'resolved', finding: notice, previous: open }]);
+    expect(diff([], [{ ...open, status: 'resolved' }], NOW, options)).toEqual([]);
+  });
+});

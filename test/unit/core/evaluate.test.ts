@@ -244,9 +244,9 @@ describe('evaluate', () => {
     });
 
     it.each([
-      ['credwatch:max-key-age-days', 'ninety', 'expected a whole number of days from 1 to 3650'],
-      ['credwatch:max-key-age-days', '0', 'expected a whole number of days from 1 to 3650'],
-      ['credwatch:warn-key-age-days', '12.5', 'expected a whole number of days from 1 to 3650'],
+      ['credwatch:max-key-age-days', 'ninety', 'expected a whole number of days, at least 1'],
+      ['credwatch:max-key-age-days', '0', 'expected a whole number of days, at least 1'],
+      ['credwatch:warn-key-age-days', '12.5', 'expected a whole number of days, at least 1'],
       ['credwatch:warn-key-age-days', '95', 'must be less than the critical age (90 days); using 80/90'],
       [
         'credwatch:owner',
@@ -295,7 +295,115 @@ describe('evaluate', () => {
           rule: 'access-key-age',
           exemption: { until: '2026-11-23', reason: 'vendor integration: ticket SEC-12' },
         }),
+        // The exemption itself is a notice, announced once: nobody silences a rule unseen.
+        expect.objectContaining({
+          rule: 'exemption-granted',
+          severity: 'info',
+          credential: expect.stringMatching(/^until-2026-11-23-[0-9a-f]{8}$/),
+          summary:
+            "carol is exempted from credwatch's findings until 2026-11-23 by the credwatch:exempt tag; reason: vendor integration: ticket SEC-12.",
+        }),
       ]);
+      expect(findings[1]!.exemption).toBeUndefined();
+    });
+
+    it('caps an exemption at tagLimits.maxExemptionDays (default 90) from the day it was first seen', () => {
+      const tags = { carol: { 'credwatch:exempt': 'until=9999-12-31 reason=forever' } };
+      const { findings, warnings } = run([old(120)], { tags });
+      expect(warnings).toEqual([
+        {
+          code: 'exemption-capped',
+          user: 'carol',
+          tag: 'credwatch:exempt',
+          message:
+            'user "carol": tag credwatch:exempt until 9999-12-31 is longer than the longest exemption (90 days, thresholds.tagLimits.maxExemptionDays); in force until 2027-02-21',
+        },
+      ]);
+      expect(findings[0]!.exemption).toEqual({
+        until: '2027-02-21',
+        reason: 'forever',
+        requestedUntil: '9999-12-31',
+      });
+      expect(findings[1]!.summary).toMatch(
+        /until 2027-02-21 \(the tag asks for 9999-12-31; capped at 90 days\)/,
+      );
+    });
+
+    it('counts the cap from when the exemption was first seen, so it ends, and then its findings apply again', () => {
+      const tags = { carol: { 'credwatch:exempt': 'until=9999-12-31 reason=forever' } };
+      const first = run([old(120)], { tags });
+      const notice = first.findings.find((f) => f.rule === 'exemption-granted')!;
+      // First announced 91 days before NOW: the 90 days have passed.
+      const knownSince = new Map([[notice.id, new Date(NOW.getTime() - 91 * DAY_MS)]]);
+      const later = evaluate({
+        records: [old(120)],
+        thresholds: DEFAULT_THRESHOLDS,
+        now: NOW,
+        knownSince,
+        tags: new Map(Object.entries(tags)),
+      });
+      expect(rules(later.findings)).toEqual(['access-key-age:critical', 'exemption-expired:warning']);
+      expect(later.findings.every((f) => f.exemption === undefined)).toBe(true);
+    });
+
+    it('a changed exemption is a new notice (new id); an unchanged one keeps its id', () => {
+      const notice = (value: string) =>
+        run([old(120)], { tags: { carol: { 'credwatch:exempt': value } } }).findings.find(
+          (f) => f.rule === 'exemption-granted',
+        )!.id;
+      const base = notice('until=2026-12-31 reason=vendor');
+      expect(notice('until=2026-12-31 reason=vendor')).toBe(base);
+      expect(notice('until=2027-01-31 reason=vendor')).not.toBe(base);
+      expect(notice('until=2026-12-31 reason=another vendor')).not.toBe(base);
+    });
+
+    it.each([
+      [{ 'credwatch:max-key-age-days': '3650' }, 365, 'credwatch:max-key-age-days', '3650'],
+      [{ 'credwatch:max-key-age-days': '99999999' }, 365, 'credwatch:max-key-age-days', '99999999'],
+    ])('caps %j at tagLimits.maxKeyAgeDays (365) with a warning', (tags, ceiling, tag, value) => {
+      const { findings, warnings } = run([old(400)], { tags: { carol: tags } });
+      expect(warnings).toEqual([
+        {
+          code: 'tag-capped',
+          user: 'carol',
+          tag,
+          message: `user "carol": tag ${tag}="${value}" is above the ceiling of ${ceiling} days (thresholds.tagLimits.maxKeyAgeDays); using ${ceiling}`,
+        },
+      ]);
+      expect(findings.find((f) => f.rule === 'access-key-age')).toMatchObject({
+        severity: 'critical',
+        thresholdDays: 365,
+      });
+    });
+
+    it('takes the ceilings from the configuration', () => {
+      const thresholds = thresholdsSchema.parse({ tagLimits: { maxKeyAgeDays: 120, maxExemptionDays: 7 } });
+      const { findings } = run([old(130)], {
+        thresholds,
+        tags: {
+          carol: { 'credwatch:max-key-age-days': '200', 'credwatch:exempt': 'until=2026-12-31 reason=x' },
+        },
+      });
+      expect(findings[0]).toMatchObject({ rule: 'access-key-age', severity: 'critical', thresholdDays: 120 });
+      expect(findings[0]!.exemption).toEqual({
+        until: '2026-11-30',
+        reason: 'x',
+        requestedUntil: '2026-12-31',
+      });
+    });
+
+    it.each([
+      'https://evil.example/reset@evil.example.com',
+      'mailto:carol@example.com',
+      '<mailto:carol@example.com|click>',
+      'carol@example',
+      'carol@@example.com',
+      'carol@exa mple.com',
+      'U1',
+    ])('refuses the owner %s: only member/group ids and plain e-mail addresses', (owner) => {
+      const { findings, warnings } = run([old(95)], { tags: { carol: { 'credwatch:owner': owner } } });
+      expect(warnings.map((w) => w.code)).toEqual(['bad-tag']);
+      expect(findings[0]!.owner).toBeUndefined();
     });
 
     it.each([
@@ -314,6 +422,7 @@ describe('evaluate', () => {
         const { findings, warnings } = run([old(120)], { tags: { carol: { 'credwatch:exempt': value } } });
         expect(warnings).toEqual([]);
         expect(findings[0]!.exemption).toEqual(exemption);
+        expect(rules(findings)).toEqual(['access-key-age:critical', 'exemption-granted:info']);
       },
     );
 
@@ -419,7 +528,7 @@ describe('evaluate', () => {
 });
 
 describe('thresholdsSchema', () => {
-  it('has the defaults of DESIGN.md', () => {
+  it('has the documented defaults', () => {
     expect(DEFAULT_THRESHOLDS).toEqual({
       accessKeyAge: { warningDays: 80, criticalDays: 90 },
       accessKeyUnused: { warningDays: 45, criticalDays: null },
@@ -430,6 +539,8 @@ describe('thresholdsSchema', () => {
       rootWithoutMfa: 'critical',
       multipleActiveKeys: 'info',
       exemptionExpired: 'warning',
+      exemptionGranted: 'info',
+      tagLimits: { maxExemptionDays: 90, maxKeyAgeDays: 365 },
     });
   });
 

@@ -98,14 +98,23 @@ function smallAccount(): FakeAccount {
   return account;
 }
 
-async function post(url: string, params: Record<string, string>): Promise<{ status: number; text: string }> {
+async function post(
+  url: string,
+  params: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; headers: Headers }> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', ...headers },
     body: new URLSearchParams({ Version: '2010-05-08', ...params }),
   });
-  return { status: res.status, text: await res.text() };
+  return { status: res.status, text: await res.text(), headers: res.headers };
 }
+
+/** A SigV4 Authorization header naming the signing key (the endpoint reads the key, not the signature). */
+const signedBy = (accessKeyId: string) => ({
+  authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20191120/us-east-1/iam/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000`,
+});
 
 /** Element paths (`A/B/member/C`) of an XML document: structure only, no text, order or attributes. */
 function elementPaths(xml: string): string[] {
@@ -193,6 +202,108 @@ describe('the local IAM endpoint', () => {
       expect(elementPaths(text)).toEqual(elementPaths(sample));
       expect(text).toContain('<Code>Throttling</Code>');
       expect(text).toContain('<Message>Rate exceeded</Message>');
+    });
+  });
+
+  describe('denies as IAM does, in the shape of a real AccessDenied answer', () => {
+    const REAL_BODY = readFileSync(
+      join(XML_FIXTURES, 'real_AccessDenied_GetUser_terraform-debug-log.xml'),
+      'utf8',
+    );
+    const REAL_HEADERS = readFileSync(
+      join(XML_FIXTURES, 'real_AccessDenied_GetUser_terraform-debug-log.headers.txt'),
+      'utf8',
+    );
+    const realHeader = (name: string) =>
+      new RegExp(`^${name}: (.*)$`, 'im').exec(REAL_HEADERS)?.[1]?.trim() ?? '';
+
+    it('answers the recorded GetUser denial byte for byte, but for the request id (status, headers, body)', async () => {
+      // The recorded caller: a user signing GetUser (no UserName) for itself, denied by its policies.
+      const account = new FakeAccount({ accountId: '579766882180', createdAt: NOW });
+      account.createUser('Suganthi.Mani', {
+        createdAt: NOW,
+        accessKeys: [{ id: 'AKIAFAKESUGANTHI0001', createdAt: NOW }],
+      });
+      const { endpoint } = await start({ account });
+      endpoint.failNext('GetUser', 'AccessDenied');
+
+      const { status, text, headers } = await post(
+        endpoint.url,
+        { Action: 'GetUser' },
+        signedBy('AKIAFAKESUGANTHI0001'),
+      );
+
+      expect(`${status}`).toBe(/^HTTP\/1\.1 (\d+) Forbidden$/m.exec(REAL_HEADERS)?.[1]);
+      expect(headers.get('content-type')).toBe(realHeader('Content-Type'));
+      const requestId = /<RequestId>([^<]+)<\/RequestId>/.exec(text)?.[1];
+      expect(headers.get('x-amzn-requestid')).toBe(requestId);
+      const realRequestId = realHeader('X-Amzn-Requestid');
+      // The log kept the lines without their indentation; everything else is the same bytes.
+      const unindented = text.replace(/^ +/gm, '');
+      expect(unindented).toBe(REAL_BODY.replaceAll(realRequestId, requestId!));
+      // A request id as long as IAM's: with the indentation put back, the recorded Content-Length.
+      expect(requestId).toHaveLength(realRequestId.length);
+      expect(headers.get('content-length')).toBe(realHeader('Content-Length'));
+      expect(Buffer.byteLength(text)).toBe(Number(realHeader('Content-Length')));
+      expect(elementPaths(text)).toEqual(elementPaths(REAL_BODY));
+    });
+
+    const SCANNER = 'arn:aws:sts::111122223333:assumed-role/credwatch-scanner/credwatch';
+    it.each<[string, Record<string, string>, string]>([
+      ['ListAccessKeys', { UserName: 'alice' }, 'user alice'],
+      ['ListUserTags', { UserName: 'alice' }, 'user alice'],
+      ['GetAccessKeyLastUsed', { AccessKeyId: 'AKIAFAKEALICE0000002' }, 'user alice'],
+      ['ListUsers', {}, 'arn:aws:iam::111122223333:user/'],
+      ['GetAccountAuthorizationDetails', { 'Filter.member.1': 'User' }, '*'],
+      ['GenerateCredentialReport', {}, '*'],
+    ])('names the caller, iam:%s and its resource', async (action, params, resource) => {
+      const { endpoint } = await start({ account: smallAccount() });
+      endpoint.deny(action);
+
+      const { status, text } = await post(endpoint.url, { Action: action, ...params });
+
+      expect(status).toBe(403);
+      expect(text).toContain('<Type>Sender</Type>');
+      expect(text).toContain('<Code>AccessDenied</Code>');
+      expect(text).toContain(
+        `<Message>User: ${SCANNER} is not authorized to perform: iam:${action} on resource: ${resource}</Message>`,
+      );
+      expect(elementPaths(text)).toEqual(elementPaths(REAL_BODY));
+    });
+
+    it("denies one user's ListAccessKeys, every time, and no one else's; the SDK reads it as AccessDenied", async () => {
+      const { endpoint, iam } = await start({ account: smallAccount() });
+      endpoint.deny('ListAccessKeys', { userName: 'alice' });
+
+      for (let i = 0; i < 2; i++) {
+        await expect(iam.send(new ListAccessKeysCommand({ UserName: 'alice' }))).rejects.toMatchObject({
+          name: 'AccessDenied',
+          message: `User: ${SCANNER} is not authorized to perform: iam:ListAccessKeys on resource: user alice`,
+          $metadata: { httpStatusCode: 403 },
+        });
+      }
+      const bob = await iam.send(new ListAccessKeysCommand({ UserName: 'bob' }));
+
+      expect(bob.AccessKeyMetadata).toEqual([]);
+      expect(endpoint.counts()).toEqual({ ListAccessKeys: 3 });
+    });
+
+    it('names the signing user as the caller, or the callerArn given', async () => {
+      const account = smallAccount();
+      const { endpoint } = await start({ account });
+      const other = await start({ account, callerArn: 'arn:aws:sts::111122223333:assumed-role/audit/x' });
+      endpoint.failNext('ListUsers', 'AccessDenied');
+      other.endpoint.failNext('ListUsers', 'AccessDenied');
+
+      const asAlice = await post(endpoint.url, { Action: 'ListUsers' }, signedBy('AKIAFAKEALICE0000001'));
+      const asAudit = await post(other.endpoint.url, { Action: 'ListUsers' });
+      const after = await post(endpoint.url, { Action: 'ListUsers' });
+
+      expect(asAlice.text).toContain('User: arn:aws:iam::111122223333:user/alice is not authorized');
+      expect(asAudit.text).toContain(
+        'User: arn:aws:sts::111122223333:assumed-role/audit/x is not authorized',
+      );
+      expect(after.status).toBe(200);
     });
   });
 
@@ -453,6 +564,74 @@ describe('the local IAM endpoint', () => {
       expect(
         users.map((u) => [u.UserName, Object.fromEntries((u.Tags ?? []).map((t) => [t.Key, t.Value]))]),
       ).toEqual(account.users().map((u) => [u.name, u.tags]));
+    });
+
+    it('pages ListUsers with MaxItems, Marker and IsTruncated, and ListUserTags of each user, to the same users and tags as GetAccountAuthorizationDetails', async () => {
+      const account = generateAccount({ users: 25, seed: 'list-users', now: NOW });
+      account.tagUser(
+        account.users()[3]!.name,
+        Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`k${i}`, `v${i}`])),
+      );
+      const { iam } = await start({ account, shortPages: (max) => max - 1 });
+
+      const pages = [];
+      for await (const page of paginateListUsers({ client: iam, pageSize: 8 }, {})) pages.push(page);
+      const users = [];
+      for (const u of pages.flatMap((p) => p.Users ?? [])) {
+        const tags: Record<string, string> = {};
+        for await (const page of paginateListUserTags(
+          { client: iam, pageSize: 5 },
+          { UserName: u.UserName },
+        )) {
+          for (const t of page.Tags ?? []) tags[t.Key!] = t.Value!;
+        }
+        users.push([u.UserName, u.Arn, u.CreateDate, tags]);
+      }
+      const details = [];
+      for await (const page of paginateGetAccountAuthorizationDetails(
+        { client: iam },
+        { Filter: ['User'] },
+      )) {
+        details.push(...(page.UserDetailList ?? []));
+      }
+
+      expect(pages.map((p) => p.Users?.length)).toEqual([7, 7, 7, 4]);
+      expect(pages.map((p) => p.IsTruncated)).toEqual([true, true, true, false]);
+      expect(pages.at(-1)?.Marker).toBeUndefined();
+      expect(users).toEqual(
+        details.map((u) => [
+          u.UserName,
+          u.Arn,
+          u.CreateDate,
+          Object.fromEntries((u.Tags ?? []).map((t) => [t.Key, t.Value])),
+        ]),
+      );
+      expect(Object.keys(users[3]![3] as object)).toHaveLength(Object.keys(account.users()[3]!.tags).length);
+    });
+
+    it('answers ListUserTags of a user deleted after ListUsers listed it with 404 NoSuchEntity', async () => {
+      const account = smallAccount();
+      const { iam } = await start({ account });
+      const listed = await iam.send(new ListUsersCommand({}));
+      account.deleteUser('bob');
+
+      expect(listed.Users?.map((u) => u.UserName)).toEqual(['alice', 'bob']);
+      await expect(iam.send(new ListUserTagsCommand({ UserName: 'bob' }))).rejects.toMatchObject({
+        name: 'NoSuchEntityException',
+        message: 'The user with name bob cannot be found.',
+        $metadata: { httpStatusCode: 404 },
+      });
+    });
+
+    it('answers an account without users, and a user without tags, with empty lists', async () => {
+      const account = new FakeAccount({ accountId: '111122223333', createdAt: NOW });
+      const { iam } = await start({ account });
+      const none = await iam.send(new ListUsersCommand({}));
+      account.createUser('carol', { createdAt: NOW });
+      const untagged = await iam.send(new ListUserTagsCommand({ UserName: 'carol' }));
+
+      expect([none.Users ?? [], none.IsTruncated]).toEqual([[], false]);
+      expect([untagged.Tags ?? [], untagged.IsTruncated]).toEqual([[], false]);
     });
 
     it('pages access keys and tags one at a time', async () => {

@@ -339,7 +339,9 @@ describe('STS AssumeRole and the IAM router', () => {
 
     await expect(failure).rejects.toMatchObject({
       name: 'AccessDenied',
-      message: 'User is not authorized to perform this action',
+      message: expect.stringMatching(
+        /^User: arn:aws:sts::\d{12}:assumed-role\/.+ is not authorized to perform: iam:ListUsers on resource: /,
+      ),
       // The IAM endpoint's request ids (…-8000-…), not the router's.
       $metadata: expect.objectContaining({
         httpStatusCode: 403,

@@ -154,6 +154,34 @@ describe('scan', () => {
     ]);
   });
 
+  it('keeps two keys created in the same second apart: two findings, two ids', async () => {
+    const csv = report([
+      { user: '<root_account>', mfa_active: 'true' },
+      {
+        user: 'grace',
+        access_key_1_active: 'true',
+        access_key_1_last_rotated: '2026-01-10T12:00:30+00:00',
+        access_key_2_active: 'true',
+        access_key_2_last_rotated: '2026-01-10T12:00:30+00:00',
+      },
+    ]);
+    const directory = new FakeDirectory([liveUser('grace')], {
+      grace: [
+        { id: 'AKIAGRACE00000000001', active: true, createdAt: new Date('2026-01-10T12:00:30.120Z') },
+        { id: 'AKIAGRACE00000000002', active: true, createdAt: new Date('2026-01-10T12:00:30.134Z') },
+      ],
+    });
+    const result = await scan({
+      report: reportSource(csv),
+      directory,
+      thresholds: DEFAULT_THRESHOLDS,
+      now: NOW,
+    });
+    const age = result.findings.filter((f) => f.rule === 'access-key-age');
+    expect(age.map((f) => f.accessKeyId).sort()).toEqual(['AKIAGRACE00000000001', 'AKIAGRACE00000000002']);
+    expect(new Set(age.map((f) => f.id)).size).toBe(2);
+  });
+
   it('drops a user deleted between listing and confirming, with a warning', async () => {
     const directory = new FakeDirectory([liveUser('alice')], { alice: null });
     const result = await scan({

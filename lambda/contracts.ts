@@ -1,0 +1,31 @@
+/**
+ * Names shared by the stack (lib/) and the function (lambda/): the event the schedule sends, the
+ * metrics the function emits (and the alarms watch), and the clock tolerance of stored state. One
+ * place, imported by both sides.
+ */
+
+/** The `source` of the event the schedule sends; any other source is refused by the handler. */
+export const SCHEDULE_EVENT_SOURCE = 'credwatch.schedule';
+
+/** The CloudWatch namespace of the scanner's metrics (Powertools EMF). */
+export const METRICS_NAMESPACE = 'Credwatch';
+/** The Powertools service name: also the `service` dimension of every metric. */
+export const SERVICE_NAME = 'credwatch';
+
+/** Metric names the handler emits. */
+export const METRIC = {
+  /** A run that scanned at least one account and completed: the heartbeat. */
+  scansCompleted: 'ScansCompleted',
+  scanIncomplete: 'ScanIncomplete',
+  /** An invocation refused before anything was read or written (bad source, time far from the clock). */
+  invocationsRefused: 'InvocationsRefused',
+  /** Stored state items that could not be decoded (treated as absent, overwritten by the next write). */
+  stateItemsUnreadable: 'StateItemsUnreadable',
+} as const;
+
+/**
+ * How far a stored state's scan time may lie ahead of this run's clock and still count as written by
+ * a newer run (two Lambda hosts' clocks differ by milliseconds; this is generous). A state further in
+ * the future cannot come from a correct run: it is treated as unreadable and overwritten.
+ */
+export const CLOCK_SKEW_MS = 60_000;

@@ -1,0 +1,162 @@
+/**
+ * Finding ids are a contract: the state table is keyed by them, and every release must produce the
+ * same id for the same credential. This test pins the scheme of every rule. Changing any of these
+ * strings needs a migration in lambda/core/migrations.ts (and a test there).
+ */
+import { accountScanFailure } from '../../../lambda/core/accounts';
+import { evaluate } from '../../../lambda/core/evaluate';
+import { migrateLegacyIds } from '../../../lambda/core/migrations';
+import { thresholdsSchema } from '../../../lambda/core/policy';
+import type { FindingState } from '../../../lambda/core/state';
+import type { CredentialRecord, Finding } from '../../../lambda/core/types';
+
+const ACCOUNT = '123456789012';
+const NOW = new Date('2026-11-23T12:00:00Z');
+const d = (iso: string) => new Date(iso);
+
+const records: CredentialRecord[] = [
+  {
+    user: '<root_account>',
+    arn: `arn:aws:iam::${ACCOUNT}:root`,
+    isRoot: true,
+    createdAt: d('2020-01-01T00:00:00Z'),
+    password: { enabled: false, lastUsed: null, lastChanged: null },
+    mfaActive: false,
+    accessKeys: [{ slot: 1, active: true, createdAt: d('2021-06-14T15:20:03Z'), lastUsed: null }],
+    line: 2,
+  },
+  {
+    user: 'alice',
+    arn: `arn:aws:iam::${ACCOUNT}:user/alice`,
+    isRoot: false,
+    createdAt: d('2024-01-01T00:00:00Z'),
+    password: { enabled: true, lastUsed: null, lastChanged: d('2024-01-01T00:00:00Z') },
+    mfaActive: false,
+    accessKeys: [
+      { slot: 1, active: true, createdAt: d('2025-01-10T12:00:30Z'), lastUsed: null },
+      { slot: 2, active: true, createdAt: d('2025-01-10T12:00:30Z'), lastUsed: null },
+    ],
+    line: 3,
+  },
+  {
+    user: 'bob',
+    arn: `arn:aws:iam::${ACCOUNT}:user/bob`,
+    isRoot: false,
+    createdAt: d('2024-01-01T00:00:00Z'),
+    password: { enabled: false, lastUsed: null, lastChanged: null },
+    mfaActive: true,
+    accessKeys: [{ slot: 1, active: true, createdAt: d('2026-07-20T14:02:11Z'), lastUsed: null }],
+    line: 4,
+  },
+];
+
+describe('finding ids (a contract: changing one needs a migration)', () => {
+  it('are account/user/rule/credential, keys named by their creation time', () => {
+    const thresholds = thresholdsSchema.parse({ passwordAge: { criticalDays: 300 } });
+    const ids = evaluate({ records, thresholds, now: NOW })
+      .findings.map((f) => f.id)
+      .sort();
+    expect(ids).toEqual(
+      [
+        `${ACCOUNT}/<root_account>/root-access-key/key-2021-06-14T15:20:03Z`,
+        `${ACCOUNT}/<root_account>/root-without-mfa/mfa`,
+        // Two keys created in the same second: the slot is appended.
+        `${ACCOUNT}/alice/access-key-age/key-2025-01-10T12:00:30Z-1`,
+        `${ACCOUNT}/alice/access-key-age/key-2025-01-10T12:00:30Z-2`,
+        `${ACCOUNT}/alice/access-key-unused/key-2025-01-10T12:00:30Z-1`,
+        `${ACCOUNT}/alice/access-key-unused/key-2025-01-10T12:00:30Z-2`,
+        `${ACCOUNT}/alice/multiple-active-keys/access-keys`,
+        `${ACCOUNT}/alice/password-age/password`,
+        `${ACCOUNT}/alice/password-unused/password`,
+        `${ACCOUNT}/alice/password-without-mfa/password`,
+        `${ACCOUNT}/bob/access-key-age/key-2026-07-20T14:02:11Z`,
+        `${ACCOUNT}/bob/access-key-unused/key-2026-07-20T14:02:11Z`,
+      ].sort(),
+    );
+  });
+
+  it('of a failed account scan is account/<account>/account-scan-failed/scan', () => {
+    expect(accountScanFailure('210987654321', 'AccessDenied').id).toBe(
+      '210987654321/<account>/account-scan-failed/scan',
+    );
+  });
+});
+
+const finding = (user: string, credential: string, extra: Partial<Finding> = {}): Finding => ({
+  id: `${ACCOUNT}/${user}/access-key-age/${credential}`,
+  accountId: ACCOUNT,
+  user,
+  arn: `arn:aws:iam::${ACCOUNT}:user/${user}`,
+  rule: 'access-key-age',
+  severity: 'critical',
+  credential,
+  summary: 'old',
+  ...extra,
+});
+const stateOf = (f: Finding): FindingState => ({
+  id: f.id,
+  accountId: ACCOUNT,
+  status: 'open',
+  notifiedSeverity: f.severity,
+  firstSeen: '2026-01-01T00:00:00.000Z',
+  lastNotifiedAt: '2026-11-22T12:00:00.000Z',
+  scanTime: '2026-11-22T12:00:00.000Z',
+  finding: f,
+});
+
+describe('migrateLegacyIds (v1: keys by access key id or report slot -> v2: by creation time)', () => {
+  const KEY = 'AKIAIOSFODNN7EXAMPLE';
+  const current = finding('alice', 'key-2025-01-10T12:00:30Z', { accessKeyId: KEY });
+
+  it('maps a v1 access-key-id state to the current finding with that key id, keeping its history', () => {
+    const old = stateOf(finding('alice', KEY, { accessKeyId: KEY }));
+    const { states, migrations } = migrateLegacyIds([old], [current]);
+    expect(migrations).toHaveLength(1);
+    expect(migrations[0]!.from).toBe(old);
+    expect(states).toEqual([
+      {
+        ...old,
+        id: current.id,
+        finding: { ...old.finding, id: current.id, credential: current.credential, accessKeyId: KEY },
+      },
+    ]);
+  });
+
+  it('maps a v1 slot state when the user has exactly one current finding of the rule', () => {
+    const old = stateOf(finding('alice', 'access-key-1'));
+    const plain = finding('alice', 'key-2025-01-10T12:00:30Z');
+    expect(migrateLegacyIds([old], [plain]).migrations.map((m) => m.to.id)).toEqual([plain.id]);
+  });
+
+  it('leaves a slot state alone when two current findings could be it', () => {
+    const old = stateOf(finding('alice', 'access-key-1'));
+    const a = finding('alice', 'key-2025-01-10T12:00:30Z');
+    const b = finding('alice', 'key-2026-01-10T12:00:30Z');
+    const result = migrateLegacyIds([old], [a, b]);
+    expect(result.migrations).toEqual([]);
+    expect(result.states).toEqual([old]);
+  });
+
+  it('leaves a key-id state alone when no current finding has that key (the key is gone: it resolves)', () => {
+    const old = stateOf(finding('alice', KEY, { accessKeyId: KEY }));
+    const other = finding('alice', 'key-2026-01-10T12:00:30Z', { accessKeyId: 'AKIAOTHEROTHEROTHER1' });
+    expect(migrateLegacyIds([old], [other]).migrations).toEqual([]);
+  });
+
+  it('never maps onto an id that already has a state, nor touches current ids', () => {
+    const old = stateOf(finding('alice', KEY, { accessKeyId: KEY }));
+    const already = stateOf(current);
+    const result = migrateLegacyIds([old, already], [current]);
+    expect(result.migrations).toEqual([]);
+    expect(result.states).toEqual([old, already]);
+  });
+
+  it('does not take password or account ids for v1 ids', () => {
+    const pw = stateOf({
+      ...finding('alice', 'password'),
+      rule: 'password-without-mfa',
+      id: `${ACCOUNT}/alice/password-without-mfa/password`,
+    });
+    expect(migrateLegacyIds([pw], [current]).migrations).toEqual([]);
+  });
+});
