@@ -5,27 +5,43 @@
  * `Credwatch` and the member-account role stack `CredwatchMemberRole` (the template that
  * docs/organization.md deploys to every scanned account), and check both with cdk-nag. A bad
  * configuration stops the synth with one line naming the field.
+ *
+ * Both stacks are environment-agnostic: the templates name no account and no region (every ARN and
+ * service name is built from AWS::AccountId, AWS::Region, AWS::Partition, AWS::URLSuffix), and
+ * `cdk deploy` deploys them to the account and region of the credentials and the CLI's region
+ * (AWS_REGION, AWS_DEFAULT_REGION or the profile's `region`). The CDK CLI always sets
+ * CDK_DEFAULT_REGION itself (to us-east-1 when it finds no region), so the app never reads it.
  */
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { CONFIG_FILE_NAME, CONTEXT_KEY, ConfigError, loadConfigSources, readConfigFile } from '../lib/config';
+import {
+  CONFIG_FILE_NAME,
+  CONTEXT_KEY,
+  ConfigError,
+  configFieldOrigin,
+  loadConfigSources,
+  readConfigFile,
+} from '../lib/config';
 import { addComplianceChecks, CredwatchStack } from '../lib/credwatch-stack';
 import { CredwatchMemberRoleStack, MEMBER_ROLE_STACK_NAME } from '../lib/member-role-stack';
 
 const app = new App();
 try {
-  const config = loadConfigSources([
+  const sources = [
     {
       name: CONFIG_FILE_NAME,
       value: readConfigFile(path.join(__dirname, '..', CONFIG_FILE_NAME), CONFIG_FILE_NAME),
     },
     { name: `context "${CONTEXT_KEY}"`, value: app.node.tryGetContext(CONTEXT_KEY) },
-  ]);
+  ];
+  const config = loadConfigSources(sources);
+  const origin = configFieldOrigin(sources);
   new CredwatchStack(app, 'Credwatch', {
     config,
+    // A field set nowhere is named by the file it belongs in.
+    configSource: (field) => origin(field) ?? CONFIG_FILE_NAME,
     description: 'credwatch: watches the age and use of IAM credentials and reports to Slack',
-    // Environment-agnostic unless the CLI knows the account and region; synth needs no credentials.
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    // No env: environment-agnostic (above). Synth needs no credentials.
   });
   // Environment-agnostic and parameterized: one template for every member account.
   new CredwatchMemberRoleStack(app, MEMBER_ROLE_STACK_NAME);

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { UserDirectoryMode } from '../lambda/adapters/iam';
 import { ConfigError } from '../lambda/core/errors';
 import { type Thresholds, thresholdsSchema } from '../lambda/core/policy';
 
@@ -38,6 +39,14 @@ const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const SECRET_ARN =
   /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+/** A standard SNS topic ARN. */
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+/**
+ * An IAM role ARN, with its path (`role/NAME` or `role/PATH/NAME`). No `*` or `?`: they would be
+ * wildcards in a policy.
+ */
+export const ROLE_ARN =
+  /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\x21-\x29\x2B-\x3E\x40-\x7E]*\/)?[A-Za-z0-9_+=,.@-]{1,64}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
 const ROOT_ID = /^r-[0-9a-z]{4,32}$/;
@@ -71,6 +80,18 @@ export function ratePeriodMinutes(expression: string): number | null {
   if (!m) return null;
   const unit = m[2]!.replace(/s$/, '');
   return Number(m[1]) * MINUTES_PER_UNIT[unit]!;
+}
+
+/**
+ * One schedule period in minutes: the rate's period, or `heartbeatMinutes` for a cron schedule (the
+ * longest expected gap between two runs). The function's timeout, its async event age and the
+ * schedule's retry window are bounded by it.
+ */
+export function schedulePeriodMinutes(config: {
+  readonly schedule: string;
+  readonly heartbeatMinutes?: number;
+}): number {
+  return ratePeriodMinutes(config.schedule) ?? config.heartbeatMinutes ?? DEFAULT_CRON_HEARTBEAT_MINUTES;
 }
 
 interface CronField {
@@ -189,7 +210,11 @@ const wholeNumber = (min: number, max: number) => {
 
 /** Where the Slack webhook secret comes from. */
 export type SlackSecretConfig =
-  | { readonly create: true }
+  | {
+      readonly create: true;
+      /** Roles (complete ARNs, with their path) that may read the created secret besides the scanner. */
+      readonly adminRoleArns?: readonly string[];
+    }
   | { readonly name: string; readonly kmsKeyArn?: string }
   | { readonly arn: string; readonly kmsKeyArn?: string };
 
@@ -208,7 +233,13 @@ const slackSecretSchema = z.unknown().transform((value, ctx): SlackSecretConfig 
   const keys = Object.keys(v);
   const kind = ['create', 'name', 'arn'].filter((k) => k in v);
   if (kind.length !== 1) return fail(`${SLACK_SECRET_EXPECTED}, got ${describeValue(value)}`);
-  const allowed = kind[0] === 'create' ? ['create'] : [kind[0]!, 'kmsKeyArn'];
+  if (kind[0] !== 'create' && 'adminRoleArns' in v) {
+    return fail(
+      `only allowed with {"create": true}; for an imported secret attach the resource policy by hand (docs/deploy.md)`,
+      ['adminRoleArns'],
+    );
+  }
+  const allowed = kind[0] === 'create' ? ['create', 'adminRoleArns'] : [kind[0]!, 'kmsKeyArn'];
   const unknown = keys.find((k) => !allowed.includes(k));
   if (unknown !== undefined) return fail(`unknown field; allowed here: ${allowed.join(', ')}`, [unknown]);
   if ('kmsKeyArn' in v && !(typeof v.kmsKeyArn === 'string' && KMS_KEY_ARN.test(v.kmsKeyArn))) {
@@ -220,7 +251,23 @@ const slackSecretSchema = z.unknown().transform((value, ctx): SlackSecretConfig 
   const kmsKeyArn = typeof v.kmsKeyArn === 'string' ? { kmsKeyArn: v.kmsKeyArn } : {};
   if (kind[0] === 'create') {
     if (v.create !== true) return fail(`expected true, got ${describeValue(v.create)}`, ['create']);
-    return { create: true };
+    if (!('adminRoleArns' in v)) return { create: true };
+    const admins = v.adminRoleArns;
+    if (!Array.isArray(admins)) {
+      return fail(`expected an array of IAM role ARNs, got ${describeValue(admins)}`, ['adminRoleArns']);
+    }
+    const seen = new Set<string>();
+    for (const [i, arn] of admins.entries()) {
+      if (typeof arn !== 'string' || !ROLE_ARN.test(arn)) {
+        return fail(
+          `expected an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME or role/PATH/NAME, no wildcards), got ${describeValue(arn)}`,
+          ['adminRoleArns', i],
+        );
+      }
+      if (seen.has(arn)) return fail(`"${arn}" is listed twice`, ['adminRoleArns', i]);
+      seen.add(arn);
+    }
+    return { create: true, adminRoleArns: admins as string[] };
   }
   if (kind[0] === 'name') {
     if (typeof v.name !== 'string' || !SECRET_NAME.test(v.name)) {
@@ -250,6 +297,21 @@ const timeZoneError: ErrorFor = (iss) =>
   `expected an IANA time zone such as "Europe/Berlin" or "UTC", got ${describeValue(iss.input)}`;
 
 const emailError: ErrorFor = (iss) => `expected an e-mail address, got ${describeValue(iss.input)}`;
+
+const topicArnError: ErrorFor = (iss) =>
+  `expected an SNS topic ARN (arn:PARTITION:sns:REGION:ACCOUNT:TOPIC-NAME), got ${describeValue(iss.input)}`;
+
+/** `on`: every alarm notifies `alarmEmails` or `alarmTopicArn`; `none`: alarms without actions (not recommended). */
+/**
+ * How the scanner reads users and their tags (`userDirectory`, lambda/adapters/iam.ts): one
+ * GetAccountAuthorizationDetails call per 1,000 users, or ListUsers and ListUserTags for each user.
+ */
+export const USER_DIRECTORY_MODES = [
+  'authorization-details',
+  'list-users',
+] as const satisfies readonly UserDirectoryMode[];
+
+export const ALARM_MODES = ['on', 'none'] as const;
 
 const retentionError: ErrorFor = (iss) =>
   `expected one of ${LOG_RETENTION_DAYS.join(', ')}, got ${describeValue(iss.input)}`;
@@ -477,6 +539,11 @@ const configSchema = z
       })
       .superRefine(listedOnce((email) => email.toLowerCase()))
       .default([]),
+    alarmTopicArn: z
+      .string({ error: topicArnError })
+      .regex(SNS_TOPIC_ARN, { error: topicArnError })
+      .optional(),
+    alarms: z.enum(ALARM_MODES).default('on'),
     slackSecret: slackSecretSchema.default({ create: true }),
     logRetentionDays: z
       .number({ error: retentionError })
@@ -485,6 +552,10 @@ const configSchema = z
     memoryMb: wholeNumber(128, 10240).default(512),
     timeoutSeconds: wholeNumber(1, 900).default(300),
     reportDeadlineSeconds: wholeNumber(1, 900).default(60),
+    userDirectory: z.enum(USER_DIRECTORY_MODES).default('authorization-details'),
+    reservedConcurrency: z
+      .boolean({ error: (iss) => `expected true or false, got ${describeValue(iss.input)}` })
+      .default(true),
     accounts: accountsSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
@@ -504,6 +575,42 @@ const configSchema = z
         input: c.heartbeatMinutes,
         path: ['heartbeatMinutes'],
         message: `must be at least the schedule's period (${period} minutes), got ${c.heartbeatMinutes}`,
+      });
+      return;
+    }
+    const periodMinutes = schedulePeriodMinutes(c);
+    if (c.timeoutSeconds >= periodMinutes * 60) {
+      const what =
+        period !== null
+          ? `the period of ${c.schedule}`
+          : `heartbeatMinutes ${periodMinutes}, the period of the cron schedule`;
+      ctx.addIssue({
+        code: 'custom',
+        input: c.timeoutSeconds,
+        path: ['timeoutSeconds'],
+        message: `must be shorter than one schedule period (${periodMinutes * 60} seconds: ${what}), got ${c.timeoutSeconds}`,
+      });
+      return;
+    }
+    if (c.alarms === 'none') {
+      const field = c.alarmEmails.length > 0 ? 'alarmEmails' : c.alarmTopicArn ? 'alarmTopicArn' : undefined;
+      if (field) {
+        ctx.addIssue({
+          code: 'custom',
+          input: c[field],
+          path: [field],
+          message: 'not allowed when alarms is "none" (the alarms have no actions)',
+        });
+        return;
+      }
+    }
+    if (c.alarmTopicArn !== undefined && c.alarmEmails.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        input: c.alarmEmails,
+        path: ['alarmEmails'],
+        message:
+          'not allowed together with alarmTopicArn (the alarms then notify that topic only): subscribe the addresses to it instead',
       });
     }
   })
@@ -608,12 +715,15 @@ export interface ConfigSource {
   readonly value: unknown;
 }
 
-/**
- * Merge configuration sources field by field (a later source's top-level field replaces an earlier
- * one's as a whole) and validate the result. Sources whose value is `undefined` are skipped.
- * @throws ConfigError naming the source of the offending field
- */
-export function loadConfigSources(sources: readonly ConfigSource[]): CredwatchConfig {
+interface MergedSources {
+  readonly merged: Record<string, unknown>;
+  /** The source each top-level field was last set by. */
+  readonly origin: ReadonlyMap<string, string>;
+  /** The sources that had a value, in order. */
+  readonly used: readonly string[];
+}
+
+function mergeSources(sources: readonly ConfigSource[]): MergedSources {
   const merged: Record<string, unknown> = {};
   const origin = new Map<string, string>();
   const used: string[] = [];
@@ -636,8 +746,28 @@ export function loadConfigSources(sources: readonly ConfigSource[]): CredwatchCo
       origin.set(key, name);
     }
   }
+  return { merged, origin, used };
+}
+
+/**
+ * Merge configuration sources field by field (a later source's top-level field replaces an earlier
+ * one's as a whole) and validate the result. Sources whose value is `undefined` are skipped.
+ * @throws ConfigError naming the source of the offending field
+ */
+export function loadConfigSources(sources: readonly ConfigSource[]): CredwatchConfig {
+  const { merged, origin, used } = mergeSources(sources);
   const all = used.length === 0 ? 'defaults' : used.join(' + ');
   return loadConfig(merged, (field) => (field !== undefined ? (origin.get(field) ?? all) : all));
+}
+
+/**
+ * Which source set a top-level field (the one loadConfigSources took it from), for errors found after
+ * loading, e.g. by the stack; `undefined` when no source set it (it has its default).
+ * @throws ConfigError as loadConfigSources does for a source that is not a JSON object
+ */
+export function configFieldOrigin(sources: readonly ConfigSource[]): (field: string) => string | undefined {
+  const { origin } = mergeSources(sources);
+  return (field) => origin.get(field);
 }
 
 /**

@@ -2,10 +2,19 @@
  * The credwatch stack: the scanner function and its role, the Slack webhook secret, the schedule,
  * the state table, alarms and a dashboard. bin/app.ts builds it from the validated configuration.
  */
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+
+import { Arn, ArnFormat, CfnOutput, Duration, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Construct, IConstruct } from 'constructs';
-import { type AccountsConfig, type CredwatchConfig, knownAccountIds, loadConfig } from './config';
+import type { UserDirectoryMode } from '../lambda/adapters/iam';
+import {
+  type AccountsConfig,
+  ConfigError,
+  type CredwatchConfig,
+  knownAccountIds,
+  loadConfig,
+  schedulePeriodMinutes,
+} from './config';
 import { ScannerAlarms } from './constructs/alarms';
 import { ScannerFunction } from './constructs/scanner-function';
 import { ScannerSchedule } from './constructs/scanner-schedule';
@@ -17,7 +26,16 @@ export interface CredwatchStackProps extends StackProps {
   readonly config?: CredwatchConfig;
   /** The handler source to bundle. @default lambda/handler.ts */
   readonly handlerEntry?: string;
+  /**
+   * Names where a top-level configuration field came from, in the errors the stack finds (e.g.
+   * `credwatch.config.json`). @default `${id} props.config`
+   */
+  readonly configSource?: (field: string) => string;
 }
+
+/** Why the deployment would leave its alarms without anyone to notify. */
+export const NOTIFY_NO_ONE =
+  'the alarms would notify no one: set alarmEmails (e.g. ["secops@example.com"]) or alarmTopicArn, or turn alarms off with "alarms": "none" (not recommended: a failing scanner then goes unnoticed)';
 
 export class CredwatchStack extends Stack {
   readonly config: CredwatchConfig;
@@ -28,9 +46,25 @@ export class CredwatchStack extends Stack {
   readonly alarms: ScannerAlarms;
 
   constructor(scope: Construct, id: string, props: CredwatchStackProps = {}) {
-    super(scope, id, props);
+    // No CDK metadata resource: in an environment-agnostic stack its condition lists every region
+    // by name, and the template must name none (docs/deploy.md#region).
+    super(scope, id, { analyticsReporting: false, ...props });
     const config = loadConfig(props.config ?? {}, `${id} props.config`);
     this.config = config;
+    const sourceOf = props.configSource ?? (() => `${id} props.config`);
+    // A deployment check, not a loadConfig rule: the CLI loads the same file for its thresholds only.
+    if (config.alarms === 'on' && config.alarmEmails.length === 0 && config.alarmTopicArn === undefined) {
+      throw new ConfigError(`${sourceOf('alarmEmails')}: alarmEmails: ${NOTIFY_NO_ONE}`);
+    }
+    if (config.alarmTopicArn !== undefined && !Token.isUnresolved(this.region)) {
+      const topicRegion = Arn.split(config.alarmTopicArn, ArnFormat.NO_RESOURCE_NAME).region;
+      if (topicRegion !== this.region) {
+        throw new ConfigError(
+          `${sourceOf('alarmTopicArn')}: alarmTopicArn: expected a topic in the deployment's region ${this.region}, got one in ${topicRegion}`,
+        );
+      }
+    }
+    const periodMinutes = schedulePeriodMinutes(config);
 
     this.webhookSecret = new WebhookSecret(this, 'WebhookSecret', { source: config.slackSecret });
     this.stateTable = new StateTable(this, 'State');
@@ -44,12 +78,18 @@ export class CredwatchStack extends Stack {
       timeoutSeconds: config.timeoutSeconds,
       logRetentionDays: config.logRetentionDays,
       accounts: config.accounts,
+      userDirectory: config.userDirectory,
+      schedulePeriodMinutes: periodMinutes,
+      reservedConcurrency: config.reservedConcurrency,
       ...(props.handlerEntry ? { entry: props.handlerEntry } : {}),
     });
+    // Only now that the scanner's role exists: a created secret denies reading to every other principal.
+    this.webhookSecret.restrictReadsTo(this.scanner.role);
     this.schedule = new ScannerSchedule(this, 'Schedule', {
       target: this.scanner.function,
       expression: config.schedule,
       ...(config.timeZone ? { timeZone: config.timeZone } : {}),
+      schedulePeriodMinutes: periodMinutes,
     });
     this.alarms = new ScannerAlarms(this, 'Alarms', {
       function: this.scanner.function,
@@ -57,6 +97,9 @@ export class CredwatchStack extends Stack {
       heartbeatMinutes: config.heartbeatMinutes,
       deadLetterQueue: this.schedule.deadLetterQueue,
       alarmEmails: config.alarmEmails,
+      ...(config.alarmTopicArn !== undefined ? { alarmTopicArn: config.alarmTopicArn } : {}),
+      actions: config.alarms === 'on',
+      reservedConcurrency: config.reservedConcurrency,
     });
 
     new CfnOutput(this, 'WebhookSecretArn', {
@@ -66,7 +109,7 @@ export class CredwatchStack extends Stack {
     new CfnOutput(this, 'FunctionName', { value: this.scanner.function.functionName });
     new CfnOutput(this, 'LogGroupName', { value: this.scanner.logGroup.logGroupName });
     new CfnOutput(this, 'StateTableName', { value: this.stateTable.table.tableName });
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    if (this.alarms.topic) new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.alarms.dashboard.dashboardName });
     if (config.accounts.source !== 'self') {
       new CfnOutput(this, 'ScannerRoleArn', {
@@ -76,7 +119,9 @@ export class CredwatchStack extends Stack {
       new CfnOutput(this, 'MemberRoleParameters', {
         description:
           'The parameters of templates/credwatch-member-role.template.json for this deployment, as a CloudFormation parameters file (docs/organization.md)',
-        value: this.toJsonString(memberRoleParameters(this.scanner.role.roleArn, config.accounts)),
+        value: this.toJsonString(
+          memberRoleParameters(this.scanner.role.roleArn, config.accounts, config.userDirectory),
+        ),
       });
     }
 
@@ -89,34 +134,49 @@ export class CredwatchStack extends Stack {
       Validations.of(construct).acknowledge(...rules.map(([id, reason]) => ({ id, reason })));
 
     const accounts = this.config.accounts;
+    const self = accounts.source === 'self';
     const discovers = accounts.source === 'organization';
     // Any account's member role, when the scanned accounts are only known at run time.
-    const anyMemberRole = accounts.source !== 'self' && knownAccountIds(accounts) === undefined;
-    ack(
-      this.scanner.role,
-      [
+    const anyMemberRole = !self && knownAccountIds(accounts) === undefined;
+    // How cdk-nag names a resource: a literal account/partition when the stack has one, else the pseudo parameter.
+    const pseudo = (value: string, name: string) => (Token.isUnresolved(value) ? `<AWS::${name}>` : value);
+    const partition = pseudo(this.partition, 'Partition');
+    const starFindings: [string, string][] = [];
+    if (self) {
+      starFindings.push(
+        [
+          'AwsSolutions-IAM5[Resource::*]',
+          `iam:GenerateCredentialReport, iam:GetCredentialReport, ${this.config.userDirectory === 'list-users' ? 'iam:ListUsers' : 'iam:GetAccountAuthorizationDetails'} and iam:ListAccountAliases have no resource type; IAM accepts only "*" for them. All of them only read.`,
+        ],
+        [
+          `AwsSolutions-IAM5[Resource::arn:${partition}:iam::${pseudo(this.account, 'AccountId')}:user/*]`,
+          'iam:ListAccessKeys and iam:GetAccessKeyLastUsed must read every IAM user of the account (read-only); the user ARN pattern is the narrowest resource that covers them.',
+        ],
+      );
+    } else if (discovers) {
+      // A multi-account scanner has no IAM reads of its own (the member roles have them).
+      starFindings.push([
         'AwsSolutions-IAM5[Resource::*]',
-        discovers
-          ? 'iam:GenerateCredentialReport, iam:GetCredentialReport, iam:GetAccountAuthorizationDetails and organizations:ListAccounts have no resource type; IAM accepts only "*" for them. organizations:ListAccountsForParent and ListOrganizationalUnitsForParent would need the management account and organization ids, unknown at synth. All of them only read.'
-          : 'iam:GenerateCredentialReport, iam:GetCredentialReport and iam:GetAccountAuthorizationDetails have no resource type; IAM accepts only "*" for them. All three only read.',
-      ],
-      [
-        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*]',
-        'iam:ListAccessKeys and iam:GetAccessKeyLastUsed must read every IAM user of the account (read-only); the user ARN pattern is the narrowest resource that covers them.',
-      ],
-      ...(anyMemberRole
-        ? [
-            [
-              `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${accounts.memberRoleName}]`,
-              'The scanned accounts are discovered in the organization at run time, so the account of the member role cannot be named; only the one role name is assumable, and each member role trusts only this role (docs/organization.md).',
-            ] as [string, string],
-          ]
-        : []),
-      [
+        'organizations:ListAccounts has no resource type; IAM accepts only "*". organizations:ListAccountsForParent and ListOrganizationalUnitsForParent would need the management account and organization ids, unknown at synth. All three only read.',
+      ]);
+    }
+    if (anyMemberRole) {
+      starFindings.push([
+        `AwsSolutions-IAM5[Resource::arn:${partition}:iam::*:role/${accounts.memberRoleName}]`,
+        `The scanned accounts are discovered in the organization at run time, so the account of the member role cannot be named; only the one role name is assumable${accounts.organizationId ? `, only in accounts of ${accounts.organizationId} (aws:ResourceOrgID)` : ''}, and each member role trusts only this role (docs/organization.md).`,
+      ]);
+    }
+    if (starFindings.length > 0) {
+      const wildcards = [
+        ...(self ? ['read-only IAM actions that IAM scopes to "*" or to every user'] : []),
+        ...(discovers ? ['read-only Organizations actions that accept only "*"'] : []),
+        ...(anyMemberRole ? ['the member role by name in any account'] : []),
+      ];
+      ack(this.scanner.role, ...starFindings, [
         'Serverless-LambdaStarPermissions',
-        `The only wildcards are the ones above (AwsSolutions-IAM5): read-only IAM${discovers ? ' and Organizations' : ''} actions that IAM scopes to "*" or to every user${anyMemberRole ? ', and the member role by name in any account' : ''}; every other statement names its resources.`,
-      ],
-    );
+        `The only wildcards are the ones above (AwsSolutions-IAM5): ${wildcards.join(', ')}; every other statement names its resources.`,
+      ]);
+    }
     ack(
       this.scanner.function,
       [
@@ -125,7 +185,11 @@ export class CredwatchStack extends Stack {
       ],
       [
         'Serverless-LambdaDLQ',
-        'Only EventBridge Scheduler invokes the function; a failed run is retried by Lambda, alarmed on (Errors), and redone by the next scheduled run (state advances only after delivery). A Lambda DLQ would need sqs:SendMessage on the role for events that carry nothing but a timestamp.',
+        'Only EventBridge Scheduler invokes the function; a failed run is not retried by Lambda (retryAttempts 0), it is alarmed on (Errors) and redone by the next scheduled run (state advances only after delivery). A Lambda DLQ would need sqs:SendMessage on the role for events that carry nothing but a timestamp.',
+      ],
+      [
+        'Serverless-LambdaAsyncFailureDestination',
+        'The asynchronous invoke config exists to turn retries off (retryAttempts 0, maximumEventAge one schedule period): a failed or expired run carries nothing but its scheduled time, is alarmed on (Errors, Heartbeat) and is redone by the next scheduled run. A failure destination would need a send permission on the role for nothing to replay.',
       ],
     );
     ack(
@@ -145,9 +209,9 @@ export class CredwatchStack extends Stack {
         'The secret holds a Slack incoming webhook URL that only Slack can issue; it is rotated by hand (docs/deploy.md), a rotation Lambda cannot.',
       ]);
     }
-    if (this.config.alarmEmails.length > 0) {
+    if (this.alarms.ownTopic && this.config.alarmEmails.length > 0) {
       // Reported per subscription: without alarm e-mails there is nothing to acknowledge.
-      ack(this.alarms.topic, [
+      ack(this.alarms.ownTopic, [
         'Serverless-SNSRedrivePolicy',
         'The only subscriptions are operator e-mail addresses; an undeliverable alarm e-mail has no consumer that a DLQ could serve, and the alarm state stays visible in CloudWatch and on the dashboard.',
       ]);
@@ -167,6 +231,7 @@ export function addComplianceChecks(scope: Construct): void {
 export function memberRoleParameters(
   scannerRoleArn: string,
   accounts: AccountsConfig,
+  userDirectory: UserDirectoryMode = 'authorization-details',
 ): { ParameterKey: string; ParameterValue: string }[] {
   const p = (ParameterKey: string, ParameterValue: string) => ({ ParameterKey, ParameterValue });
   return [
@@ -174,5 +239,7 @@ export function memberRoleParameters(
     p('RoleName', accounts.memberRoleName),
     p('ExternalId', accounts.externalId ?? ''),
     p('OrganizationId', accounts.organizationId ?? ''),
+    // The member roles must grant what the scanner's mode calls.
+    p('UserDirectory', userDirectory),
   ];
 }

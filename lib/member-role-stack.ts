@@ -19,7 +19,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { EXTERNAL_ID, ORGANIZATION_ID, ROLE_NAME } from './config';
+import { EXTERNAL_ID, ORGANIZATION_ID, ROLE_NAME, USER_DIRECTORY_MODES } from './config';
 import { DEFAULT_MEMBER_ROLE_NAME, MemberRole } from './constructs/member-role';
 
 /** The stack's name in the CDK app, and the name of the plain stack in docs/organization.md. */
@@ -34,13 +34,15 @@ export type CredwatchMemberRoleStackProps = StackProps;
 
 /**
  * The member role with its settings as CloudFormation parameters: `ScannerRoleArn` (required),
- * `ExternalId` and `OrganizationId` (`''` = no such trust condition), `RoleName`.
+ * `ExternalId` and `OrganizationId` (`''` = no such trust condition), `RoleName`, `UserDirectory`
+ * (how the scanner reads users: GetAccountAuthorizationDetails, or ListUsers and ListUserTags).
  */
 export class CredwatchMemberRoleStack extends Stack {
   readonly scannerRoleArn: CfnParameter;
   readonly externalId: CfnParameter;
   readonly organizationId: CfnParameter;
   readonly roleName: CfnParameter;
+  readonly userDirectory: CfnParameter;
   readonly memberRole: MemberRole;
 
   constructor(scope: Construct, id: string, props: CredwatchMemberRoleStackProps = {}) {
@@ -81,12 +83,20 @@ export class CredwatchMemberRoleStack extends Stack {
       allowedPattern: pattern(ROLE_NAME, false),
       constraintDescription: 'must be an IAM role name: 1-64 characters of A-Z a-z 0-9 + = , . @ _ -',
     });
+    this.userDirectory = new CfnParameter(this, 'UserDirectory', {
+      type: 'String',
+      default: 'authorization-details',
+      allowedValues: [...USER_DIRECTORY_MODES],
+      description:
+        "How the scanner reads users and tags (the scanner's userDirectory): authorization-details allows iam:GetAccountAuthorizationDetails (which can read every policy document); list-users allows iam:ListUsers and iam:ListUserTags instead",
+    });
 
     this.memberRole = new MemberRole(this, 'MemberRole', {
       scannerRoleArn: this.scannerRoleArn.valueAsString,
       roleName: this.roleName.valueAsString,
       externalId: this.externalId.valueAsString,
       organizationId: this.organizationId.valueAsString,
+      userDirectory: this.userDirectory.valueAsString,
     });
     // Fixed logical ids: the template is a contract deployed to every account (a changed role id
     // would replace the role, which fails on its fixed name).
@@ -101,12 +111,12 @@ export class CredwatchMemberRoleStack extends Stack {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'iam:GenerateCredentialReport, iam:GetCredentialReport and iam:GetAccountAuthorizationDetails have no resource type; IAM accepts only "*" for them. All of them only read.',
+          'iam:GenerateCredentialReport, iam:GetCredentialReport, iam:ListAccountAliases and iam:GetAccountAuthorizationDetails or (UserDirectory list-users) iam:ListUsers have no resource type; IAM accepts only "*" for them. All of them only read.',
       },
       {
         id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*]',
         reason:
-          'iam:ListAccessKeys and iam:GetAccessKeyLastUsed must read every IAM user of the account (read-only); the user ARN pattern is the narrowest resource that covers them.',
+          'iam:ListAccessKeys, iam:GetAccessKeyLastUsed and (UserDirectory list-users) iam:ListUserTags must read every IAM user of the account (read-only); the user ARN pattern is the narrowest resource that covers them.',
       },
     );
   }

@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC } from '../../lambda/contracts';
 import { ConfigError } from '../../lambda/core/errors';
 import { MAX_HEARTBEAT_MINUTES } from '../config';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './scanner-function';
@@ -30,6 +31,18 @@ export interface ScannerAlarmsProps {
   readonly deadLetterQueue: sqs.IQueue;
   /** Addresses subscribed to the alarm topic by e-mail (each must confirm). @default [] */
   readonly alarmEmails?: readonly string[];
+  /**
+   * An existing SNS topic the alarms notify instead of a topic of their own (no topic, key or
+   * subscription is created). Not with `alarmEmails`.
+   */
+  readonly alarmTopicArn?: string;
+  /**
+   * Whether the alarms notify anyone. `false`: the alarms and the dashboard exist, without any action
+   * (a failing scanner then goes unnoticed). @default true
+   */
+  readonly actions?: boolean;
+  /** Whether the function reserves one concurrent execution (worded in the Throttles alarm). @default true */
+  readonly reservedConcurrency?: boolean;
 }
 
 /** Period and evaluation periods of the heartbeat alarm that fit CloudWatch's evaluation limits. */
@@ -62,18 +75,24 @@ export function credwatchMetric(
 
 /**
  * Alarms on the scanner itself (errors, throttles, slow runs, missing heartbeat, failed Slack
- * deliveries, dead letters) to an encrypted SNS topic with an e-mail subscription per address, and a
- * dashboard of scan duration, findings by severity, IAM calls and deliveries.
+ * deliveries, dead letters, refused invocations) to an encrypted SNS topic with an e-mail subscription
+ * per address (or to an existing topic, or to no one), and a dashboard of scan duration, findings by
+ * severity, IAM calls and deliveries.
  */
 export class ScannerAlarms extends Construct {
-  readonly topic: sns.Topic;
-  readonly key: kms.Key;
+  /** The topic every alarm notifies (the own one, or the imported `alarmTopicArn`); none without actions. */
+  readonly topic?: sns.ITopic;
+  /** The topic created for the alarms; undefined with `alarmTopicArn` or without actions. */
+  readonly ownTopic?: sns.Topic;
+  /** The key of the own topic. */
+  readonly key?: kms.Key;
   readonly errors: cloudwatch.Alarm;
   readonly throttles: cloudwatch.Alarm;
   readonly duration: cloudwatch.Alarm;
   readonly heartbeat: cloudwatch.Alarm;
   readonly deliveryFailures: cloudwatch.Alarm;
   readonly deadLetters: cloudwatch.Alarm;
+  readonly refusedInvocations: cloudwatch.Alarm;
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: ScannerAlarmsProps) {
@@ -89,43 +108,19 @@ export class ScannerAlarms extends Construct {
         `ScannerAlarms: heartbeatMinutes: expected a whole number from 1 to ${MAX_HEARTBEAT_MINUTES}, got ${heartbeatMinutes}`,
       );
     }
-    const stack = Stack.of(this);
-    const alarmArns = stack.formatArn({
-      service: 'cloudwatch',
-      resource: 'alarm',
-      resourceName: '*',
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-
-    this.key = new kms.Key(this, 'TopicKey', {
-      description: 'credwatch: encrypts the alarm topic',
-      enableKeyRotation: true,
-    });
-    // CloudWatch must be able to use the key to publish alarm notifications to the encrypted topic.
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-      }),
-    );
-    this.topic = new sns.Topic(this, 'Topic', {
-      displayName: 'credwatch alarms',
-      masterKey: this.key,
-      enforceSSL: true,
-    });
-    this.topic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsOfThisAccount',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
-        conditions: { ArnLike: { 'aws:SourceArn': alarmArns } },
-      }),
-    );
-    for (const email of alarmEmails) {
-      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    if (props.alarmTopicArn !== undefined && alarmEmails.length > 0) {
+      throw new ConfigError(
+        'ScannerAlarms: alarmEmails: not allowed together with alarmTopicArn (subscribe the addresses to that topic)',
+      );
+    }
+    const withActions = props.actions ?? true;
+    if (withActions && props.alarmTopicArn !== undefined) {
+      this.topic = sns.Topic.fromTopicArn(this, 'Topic', props.alarmTopicArn);
+    } else if (withActions) {
+      const { topic, key } = this.createTopic(alarmEmails);
+      this.ownTopic = topic;
+      this.topic = topic;
+      this.key = key;
     }
 
     const timeoutMs = props.timeout.toMilliseconds();
@@ -140,7 +135,7 @@ export class ScannerAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.throttles = new cloudwatch.Alarm(this, 'Throttles', {
-      alarmDescription: `credwatch: a scan was throttled, usually because the previous one was still running (reserved concurrency 1). ${RUNBOOK}`,
+      alarmDescription: `credwatch: a scan was throttled, ${props.reservedConcurrency === false ? 'the account has no unreserved concurrency left (no concurrency is reserved for the scanner)' : 'usually because the previous one was still running (reserved concurrency 1)'}. ${RUNBOOK}`,
       metric: props.function.metricThrottles({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -185,6 +180,15 @@ export class ScannerAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    this.refusedInvocations = new cloudwatch.Alarm(this, 'RefusedInvocations', {
+      alarmDescription: `credwatch: the scanner refused an invocation (not sent by the schedule, or its scheduled time more than one period from the clock); nothing was read or written. ${RUNBOOK}`,
+      metric: credwatchMetric(METRIC.invocationsRefused, { period: fiveMinutes }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     const alarms = [
       this.errors,
       this.throttles,
@@ -192,11 +196,14 @@ export class ScannerAlarms extends Construct {
       this.heartbeat,
       this.deliveryFailures,
       this.deadLetters,
+      this.refusedInvocations,
     ];
-    const action = new actions.SnsAction(this.topic);
-    for (const alarm of alarms) {
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
+    if (this.topic) {
+      const action = new actions.SnsAction(this.topic);
+      for (const alarm of alarms) {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
     }
 
     const hour = Duration.hours(1);
@@ -271,10 +278,62 @@ export class ScannerAlarms extends Construct {
             left: [
               credwatchMetric('ScansCompleted', { period: hour, label: 'complete' }),
               credwatchMetric('ScanIncomplete', { period: hour, label: 'incomplete' }),
+              credwatchMetric(METRIC.invocationsRefused, { period: hour, label: 'refused invocations' }),
             ],
           }),
         ],
       ],
     });
+  }
+
+  /**
+   * The alarms' own topic: encrypted with its own rotated key, TLS-only, publishable by CloudWatch
+   * alarms of this account and region only, with an e-mail subscription per address.
+   */
+  private createTopic(alarmEmails: readonly string[]): { topic: sns.Topic; key: kms.Key } {
+    const stack = Stack.of(this);
+    const alarmArns = stack.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    // Confused deputy: CloudWatch acts for whichever account's alarm names the topic; only this one's.
+    const fromOwnAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': alarmArns },
+    };
+    const key = new kms.Key(this, 'TopicKey', {
+      description: 'credwatch: encrypts the alarm topic',
+      enableKeyRotation: true,
+    });
+    // CloudWatch must be able to use the key to publish alarm notifications to the encrypted topic.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: fromOwnAlarms,
+      }),
+    );
+    const topic = new sns.Topic(this, 'Topic', {
+      displayName: 'credwatch alarms',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsOfThisAccount',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: fromOwnAlarms,
+      }),
+    );
+    for (const email of alarmEmails) {
+      topic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+    return { topic, key };
   }
 }

@@ -1,6 +1,8 @@
 import { Aws, CfnCondition, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import type { UserDirectoryMode } from '../../lambda/adapters/iam';
+import { ConfigError } from '../../lambda/core/errors';
 import { credentialReadStatements } from './scanner-function';
 
 /** The member role's name unless configured otherwise (`accounts.memberRoleName`). */
@@ -25,6 +27,43 @@ export interface MemberRoleProps {
    * @default none
    */
   readonly organizationId?: string;
+  /**
+   * How the scanner reads users and their tags in this account (lib/config.ts `userDirectory`): the
+   * role may call `iam:GetAccountAuthorizationDetails` (`authorization-details`) or `iam:ListUsers`
+   * and `iam:ListUserTags` (`list-users`), never both. A token (a CfnParameter) chooses at deploy time,
+   * through the CloudFormation condition `ListsUsers`.
+   * @default 'authorization-details'
+   */
+  readonly userDirectory?: UserDirectoryMode | string;
+}
+
+type StatementJson = { readonly Sid?: string } & Record<string, unknown>;
+
+/**
+ * The role's permission statements for a directory mode; for a token, both modes' statements merged
+ * by Sid, each statement that differs chosen whole by the condition (true: `list-users`), so that each
+ * mode deploys exactly the statements credentialReadStatements gives the scanner for it. (cdk-nag does
+ * not look into Fn::If: the chosen statements have the resources of the plain ones, `*` and `user/*`.)
+ */
+function memberStatements(
+  scope: Construct,
+  userDirectory: string,
+  conditionFor: () => CfnCondition,
+): unknown[] {
+  const json = (mode: UserDirectoryMode): StatementJson[] =>
+    credentialReadStatements(Stack.of(scope), { userDirectory: mode }).map(
+      (s) => s.toStatementJson() as StatementJson,
+    );
+  if (!Token.isUnresolved(userDirectory)) return json(userDirectory as UserDirectoryMode);
+  const byDetails = json('authorization-details');
+  const byListUsers = json('list-users');
+  const sids = [...new Set([...byDetails, ...byListUsers].map((s) => s.Sid))];
+  return sids.map((sid) => {
+    const details = byDetails.find((s) => s.Sid === sid);
+    const listUsers = byListUsers.find((s) => s.Sid === sid);
+    if (details && listUsers && JSON.stringify(details) === JSON.stringify(listUsers)) return details;
+    return Fn.conditionIf(conditionFor().logicalId, listUsers ?? Aws.NO_VALUE, details ?? Aws.NO_VALUE);
+  });
 }
 
 /**
@@ -80,6 +119,24 @@ export class MemberRole extends Construct {
       }
       trustCondition = Fn.conditionIf(applies.logicalId, stringEquals, Aws.NO_VALUE);
     }
+    const userDirectory = props.userDirectory ?? 'authorization-details';
+    if (
+      !Token.isUnresolved(userDirectory) &&
+      userDirectory !== 'authorization-details' &&
+      userDirectory !== 'list-users'
+    ) {
+      throw new ConfigError(
+        `MemberRole: userDirectory must be "authorization-details" or "list-users", got ${JSON.stringify(userDirectory)}`,
+      );
+    }
+    let listsUsers: CfnCondition | undefined;
+    const statements = memberStatements(this, userDirectory, () => {
+      listsUsers ??= new CfnCondition(this, 'ListsUsers', {
+        expression: Fn.conditionEquals(userDirectory, 'list-users'),
+      });
+      return listsUsers;
+    });
+    if (listsUsers) conditions.push(listsUsers);
     this.conditions = conditions;
 
     this.resource = new iam.CfnRole(this, 'Resource', {
@@ -105,7 +162,7 @@ export class MemberRole extends Construct {
           policyName: 'CredwatchMember',
           policyDocument: {
             Version: '2012-10-17',
-            Statement: credentialReadStatements(Stack.of(this)).map((s) => s.toStatementJson()),
+            Statement: statements,
           },
         },
       ],

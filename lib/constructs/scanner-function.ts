@@ -6,14 +6,17 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { UserDirectoryMode } from '../../lambda/adapters/iam';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/contracts';
 import { ConfigError } from '../../lambda/core/errors';
 import type { Thresholds } from '../../lambda/core/policy';
 import { type AccountsConfig, knownAccountIds } from '../config';
 
-/** The CloudWatch namespace of the scanner's metrics (Powertools EMF). */
-export const METRICS_NAMESPACE = 'Credwatch';
-/** The Powertools service name: also the `service` dimension of every metric. */
-export const SERVICE_NAME = 'credwatch';
+// The names the function emits its metrics under, shared with lambda/ (one definition).
+export { METRICS_NAMESPACE, SERVICE_NAME };
+
+/** Lambda's bounds on the age of an asynchronous invocation event, in seconds. */
+export const ASYNC_EVENT_AGE_SECONDS = { min: 60, max: 21_600 } as const;
 
 /** Lambda's limit on the total size of a function's environment variables, in bytes. */
 export const MAX_ENVIRONMENT_BYTES = 4096;
@@ -50,6 +53,19 @@ export interface ScannerFunctionProps {
   readonly timeoutSeconds?: number;
   /** Retention of the function's log group, in days (a CloudWatch Logs retention value). @default 90 */
   readonly logRetentionDays?: number;
+  /**
+   * One schedule period in minutes (lib/config.ts `schedulePeriodMinutes`): passed as
+   * `CREDWATCH_SCHEDULE_PERIOD_MINUTES` (the handler refuses an invocation whose scheduled time is
+   * further from the clock), and the longest an asynchronous invocation may wait (clamped to Lambda's
+   * 60 s to 6 h). Lambda never retries a run: the next scheduled run is the retry.
+   */
+  readonly schedulePeriodMinutes: number;
+  /**
+   * Reserve one concurrent execution, so that two runs never overlap (they would announce the same
+   * change twice). Needs an account concurrency quota above 10 (Lambda keeps 10 unreserved).
+   * @default true
+   */
+  readonly reservedConcurrency?: boolean;
   /** The handler source to bundle. @default DEFAULT_HANDLER_ENTRY (lambda/handler.ts) */
   readonly entry?: string;
   /**
@@ -59,30 +75,57 @@ export interface ScannerFunctionProps {
    * @default the deployment's own account, scanned with the function's own role (no AssumeRole)
    */
   readonly accounts?: AccountsConfig;
+  /**
+   * How the scanner reads users and their tags (lib/config.ts `userDirectory`): decides between
+   * `iam:GetAccountAuthorizationDetails` and `iam:ListUsers` + `iam:ListUserTags` in the role, and
+   * passes `CREDWATCH_USER_DIRECTORY` when not the default.
+   * @default 'authorization-details'
+   */
+  readonly userDirectory?: UserDirectoryMode;
 }
 
 /**
  * What reading an account's IAM credential metadata takes (the scanner's own account, and every
- * member account's role): the credential report, users and aliases, and every user's access keys.
+ * member account's role): the credential report, users with their tags and aliases, and every user's
+ * access keys. Users and tags come from `iam:GetAccountAuthorizationDetails` (`authorization-details`,
+ * the default; it also lets the role read every policy document of the account) or from
+ * `iam:ListUsers` and `iam:ListUserTags` (`list-users`): the role gets exactly one of the two.
  */
-export function credentialReadStatements(stack: Stack): iam.PolicyStatement[] {
+export function credentialReadStatements(
+  stack: Stack,
+  options: { readonly userDirectory?: UserDirectoryMode } = {},
+): iam.PolicyStatement[] {
+  const listUsers = (options.userDirectory ?? 'authorization-details') === 'list-users';
+  const anyUser = stack.formatArn({ service: 'iam', region: '', resource: 'user', resourceName: '*' });
   return [
     new iam.PolicyStatement({
-      sid: 'ReadCredentialReportAndUsers',
-      actions: [
-        'iam:GenerateCredentialReport',
-        'iam:GetCredentialReport',
-        'iam:GetAccountAuthorizationDetails',
-        'iam:ListAccountAliases',
-      ],
-      // These actions have no resource type: IAM only accepts "*".
+      sid: 'ReadCredentialReport',
+      // The report, and the account alias shown in the Slack header.
+      actions: ['iam:GenerateCredentialReport', 'iam:GetCredentialReport', 'iam:ListAccountAliases'],
+      // These actions have no resource type (Service Authorization Reference): IAM only accepts "*".
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadUsers',
+      // No resource type either: "*". (The member role template swaps this whole statement.)
+      actions: [listUsers ? 'iam:ListUsers' : 'iam:GetAccountAuthorizationDetails'],
       resources: ['*'],
     }),
     new iam.PolicyStatement({
       sid: 'ReadAccessKeys',
       actions: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'],
-      resources: [stack.formatArn({ service: 'iam', region: '', resource: 'user', resourceName: '*' })],
+      resources: [anyUser],
     }),
+    ...(listUsers
+      ? [
+          new iam.PolicyStatement({
+            sid: 'ReadUserTags',
+            // Resource type `user`: every user, as ListUsers lists them all.
+            actions: ['iam:ListUserTags'],
+            resources: [anyUser],
+          }),
+        ]
+      : []),
   ];
 }
 
@@ -143,10 +186,21 @@ export class ScannerFunction extends Construct {
     const logRetentionDays = props.logRetentionDays ?? 90;
     const entry = props.entry ?? DEFAULT_HANDLER_ENTRY;
     const accounts = props.accounts?.source === 'self' ? undefined : props.accounts;
+    const { schedulePeriodMinutes } = props;
 
     if (reportDeadlineSeconds >= timeoutSeconds - 30) {
       throw new ConfigError(
         `ScannerFunction: reportDeadlineSeconds must be less than timeoutSeconds - 30 (${timeoutSeconds - 30}), got ${reportDeadlineSeconds}`,
+      );
+    }
+    if (!Number.isInteger(schedulePeriodMinutes) || schedulePeriodMinutes < 1) {
+      throw new ConfigError(
+        `ScannerFunction: schedulePeriodMinutes must be a whole number of minutes, at least 1, got ${schedulePeriodMinutes}`,
+      );
+    }
+    if (timeoutSeconds >= schedulePeriodMinutes * 60) {
+      throw new ConfigError(
+        `ScannerFunction: timeoutSeconds (${timeoutSeconds}) must be shorter than one schedule period (${schedulePeriodMinutes * 60} seconds)`,
       );
     }
     if (!Object.values(logs.RetentionDays).includes(logRetentionDays) || logRetentionDays === 9999) {
@@ -163,7 +217,9 @@ export class ScannerFunction extends Construct {
       CREDWATCH_SLACK_SECRET_ARN: props.webhookSecret.secretArn,
       CREDWATCH_STATE_TABLE: props.stateTable.tableName,
       CREDWATCH_EVENT_BUS_NAME: 'default',
+      CREDWATCH_SCHEDULE_PERIOD_MINUTES: String(schedulePeriodMinutes),
       ...(accountsJson ? { CREDWATCH_ACCOUNTS: accountsJson } : {}),
+      ...(props.userDirectory === 'list-users' ? { CREDWATCH_USER_DIRECTORY: props.userDirectory } : {}),
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -181,8 +237,11 @@ export class ScannerFunction extends Construct {
     });
 
     this.statements = [
-      ...credentialReadStatements(stack),
-      ...(accounts ? this.multiAccountStatements(accounts) : []),
+      // Its own account's IAM only when it scans that account itself: a multi-account scanner reads
+      // every account, its own included, through the member role.
+      ...(accounts
+        ? this.multiAccountStatements(accounts)
+        : credentialReadStatements(stack, { userDirectory: props.userDirectory })),
       new iam.PolicyStatement({
         sid: 'ReadWebhookSecret',
         actions: ['secretsmanager:GetSecretValue'],
@@ -224,7 +283,7 @@ export class ScannerFunction extends Construct {
       // Member accounts' trust policies name this role, so it must keep a name they can know.
       ...(accounts ? { roleName: accounts.scannerRoleName } : {}),
       description: accounts
-        ? 'credwatch scanner: assumes the credwatch member role in the scanned accounts; reads IAM credential metadata, its secret; writes its table, events, logs'
+        ? 'credwatch scanner: assumes the credwatch member role in the scanned accounts (which reads IAM credential metadata); reads its secret; writes its table, events, logs'
         : 'credwatch scanner: reads IAM credential metadata, its secret; writes its table, events, logs',
       inlinePolicies: { Scanner: new iam.PolicyDocument({ statements: [...this.statements] }) },
     });
@@ -236,7 +295,16 @@ export class ScannerFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: memoryMb,
       timeout: Duration.seconds(timeoutSeconds),
-      reservedConcurrentExecutions: 1,
+      ...(props.reservedConcurrency === false ? {} : { reservedConcurrentExecutions: 1 }),
+      // An asynchronous run is never retried by Lambda and expires after one schedule period: a retry
+      // would rescan with a stale scheduled time, and the next scheduled run comes anyway.
+      retryAttempts: 0,
+      maxEventAge: Duration.seconds(
+        Math.min(
+          ASYNC_EVENT_AGE_SECONDS.max,
+          Math.max(ASYNC_EVENT_AGE_SECONDS.min, schedulePeriodMinutes * 60),
+        ),
+      ),
       // The role is complete as written: nothing (CDK grants included) may add to it unnoticed.
       role: this.role.withoutPolicyUpdates(),
       logGroup: this.logGroup,
@@ -274,11 +342,17 @@ export class ScannerFunction extends Construct {
         resource: 'role',
         resourceName: accounts.memberRoleName,
       });
+    const known = knownAccountIds(accounts);
     return [
       new iam.PolicyStatement({
         sid: 'AssumeMemberRoles',
         actions: ['sts:AssumeRole'],
-        resources: (knownAccountIds(accounts) ?? ['*']).map(memberRole),
+        resources: (known ?? ['*']).map(memberRole),
+        // The role name in any account: with an organization id, only in an account of that
+        // organization (aws:ResourceOrgID is the organization of the account that owns the role).
+        ...(known === undefined && accounts.organizationId
+          ? { conditions: { StringEquals: { 'aws:ResourceOrgID': accounts.organizationId } } }
+          : {}),
       }),
       ...(accounts.source === 'organization'
         ? [

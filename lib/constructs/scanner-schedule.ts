@@ -1,14 +1,18 @@
-import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { SCHEDULE_EVENT_SOURCE } from '../../lambda/contracts';
 import { ConfigError } from '../../lambda/core/errors';
 
-/** The `source` of the event the schedule sends; the handler recognises a scheduled run by it. */
-export const SCHEDULE_EVENT_SOURCE = 'credwatch.schedule';
+// The `source` of the event the schedule sends; the handler refuses any other (one definition, lambda/).
+export { SCHEDULE_EVENT_SOURCE };
+
+/** EventBridge Scheduler's bounds on a retry policy's maximum event age, in seconds. */
+export const SCHEDULER_EVENT_AGE_SECONDS = { min: 60, max: 86_400 } as const;
 
 export interface ScannerScheduleProps {
   /** The function the schedule invokes. */
@@ -19,17 +23,27 @@ export interface ScannerScheduleProps {
   readonly timeZone?: string;
   /** Times Scheduler retries an invocation Lambda refused (throttled, unavailable). @default 2 */
   readonly retryAttempts?: number;
-  /** How long Scheduler keeps retrying one invocation. @default Duration.hours(1) */
+  /**
+   * One schedule period in minutes: Scheduler stops retrying an invocation after one period (clamped
+   * to its 60 s to 24 h), when the next run is due anyway. @default 60
+   */
+  readonly schedulePeriodMinutes?: number;
+  /** How long Scheduler keeps retrying one invocation. @default one schedule period */
   readonly maxEventAge?: Duration;
 }
 
 /**
- * The EventBridge Scheduler schedule that runs the scanner. Each invocation carries its scheduled
- * time (the run's id) and execution id. Invocations that still fail after the retry policy go to an
- * encrypted, TLS-only SQS dead-letter queue (alarmed on, see alarms.ts).
+ * The EventBridge Scheduler schedule that runs the scanner, in a schedule group of its own. Each
+ * invocation carries its scheduled time (the run's id) and execution id. Invocations that still fail
+ * after the retry policy go to an encrypted, TLS-only SQS dead-letter queue (alarmed on, see alarms.ts).
  */
 export class ScannerSchedule extends Construct {
   readonly schedule: scheduler.Schedule;
+  /**
+   * The schedule's own group: the role trusts Scheduler only on behalf of this group (Scheduler's
+   * `aws:SourceArn` is the schedule group's ARN, not the schedule's).
+   */
+  readonly group: scheduler.ScheduleGroup;
   readonly deadLetterQueue: sqs.Queue;
   /** The role Scheduler assumes: it may invoke the function and dead-letter a run, nothing else. */
   readonly role: iam.Role;
@@ -39,7 +53,12 @@ export class ScannerSchedule extends Construct {
     const expression = props.expression ?? 'rate(10 minutes)';
     const timeZone = props.timeZone ?? 'Etc/UTC';
     const retryAttempts = props.retryAttempts ?? 2;
-    const maxEventAge = props.maxEventAge ?? Duration.hours(1);
+    const periodSeconds = (props.schedulePeriodMinutes ?? 60) * 60;
+    const maxEventAge =
+      props.maxEventAge ??
+      Duration.seconds(
+        Math.min(SCHEDULER_EVENT_AGE_SECONDS.max, Math.max(SCHEDULER_EVENT_AGE_SECONDS.min, periodSeconds)),
+      );
 
     if (!/^(rate|cron)\(.+\)$/.test(expression)) {
       throw new ConfigError(
@@ -63,9 +82,15 @@ export class ScannerSchedule extends Construct {
       retentionPeriod: Duration.days(14),
     });
 
+    this.group = new scheduler.ScheduleGroup(this, 'Group', { removalPolicy: RemovalPolicy.DESTROY });
+
     this.role = new iam.Role(this, 'Role', {
+      // Confused deputy: Scheduler may assume the role only for a schedule of this group, in this account.
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnEquals: { 'aws:SourceArn': this.group.scheduleGroupArn },
+        },
       }),
       description: 'credwatch schedule: invokes the scanner and dead-letters failed runs',
       inlinePolicies: {
@@ -88,6 +113,7 @@ export class ScannerSchedule extends Construct {
 
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: 'credwatch: runs the credential scan',
+      scheduleGroup: this.group,
       schedule: scheduler.ScheduleExpression.expression(expression, TimeZone.of(timeZone)),
       target: new targets.LambdaInvoke(props.target, {
         input: scheduler.ScheduleTargetInput.fromObject({
@@ -102,5 +128,7 @@ export class ScannerSchedule extends Construct {
         maxEventAge,
       }),
     });
+    // The schedule names its group by name only (no reference): create the group first.
+    this.schedule.node.addDependency(this.group);
   }
 }

@@ -1,4 +1,5 @@
 import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -10,10 +11,15 @@ export interface WebhookSecretProps {
   readonly source?: SlackSecretConfig;
 }
 
+/** The Sid of the created secret's resource policy statement that keeps everyone else from reading it. */
+export const DENY_OTHER_READERS_SID = 'DenyReadingToAllButTheScannerAndAdmins';
+
 /**
  * The Secrets Manager secret that holds the Slack webhook URL. A created secret is encrypted with its
  * own customer-managed key (rotated yearly) and starts with a random placeholder: the template never
  * holds the webhook; the operator puts it with `aws secretsmanager put-secret-value` (docs/deploy.md).
+ * Once the scanner's role exists, `restrictReadsTo` gives a created secret a resource policy that
+ * denies reading it to every principal but that role and the configured admin roles.
  */
 export class WebhookSecret extends Construct {
   /** The created secret; undefined for an imported one. */
@@ -22,11 +28,14 @@ export class WebhookSecret extends Construct {
   readonly key?: kms.Key;
   /** What the scanner's role and environment need to know. */
   readonly ref: WebhookSecretRef;
+  /** Roles besides the scanner that may read a created secret (`slackSecret.adminRoleArns`). */
+  readonly adminRoleArns: readonly string[];
 
   constructor(scope: Construct, id: string, props: WebhookSecretProps = {}) {
     super(scope, id);
     const source = props.source ?? { create: true };
     const kmsKeyArn = 'kmsKeyArn' in source && source.kmsKeyArn ? { kmsKeyArn: source.kmsKeyArn } : {};
+    this.adminRoleArns = 'create' in source ? (source.adminRoleArns ?? []) : [];
 
     if ('arn' in source) {
       this.ref = { secretArn: source.arn, policyResourceArn: source.arn, ...kmsKeyArn };
@@ -60,5 +69,27 @@ export class WebhookSecret extends Construct {
         kmsKeyArn: this.key.keyArn,
       };
     }
+  }
+
+  /**
+   * Deny `secretsmanager:GetSecretValue` on a created secret to every principal except `reader` (the
+   * scanner's role) and the admin roles, whatever their identity policies allow (an account
+   * administrator included). Compares `aws:PrincipalArn`, which for a role session is the role's ARN
+   * with its path, against the role's real ARN (its `Arn` attribute, path included). An imported
+   * secret is left alone: its policy is attached by hand (docs/deploy.md).
+   */
+  restrictReadsTo(reader: iam.IRole): void {
+    if (!this.secret) return;
+    this.secret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: DENY_OTHER_READERS_SID,
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['secretsmanager:GetSecretValue'],
+        // In a secret's resource policy, "*" is the secret itself.
+        resources: ['*'],
+        conditions: { StringNotEquals: { 'aws:PrincipalArn': [reader.roleArn, ...this.adminRoleArns] } },
+      }),
+    );
   }
 }

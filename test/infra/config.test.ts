@@ -7,12 +7,14 @@ import {
   type AccountsConfig,
   ConfigError,
   type CredwatchConfig,
+  configFieldOrigin,
   knownAccountIds,
   loadConfig,
   loadConfigSources,
   MAX_HEARTBEAT_MINUTES,
   ratePeriodMinutes,
   readConfigFile,
+  schedulePeriodMinutes,
 } from '../../lib/config';
 
 const FILE = 'credwatch.config.json';
@@ -35,11 +37,14 @@ describe('loadConfig', () => {
       thresholds: DEFAULT_THRESHOLDS,
       reminderHours: 24,
       alarmEmails: [],
+      alarms: 'on',
       slackSecret: { create: true },
       logRetentionDays: 90,
       memoryMb: 512,
       timeoutSeconds: 300,
       reportDeadlineSeconds: 60,
+      reservedConcurrency: true,
+      userDirectory: 'authorization-details',
       accounts: {
         source: 'self',
         memberRoleName: 'credwatch-member',
@@ -59,11 +64,14 @@ describe('loadConfig', () => {
       thresholds: { accessKeyAge: { warningDays: 60, criticalDays: 75 }, multipleActiveKeys: 'off' },
       reminderHours: 12,
       alarmEmails: ['secops@example.com', 'oncall@example.org'],
+      alarms: 'on',
       slackSecret: { name: 'credwatch/slack', kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abcd-1234' },
       logRetentionDays: 365,
       memoryMb: 1024,
       timeoutSeconds: 600,
       reportDeadlineSeconds: 120,
+      reservedConcurrency: false,
+      userDirectory: 'list-users',
       accounts: {
         source: 'organization',
         organizationalUnits: ['ou-ab12-cdefgh34', 'r-ab12'],
@@ -106,7 +114,8 @@ describe('loadConfig', () => {
     ['cron(0 12 15W * ? *)', 1440],
     ['cron(0 0 ? * 6L *)', 1440],
   ])('accepts the schedule %s with a heartbeat of %i minutes', (schedule, heartbeat) => {
-    const config = loadConfig({ schedule }, FILE);
+    // A timeout shorter than the shortest period here (1 minute).
+    const config = loadConfig({ schedule, timeoutSeconds: 45, reportDeadlineSeconds: 10 }, FILE);
     expect(config.schedule).toBe(schedule);
     expect(config.heartbeatMinutes).toBe(heartbeat);
   });
@@ -117,6 +126,52 @@ describe('loadConfig', () => {
       expect(loadConfig({ timeZone }, FILE).timeZone).toBe(timeZone);
     },
   );
+
+  it('accepts admin roles for a created secret, with and without a path', () => {
+    const adminRoleArns = [
+      'arn:aws:iam::123456789012:role/break-glass',
+      'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef',
+      'arn:aws-us-gov:iam::123456789012:role/ops/team/Admin',
+    ];
+    expect(loadConfig({ slackSecret: { create: true, adminRoleArns } }, FILE).slackSecret).toEqual({
+      create: true,
+      adminRoleArns,
+    });
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['an existing alarm topic', { alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-alarms' }],
+    ['alarms without actions', { alarms: 'none' }],
+    ['no reserved concurrency', { reservedConcurrency: false }],
+  ])('accepts %s', (_what, raw) => {
+    expect(loadConfig(raw, FILE)).toMatchObject(raw);
+  });
+
+  it('accepts a timeout just under one period and rejects one of a whole period, for any rate', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 15 }), (minutes) => {
+        const schedule = `rate(${minutes} minutes)`;
+        const period = minutes * 60;
+        const fits = { schedule, timeoutSeconds: period - 1, reportDeadlineSeconds: 1 };
+        expect(loadConfig(fits, FILE).timeoutSeconds).toBe(period - 1);
+        if (period <= 900) {
+          const message = errorOf(() => loadConfig({ ...fits, timeoutSeconds: period }, FILE)).message;
+          expect(message).toBe(
+            `${FILE}: timeoutSeconds: must be shorter than one schedule period (${period} seconds: the period of ${schedule}), got ${period}`,
+          );
+        }
+      }),
+    );
+  });
+
+  it.each<[Record<string, unknown>, number]>([
+    [{ schedule: 'rate(10 minutes)' }, 10],
+    [{ schedule: 'rate(2 hours)', heartbeatMinutes: 240 }, 120],
+    [{ schedule: 'cron(0 8 * * ? *)' }, 1440],
+    [{ schedule: 'cron(0 * * * ? *)', heartbeatMinutes: 60 }, 60],
+  ])('takes one schedule period of %j as %i minutes', (raw, minutes) => {
+    expect(schedulePeriodMinutes(loadConfig(raw, FILE))).toBe(minutes);
+  });
 
   it('accepts a secret imported by complete ARN', () => {
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:credwatch/slack-AbC123';
@@ -232,7 +287,7 @@ describe('loadConfig', () => {
     [
       'a misspelt threshold',
       { thresholds: { accessKeyAgeDays: {} } },
-      'credwatch.config.json: thresholds.accessKeyAgeDays: unknown field; allowed here: accessKeyAge, accessKeyUnused, passwordUnused, passwordAge, passwordWithoutMfa, rootAccessKey, rootWithoutMfa, multipleActiveKeys, exemptionExpired',
+      'credwatch.config.json: thresholds.accessKeyAgeDays: unknown field; allowed here: accessKeyAge, accessKeyUnused, passwordUnused, passwordAge, passwordWithoutMfa, rootAccessKey, rootWithoutMfa, multipleActiveKeys, exemptionExpired, exemptionGranted, tagLimits',
     ],
     [
       'reminder hours of zero',
@@ -277,7 +332,7 @@ describe('loadConfig', () => {
     [
       'a key for a created secret',
       { slackSecret: { create: true, kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc' } },
-      'credwatch.config.json: slackSecret.kmsKeyArn: unknown field; allowed here: create',
+      'credwatch.config.json: slackSecret.kmsKeyArn: unknown field; allowed here: create, adminRoleArns',
     ],
     [
       'a secret name with a space',
@@ -322,7 +377,89 @@ describe('loadConfig', () => {
     [
       'a field that does not exist',
       { memory: 1024 },
-      'credwatch.config.json: memory: unknown field; allowed here: schedule, timeZone, heartbeatMinutes, thresholds, reminderHours, alarmEmails, slackSecret, logRetentionDays, memoryMb, timeoutSeconds, reportDeadlineSeconds, accounts',
+      'credwatch.config.json: memory: unknown field; allowed here: schedule, timeZone, heartbeatMinutes, thresholds, reminderHours, alarmEmails, alarmTopicArn, alarms, slackSecret, logRetentionDays, memoryMb, timeoutSeconds, reportDeadlineSeconds, userDirectory, reservedConcurrency, accounts',
+    ],
+    [
+      'a timeout as long as the rate',
+      { schedule: 'rate(5 minutes)' },
+      'credwatch.config.json: timeoutSeconds: must be shorter than one schedule period (300 seconds: the period of rate(5 minutes)), got 300',
+    ],
+    [
+      'a timeout longer than the heartbeat of a cron schedule',
+      { schedule: 'cron(0/5 * * * ? *)', heartbeatMinutes: 5, timeoutSeconds: 600 },
+      'credwatch.config.json: timeoutSeconds: must be shorter than one schedule period (300 seconds: heartbeatMinutes 5, the period of the cron schedule), got 600',
+    ],
+    [
+      'an alarm topic that is not an SNS topic ARN',
+      { alarmTopicArn: 'ops-alarms' },
+      'credwatch.config.json: alarmTopicArn: expected an SNS topic ARN (arn:PARTITION:sns:REGION:ACCOUNT:TOPIC-NAME), got "ops-alarms"',
+    ],
+    [
+      'an alarm topic ARN of another service',
+      { alarmTopicArn: 'arn:aws:sqs:eu-west-1:123456789012:ops' },
+      'credwatch.config.json: alarmTopicArn: expected an SNS topic ARN (arn:PARTITION:sns:REGION:ACCOUNT:TOPIC-NAME), got "arn:aws:sqs:eu-west-1:123456789012:ops"',
+    ],
+    [
+      'alarm e-mails and an alarm topic',
+      { alarmEmails: ['ops@example.com'], alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops' },
+      'credwatch.config.json: alarmEmails: not allowed together with alarmTopicArn (the alarms then notify that topic only): subscribe the addresses to it instead',
+    ],
+    [
+      'an alarms mode that does not exist',
+      { alarms: 'off' },
+      'credwatch.config.json: alarms: expected one of "on", "none", got "off"',
+    ],
+    [
+      'alarm e-mails with alarms "none"',
+      { alarms: 'none', alarmEmails: ['ops@example.com'] },
+      'credwatch.config.json: alarmEmails: not allowed when alarms is "none" (the alarms have no actions)',
+    ],
+    [
+      'an alarm topic with alarms "none"',
+      { alarms: 'none', alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops' },
+      'credwatch.config.json: alarmTopicArn: not allowed when alarms is "none" (the alarms have no actions)',
+    ],
+    [
+      'reserved concurrency given as a number',
+      { reservedConcurrency: 1 },
+      'credwatch.config.json: reservedConcurrency: expected true or false, got 1',
+    ],
+    [
+      'admin roles that are not a list',
+      { slackSecret: { create: true, adminRoleArns: 'arn:aws:iam::123456789012:role/admin' } },
+      'credwatch.config.json: slackSecret.adminRoleArns: expected an array of IAM role ARNs, got "arn:aws:iam::123456789012:role/admin"',
+    ],
+    [
+      'an admin role given by name',
+      { slackSecret: { create: true, adminRoleArns: ['admin'] } },
+      'credwatch.config.json: slackSecret.adminRoleArns[0]: expected an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME or role/PATH/NAME, no wildcards), got "admin"',
+    ],
+    [
+      'an admin user instead of a role',
+      { slackSecret: { create: true, adminRoleArns: ['arn:aws:iam::123456789012:user/alice'] } },
+      'credwatch.config.json: slackSecret.adminRoleArns[0]: expected an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME or role/PATH/NAME, no wildcards), got "arn:aws:iam::123456789012:user/alice"',
+    ],
+    [
+      'an admin role with a wildcard',
+      {
+        slackSecret: { create: true, adminRoleArns: ['arn:aws:iam::123456789012:role/aws-reserved/*/Admin'] },
+      },
+      'credwatch.config.json: slackSecret.adminRoleArns[0]: expected an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME or role/PATH/NAME, no wildcards), got "arn:aws:iam::123456789012:role/aws-reserved/*/Admin"',
+    ],
+    [
+      'an admin role listed twice',
+      {
+        slackSecret: {
+          create: true,
+          adminRoleArns: ['arn:aws:iam::123456789012:role/admin', 'arn:aws:iam::123456789012:role/admin'],
+        },
+      },
+      'credwatch.config.json: slackSecret.adminRoleArns[1]: "arn:aws:iam::123456789012:role/admin" is listed twice',
+    ],
+    [
+      'admin roles for an imported secret',
+      { slackSecret: { name: 'credwatch/slack', adminRoleArns: ['arn:aws:iam::123456789012:role/admin'] } },
+      'credwatch.config.json: slackSecret.adminRoleArns: only allowed with {"create": true}; for an imported secret attach the resource policy by hand (docs/deploy.md)',
     ],
     ['a configuration that is not an object', [1, 2], 'credwatch.config.json: expected an object, got [1,2]'],
   ])('rejects %s with one line naming the field', (_rule, raw, message) => {
@@ -346,7 +483,7 @@ describe('loadConfig', () => {
         const schedule = `rate(${n} ${n === 1 ? name : `${name}s`})`;
         const period = n * minutes;
         if (period <= MAX_HEARTBEAT_MINUTES) {
-          const config = loadConfig({ schedule }, FILE);
+          const config = loadConfig({ schedule, timeoutSeconds: 45, reportDeadlineSeconds: 10 }, FILE);
           expect(config.heartbeatMinutes).toBe(period);
           expect(ratePeriodMinutes(schedule)).toBe(period);
         } else {
@@ -455,6 +592,8 @@ describe('the accounts section', () => {
       rootWithoutMfa: 'warning',
       multipleActiveKeys: 'critical',
       exemptionExpired: 'info',
+      exemptionGranted: 'warning',
+      tagLimits: { maxExemptionDays: 30, maxKeyAgeDays: 200 },
     } as const;
     fc.assert(
       fc.property(fc.subarray(rules), (named) => {
@@ -646,7 +785,7 @@ describe('the accounts section', () => {
     [
       'a misspelt per-account rule',
       { source: 'organization', thresholds: { [A]: { rootKey: 'off' } } },
-      'accounts.thresholds.111111111111.rootKey: unknown field; allowed here: accessKeyAge, accessKeyUnused, passwordUnused, passwordAge, passwordWithoutMfa, rootAccessKey, rootWithoutMfa, multipleActiveKeys, exemptionExpired',
+      'accounts.thresholds.111111111111.rootKey: unknown field; allowed here: accessKeyAge, accessKeyUnused, passwordUnused, passwordAge, passwordWithoutMfa, rootAccessKey, rootWithoutMfa, multipleActiveKeys, exemptionExpired, exemptionGranted, tagLimits',
     ],
     [
       'a field that does not exist',
@@ -686,6 +825,16 @@ describe('loadConfigSources', () => {
     expect(config.alarmEmails).toEqual(['b@example.com']);
     // A field is replaced as a whole: the context's empty thresholds mean the defaults.
     expect(config.thresholds).toEqual(DEFAULT_THRESHOLDS);
+  });
+
+  it('tells which source set a field, and nothing for a field set nowhere', () => {
+    const origin = configFieldOrigin([
+      { name: FILE, value: { memoryMb: 1024, alarmEmails: ['a@example.com'] } },
+      { name: 'context "credwatch"', value: '{"alarmEmails": []}' },
+    ]);
+    expect(origin('memoryMb')).toBe(FILE);
+    expect(origin('alarmEmails')).toBe('context "credwatch"');
+    expect(origin('alarmTopicArn')).toBeUndefined();
   });
 
   it('parses a context value given as a JSON string (cdk -c credwatch=...)', () => {

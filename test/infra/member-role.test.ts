@@ -11,7 +11,10 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import fc from 'fast-check';
+import { USER_DIRECTORY_MODES } from '../../lambda/adapters/iam';
+import { ConfigError } from '../../lambda/core/errors';
 import { MemberRole } from '../../lib/constructs/member-role';
+import { credentialReadStatements } from '../../lib/constructs/scanner-function';
 import {
   CredwatchMemberRoleStack,
   MEMBER_ROLE_STACK_NAME,
@@ -44,7 +47,9 @@ beforeAll(() => {
 /** The role resource of a template. */
 const roleOf = (t: Json) => (t.Resources as Record<string, { Type: string; Properties: Json }>).MemberRole!;
 
-type Parameters = Partial<Record<'ScannerRoleArn' | 'ExternalId' | 'OrganizationId' | 'RoleName', string>>;
+type Parameters = Partial<
+  Record<'ScannerRoleArn' | 'ExternalId' | 'OrganizationId' | 'RoleName' | 'UserDirectory', string>
+>;
 
 /**
  * What CloudFormation makes of a template fragment for the given parameters: Ref, Fn::Join,
@@ -104,10 +109,30 @@ const trustPolicy = (given: Parameters) =>
   deploy(roleOf(template).Properties.AssumeRolePolicyDocument, given) as {
     Statement: Json[];
   };
-const permissions = () =>
+const permissions = (given: Parameters = {}) =>
   (roleOf(template).Properties.Policies as { PolicyDocument: unknown }[]).map((p) =>
-    deploy(p.PolicyDocument, { ScannerRoleArn: SCANNER_ROLE }),
+    deploy(p.PolicyDocument, { ScannerRoleArn: SCANNER_ROLE, ...given }),
   );
+
+const readReportLiteral = {
+  Sid: 'ReadCredentialReport',
+  Effect: 'Allow',
+  Action: ['iam:GenerateCredentialReport', 'iam:GetCredentialReport', 'iam:ListAccountAliases'],
+  Resource: '*',
+};
+const readUsersLiteral = (action: string) => ({
+  Sid: 'ReadUsers',
+  Effect: 'Allow',
+  Action: action,
+  Resource: '*',
+});
+const readAccessKeysLiteral = {
+  Sid: 'ReadAccessKeys',
+  Effect: 'Allow',
+  Action: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'],
+  Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${MEMBER}:user/*`]] },
+};
+const readUserTagsLiteral = { ...readAccessKeysLiteral, Sid: 'ReadUserTags', Action: 'iam:ListUserTags' };
 
 describe('the committed template', () => {
   it(`is what the stack synthesizes (regenerate: ${REGENERATE})`, () => {
@@ -132,6 +157,7 @@ describe('the committed template', () => {
       'ExternalId',
       'OrganizationId',
       'RoleName',
+      'UserDirectory',
     ]);
     expect(Object.keys(template.Resources as Json)).toEqual(['MemberRole']);
     expect(JSON.stringify(template)).not.toMatch(/cdk-|BootstrapVersion|CDKMetadata|aws:cdk:/);
@@ -146,6 +172,12 @@ describe('the parameters', () => {
     expect(parameter('ExternalId').Default).toBe('');
     expect(parameter('OrganizationId').Default).toBe('');
     expect(parameter('RoleName').Default).toBe('credwatch-member');
+    expect(parameter('UserDirectory').Default).toBe('authorization-details');
+  });
+
+  it('lets UserDirectory be exactly the modes of the scanner (lambda/adapters/iam.ts)', () => {
+    expect(parameter('UserDirectory').AllowedValues).toEqual([...USER_DIRECTORY_MODES]);
+    expect(parameter('UserDirectory').Type).toBe('String');
   });
 
   // CloudFormation matches AllowedPattern against the whole value, as these anchored patterns do in JS.
@@ -187,32 +219,63 @@ describe('the member role', () => {
     );
   });
 
-  it('may read credential metadata: exactly these actions on these resources', () => {
-    expect(permissions()).toEqual([
-      {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'ReadCredentialReportAndUsers',
-            Effect: 'Allow',
-            Action: [
-              'iam:GenerateCredentialReport',
-              'iam:GetCredentialReport',
-              'iam:GetAccountAuthorizationDetails',
-              'iam:ListAccountAliases',
-            ],
-            Resource: '*',
-          },
-          {
-            Sid: 'ReadAccessKeys',
-            Effect: 'Allow',
-            Action: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'],
-            Resource: `arn:aws:iam::${MEMBER}:user/*`,
-          },
-        ],
-      },
-    ]);
+  const readReport = {
+    Sid: 'ReadCredentialReport',
+    Effect: 'Allow',
+    Action: ['iam:GenerateCredentialReport', 'iam:GetCredentialReport', 'iam:ListAccountAliases'],
+    Resource: '*',
+  };
+  const readUsers = (action: string) => ({
+    Sid: 'ReadUsers',
+    Effect: 'Allow',
+    Action: action,
+    Resource: '*',
   });
+  const readAccessKeys = {
+    Sid: 'ReadAccessKeys',
+    Effect: 'Allow',
+    Action: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'],
+    Resource: `arn:aws:iam::${MEMBER}:user/*`,
+  };
+  const readUserTags = {
+    Sid: 'ReadUserTags',
+    Effect: 'Allow',
+    Action: 'iam:ListUserTags',
+    Resource: `arn:aws:iam::${MEMBER}:user/*`,
+  };
+
+  it.each<[string, Parameters, Json[]]>([
+    [
+      'by default: GetAccountAuthorizationDetails',
+      {},
+      [readReport, readUsers('iam:GetAccountAuthorizationDetails'), readAccessKeys],
+    ],
+    [
+      'UserDirectory authorization-details: GetAccountAuthorizationDetails',
+      { UserDirectory: 'authorization-details' },
+      [readReport, readUsers('iam:GetAccountAuthorizationDetails'), readAccessKeys],
+    ],
+    [
+      'UserDirectory list-users: ListUsers and ListUserTags, no GetAccountAuthorizationDetails',
+      { UserDirectory: 'list-users' },
+      [readReport, readUsers('iam:ListUsers'), readAccessKeys, readUserTags],
+    ],
+  ])('may read credential metadata, %s: exactly these actions on these resources', (_, given, statements) => {
+    expect(permissions(given)).toEqual([{ Version: '2012-10-17', Statement: statements }]);
+  });
+
+  it.each(USER_DIRECTORY_MODES)(
+    'grants for UserDirectory %s exactly what the scanner role gets for that userDirectory',
+    (mode) => {
+      const own = new Stack(new App(), 'Own', { env: { account: MEMBER, region: 'eu-west-1' } });
+      const statements = credentialReadStatements(own, { userDirectory: mode }).map((st) =>
+        own.resolve(st.toStatementJson()),
+      );
+      expect(permissions({ UserDirectory: mode })).toEqual([
+        { Version: '2012-10-17', Statement: deploy(statements, {}) },
+      ]);
+    },
+  );
 
   it('outputs its ARN', () => {
     expect(template.Outputs).toEqual({ RoleArn: { Value: { 'Fn::GetAtt': ['MemberRole', 'Arn'] } } });
@@ -272,7 +335,37 @@ describe('the trust policy', () => {
       HasExternalId: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ExternalId' }, ''] }] },
       HasOrganizationId: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'OrganizationId' }, ''] }] },
       HasTrustCondition: { 'Fn::Or': [{ Condition: 'HasExternalId' }, { Condition: 'HasOrganizationId' }] },
+      ListsUsers: { 'Fn::Equals': [{ Ref: 'UserDirectory' }, 'list-users'] },
     });
+  });
+
+  it('grants one mode without a CloudFormation condition in a construct given a literal userDirectory, and refuses another value', () => {
+    const literal = new Stack(new App(), 'Literal', { env: { account: MEMBER, region: 'eu-west-1' } });
+    new MemberRole(literal, 'ListsUsers', { scannerRoleArn: SCANNER_ROLE, userDirectory: 'list-users' });
+    const t = Template.fromStack(literal).toJSON();
+    const role = Object.values(t.Resources as Record<string, { Properties: Json }>)[0]!;
+
+    expect(t.Conditions).toBeUndefined();
+    expect((role.Properties.Policies as { PolicyDocument: unknown }[])[0]!.PolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        readReportLiteral,
+        readUsersLiteral('iam:ListUsers'),
+        readAccessKeysLiteral,
+        readUserTagsLiteral,
+      ],
+    });
+    expect(
+      () =>
+        new MemberRole(literal, 'Bad', {
+          scannerRoleArn: SCANNER_ROLE,
+          userDirectory: 'both',
+        }),
+    ).toThrow(
+      new ConfigError(
+        'MemberRole: userDirectory must be "authorization-details" or "list-users", got "both"',
+      ),
+    );
   });
 
   it('uses fixed values as they are, without CloudFormation conditions, in a construct given literals', () => {
@@ -340,6 +433,35 @@ describe('least privilege, simulated on the deployed policies', () => {
     await expect(
       decide({ principal: MEMBER_SESSION, action, resource, identity: permissions() }),
     ).resolves.toBe('Allowed');
+  });
+
+  const LIST_USERS = { UserDirectory: 'list-users' };
+  const DETAILS = { UserDirectory: 'authorization-details' };
+  it.each<[string, string, string, Parameters, 'Allowed' | 'ImplicitlyDenied']>([
+    ['list-users', 'iam:ListUsers', '*', LIST_USERS, 'Allowed'],
+    ['list-users', 'iam:ListUserTags', user('alice'), LIST_USERS, 'Allowed'],
+    ['list-users', 'iam:ListUserTags', user('engineering/bob'), LIST_USERS, 'Allowed'],
+    ['list-users', 'iam:ListAccessKeys', user('alice'), LIST_USERS, 'Allowed'],
+    ['list-users', 'iam:GenerateCredentialReport', '*', LIST_USERS, 'Allowed'],
+    ['list-users', 'iam:GetAccountAuthorizationDetails', '*', LIST_USERS, 'ImplicitlyDenied'],
+    ['list-users', 'iam:ListUserTags', user('alice', '111122223333'), LIST_USERS, 'ImplicitlyDenied'],
+    ['list-users', 'iam:ListRoleTags', `arn:aws:iam::${MEMBER}:role/admin`, LIST_USERS, 'ImplicitlyDenied'],
+    ['list-users', 'iam:GetUserPolicy', user('alice'), LIST_USERS, 'ImplicitlyDenied'],
+    [
+      'list-users',
+      'iam:GetPolicyVersion',
+      `arn:aws:iam::${MEMBER}:policy/admin`,
+      LIST_USERS,
+      'ImplicitlyDenied',
+    ],
+    ['list-users', 'iam:TagUser', user('alice'), LIST_USERS, 'ImplicitlyDenied'],
+    ['authorization-details', 'iam:GetAccountAuthorizationDetails', '*', DETAILS, 'Allowed'],
+    ['authorization-details', 'iam:ListUsers', '*', DETAILS, 'ImplicitlyDenied'],
+    ['authorization-details', 'iam:ListUserTags', user('alice'), DETAILS, 'ImplicitlyDenied'],
+  ])('with UserDirectory %s, decides %s on %s', async (_mode, action, resource, given, expected) => {
+    await expect(
+      decide({ principal: MEMBER_SESSION, action, resource, identity: permissions(given) }),
+    ).resolves.toBe(expected);
   });
 
   it.each<[string, string]>([

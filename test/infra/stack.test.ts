@@ -18,7 +18,7 @@ import { heartbeatWindow, ScannerAlarms } from '../../lib/constructs/alarms';
 import { accountsEnvironment, ScannerFunction } from '../../lib/constructs/scanner-function';
 import { ScannerSchedule } from '../../lib/constructs/scanner-schedule';
 import { WebhookSecret } from '../../lib/constructs/webhook-secret';
-import { CredwatchStack } from '../../lib/credwatch-stack';
+import { CredwatchStack, NOTIFY_NO_ONE } from '../../lib/credwatch-stack';
 
 const ACCOUNT = '123456789012';
 /** The CDK context key that limits bundling to the stacks it names; none = no bundling. */
@@ -45,13 +45,22 @@ const customConfig = loadConfig(
   },
   'test',
 );
+/** An existing topic the Imported stack's alarms notify. */
+const OPS_TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:ops-alarms`;
 const importedConfig = loadConfig(
-  { schedule: 'rate(2 hours)', slackSecret: { name: 'credwatch/slack-webhook', kmsKeyArn: IMPORTED_KEY } },
+  {
+    schedule: 'rate(2 hours)',
+    slackSecret: { name: 'credwatch/slack-webhook', kmsKeyArn: IMPORTED_KEY },
+    alarmTopicArn: OPS_TOPIC,
+  },
   'test',
 );
 
 /** Scanned by the multi-account stacks. */
 const [MEMBER_A, MEMBER_B, MEMBER_C] = ['111111111111', '222222222222', '333333333333'];
+/** Roles that may read the Organization stack's secret besides its scanner (one with a path). */
+const ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/break-glass`;
+const SSO_ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef`;
 const organizationConfig = loadConfig(
   {
     accounts: {
@@ -63,6 +72,9 @@ const organizationConfig = loadConfig(
       concurrency: 4,
       thresholds: { [MEMBER_A]: { rootAccessKey: 'warning' } },
     },
+    alarmEmails: ['secops@example.com'],
+    slackSecret: { create: true, adminRoleArns: [ADMIN_ROLE, SSO_ADMIN_ROLE] },
+    reservedConcurrency: false,
   },
   'test',
 );
@@ -75,6 +87,8 @@ const listedConfig = loadConfig(
       memberRoleName: 'secops-credwatch-reader',
       scannerRoleName: 'secops-credwatch',
     },
+    // Alarms and dashboard without actions (not recommended, but allowed).
+    alarms: 'none',
   },
   'test',
 );
@@ -143,16 +157,21 @@ const sortGrants = (grants: Grant[]) =>
     `${a.action} ${JSON.stringify(a.resource)}`.localeCompare(`${b.action} ${JSON.stringify(b.resource)}`),
   );
 
+/** What reading the own account's IAM takes: only a single-account scanner has it. */
+const OWN_ACCOUNT_IAM_READS: Grant[] = [
+  { action: 'iam:GenerateCredentialReport', resource: '*' },
+  { action: 'iam:GetCredentialReport', resource: '*' },
+  { action: 'iam:GetAccountAuthorizationDetails', resource: '*' },
+  { action: 'iam:ListAccountAliases', resource: '*' },
+  ...['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'].map((action) => ({
+    action,
+    resource: join('arn:', PARTITION, ':iam::', ACCOUNT_ID, ':user/*'),
+  })),
+];
+
 function scannerGrants(stack: CredwatchStack, secret: { arn: unknown; key: unknown }): Grant[] {
   const grants: Grant[] = [
-    { action: 'iam:GenerateCredentialReport', resource: '*' },
-    { action: 'iam:GetCredentialReport', resource: '*' },
-    { action: 'iam:GetAccountAuthorizationDetails', resource: '*' },
-    { action: 'iam:ListAccountAliases', resource: '*' },
-    ...['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'].map((action) => ({
-      action,
-      resource: join('arn:', PARTITION, ':iam::', ACCOUNT_ID, ':user/*'),
-    })),
+    ...(stack.config.accounts.source === 'self' ? OWN_ACCOUNT_IAM_READS : []),
     { action: 'secretsmanager:GetSecretValue', resource: secret.arn },
     {
       action: 'kms:Decrypt',
@@ -230,11 +249,15 @@ describe('a multi-account deployment', () => {
       ? join('arn:', PARTITION, `:iam::*:role/${name}`)
       : join('arn:', PARTITION, `:iam::${account as string}:role/${name}`);
 
-  it('lets the scanner assume the member role in any account and list the organization', () => {
+  it('lets the scanner assume the member role in any account of its organization and list the organization', () => {
     expect(grantsOf(organizationTemplate, organization.scanner.role)).toEqual(
       sortGrants([
         ...scannerGrants(organization, createdSecret(organization)),
-        { action: 'sts:AssumeRole', resource: memberRole('*', 'credwatch-member') },
+        {
+          action: 'sts:AssumeRole',
+          resource: memberRole('*', 'credwatch-member'),
+          condition: { StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' } },
+        },
         { action: 'organizations:ListAccounts', resource: '*' },
         { action: 'organizations:ListAccountsForParent', resource: '*' },
         { action: 'organizations:ListOrganizationalUnitsForParent', resource: '*' },
@@ -251,6 +274,21 @@ describe('a multi-account deployment', () => {
         { action: 'sts:AssumeRole', resource: memberRole(MEMBER_B, 'secops-credwatch-reader') },
       ]),
     );
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['without an organization id', { source: 'organization' }],
+    // The accounts are named in the resources: nothing to narrow.
+    [
+      'with included accounts',
+      { source: 'organization', include: [MEMBER_A], organizationId: 'o-a1b2c3d4e5' },
+    ],
+  ])('puts no organization condition on AssumeRole %s', (_what, accounts) => {
+    const app = new App({ context: { [BUNDLING_STACKS]: [] } });
+    const config = loadConfig({ accounts, alarmEmails: ['secops@example.com'] }, 'test');
+    const stack = new CredwatchStack(app, 'NoOrgCondition', { config });
+    const assume = stack.scanner.statements.find((st) => st.sid === 'AssumeMemberRoles')!;
+    expect(assume.toStatementJson().Condition).toBeUndefined();
   });
 
   it('names each statement it adds', () => {
@@ -331,6 +369,7 @@ describe('a multi-account deployment', () => {
       { ParameterKey: 'RoleName', ParameterValue: 'credwatch-member' },
       { ParameterKey: 'ExternalId', ParameterValue: 'credwatch-7f3a' },
       { ParameterKey: 'OrganizationId', ParameterValue: 'o-a1b2c3d4e5' },
+      { ParameterKey: 'UserDirectory', ParameterValue: 'authorization-details' },
     ]);
     expect(Object.keys(template.toJSON().Outputs)).not.toContain('ScannerRoleArn');
     expect(Object.keys(template.toJSON().Outputs)).not.toContain('MemberRoleParameters');
@@ -338,7 +377,7 @@ describe('a multi-account deployment', () => {
 });
 
 describe('the schedule role', () => {
-  it('may only invoke the scanner and dead-letter a run, assumed by Scheduler for this account', () => {
+  it('may only invoke the scanner and dead-letter a run, assumed by Scheduler for its own schedule group in this account', () => {
     expect(grantsOf(template, custom.schedule.role)).toEqual(
       sortGrants([
         { action: 'lambda:InvokeFunction', resource: arnOf(custom.scanner.function) },
@@ -351,11 +390,25 @@ describe('the schedule role', () => {
           {
             Action: 'sts:AssumeRole',
             Principal: { Service: 'scheduler.amazonaws.com' },
-            Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT_ID } },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': ACCOUNT_ID },
+              ArnEquals: { 'aws:SourceArn': arnOf(custom.schedule.group) },
+            },
           },
         ],
       },
     });
+  });
+
+  it('puts the schedule in that group, created before it', () => {
+    const resources = template.toJSON().Resources as Record<string, Json>;
+    const group = resources[logicalId(custom.schedule.group)] as { Properties: { Name: string } };
+    const schedule = resources[logicalId(custom.schedule.schedule)] as {
+      Properties: { GroupName: unknown };
+      DependsOn?: string[];
+    };
+    expect(schedule.Properties.GroupName).toBe(group.Properties.Name);
+    expect(schedule.DependsOn).toContain(logicalId(custom.schedule.group));
   });
 });
 
@@ -386,6 +439,8 @@ describe('the scanner function', () => {
       CREDWATCH_SLACK_SECRET_ARN: ref(custom.webhookSecret.secret!),
       CREDWATCH_STATE_TABLE: ref(custom.stateTable.table),
       CREDWATCH_EVENT_BUS_NAME: 'default',
+      // A cron schedule: its period is heartbeatMinutes (default 1440).
+      CREDWATCH_SCHEDULE_PERIOD_MINUTES: '1440',
       POWERTOOLS_SERVICE_NAME: 'credwatch',
       POWERTOOLS_METRICS_NAMESPACE: 'Credwatch',
       POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -394,6 +449,35 @@ describe('the scanner function', () => {
       warningDays: 60,
       criticalDays: 75,
     });
+  });
+
+  it("passes a rate schedule's period as CREDWATCH_SCHEDULE_PERIOD_MINUTES", () => {
+    importedTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CREDWATCH_SCHEDULE_PERIOD_MINUTES: '120' }) },
+    });
+  });
+
+  it.each<[string, () => Template, number]>([
+    // rate(2 hours): one period.
+    ['a rate schedule', () => importedTemplate, 7200],
+    // A daily cron (heartbeat 1440 minutes): one day, clamped to Lambda's 6 hours.
+    ['a daily cron schedule', () => template, 21_600],
+  ])('never retries an asynchronous run and drops it after one period for %s', (_what, t, seconds) => {
+    t().resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+    t().hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: Match.anyValue(),
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: seconds,
+    });
+  });
+
+  it('reserves no concurrency when reservedConcurrency is false', () => {
+    const fn = Object.values(organizationTemplate.findResources('AWS::Lambda::Function'))[0] as {
+      Properties: Json;
+    };
+    expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    importedTemplate.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1 });
   });
 
   it('gets the partial ARN of a secret imported by name', () => {
@@ -454,8 +538,37 @@ describe('the webhook secret', () => {
 
   it('is not created when it is imported', () => {
     importedTemplate.resourceCountIs('AWS::SecretsManager::Secret', 0);
-    // Only the alarm topic's key remains.
-    importedTemplate.resourceCountIs('AWS::KMS::Key', 1);
+    importedTemplate.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 0);
+    // No key at all: the secret and the alarm topic are both imported.
+    importedTemplate.resourceCountIs('AWS::KMS::Key', 0);
+  });
+
+  const secretPolicyOf = (t: Template) =>
+    (
+      Object.values(t.findResources('AWS::SecretsManager::ResourcePolicy'))[0] as {
+        Properties: { SecretId: unknown; ResourcePolicy: { Statement: Json[] } };
+      }
+    ).Properties;
+
+  it('denies reading a created secret to every principal but the scanner role (by its ARN, path included)', () => {
+    const policy = secretPolicyOf(template);
+    expect(policy.SecretId).toEqual(ref(custom.webhookSecret.secret!));
+    expect(policy.ResourcePolicy.Statement).toEqual([
+      {
+        Sid: 'DenyReadingToAllButTheScannerAndAdmins',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: '*',
+        Condition: { StringNotEquals: { 'aws:PrincipalArn': [arnOf(custom.scanner.role)] } },
+      },
+    ]);
+  });
+
+  it('also lets the configured admin roles read it', () => {
+    expect(secretPolicyOf(organizationTemplate).ResourcePolicy.Statement[0]!.Condition).toEqual({
+      StringNotEquals: { 'aws:PrincipalArn': [arnOf(organization.scanner.role), ADMIN_ROLE, SSO_ADMIN_ROLE] },
+    });
   });
 
   it('is referenced by its complete ARN when imported by ARN', () => {
@@ -479,16 +592,18 @@ describe('the schedule', () => {
         RoleArn: arnOf(custom.schedule.role),
         Input:
           '{"source":"credwatch.schedule","scheduledTime":"<aws.scheduler.scheduled-time>","executionId":"<aws.scheduler.execution-id>"}',
-        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+        // One period of the daily cron: 24 hours (Scheduler's maximum).
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 86_400 },
         DeadLetterConfig: { Arn: arnOf(custom.schedule.deadLetterQueue) },
       },
     });
   });
 
-  it('runs in UTC by default', () => {
+  it('runs in UTC by default, and stops retrying a run after one period of its rate', () => {
     importedTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(2 hours)',
       ScheduleExpressionTimezone: 'Etc/UTC',
+      Target: Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 7200 } }),
     });
   });
 
@@ -581,6 +696,17 @@ describe('the alarms', () => {
       'GreaterThanThreshold',
       'notBreaching',
     ],
+    [
+      'RefusedInvocations',
+      'Credwatch',
+      'InvocationsRefused',
+      'Sum',
+      300,
+      1,
+      0,
+      'GreaterThanThreshold',
+      'notBreaching',
+    ],
   ] as const)(
     '%s watches %s %s (%s over %i s, %i periods) against %d and notifies the topic',
     (name, namespace, metricName, statistic, period, evaluationPeriods, threshold, comparison, missing) => {
@@ -608,12 +734,44 @@ describe('the alarms', () => {
         Threshold: threshold,
         ComparisonOperator: comparison,
         TreatMissingData: missing,
-        AlarmActions: [ref(custom.alarms.topic)],
-        OKActions: [ref(custom.alarms.topic)],
+        AlarmActions: [ref(custom.alarms.ownTopic!)],
+        OKActions: [ref(custom.alarms.ownTopic!)],
       });
       expect(alarm.Properties.AlarmDescription).toContain('docs/deploy.md');
     },
   );
+
+  const alarmsOf = (t: Template) =>
+    Object.values(t.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as { Properties: Json }).Properties,
+    );
+
+  it('notifies the configured existing topic, with no topic, key or subscription of its own', () => {
+    const alarms = alarmsOf(importedTemplate);
+    expect(alarms).toHaveLength(7);
+    for (const alarm of alarms) {
+      expect(alarm.AlarmActions).toEqual([OPS_TOPIC]);
+      expect(alarm.OKActions).toEqual([OPS_TOPIC]);
+    }
+    importedTemplate.resourceCountIs('AWS::SNS::Topic', 0);
+    importedTemplate.resourceCountIs('AWS::SNS::TopicPolicy', 0);
+    importedTemplate.resourceCountIs('AWS::SNS::Subscription', 0);
+    expect(imported.alarms.topic?.topicArn).toBe(OPS_TOPIC);
+    expect(importedTemplate.toJSON().Outputs.AlarmTopicArn.Value).toBe(OPS_TOPIC);
+  });
+
+  it('with alarms "none" keeps the alarms and the dashboard, without any action or topic', () => {
+    const alarms = alarmsOf(listedTemplate);
+    expect(alarms).toHaveLength(7);
+    for (const alarm of alarms) {
+      expect(alarm.AlarmActions).toBeUndefined();
+      expect(alarm.OKActions).toBeUndefined();
+    }
+    listedTemplate.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    listedTemplate.resourceCountIs('AWS::SNS::Topic', 0);
+    listedTemplate.resourceCountIs('AWS::KMS::Key', 1); // the secret's
+    expect(Object.keys(listedTemplate.toJSON().Outputs)).not.toContain('AlarmTopicArn');
+  });
 
   it('fires the heartbeat after three periods of a rate schedule', () => {
     importedTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -624,8 +782,8 @@ describe('the alarms', () => {
     });
   });
 
-  it('is the only thing in the stack that alarms: six alarms', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+  it('is the only thing in the stack that alarms: seven alarms', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
   });
 
   it.each([
@@ -646,10 +804,20 @@ describe('the alarms', () => {
   );
 });
 
+/** The confused-deputy conditions on what CloudWatch may do with the alarm topic and its key. */
+const OWN_ALARMS = {
+  StringEquals: { 'aws:SourceAccount': ACCOUNT_ID },
+  ArnLike: {
+    'aws:SourceArn': join('arn:', PARTITION, ':cloudwatch:', REGION_REF, ':', ACCOUNT_ID, ':alarm:*'),
+  },
+};
+
 describe('the alarm topic', () => {
   it('is encrypted with a rotated key, TLS-only, and e-mails every configured address', () => {
-    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: arnOf(custom.alarms.key) });
-    expect(template.toJSON().Resources[logicalId(custom.alarms.key)].Properties.EnableKeyRotation).toBe(true);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: arnOf(custom.alarms.key!) });
+    expect(template.toJSON().Resources[logicalId(custom.alarms.key!)].Properties.EnableKeyRotation).toBe(
+      true,
+    );
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -658,6 +826,7 @@ describe('the alarm topic', () => {
             Effect: 'Allow',
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: 'sns:Publish',
+            Condition: OWN_ALARMS,
           }),
         ]),
       },
@@ -672,16 +841,20 @@ describe('the alarm topic', () => {
     importedTemplate.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
-  it('lets CloudWatch use the topic key', () => {
-    const policy = template.toJSON().Resources[logicalId(custom.alarms.key)].Properties.KeyPolicy as {
+  it('lets CloudWatch use the topic key only for alarms of this account and region', () => {
+    const policy = template.toJSON().Resources[logicalId(custom.alarms.key!)].Properties.KeyPolicy as {
       Statement: Json[];
     };
-    expect(policy.Statement).toContainEqual(
-      expect.objectContaining({
+    expect(policy.Statement.filter((st) => JSON.stringify(st.Principal).includes('cloudwatch'))).toEqual([
+      {
+        Sid: 'AllowCloudWatchAlarmsToPublish',
+        Effect: 'Allow',
         Principal: { Service: 'cloudwatch.amazonaws.com' },
         Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      }),
-    );
+        Resource: '*',
+        Condition: OWN_ALARMS,
+      },
+    ]);
   });
 });
 
@@ -693,6 +866,7 @@ describe('the dashboard', () => {
     'FindingsInfo',
     'IamCalls',
     'DeliveryFailures',
+    'InvocationsRefused',
   ])('graphs %s', (metric) => {
     const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0];
     expect(JSON.stringify(dashboard)).toContain(
@@ -741,9 +915,23 @@ describe('cdk-nag', () => {
       );
       expect([...acknowledged].filter((id) => !reported.has(id))).toEqual([]);
       expect([...reported].filter((id) => !acknowledged.has(id))).toEqual([]);
-      expect(acknowledged).toContain('AwsSolutions-IAM5[Resource::*]');
     },
   );
+
+  it.each<[Name, boolean]>([
+    ['Custom', true],
+    ['Imported', true],
+    ['Organization', true],
+    // No IAM reads of its own and the member role in named accounts only: nothing on "*".
+    ['Listed', false],
+  ])('acknowledges wildcard resources in the %s stack: %s', (name, wildcards) => {
+    const ids = acknowledgements(stacks()[name]).map(([id]) => id);
+    expect(ids.includes('AwsSolutions-IAM5[Resource::*]')).toBe(wildcards);
+    expect(ids.includes('Serverless-LambdaStarPermissions')).toBe(wildcards);
+    expect(
+      ids.includes('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*]'),
+    ).toBe(name === 'Custom' || name === 'Imported');
+  });
 
   it.each<[Name, boolean]>([
     ['Custom', false],
@@ -768,7 +956,7 @@ describe('cdk-nag', () => {
 
   it.each(NAMES)('gives every acknowledgement in the %s stack an exact finding id and a reason', (name) => {
     const acks = acknowledgements(stacks()[name]);
-    expect(acks.length).toBeGreaterThanOrEqual(7);
+    expect(acks.length).toBeGreaterThanOrEqual(6);
     for (const [id, reason] of acks) {
       expect(id).toMatch(/^(?:AwsSolutions|Serverless)-[A-Za-z0-9]+(?:\[[^\]]+\])?$/);
       expect(typeof reason === 'string' ? reason.length : 0).toBeGreaterThan(40);
@@ -788,8 +976,25 @@ describe('least privilege, simulated on the synthesized policy', () => {
   const TABLE_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/Custom-State`;
   const LOG_GROUP = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:Custom-ScannerLogGroup`;
 
-  /** Replace the intrinsics of a template fragment with the values CloudFormation would give them. */
-  function resolve(value: unknown): unknown {
+  const TOPIC_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/99999999-8888-7777-6666-555555555555`;
+  const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:Custom-AlarmsTopic`;
+  /** The ARN of a stack's schedule group (its generated name is in the template). */
+  const groupArn = (stack: CredwatchStack) =>
+    `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/${
+      (
+        templateOf(stack).toJSON().Resources[logicalId(stack.schedule.group)] as {
+          Properties: { Name: string };
+        }
+      ).Properties.Name
+    }`;
+  const templateOf = (stack: CredwatchStack) =>
+    stack === custom ? template : stack === organization ? organizationTemplate : listedTemplate;
+
+  /**
+   * Replace the intrinsics of a template fragment with the values CloudFormation would give them.
+   * The stacks share their logical ids; only the role and group names differ.
+   */
+  function resolve(value: unknown, stack: CredwatchStack = custom): unknown {
     const { secret, secretKey, table, logGroup } = ids();
     const refs: Record<string, string> = {
       'AWS::Partition': 'aws',
@@ -797,13 +1002,17 @@ describe('least privilege, simulated on the synthesized policy', () => {
       'AWS::Region': REGION,
       'AWS::URLSuffix': 'amazonaws.com',
       [secret]: SECRET_ARN,
+      ...(custom.alarms.ownTopic ? { [logicalId(custom.alarms.ownTopic)]: TOPIC_ARN } : {}),
     };
     const arns: Record<string, string> = {
       [secretKey]: KEY_ARN,
       [table]: TABLE_ARN,
       [logGroup]: `${LOG_GROUP}:*`,
+      [logicalId(stack.scanner.role)]: scannerRoleArn(stack),
+      [logicalId(stack.schedule.group)]: groupArn(stack),
+      ...(custom.alarms.key ? { [logicalId(custom.alarms.key)]: TOPIC_KEY_ARN } : {}),
     };
-    if (Array.isArray(value)) return value.map(resolve);
+    if (Array.isArray(value)) return value.map((v) => resolve(v, stack));
     if (value && typeof value === 'object') {
       const o = value as Json;
       if ('Ref' in o) return refs[o.Ref as string] ?? fail(`unresolved Ref ${String(o.Ref)}`);
@@ -813,9 +1022,9 @@ describe('least privilege, simulated on the synthesized policy', () => {
       }
       if ('Fn::Join' in o) {
         const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
-        return parts.map(resolve).join(sep);
+        return parts.map((v) => resolve(v, stack)).join(sep);
       }
-      return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolve(v)]));
+      return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolve(v, stack)]));
     }
     return value;
   }
@@ -839,26 +1048,51 @@ describe('least privilege, simulated on the synthesized policy', () => {
 
   async function decide(action: string, resource: string, request: Request = {}) {
     const { on = custom, context = {}, resourceAccount = ACCOUNT } = request;
-    const t = on === custom ? template : on === organization ? organizationTemplate : listedTemplate;
-    const resources = t.toJSON().Resources as Record<string, { Properties: Json }>;
+    const resources = templateOf(on).toJSON().Resources as Record<string, { Properties: Json }>;
     const role = resources[logicalId(on.scanner.role)]!.Properties;
     const policies = (role.Policies as { PolicyName: string; PolicyDocument: unknown }[]).map((p) => ({
       name: p.PolicyName,
-      policy: resolve(p.PolicyDocument),
+      policy: resolve(p.PolicyDocument, on),
     }));
-    const keyPolicy = resolve(resources[logicalId(on.webhookSecret.key!)]!.Properties.KeyPolicy);
+    const keyPolicy = resolve(resources[logicalId(on.webhookSecret.key!)]!.Properties.KeyPolicy, on);
     const resourcePolicy = request.resourcePolicy ?? (action.startsWith('kms:') ? keyPolicy : undefined);
+    return simulate({
+      principal: scannerRoleArn(on),
+      action,
+      resource,
+      identityPolicies: policies,
+      resourcePolicy,
+      context,
+      resourceAccount,
+    });
+  }
+
+  /** One request of any principal, decided by IAM's rules on the given policies. */
+  async function simulate(request: {
+    principal: string;
+    action: string;
+    resource: string;
+    identityPolicies?: { name: string; policy: unknown }[];
+    resourcePolicy?: unknown;
+    context?: Record<string, string>;
+    resourceAccount?: string;
+  }) {
     const result = await runSimulation(
       {
-        identityPolicies: policies as never,
+        identityPolicies: (request.identityPolicies ?? []) as never,
         serviceControlPolicies: [],
         resourceControlPolicies: [],
-        ...(resourcePolicy ? { resourcePolicy: resourcePolicy as never } : {}),
+        ...(request.resourcePolicy ? { resourcePolicy: request.resourcePolicy as never } : {}),
         request: {
-          action,
-          principal: scannerRoleArn(on),
-          resource: { resource, accountId: resourceAccount },
-          contextVariables: context,
+          action: request.action,
+          principal: request.principal,
+          resource: { resource: request.resource, accountId: request.resourceAccount ?? ACCOUNT },
+          // What IAM puts in every request of an IAM principal: for a role session, the role's ARN
+          // with its path (not the assumed-role session ARN).
+          contextVariables: {
+            ...(request.principal.startsWith('arn:') ? { 'aws:PrincipalArn': request.principal } : {}),
+            ...request.context,
+          },
         },
       },
       {},
@@ -925,24 +1159,196 @@ describe('least privilege, simulated on the synthesized policy', () => {
   const role = (account: string, name: string) => `arn:aws:iam::${account}:role/${name}`;
   const OU = 'arn:aws:organizations::123456789012:ou/o-a1b2c3d4e5/ou-ab12-cdefgh34';
 
-  it.each<[Multi, string, string]>([
-    ['Organization', MEMBER_A, 'credwatch-member'],
-    ['Organization', '999999999999', 'credwatch-member'],
-    ['Listed', MEMBER_A, 'secops-credwatch-reader'],
-    ['Listed', MEMBER_B, 'secops-credwatch-reader'],
+  /** The organization of a discovered account, as STS puts it in the request context. */
+  const inOrganization = (id: string) => ({ 'aws:ResourceOrgID': id });
+
+  it.each<[Multi, string, string, Record<string, string>]>([
+    ['Organization', MEMBER_A, 'credwatch-member', inOrganization('o-a1b2c3d4e5')],
+    ['Organization', '999999999999', 'credwatch-member', inOrganization('o-a1b2c3d4e5')],
+    ['Listed', MEMBER_A, 'secops-credwatch-reader', {}],
+    ['Listed', MEMBER_B, 'secops-credwatch-reader', {}],
   ])(
     'lets the %s scanner assume the member role in %s (%s), which trusts it',
-    async (scanner, account, name) => {
+    async (scanner, account, name, context) => {
       const stack = byName()[scanner];
       await expect(
         decide('sts:AssumeRole', role(account, name), {
           on: stack,
           resourceAccount: account,
           resourcePolicy: trusting(scannerRoleArn(stack)),
+          context,
         }),
       ).resolves.toBe('Allowed');
     },
   );
+
+  it.each<[string, Record<string, string>]>([
+    ['an account of another organization', inOrganization('o-zzzzzzzzzz')],
+    ['an account in no organization', {}],
+  ])('denies the Organization scanner the member role, by name, in %s', async (_what, context) => {
+    await expect(
+      decide('sts:AssumeRole', role('999999999999', 'credwatch-member'), {
+        on: organization,
+        resourceAccount: '999999999999',
+        resourcePolicy: trusting(scannerRoleArn(organization)),
+        context,
+      }),
+    ).resolves.toBe('ImplicitlyDenied');
+  });
+
+  it.each<[Multi, string, string]>([
+    ['Organization', 'iam:GenerateCredentialReport', '*'],
+    ['Organization', 'iam:GetAccountAuthorizationDetails', '*'],
+    ['Organization', 'iam:ListAccessKeys', `arn:aws:iam::${ACCOUNT}:user/alice`],
+    ['Listed', 'iam:GetCredentialReport', '*'],
+    ['Listed', 'iam:GetAccessKeyLastUsed', `arn:aws:iam::${ACCOUNT}:user/alice`],
+  ])(
+    'denies the %s scanner %s on %s in its own account: it reads every account through a member role',
+    async (scanner, action, resource) => {
+      await expect(decide(action, resource, { on: byName()[scanner] })).resolves.toBe('ImplicitlyDenied');
+    },
+  );
+
+  describe("the webhook secret's resource policy", () => {
+    const secretPolicy = (stack: CredwatchStack) =>
+      resolve(
+        (
+          Object.values(templateOf(stack).findResources('AWS::SecretsManager::ResourcePolicy'))[0] as {
+            Properties: { ResourcePolicy: unknown };
+          }
+        ).Properties.ResourcePolicy,
+        stack,
+      );
+    /** What an account administrator's identity policy allows. */
+    const ADMINISTRATOR = [
+      {
+        name: 'AdministratorAccess',
+        policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+      },
+    ];
+    const read = (stack: CredwatchStack, principal: string) =>
+      simulate({
+        principal,
+        action: 'secretsmanager:GetSecretValue',
+        resource: SECRET_ARN,
+        identityPolicies: ADMINISTRATOR,
+        resourcePolicy: secretPolicy(stack),
+      });
+
+    it('still lets the scanner role read the secret (with its own identity policy)', async () => {
+      for (const stack of [custom, organization, listed]) {
+        await expect(
+          decide('secretsmanager:GetSecretValue', SECRET_ARN, {
+            on: stack,
+            resourcePolicy: secretPolicy(stack),
+          }),
+        ).resolves.toBe('Allowed');
+      }
+    });
+
+    it.each<[string, Multi, string, 'Allowed' | 'ExplicitlyDenied']>([
+      ['an account administrator', 'Custom', `arn:aws:iam::${ACCOUNT}:role/Admin`, 'ExplicitlyDenied'],
+      ['the account root user', 'Custom', `arn:aws:iam::${ACCOUNT}:root`, 'ExplicitlyDenied'],
+      // The same role name under another path is another role.
+      [
+        'a role named like the scanner under another path',
+        'Custom',
+        `arn:aws:iam::${ACCOUNT}:role/ops/Custom-ScannerRole`,
+        'ExplicitlyDenied',
+      ],
+      ['an admin role of another stack', 'Custom', ADMIN_ROLE, 'ExplicitlyDenied'],
+      ['a configured admin role', 'Organization', ADMIN_ROLE, 'Allowed'],
+      ['a configured admin role with a path (SSO)', 'Organization', SSO_ADMIN_ROLE, 'Allowed'],
+      ['another administrator', 'Organization', `arn:aws:iam::${ACCOUNT}:role/Admin`, 'ExplicitlyDenied'],
+    ])("%s reading the %s stack's secret (%s): %s", async (_who, stack, principal, expected) => {
+      await expect(read(byName()[stack], principal)).resolves.toBe(expected);
+    });
+
+    it('lets an administrator still put a new webhook (only reading is denied)', async () => {
+      await expect(
+        simulate({
+          principal: `arn:aws:iam::${ACCOUNT}:role/Admin`,
+          action: 'secretsmanager:PutSecretValue',
+          resource: SECRET_ARN,
+          identityPolicies: ADMINISTRATOR,
+          resourcePolicy: secretPolicy(custom),
+        }),
+      ).resolves.toBe('Allowed');
+    });
+  });
+
+  describe('confused deputy: what AWS services may do on behalf of others', () => {
+    const trustOf = (stack: CredwatchStack) =>
+      resolve(
+        (templateOf(stack).toJSON().Resources[logicalId(stack.schedule.role)] as { Properties: Json })
+          .Properties.AssumeRolePolicyDocument,
+        stack,
+      );
+    const scheduleRole = `arn:aws:iam::${ACCOUNT}:role/Custom-ScheduleRole`;
+
+    it.each<[string, Record<string, string>, 'Allowed' | 'ImplicitlyDenied']>([
+      ['for its own schedule group', {}, 'Allowed'],
+      [
+        'for the default schedule group',
+        { 'aws:SourceArn': `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/default` },
+        'ImplicitlyDenied',
+      ],
+      ['for another account', { 'aws:SourceAccount': '999999999999' }, 'ImplicitlyDenied'],
+    ])('lets Scheduler assume the schedule role %s: %s', async (_what, override, expected) => {
+      await expect(
+        simulate({
+          principal: 'scheduler.amazonaws.com',
+          action: 'sts:AssumeRole',
+          resource: scheduleRole,
+          resourcePolicy: trustOf(custom),
+          context: { 'aws:SourceAccount': ACCOUNT, 'aws:SourceArn': groupArn(custom), ...override },
+        }),
+      ).resolves.toBe(expected);
+    });
+
+    const ownAlarm = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:Custom-AlarmsErrors`;
+    it.each<[string, string, Record<string, string>, 'Allowed' | 'ImplicitlyDenied']>([
+      [
+        'an alarm of this account',
+        'kms:GenerateDataKey',
+        { 'aws:SourceAccount': ACCOUNT, 'aws:SourceArn': ownAlarm },
+        'Allowed',
+      ],
+      [
+        'an alarm of this account',
+        'kms:Decrypt',
+        { 'aws:SourceAccount': ACCOUNT, 'aws:SourceArn': ownAlarm },
+        'Allowed',
+      ],
+      [
+        'an alarm of another account',
+        'kms:GenerateDataKey',
+        {
+          'aws:SourceAccount': '999999999999',
+          'aws:SourceArn': `arn:aws:cloudwatch:${REGION}:999999999999:alarm:x`,
+        },
+        'ImplicitlyDenied',
+      ],
+      ['no alarm at all', 'kms:GenerateDataKey', {}, 'ImplicitlyDenied'],
+    ])(
+      'lets CloudWatch use the alarm topic key for %s (%s): %s',
+      async (_what, action, context, expected) => {
+        const keyPolicy = resolve(
+          (template.toJSON().Resources[logicalId(custom.alarms.key!)] as { Properties: Json }).Properties
+            .KeyPolicy,
+        );
+        await expect(
+          simulate({
+            principal: 'cloudwatch.amazonaws.com',
+            action,
+            resource: TOPIC_KEY_ARN,
+            resourcePolicy: keyPolicy,
+            context,
+          }),
+        ).resolves.toBe(expected);
+      },
+    );
+  });
 
   // Each of these roles trusts the scanner's account (as OrganizationAccountAccessRole trusts the
   // management account): only the scanner's own policy can keep it out.
@@ -1000,6 +1406,33 @@ describe('validation', () => {
     expect(app.node.findChild('Bad').node.children).toEqual([]);
   });
 
+  it('rejects a deployment whose alarms would notify no one, naming where to set it', () => {
+    const config = loadConfig({}, 'test');
+    const app = new App({ context: { [BUNDLING_STACKS]: [] } });
+    const error = thrown(() => new CredwatchStack(app, 'Silent', { config }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe(`Silent props.config: alarmEmails: ${NOTIFY_NO_ONE}`);
+    expect(error.message).not.toContain('\n');
+    const named = thrown(
+      () => new CredwatchStack(app, 'Named', { config, configSource: () => 'credwatch.config.json' }),
+    );
+    expect(named.message).toBe(
+      'credwatch.config.json: alarmEmails: the alarms would notify no one: set alarmEmails (e.g. ["secops@example.com"]) or alarmTopicArn, or turn alarms off with "alarms": "none" (not recommended: a failing scanner then goes unnoticed)',
+    );
+  });
+
+  it('rejects an alarm topic in another region than a region-bound stack', () => {
+    const app = new App({ context: { [BUNDLING_STACKS]: [] } });
+    const config = loadConfig({ alarmTopicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:ops` }, 'test');
+    const error = thrown(
+      () => new CredwatchStack(app, 'Elsewhere', { config, env: { account: ACCOUNT, region: REGION } }),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe(
+      "Elsewhere props.config: alarmTopicArn: expected a topic in the deployment's region eu-west-1, got one in us-east-1",
+    );
+  });
+
   const table = () => {
     const stack = new Stack(new App(), 'S');
     return { stack, table: dynamodb.Table.fromTableName(stack, 'T', 'state') };
@@ -1015,6 +1448,7 @@ describe('validation', () => {
           thresholds: customConfig.thresholds,
           stateTable: t,
           webhookSecret: secretRef,
+          schedulePeriodMinutes: 10,
           timeoutSeconds: 60,
           reportDeadlineSeconds: 30,
         });
@@ -1029,10 +1463,44 @@ describe('validation', () => {
           thresholds: customConfig.thresholds,
           stateTable: t,
           webhookSecret: secretRef,
+          schedulePeriodMinutes: 10,
           logRetentionDays: 100,
         });
       },
       'ScannerFunction: logRetentionDays must be a CloudWatch Logs retention value, got 100',
+    ],
+    [
+      'a scanner whose timeout is not shorter than the schedule period',
+      () => {
+        const { stack, table: t } = table();
+        return new ScannerFunction(stack, 'F', {
+          thresholds: customConfig.thresholds,
+          stateTable: t,
+          webhookSecret: secretRef,
+          schedulePeriodMinutes: 5,
+        });
+      },
+      'ScannerFunction: timeoutSeconds (300) must be shorter than one schedule period (300 seconds)',
+    ],
+    [
+      'alarms that notify a topic and e-mail addresses',
+      () => {
+        const stack = new Stack(new App(), 'S');
+        const fn = lambda.Function.fromFunctionArn(
+          stack,
+          'F',
+          `arn:aws:lambda:${REGION}:${ACCOUNT}:function:f`,
+        );
+        return new ScannerAlarms(stack, 'A', {
+          function: fn,
+          timeout: Duration.minutes(5),
+          heartbeatMinutes: 10,
+          deadLetterQueue: new sqs.Queue(stack, 'Q'),
+          alarmEmails: ['ops@example.com'],
+          alarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:ops`,
+        });
+      },
+      'ScannerAlarms: alarmEmails: not allowed together with alarmTopicArn (subscribe the addresses to that topic)',
     ],
     [
       'a schedule that is not an expression',
@@ -1079,6 +1547,7 @@ describe('validation', () => {
     const build = () =>
       new ScannerFunction(stack, 'F', {
         thresholds: customConfig.thresholds,
+        schedulePeriodMinutes: 10,
         stateTable: dynamodb.Table.fromTableName(stack, 'T', 'state'),
         webhookSecret: {
           secretArn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:credwatch-AbC123`,
