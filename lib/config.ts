@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { UserDirectoryMode } from '../lambda/adapters/iam';
+import { describeValue } from '../lambda/core/describe-value';
 import { ConfigError } from '../lambda/core/errors';
 import { type Thresholds, thresholdsSchema } from '../lambda/core/policy';
 
@@ -57,17 +58,8 @@ export const EXTERNAL_ID = /^[A-Za-z0-9_+=,.@:/-]{2,1224}$/;
 /** An AWS Organizations organization id. */
 export const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 
-/** How a value looks in an error message: JSON, shortened. */
-export function describeValue(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
+/** How a value looks in an error message: JSON, shortened (shared with the function's input checks). */
+export { describeValue };
 
 const MINUTES_PER_UNIT: Record<string, number> = { minute: 1, hour: 60, day: 1440 };
 

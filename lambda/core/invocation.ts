@@ -4,21 +4,13 @@
  * one schedule period away from the wall clock (a replayed, retried-too-late or forged invocation),
  * is refused before anything is read or written. Pure: the wall clock is passed in.
  */
+import { describeValue } from './describe-value';
 
 export type InvocationCheck =
   | { readonly accepted: true; readonly runId: string; readonly scheduledTime: Date }
   | { readonly accepted: false; readonly reason: string };
 
-const shown = (value: unknown): string => {
-  if (value === undefined) return 'nothing';
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-};
+const shown = (value: unknown): string => describeValue(value, 60);
 
 /**
  * @param event the invocation payload, untrusted
