@@ -2,7 +2,6 @@
  * The ports the scan use case depends on. Adapters in lambda/adapters implement them; tests and the
  * CLI can supply their own. Nothing here does I/O.
  */
-import type { SlackMessage } from './core/slack-message';
 import type { Change, FindingState } from './core/state';
 import type { UnreadableState } from './core/state-codec';
 import type { LastUse } from './core/types';
@@ -47,6 +46,13 @@ export interface IamDirectory {
   getAccessKeyLastUsed(accessKeyId: string): Promise<LastUse | null>;
   /** The account alias shown in Slack, or undefined when the account has none. */
   accountAlias(): Promise<string | undefined>;
+  /**
+   * Whether the root user's MFA device is a virtual one (ListVirtualMFADevices, AssignmentStatus
+   * Assigned: a device whose user is `arn:PARTITION:iam::ACCOUNT:root`); false when no virtual device
+   * is assigned to it (a hardware device, or none). Optional: a directory without it leaves
+   * root-virtual-mfa unjudged. @throws IamReadError naming the action when IAM refuses
+   */
+  rootMfaIsVirtual?(): Promise<boolean>;
 }
 
 /** Counts of the IAM calls a scan made, by action (e.g. `ListAccessKeys`). */
@@ -72,15 +78,66 @@ export interface StateStore {
   ): Promise<{ readonly written: number; readonly skippedAsStale: readonly string[] }>;
 }
 
-/** Delivers digest messages in order, stopping at the first one not delivered. */
+/** What a digest is headed with. */
+export interface DigestHeading {
+  /** The account a digest about one account is headed by (the first scanned otherwise). */
+  readonly accountId: string;
+  readonly accountAlias?: string;
+  /** Names (Organizations name or IAM alias) of the accounts, by id. */
+  readonly accountNames: Readonly<Record<string, string>>;
+  readonly scanTime: Date;
+}
+
+export interface NotifyOptions {
+  /** Epoch ms after which no further message is started (the run's time is running out). */
+  readonly deadline?: number;
+  /**
+   * Called after each message the channel accepted, with the changes it carried, before the next
+   * message starts: the caller remembers them there. A rejection stops delivery and is re-thrown.
+   */
+  readonly onDelivered: (changes: readonly Change[]) => Promise<void>;
+}
+
+export interface NotifyResult {
+  /** Messages the changes took. */
+  readonly messages: number;
+  /** Messages the channel accepted, counted from the first. */
+  readonly messagesDelivered: number;
+  /** Why delivery stopped before the last message. */
+  readonly error?: Error;
+  /** Sends whose answer was lost (the message may have been posted) and that were retried once. */
+  readonly uncertain: number;
+}
+
+/**
+ * A channel that announces changes (Slack today). It renders and splits them itself and delivers the
+ * messages in order, stopping at the first one not delivered.
+ */
 export interface Notifier {
-  sendAll(
-    messages: readonly SlackMessage[],
-    options?: { readonly deadline?: number },
-  ): Promise<{ readonly delivered: number; readonly error?: Error }>;
+  notify(changes: readonly Change[], heading: DigestHeading, options: NotifyOptions): Promise<NotifyResult>;
 }
 
 /** Publishes one event per change (EventBridge). */
 export interface EventSink {
   publish(changes: readonly Change[]): Promise<void>;
+}
+
+/** A change waiting to be published as an event. */
+export interface OutboxEntry {
+  readonly key: string;
+  readonly change: Change;
+}
+
+/**
+ * Events not yet published: written with the state of the message that announced them, removed once
+ * EventBridge took them, so an event that could not be published is published by a later run.
+ */
+export interface EventOutbox {
+  add(changes: readonly Change[], at: Date): Promise<void>;
+  /** Every entry waiting, oldest first, and the stored entries that did not decode. */
+  pending(): Promise<{
+    readonly entries: readonly OutboxEntry[];
+    readonly unreadable: readonly UnreadableState[];
+  }>;
+  remove(keys: readonly string[]): Promise<void>;
 }

@@ -111,7 +111,7 @@ export class CredwatchMemberRoleStack extends Stack {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'iam:GenerateCredentialReport, iam:GetCredentialReport, iam:ListAccountAliases and iam:GetAccountAuthorizationDetails or (UserDirectory list-users) iam:ListUsers have no resource type; IAM accepts only "*" for them. All of them only read.',
+          'iam:GenerateCredentialReport, iam:GetCredentialReport, iam:ListAccountAliases, iam:ListVirtualMFADevices and iam:GetAccountAuthorizationDetails or (UserDirectory list-users) iam:ListUsers have no resource type; IAM accepts only "*" for them. All of them only read.',
       },
       {
         id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*]',

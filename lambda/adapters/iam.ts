@@ -7,6 +7,8 @@
  * GetAccountAuthorizationDetails (one call per 1,000 users; but whoever may call it can read every
  * policy document of the account) or ListUsers with ListUserTags for each user (one call per user;
  * no policy document readable).
+ *
+ * Whether the root user's MFA is a virtual device comes from ListVirtualMFADevices (root-virtual-mfa).
  */
 import {
   type AccessKeyMetadata,
@@ -25,6 +27,8 @@ import {
   type ListUsersCommandInput,
   ListUserTagsCommand,
   type ListUserTagsCommandInput,
+  ListVirtualMFADevicesCommand,
+  type ListVirtualMFADevicesCommandInput,
   type Tag,
 } from '@aws-sdk/client-iam';
 import { ConfigError, CredentialReportUnavailableError, CredwatchError, IamReadError } from '../core/errors';
@@ -38,11 +42,14 @@ import type {
   ProgressListener,
   ReportSource,
 } from '../ports';
+import { REQUEST_TIMEOUTS } from './sdk';
 
 /** The retry settings of the default client: adaptive retry backs off on Throttling and LimitExceeded. */
 export const IAM_CLIENT_DEFAULTS = {
   retryMode: 'adaptive',
   maxAttempts: 10,
+  // No request may hang a scan (lambda/adapters/sdk.ts).
+  ...REQUEST_TIMEOUTS,
 } as const satisfies IAMClientConfig;
 
 /** The largest page IAM serves (`MaxItems` 1–1000). */
@@ -57,7 +64,8 @@ export type IamAction =
   | 'ListUsers'
   | 'ListUserTags'
   | 'ListAccessKeys'
-  | 'GetAccessKeyLastUsed';
+  | 'GetAccessKeyLastUsed'
+  | 'ListVirtualMFADevices';
 
 /** The ways {@link IamAdapter.listUsers} can read the users and their tags. */
 export const USER_DIRECTORY_MODES = ['authorization-details', 'list-users'] as const;
@@ -236,6 +244,9 @@ const toReport = (out: GetCredentialReportCommandOutput): CredentialReport => {
   }
   return { csv: new TextDecoder('utf-8').decode(out.Content), generatedAt: out.GeneratedTime ?? null };
 };
+
+/** The ARN of an account's root user, in any partition (`arn:aws:iam::123456789012:root`). */
+const ROOT_ARN = /^arn:aws[a-z-]*:iam::\d{12}:root$/;
 
 /** A command whose own middleware stack can take the request counter (every SDK v3 command can). */
 interface CountableCommand {
@@ -456,6 +467,33 @@ export class IamAdapter implements ReportSource, IamDirectory, IamCallCounter {
       ...(service !== undefined && { service }),
       ...(region !== undefined && { region }),
     };
+  }
+
+  /**
+   * Whether the root user's MFA device is a virtual one: a virtual MFA device assigned to the root
+   * user (its `User.Arn` is `arn:PARTITION:iam::ACCOUNT:root`) among ListVirtualMFADevices with
+   * AssignmentStatus `Assigned` (1000 a page). False when none is: the root user's MFA is a hardware
+   * device (FIDO key or TOTP token), or it has none.
+   * @throws IamReadError naming the action when IAM refuses (AccessDenied: iam:ListVirtualMFADevices not granted)
+   */
+  async rootMfaIsVirtual(): Promise<boolean> {
+    const action = 'ListVirtualMFADevices';
+    let marker: string | undefined;
+    try {
+      do {
+        const input: ListVirtualMFADevicesCommandInput = {
+          AssignmentStatus: 'Assigned',
+          MaxItems: IAM_PAGE_SIZE,
+        };
+        if (marker !== undefined) input.Marker = marker;
+        const page = await this.client.send(this.counted(action, new ListVirtualMFADevicesCommand(input)));
+        if ((page.VirtualMFADevices ?? []).some((d) => ROOT_ARN.test(d.User?.Arn ?? ''))) return true;
+        marker = nextMarker(action, page);
+      } while (marker !== undefined);
+    } catch (err) {
+      throw readError(action, err);
+    }
+    return false;
   }
 
   /** The account's alias (IAM allows at most one), or undefined when it has none. */

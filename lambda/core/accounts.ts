@@ -2,6 +2,7 @@
  * Which accounts a multi-account deployment scans (pure): the discovered or listed accounts, less
  * suspended ones and the exclude list, limited to the include list when one is given.
  */
+import { accountScanFailed } from './rules/account-scan-failed';
 import type { Finding } from './types';
 
 export interface AccountInfo {
@@ -51,16 +52,17 @@ export const ACCOUNT_USER = '<account>';
 
 /**
  * An account that could not be scanned, as a finding: announced once, reminded, and resolved when the
- * account is scanned again, like any other. Its id is stable per account.
+ * account is scanned again, like any other. Its id is stable per account. The rule is in the
+ * registry (lambda/core/rules/account-scan-failed.ts); no credential record shows it, so it is made here.
  */
 export function accountScanFailure(accountId: string, reason: string, name?: string): Finding {
   const who = name ? `${name} (${accountId})` : accountId;
   return {
-    id: `${accountId}/${ACCOUNT_USER}/account-scan-failed/scan`,
+    id: `${accountId}/${ACCOUNT_USER}/${accountScanFailed.id}/scan`,
     accountId,
     user: ACCOUNT_USER,
     arn: `arn:aws:iam::${accountId}:root`,
-    rule: 'account-scan-failed',
+    rule: accountScanFailed.id,
     severity: 'critical',
     credential: 'scan',
     summary: `credwatch could not scan account ${who}: ${reason}. Its findings are not up to date until it can.`,

@@ -46,7 +46,10 @@ export function migrateLegacyIds(
   states: readonly FindingState[],
   findings: readonly Finding[],
 ): { readonly states: FindingState[]; readonly migrations: Migration[] } {
-  const legacy = states.filter(isLegacyId);
+  // A slot id is also what the current scheme gives a key without a creation time: a state whose id a
+  // current finding has is current, whatever it looks like.
+  const current = new Set(findings.map((f) => f.id));
+  const legacy = states.filter((s) => isLegacyId(s) && !current.has(s.id));
   if (legacy.length === 0) return { states: [...states], migrations: [] };
   const known = new Set(states.map((s) => s.id));
   const byKeyId = new Map<string, Finding>();

@@ -1,5 +1,5 @@
 /**
- * The thresholds credwatch judges credentials by (DESIGN.md "Findings"), their schema, and the
+ * The thresholds credwatch judges credentials by (docs/rules.md), their schema, and the
  * per-user overrides read from IAM user tags. The same schema is used by the CLI's `--config` and
  * by the deployment's configuration.
  */
@@ -41,12 +41,33 @@ export const thresholdsSchema = z
     rootAccessKey: severityRule('critical'),
     /** The root user without MFA (IAM.9). */
     rootWithoutMfa: severityRule('critical'),
+    /**
+     * The root user has no password, no access key and no MFA device: its credentials were removed
+     * (centralized root access, 2024+). A notice, in place of `rootWithoutMfa`.
+     */
+    rootCredentialsRemoved: severityRule('info'),
+    /**
+     * The root user's password or an access key of it was used within the last `withinDays` days
+     * (CIS 1.7, "avoid the use of the root user"); judged by the most recent use.
+     */
+    rootUsed: z
+      .strictObject({
+        /** How recent a use is reported: used less than this many whole days before the scan. */
+        withinDays: days.default(1),
+        severity: severityRule('warning'),
+      })
+      .prefault({}),
+    /** The root user's MFA device is a virtual one, not hardware (IAM.6); live scans only. */
+    rootVirtualMfa: severityRule('critical'),
     /** More than one active access key on a user (CIS 1.13). */
     multipleActiveKeys: severityRule('info'),
     /** A `credwatch:exempt` tag whose `until` date has passed. */
     exemptionExpired: severityRule('warning'),
-    /** A `credwatch:exempt` tag in force: announced once when it appears or changes (never reminded). */
-    exemptionGranted: severityRule('info'),
+    /**
+     * A `credwatch:exempt` tag: announced once when it appears or changes (never reminded). It cannot
+     * be turned off: its remembered state is what bounds the exemption (tagLimits.maxExemptionDays).
+     */
+    exemptionGranted: z.enum(['info', 'warning', 'critical']).default('info'),
     /**
      * What a user's own tags may ask for. Anyone who can tag a user can set them, so they are bounded:
      * a longer exemption or a higher key age is capped, with a warning naming the user and the tag.
@@ -65,7 +86,7 @@ export const thresholdsSchema = z
 export type Thresholds = z.infer<typeof thresholdsSchema>;
 export type ThresholdRule = Thresholds['accessKeyAge'];
 
-/** The defaults of DESIGN.md. */
+/** The documented defaults (docs/rules.md). */
 export const DEFAULT_THRESHOLDS: Thresholds = thresholdsSchema.parse({});
 
 export const TAG_MAX_KEY_AGE = 'credwatch:max-key-age-days';

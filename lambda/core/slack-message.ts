@@ -260,6 +260,9 @@ const RULE_LABELS: Record<RuleId, string> = {
   'password-age': 'password age',
   'root-access-key': 'root access key',
   'root-without-mfa': 'root without MFA',
+  'root-credentials-removed': 'root credentials removed',
+  'root-used': 'root used',
+  'root-virtual-mfa': 'root virtual MFA',
   'multiple-active-keys': 'several active keys',
   'exemption-expired': 'exemption expired',
   'exemption-granted': 'exemption granted',
@@ -325,6 +328,7 @@ export function renderEntry(c: Change, consoleBase: string): string {
     );
   }
   if (f.owner) facts.push(`owner ${ownerMention(f.owner)}`);
+  if (f.unconfirmed) facts.push('_from the credential report, not confirmed live_');
   return `• ${facts.join(' · ')}\n      ${escapedClip(f.summary, 1500)}`;
 }
 

@@ -10,22 +10,11 @@ export const SEVERITIES: readonly Severity[] = ['info', 'warning', 'critical'];
 
 export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 
-export type RuleId =
-  | 'access-key-age'
-  | 'access-key-unused'
-  | 'password-unused'
-  | 'password-without-mfa'
-  | 'password-age'
-  | 'root-access-key'
-  | 'root-without-mfa'
-  | 'multiple-active-keys'
-  | 'exemption-expired'
-  /** A `credwatch:exempt` tag in force: announced once, so that no exemption goes unnoticed. */
-  | 'exemption-granted'
-  /** Multi-account: the account could not be scanned (role missing, access denied, throttled past the deadline). */
-  | 'account-scan-failed';
-
-export const RULE_IDS: readonly RuleId[] = [
+/**
+ * Every rule's id. The registry (lambda/core/rules/index.ts) must define exactly these, checked by
+ * the compiler; the state table and the EventBridge events carry them, so an id is never renamed.
+ */
+const RULE_ID_LIST = [
   'access-key-age',
   'access-key-unused',
   'password-unused',
@@ -33,11 +22,20 @@ export const RULE_IDS: readonly RuleId[] = [
   'password-age',
   'root-access-key',
   'root-without-mfa',
+  'root-credentials-removed',
+  'root-used',
+  'root-virtual-mfa',
   'multiple-active-keys',
   'exemption-expired',
+  /** A `credwatch:exempt` tag in force: announced once, so that no exemption goes unnoticed. */
   'exemption-granted',
+  /** Multi-account: the account could not be scanned (role missing, access denied, throttled past the deadline). */
   'account-scan-failed',
-];
+] as const;
+
+export type RuleId = (typeof RULE_ID_LIST)[number];
+
+export const RULE_IDS: readonly RuleId[] = RULE_ID_LIST;
 
 export interface LastUse {
   readonly date: Date;
@@ -61,7 +59,16 @@ export interface AccessKey {
 }
 
 export interface Password {
+  /**
+   * A console password is set. The root row of reports before 2025 says `not_supported`: read as
+   * false, which is then a default, not a fact (see `enabledStated`).
+   */
   readonly enabled: boolean;
+  /**
+   * Root row: true when the report states `password_enabled` as true or false (reports since 2025)
+   * rather than `not_supported`. Absent: not stated, so a false `enabled` says nothing.
+   */
+  readonly enabledStated?: boolean;
   /** Last sign-in, or null when never used / no information. */
   readonly lastUsed: Date | null;
   readonly lastChanged: Date | null;
@@ -113,6 +120,11 @@ export interface Finding {
   readonly exemption?: Exemption;
   /** One sentence a person can act on. */
   readonly summary: string;
+  /**
+   * Set when the finding's key was to be confirmed live but was not (out of time, keys unreadable):
+   * judged from the credential report alone, which can be up to 4 hours old.
+   */
+  readonly unconfirmed?: boolean;
 }
 
 export interface ScanWarning {

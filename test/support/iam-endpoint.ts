@@ -5,8 +5,15 @@
  * (AWS samples and real answers) and the botocore IAM model.
  *
  * Actions: ListUsers, ListAccessKeys, GetAccessKeyLastUsed, ListUserTags, ListAccountAliases,
- * GetAccountAuthorizationDetails, GenerateCredentialReport, GetCredentialReport. Anything else is
- * 400 InvalidAction. Signatures are not checked.
+ * GetAccountAuthorizationDetails, GenerateCredentialReport, GetCredentialReport,
+ * ListVirtualMFADevices. Anything else is 400 InvalidAction. Signatures are not checked.
+ *
+ * Virtual MFA devices ({@link IamEndpointOptions.virtualMfa}): the account model knows only whether a
+ * principal has MFA; the option says whose MFA is a virtual device. ListVirtualMFADevices answers in
+ * the shape of the API reference and the botocore model: `VirtualMFADevices` members with
+ * `SerialNumber` (`arn:aws:iam::ACCOUNT:mfa/NAME`), `User` and `EnableDate`; the root user's device is
+ * `mfa/root-account-mfa-device`, its `User` only `UserId` (the account id), `Arn` (`…:root`) and
+ * `CreateDate`, as IAM lists the root user.
  *
  * Denials ({@link IamEndpoint.deny}, `failNext(action, 'AccessDenied')`) answer as IAM does, in the
  * shape of a recorded real answer (test/fixtures/iam-xml/real_AccessDenied_GetUser_terraform-debug-log.xml):
@@ -23,6 +30,7 @@ import {
   type FakeAccount,
   type FakeUser,
   generateAccount,
+  ROOT,
   renderCredentialReport,
   type TimestampStyle,
 } from './account-generator';
@@ -31,6 +39,7 @@ import { readBody, serveLocally } from './local-server';
 const XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const HOUR_MS = 3_600_000;
 const AUTHORIZATION_FILTERS = ['User', 'Role', 'Group', 'LocalManagedPolicy', 'AWSManagedPolicy'];
+const ASSIGNMENT_STATUSES = ['Assigned', 'Unassigned', 'Any'];
 
 /** A token bucket: `burst` requests at once, refilled at `ratePerSecond` (by the endpoint's clock). */
 export interface ThrottleOptions {
@@ -75,6 +84,14 @@ export interface IamEndpointOptions {
   readonly reportExpiryMs?: number;
   /** How the report's timestamps end. @default '+00:00' */
   readonly reportTimestampStyle?: TimestampStyle;
+  /**
+   * Whose MFA is a virtual device (ListVirtualMFADevices): user names, and {@link ROOT} for the root
+   * user; only principals with MFA active count (assigned devices). `unassignedVirtualMfa` names
+   * devices created but assigned to no one. @default none: every MFA device is hardware
+   */
+  readonly virtualMfa?: readonly string[];
+  /** Virtual MFA devices assigned to no one, by device name. @default none */
+  readonly unassignedVirtualMfa?: readonly string[];
   /**
    * Who a denial names as the caller when the signing key is not a key of one of the account's users.
    * @default `arn:aws:sts::ACCOUNT:assumed-role/credwatch-scanner/credwatch`
@@ -398,6 +415,63 @@ export async function startIamEndpoint(options: IamEndpointOptions = {}): Promis
         ...(wants('LocalManagedPolicy') || wants('AWSManagedPolicy') ? [el('Policies', [])] : []),
         ...tail,
       ];
+    },
+
+    ListVirtualMFADevices(params) {
+      const status = params.get('AssignmentStatus') ?? 'Any';
+      if (!ASSIGNMENT_STATUSES.includes(status)) {
+        throw new IamError(
+          400,
+          'ValidationError',
+          `1 validation error detected: Value '${status}' at 'assignmentStatus' failed to satisfy constraint: Member must satisfy enum value set: [${ASSIGNMENT_STATUSES.join(', ')}]`,
+        );
+      }
+      const mfa = (name: string) => `arn:aws:iam::${account.accountId}:mfa/${name}`;
+      const devices: { serial: string; member: Node[] }[] = [];
+      if (status !== 'Unassigned') {
+        const virtual = new Set(options.virtualMfa ?? []);
+        if (virtual.has(ROOT) && account.root.mfaActive) {
+          const serial = mfa('root-account-mfa-device');
+          devices.push({
+            serial,
+            member: [
+              el('SerialNumber', serial),
+              el('User', [
+                el('UserId', account.accountId),
+                el('Arn', account.root.arn),
+                el('CreateDate', iso(account.root.createdAt)),
+              ]),
+              el('EnableDate', iso(account.root.createdAt)),
+            ],
+          });
+        }
+        for (const u of account.users()) {
+          if (!virtual.has(u.name) || !u.mfaActive) continue;
+          const serial = mfa(u.name);
+          devices.push({
+            serial,
+            member: [
+              el('SerialNumber', serial),
+              el('User', [
+                el('Path', u.path),
+                el('UserName', u.name),
+                el('UserId', u.userId),
+                el('Arn', u.arn),
+                el('CreateDate', iso(u.createdAt)),
+              ]),
+              el('EnableDate', iso(u.createdAt)),
+            ],
+          });
+        }
+      }
+      if (status !== 'Assigned') {
+        for (const name of options.unassignedVirtualMfa ?? []) {
+          devices.push({ serial: mfa(name), member: [el('SerialNumber', mfa(name))] });
+        }
+      }
+      devices.sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0));
+      const { page, tail } = paginate(devices, (d) => d.serial, params);
+      return [el('VirtualMFADevices', members(page.map((d) => d.member))), ...tail];
     },
 
     GenerateCredentialReport() {

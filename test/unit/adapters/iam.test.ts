@@ -34,6 +34,7 @@ import { DEFAULT_THRESHOLDS } from '../../../lambda/core/policy';
 import { scan } from '../../../lambda/scan';
 import { FakeAccount, generateAccount } from '../../support/account-generator';
 import { type IamEndpoint, type IamEndpointOptions, startIamEndpoint } from '../../support/iam-endpoint';
+import { report } from '../../support/report-builder';
 
 const FIXTURES = join(__dirname, '../../fixtures/iam');
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
@@ -1084,4 +1085,148 @@ describe('IamAdapter against the local IAM endpoint (test/support/iam-endpoint.t
       expect(adapter.requests()[action]).toBe(adapter.calls()[action]);
     },
   );
+});
+
+describe('IamAdapter.rootMfaIsVirtual against the local IAM endpoint, and the scan that uses it', () => {
+  const NOW = new Date('2026-11-23T12:00:00Z');
+  const ACCOUNT = '111122223333';
+  const endpoints: IamEndpoint[] = [];
+  const clients: IAMClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.destroy();
+    await Promise.all(endpoints.splice(0).map((e) => e.close()));
+  });
+
+  /** An account with root MFA and users alice (MFA) and bob (no MFA). */
+  function account(): FakeAccount {
+    const a = new FakeAccount({ accountId: ACCOUNT, createdAt: new Date('2020-01-01T00:00:00Z') });
+    a.createUser('alice', { createdAt: new Date('2023-01-10T09:00:00Z'), mfaActive: true });
+    a.createUser('bob', { createdAt: new Date('2023-01-10T09:00:00Z') });
+    return a;
+  }
+
+  async function adapterOn(options: IamEndpointOptions) {
+    const endpoint = await startIamEndpoint({ now: () => NOW, account: account(), ...options });
+    endpoints.push(endpoint);
+    const client = new IAMClient({
+      ...IAM_CLIENT_DEFAULTS,
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: FAKE_CREDENTIALS,
+    });
+    clients.push(client);
+    return { endpoint, adapter: new IamAdapter({ client }) };
+  }
+
+  it.each<[string, IamEndpointOptions, boolean]>([
+    ['a virtual device assigned to the root user', { virtualMfa: ['<root_account>', 'alice'] }, true],
+    [
+      'virtual devices of users only (root: hardware)',
+      { virtualMfa: ['alice'], unassignedVirtualMfa: ['spare'] },
+      false,
+    ],
+    ['no virtual device at all', {}, false],
+  ])('with %s answers %s, in one counted call', async (_, options, expected) => {
+    const { endpoint, adapter } = await adapterOn(options);
+    expect(await adapter.rootMfaIsVirtual()).toBe(expected);
+    expect(adapter.calls()).toEqual({ ListVirtualMFADevices: 1 });
+    expect(endpoint.counts()).toEqual({ ListVirtualMFADevices: 1 });
+  });
+
+  it('follows Marker through short pages to the root user’s device, and stops there', async () => {
+    const many = Array.from({ length: 6 }, (_, i) => `a${i}`);
+    const a = account();
+    for (const name of many)
+      a.createUser(name, { createdAt: new Date('2024-01-01T00:00:00Z'), mfaActive: true });
+    const endpoint = await startIamEndpoint({
+      now: () => NOW,
+      account: a,
+      // Devices are listed by serial number: the users' (mfa/a0…) before the root's (mfa/root-…).
+      virtualMfa: ['<root_account>', ...many],
+      shortPages: () => 2,
+    });
+    endpoints.push(endpoint);
+    const client = new IAMClient({
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: FAKE_CREDENTIALS,
+    });
+    clients.push(client);
+    const adapter = new IamAdapter({ client });
+
+    expect(await adapter.rootMfaIsVirtual()).toBe(true);
+    expect(adapter.calls().ListVirtualMFADevices).toBe(4); // a0 a1 | a2 a3 | a4 a5 | root
+  });
+
+  it('reports a denial as an IamReadError naming the action', async () => {
+    const { endpoint, adapter } = await adapterOn({});
+    endpoint.deny('ListVirtualMFADevices');
+    const err = await failure(adapter.rootMfaIsVirtual());
+    expect(err).toBeInstanceOf(IamReadError);
+    expect((err as Error).message).toBe(
+      `IAM ListVirtualMFADevices failed: AccessDenied: User: arn:aws:sts::${ACCOUNT}:assumed-role/credwatch-scanner/credwatch is not authorized to perform: iam:ListVirtualMFADevices on resource: *`,
+    );
+  });
+
+  /** A 2025-style report: the root row states its password; alice and bob as in the account. */
+  const csv = (rootPassword: 'true' | 'not_supported', rootMfa = 'true') =>
+    report([
+      {
+        user: '<root_account>',
+        password_enabled: rootPassword,
+        password_last_used: '2026-10-01T00:00:00Z',
+        password_last_changed: rootPassword === 'true' ? '2020-01-01T00:00:00Z' : 'not_supported',
+        mfa_active: rootMfa,
+      },
+      { user: 'alice', mfa_active: 'true' },
+      { user: 'bob' },
+    ]).replaceAll('123456789012', ACCOUNT);
+  const source = (text: string) => ({ getReport: async () => ({ csv: text, generatedAt: NOW }) });
+
+  it('makes scan report root-virtual-mfa from a live read when the root user has a password and MFA', async () => {
+    const { adapter } = await adapterOn({ virtualMfa: ['<root_account>'] });
+    const result = await scan({
+      report: source(csv('true')),
+      directory: adapter,
+      counter: adapter,
+      thresholds: DEFAULT_THRESHOLDS,
+      now: NOW,
+    });
+    expect(result.findings.map((f) => f.id)).toEqual([`${ACCOUNT}/<root_account>/root-virtual-mfa/mfa`]);
+    expect(result.iamCalls.ListVirtualMFADevices).toBe(1);
+  });
+
+  it.each<[string, string, string, Partial<typeof DEFAULT_THRESHOLDS>]>([
+    ['the report does not state a root password (not_supported)', 'not_supported', 'true', {}],
+    ['the root user has no MFA', 'true', 'false', {}],
+    ['the rule is off', 'true', 'true', { rootVirtualMfa: 'off' }],
+  ])('makes no ListVirtualMFADevices call when %s', async (_, rootPassword, rootMfa, thresholds) => {
+    const { endpoint, adapter } = await adapterOn({ virtualMfa: ['<root_account>'] });
+    const result = await scan({
+      report: source(csv(rootPassword as 'true' | 'not_supported', rootMfa)),
+      directory: adapter,
+      counter: adapter,
+      thresholds: { ...DEFAULT_THRESHOLDS, ...thresholds },
+      now: NOW,
+    });
+    expect(result.findings.map((f) => f.rule)).not.toContain('root-virtual-mfa');
+    expect(endpoint.counts().ListVirtualMFADevices).toBeUndefined();
+  });
+
+  it('judges the rest when a member role may not call ListVirtualMFADevices, with a warning', async () => {
+    const { endpoint, adapter } = await adapterOn({ virtualMfa: ['<root_account>'] });
+    endpoint.deny('ListVirtualMFADevices');
+    const result = await scan({
+      report: source(csv('true', 'true')),
+      directory: adapter,
+      counter: adapter,
+      thresholds: DEFAULT_THRESHOLDS,
+      now: NOW,
+    });
+    expect(result.findings).toEqual([]);
+    expect(result.warnings.map((w) => w.code)).toEqual(['root-mfa-unreadable']);
+    expect(result.warnings[0]!.message).toMatch(
+      /^the root user's MFA device type could not be read \(IAM ListVirtualMFADevices failed: AccessDenied: .*\); root-virtual-mfa not judged$/,
+    );
+  });
 });

@@ -342,7 +342,13 @@ describe('evaluate', () => {
         knownSince,
         tags: new Map(Object.entries(tags)),
       });
-      expect(rules(later.findings)).toEqual(['access-key-age:critical', 'exemption-expired:warning']);
+      // The notice stays (same id, never reminded) as long as the tag does: it anchors the cap.
+      expect(rules(later.findings)).toEqual([
+        'access-key-age:critical',
+        'exemption-expired:warning',
+        'exemption-granted:info',
+      ]);
+      expect(later.findings.find((f) => f.rule === 'exemption-granted')!.id).toBe(notice.id);
       expect(later.findings.every((f) => f.exemption === undefined)).toBe(true);
     });
 
@@ -429,7 +435,14 @@ describe('evaluate', () => {
     it('an expired exemption no longer applies and is itself reported', () => {
       const tags = { carol: { 'credwatch:exempt': 'reason=vendor; until=2026-11-22' } };
       const { findings } = run([old(120)], { tags });
-      expect(rules(findings)).toEqual(['access-key-age:critical', 'exemption-expired:warning']);
+      expect(rules(findings)).toEqual([
+        'access-key-age:critical',
+        'exemption-expired:warning',
+        'exemption-granted:info',
+      ]);
+      expect(findings[2]!.summary).toBe(
+        'The credwatch:exempt exemption of carol ended on 2026-11-22; reason: vendor.',
+      );
       expect(findings.every((f) => f.exemption === undefined)).toBe(true);
       expect(findings[1]!.summary).toBe(
         'The credwatch:exempt tag of carol expired on 2026-11-22 (reason: vendor); its findings apply again. Remove or renew the tag.',
@@ -537,6 +550,9 @@ describe('thresholdsSchema', () => {
       passwordWithoutMfa: 'critical',
       rootAccessKey: 'critical',
       rootWithoutMfa: 'critical',
+      rootCredentialsRemoved: 'info',
+      rootUsed: { withinDays: 1, severity: 'warning' },
+      rootVirtualMfa: 'critical',
       multipleActiveKeys: 'info',
       exemptionExpired: 'warning',
       exemptionGranted: 'info',
@@ -562,11 +578,23 @@ describe('thresholdsSchema', () => {
       'accessKeyAge.warningDays',
       'warningDays must be less than criticalDays',
     ],
-    [{ accessKeyAge: { warningDays: 0 } }, 'accessKeyAge.warningDays', ''],
-    [{ accessKeyAge: { warningDays: 1.5 } }, 'accessKeyAge.warningDays', ''],
-    [{ accessKeyAge: { days: 3 } }, 'accessKeyAge', 'days'],
-    [{ rootAccessKey: 'loud' }, 'rootAccessKey', ''],
-    [{ keyAge: {} }, '', 'keyAge'],
+    [
+      { accessKeyAge: { warningDays: 0 } },
+      'accessKeyAge.warningDays',
+      'Too small: expected number to be >=1',
+    ],
+    [
+      { accessKeyAge: { warningDays: 1.5 } },
+      'accessKeyAge.warningDays',
+      'Invalid input: expected int, received number',
+    ],
+    [{ accessKeyAge: { days: 3 } }, 'accessKeyAge', 'Unrecognized key: "days"'],
+    [
+      { rootAccessKey: 'loud' },
+      'rootAccessKey',
+      'Invalid option: expected one of "info"|"warning"|"critical"|"off"',
+    ],
+    [{ keyAge: {} }, '', 'Unrecognized key: "keyAge"'],
   ])('rejects %j at %s', (input, path, text) => {
     const result = thresholdsSchema.safeParse(input);
     expect(result.success).toBe(false);

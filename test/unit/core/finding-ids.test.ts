@@ -75,6 +75,34 @@ describe('finding ids (a contract: changing one needs a migration)', () => {
     );
   });
 
+  it('of exemptions: the notice by the asked until and a hash of the reason, the expiry by "exemption"', () => {
+    const tags = new Map([
+      ['bob', { 'credwatch:exempt': 'until=2026-12-31 reason=vendor pipeline' }],
+      ['alice', { 'credwatch:exempt': 'until=2026-01-31 reason=vendor pipeline' }],
+    ]);
+    const ids = evaluate({ records, thresholds: thresholdsSchema.parse({}), tags, now: NOW })
+      .findings.filter((f) => f.rule.startsWith('exemption'))
+      .map((f) => f.id)
+      .sort();
+    expect(ids).toEqual([
+      `${ACCOUNT}/alice/exemption-expired/exemption`,
+      `${ACCOUNT}/alice/exemption-granted/until-2026-01-31-78ab1f37`,
+      `${ACCOUNT}/bob/exemption-granted/until-2026-12-31-78ab1f37`,
+    ]);
+  });
+
+  it('of a key without a creation time is its report slot', () => {
+    const root: CredentialRecord = {
+      ...records[0]!,
+      mfaActive: true,
+      accessKeys: [{ slot: 2, active: true, createdAt: null, lastUsed: null }],
+    };
+    const ids = evaluate({ records: [root], thresholds: thresholdsSchema.parse({}), now: NOW }).findings.map(
+      (f) => f.id,
+    );
+    expect(ids).toEqual([`${ACCOUNT}/<root_account>/root-access-key/access-key-2`]);
+  });
+
   it('of a failed account scan is account/<account>/account-scan-failed/scan', () => {
     expect(accountScanFailure('210987654321', 'AccessDenied').id).toBe(
       '210987654321/<account>/account-scan-failed/scan',
@@ -149,6 +177,13 @@ describe('migrateLegacyIds (v1: keys by access key id or report slot -> v2: by c
     const result = migrateLegacyIds([old, already], [current]);
     expect(result.migrations).toEqual([]);
     expect(result.states).toEqual([old, already]);
+  });
+
+  it('never takes a current slot id (a key without a creation time) for a v1 id', () => {
+    const slot = finding('alice', 'access-key-1');
+    const dated = finding('alice', 'key-2026-01-10T12:00:30Z');
+    const result = migrateLegacyIds([stateOf(slot)], [slot, dated]);
+    expect(result.migrations).toEqual([]);
   });
 
   it('does not take password or account ids for v1 ids', () => {

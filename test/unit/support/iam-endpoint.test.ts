@@ -11,10 +11,12 @@ import {
   ListAccountAliasesCommand,
   ListUsersCommand,
   ListUserTagsCommand,
+  ListVirtualMFADevicesCommand,
   paginateGetAccountAuthorizationDetails,
   paginateListAccessKeys,
   paginateListUsers,
   paginateListUserTags,
+  paginateListVirtualMFADevices,
 } from '@aws-sdk/client-iam';
 import fc from 'fast-check';
 import { parseCredentialReport } from '../../../lambda/core/credential-report';
@@ -1048,5 +1050,92 @@ describe('ListAccountAliases', () => {
     } finally {
       await endpoint.close();
     }
+  });
+});
+
+describe('ListVirtualMFADevices', () => {
+  const ROOT_SERIAL = 'arn:aws:iam::111122223333:mfa/root-account-mfa-device';
+
+  it('lists the virtual devices of principals with MFA, as the real SDK reads them, by AssignmentStatus', async () => {
+    // alice has MFA, bob has none: bob's name in virtualMfa gives no device.
+    const { iam } = await start({
+      account: smallAccount(),
+      virtualMfa: [ROOT, 'alice', 'bob'],
+      unassignedVirtualMfa: ['spare'],
+    });
+
+    const assigned = await iam.send(new ListVirtualMFADevicesCommand({ AssignmentStatus: 'Assigned' }));
+    const unassigned = await iam.send(new ListVirtualMFADevicesCommand({ AssignmentStatus: 'Unassigned' }));
+    const any = await iam.send(new ListVirtualMFADevicesCommand({}));
+
+    expect(assigned.IsTruncated).toBe(false);
+    expect(assigned.VirtualMFADevices).toEqual([
+      {
+        SerialNumber: 'arn:aws:iam::111122223333:mfa/alice',
+        User: {
+          Path: '/',
+          UserName: 'alice',
+          UserId: expect.stringMatching(/^AIDAFAKE/),
+          Arn: 'arn:aws:iam::111122223333:user/alice',
+          CreateDate: new Date('2023-01-10T09:00:00Z'),
+        },
+        EnableDate: new Date('2023-01-10T09:00:00Z'),
+      },
+      {
+        SerialNumber: ROOT_SERIAL,
+        // IAM lists the root user by its account id and ARN only.
+        User: {
+          UserId: '111122223333',
+          Arn: 'arn:aws:iam::111122223333:root',
+          CreateDate: new Date('2020-01-01T00:00:00Z'),
+        },
+        EnableDate: new Date('2020-01-01T00:00:00Z'),
+      },
+    ]);
+    expect(unassigned.VirtualMFADevices).toEqual([{ SerialNumber: 'arn:aws:iam::111122223333:mfa/spare' }]);
+    expect(any.VirtualMFADevices?.map((d) => d.SerialNumber)).toEqual([
+      'arn:aws:iam::111122223333:mfa/alice',
+      ROOT_SERIAL,
+      'arn:aws:iam::111122223333:mfa/spare',
+    ]);
+  });
+
+  it('lists no device by default (every MFA device is hardware) and none for a root user without MFA', async () => {
+    const withoutRootMfa = new FakeAccount({
+      accountId: '111122223333',
+      createdAt: new Date('2020-01-01T00:00:00Z'),
+      rootMfaActive: false,
+    });
+    const { iam: plain } = await start({ account: smallAccount() });
+    const { iam: noRootMfa } = await start({ account: withoutRootMfa, virtualMfa: [ROOT] });
+
+    expect((await plain.send(new ListVirtualMFADevicesCommand({}))).VirtualMFADevices).toEqual([]);
+    expect((await noRootMfa.send(new ListVirtualMFADevicesCommand({}))).VirtualMFADevices).toEqual([]);
+  });
+
+  it('pages with MaxItems and Marker, as the SDK paginator follows them', async () => {
+    const account = smallAccount();
+    const names = ['carol', 'dave', 'erin'];
+    for (const name of names) account.createUser(name, { createdAt: NOW, mfaActive: true });
+    const { iam } = await start({ account, virtualMfa: [ROOT, 'alice', ...names] });
+
+    const pages: string[][] = [];
+    for await (const page of paginateListVirtualMFADevices({ client: iam, pageSize: 2 }, {})) {
+      pages.push((page.VirtualMFADevices ?? []).map((d) => d.SerialNumber!.split('/').at(-1)!));
+    }
+
+    expect(pages).toEqual([['alice', 'carol'], ['dave', 'erin'], ['root-account-mfa-device']]);
+  });
+
+  it('rejects an AssignmentStatus IAM does not know with 400 ValidationError', async () => {
+    const { endpoint } = await start({ account: smallAccount() });
+
+    const res = await post(endpoint.url, { Action: 'ListVirtualMFADevices', AssignmentStatus: 'Mine' });
+
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('<Code>ValidationError</Code>');
+    expect(res.text.replaceAll('&apos;', "'")).toContain(
+      "Value 'Mine' at 'assignmentStatus' failed to satisfy constraint: Member must satisfy enum value set: [Assigned, Unassigned, Any]",
+    );
   });
 });
