@@ -11,6 +11,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { assumeRoleCredentials, memberRoleArn } from '../lambda/adapters/assume-role';
 import { IAM_CLIENT_DEFAULTS, IamAdapter } from '../lambda/adapters/iam';
 import { DEFAULT_THRESHOLDS } from '../lambda/core/policy';
+import { buildDigestParts } from '../lambda/core/slack-message';
 import { type AccountJob, monitor } from '../lambda/monitor';
 import type { Notifier } from '../lambda/ports';
 import { scan } from '../lambda/scan';
@@ -151,10 +152,13 @@ async function runMonitor(input: Extract<WorkerInput, { mode: 'monitor' }>): Pro
   const now = new Date(input.now);
   const { jobs, adapters, clients } = accountJobs(input.target, now);
   let messages = 0;
+  // Slack's rendering and splitting, without Slack: every message is taken at once.
   const notifier: Notifier = {
-    sendAll: async (sent) => {
-      messages += sent.length;
-      return { delivered: sent.length };
+    notify: async (changes, heading, options) => {
+      const parts = buildDigestParts(changes, heading);
+      for (const part of parts) await options.onDelivered(part.changes);
+      messages += parts.length;
+      return { messages: parts.length, messagesDelivered: parts.length, uncertain: 0 };
     },
   };
   try {

@@ -12,6 +12,22 @@ export const METRICS_NAMESPACE = 'Credwatch';
 /** The Powertools service name: also the `service` dimension of every metric. */
 export const SERVICE_NAME = 'credwatch';
 
+/** The state table's key and TTL attribute names: the table construct and the state store use these. */
+export const STATE_TABLE_SCHEMA = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  timeToLiveAttribute: 'expiresAt',
+} as const;
+
+/** The events credwatch publishes: `source` and the `detail-type` of each kind of change. */
+export const EVENT_SOURCE = 'credwatch';
+export const EVENT_DETAIL_TYPES = {
+  opened: 'Credential Finding Opened',
+  escalated: 'Credential Finding Escalated',
+  reminder: 'Credential Finding Reminder',
+  resolved: 'Credential Finding Resolved',
+} as const;
+
 /** Metric names the handler emits. */
 export const METRIC = {
   /** A run that scanned at least one account and completed: the heartbeat. */
@@ -21,6 +37,14 @@ export const METRIC = {
   invocationsRefused: 'InvocationsRefused',
   /** Stored state items that could not be decoded (treated as absent, overwritten by the next write). */
   stateItemsUnreadable: 'StateItemsUnreadable',
+  /** Slack sends whose answer was lost and were retried once: the message may have been posted twice. */
+  deliveryUncertain: 'DeliveryUncertain',
+  /** Events EventBridge took this run (this run's and any left in the outbox). */
+  eventsPublished: 'EventsPublished',
+  /** Events still waiting in the outbox after this run. */
+  eventsPending: 'EventsPending',
+  /** Findings judged from the credential report alone because their keys could not be confirmed live. */
+  findingsUnconfirmed: 'FindingsUnconfirmed',
 } as const;
 
 /**

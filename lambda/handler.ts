@@ -5,13 +5,22 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { assumeRoleCredentials, memberRoleArn } from './adapters/assume-role';
 import { EventPublisher } from './adapters/event-publisher';
 import { IAM_CLIENT_DEFAULTS, IamAdapter } from './adapters/iam';
 import { OrganizationsDiscovery } from './adapters/organizations';
+import { REQUEST_TIMEOUTS } from './adapters/sdk';
+import { SecurityHubSink } from './adapters/security-hub';
+import { CompositeSink } from './adapters/sinks';
+import { SlackNotifier } from './adapters/slack-notifier';
 import { SlackDeliveryError, SlackSender } from './adapters/slack-sender';
 import { DynamoStateStore } from './adapters/state-store';
 import { createWebhookUrlReader } from './adapters/webhook-secret';
@@ -69,6 +78,19 @@ interface Wiring {
   readonly state: DynamoStateStore;
   readonly events?: EventPublisher;
   readonly sts: STSClient;
+  /** When the deployment exports to Security Hub. */
+  readonly securityHub?: SecurityHubClient;
+}
+
+/** The function's own account, from its ARN (`arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME`). */
+function ownAccount(context: Context | undefined): string {
+  const account = context?.invokedFunctionArn?.split(':')[4];
+  if (!account || !/^\d{12}$/.test(account)) {
+    throw new ConfigError(
+      "Security Hub export needs the function's own account: context.invokedFunctionArn has none",
+    );
+  }
+  return account;
 }
 function wire(env: LambdaEnv, options: HandlerOptions): Wiring {
   if (!env.slackSecretArn) throw new ConfigError('environment: CREDWATCH_SLACK_SECRET_ARN is required');
@@ -77,11 +99,25 @@ function wire(env: LambdaEnv, options: HandlerOptions): Wiring {
     env,
     readWebhookUrl: createWebhookUrlReader({
       secretArn: env.slackSecretArn,
+      client: new SecretsManagerClient({ region: env.region, ...REQUEST_TIMEOUTS }),
       ...(options.webhookHosts ? { allowedHosts: options.webhookHosts, allowInsecureHosts: true } : {}),
     }),
-    state: new DynamoStateStore({ tableName: env.stateTable }),
-    ...(env.eventBusName ? { events: new EventPublisher({ eventBusName: env.eventBusName }) } : {}),
-    sts: new STSClient({ region: env.region, retryMode: 'adaptive', maxAttempts: 5 }),
+    state: new DynamoStateStore({
+      tableName: env.stateTable,
+      client: new DynamoDBClient({ region: env.region, ...REQUEST_TIMEOUTS }),
+    }),
+    ...(env.eventBusName
+      ? {
+          events: new EventPublisher({
+            eventBusName: env.eventBusName,
+            client: new EventBridgeClient({ region: env.region, ...REQUEST_TIMEOUTS }),
+          }),
+        }
+      : {}),
+    sts: new STSClient({ region: env.region, retryMode: 'adaptive', maxAttempts: 5, ...REQUEST_TIMEOUTS }),
+    ...(env.securityHub
+      ? { securityHub: new SecurityHubClient({ region: env.region, ...REQUEST_TIMEOUTS }) }
+      : {}),
   };
 }
 
@@ -90,13 +126,25 @@ async function accountJobs({ env, sts }: Wiring, now: Date): Promise<AccountJob[
   const settings = env.accounts;
   if (!settings) {
     // A new IAM adapter per run: its call counters describe this scan only.
-    const iam = new IamAdapter({ reportDeadlineMs: env.reportDeadlineMs, userDirectory: env.userDirectory });
+    const iam = new IamAdapter({
+      reportDeadlineMs: env.reportDeadlineMs,
+      userDirectory: env.userDirectory,
+      client: new IAMClient({ ...IAM_CLIENT_DEFAULTS, region: env.region, ...REQUEST_TIMEOUTS }),
+    });
     return [{ scan: { report: iam, directory: iam, counter: iam, thresholds: env.thresholds, now } }];
   }
   const found =
     settings.source === 'list'
       ? (settings.ids ?? []).map((id) => ({ id }))
-      : await new OrganizationsDiscovery().listAccounts(settings.organizationalUnits);
+      : await new OrganizationsDiscovery({
+          // Organizations is served from us-east-1 (aws partition).
+          client: new OrganizationsClient({
+            region: 'us-east-1',
+            retryMode: 'adaptive',
+            maxAttempts: 10,
+            ...REQUEST_TIMEOUTS,
+          }),
+        }).listAccounts(settings.organizationalUnits);
   const { selected, skipped } = selectAccounts(found, settings);
   if (skipped.length > 0) logger.info('accounts not scanned', { skipped });
   return selected.map((account) => {
@@ -108,7 +156,7 @@ async function accountJobs({ env, sts }: Wiring, now: Date): Promise<AccountJob[
     const iam = new IamAdapter({
       reportDeadlineMs: env.reportDeadlineMs,
       userDirectory: env.userDirectory,
-      client: new IAMClient({ ...IAM_CLIENT_DEFAULTS, region: env.region, credentials }),
+      client: new IAMClient({ ...IAM_CLIENT_DEFAULTS, region: env.region, credentials, ...REQUEST_TIMEOUTS }),
     });
     return {
       accountId: account.id,
@@ -170,15 +218,31 @@ async function run(
 ): Promise<HandlerResult> {
   const { env, readWebhookUrl, state, events } = wiring;
   const remaining = context?.getRemainingTimeInMillis?.();
+  // Security Hub first: an import is idempotent (by finding Id), so a chunk that EventBridge then
+  // refuses is imported again harmlessly by the next run.
+  const sinks = [
+    ...(env.securityHub
+      ? [
+          new SecurityHubSink({
+            client: wiring.securityHub ?? new SecurityHubClient({ region: env.region, ...REQUEST_TIMEOUTS }),
+            accountId: ownAccount(context),
+            region: env.region,
+          }),
+        ]
+      : []),
+    ...(events ? [events] : []),
+  ];
+  const sink = sinks.length === 0 ? undefined : sinks.length === 1 ? sinks[0]! : new CompositeSink(sinks);
   const result = await monitor({
     accounts: await accountJobs(wiring, now),
     now,
     ...(env.accounts ? { concurrency: env.accounts.concurrency } : {}),
     state,
-    notifier: async () => new SlackSender({ webhookUrl: await readWebhookUrl() }),
-    ...(events ? { events } : {}),
+    outbox: state,
+    notifier: async () => new SlackNotifier(new SlackSender({ webhookUrl: await readWebhookUrl() })),
+    ...(sink ? { events: sink } : {}),
     reminderIntervalMs: env.reminderIntervalMs,
-    ...(remaining !== undefined ? { deliveryDeadline: started + remaining - DELIVERY_MARGIN_MS } : {}),
+    ...(remaining !== undefined ? { deadline: started + remaining - DELIVERY_MARGIN_MS } : {}),
   });
   const scans = result.accounts.flatMap((a) => (a.scan ? [a.scan] : []));
   const failed = result.accounts.filter((a) => a.error);
@@ -193,6 +257,14 @@ async function run(
   metrics.addMetric('ChangesDelivered', MetricUnit.Count, result.delivered.length);
   metrics.addMetric('DeliveryFailures', MetricUnit.Count, result.deliveryError ? 1 : 0);
   metrics.addMetric(METRIC.stateItemsUnreadable, MetricUnit.Count, result.unreadableStates.length);
+  metrics.addMetric(METRIC.deliveryUncertain, MetricUnit.Count, result.uncertain);
+  metrics.addMetric(METRIC.eventsPublished, MetricUnit.Count, result.eventsPublished);
+  metrics.addMetric(METRIC.eventsPending, MetricUnit.Count, result.eventsPending);
+  metrics.addMetric(
+    METRIC.findingsUnconfirmed,
+    MetricUnit.Count,
+    sum(scans.map((s) => s.findings.filter((f) => f.unconfirmed).length)),
+  );
   if (result.unreadableStates.length > 0) {
     logger.warn('state items could not be read; treated as absent and overwritten by the next write', {
       unreadable: result.unreadableStates.slice(0, 50),
@@ -232,7 +304,20 @@ async function run(
     messages: `${result.messagesDelivered}/${result.messages}`,
     skippedAsStale: result.skippedAsStale.length,
     migrated: result.migrated,
+    uncertain: result.uncertain,
+    events: { published: result.eventsPublished, pending: result.eventsPending },
   });
+  if (result.commitError) {
+    // Slack has the message but the state does not say so: the next run announces it once more.
+    throw result.commitError;
+  }
+  if (result.eventError) {
+    logger.error('events could not be published; they wait in the outbox for the next run', {
+      error: result.eventError.message,
+      pending: result.eventsPending,
+    });
+    throw result.eventError;
+  }
   if (failed.length > 0) {
     throw new AccountsIncompleteError(
       `${failed.length} of ${result.accounts.length} accounts could not be scanned: ${failed

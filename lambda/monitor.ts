@@ -1,17 +1,23 @@
 /**
- * The scheduled use case: scan every account (bounded concurrency; one account's failure never stops
- * the others), diff each against what was already said, deliver one digest, publish one event per
- * change, and remember only what was delivered (at-least-once: what fails to reach Slack is announced
- * again by the next scan; nothing is lost). Depends on ports only.
+ * The scheduled use case, in two steps with serializable data between them:
+ *
+ * - {@link scanAccounts}: scan every account (bounded concurrency; one account's failure never stops
+ *   the others) and diff each against what was already said -> one {@link AccountDelta} per account
+ *   (findings, changes, name, warnings, errors as data: JSON-serializable);
+ * - {@link deliver}: announce the changes through the notifier, message by message, remembering the
+ *   changes of each accepted message (and queueing their events in the outbox) before the next one
+ *   starts, then publish the outbox. At most one message's worth is ever repeated after a fault, and
+ *   an event that could not be published is published by a later run.
+ *
+ * {@link monitor} runs both. Depends on ports only.
  */
 import { accountScanFailure } from './core/accounts';
 import { announcement, diff, nextStates, pages } from './core/diff';
 import { type Migration, migrateLegacyIds } from './core/migrations';
-import { buildDigestParts } from './core/slack-message';
-import type { Change, FindingState } from './core/state';
+import type { Change } from './core/state';
 import type { UnreadableState } from './core/state-codec';
 import type { Finding } from './core/types';
-import type { EventSink, LoadedStates, Notifier, StateStore } from './ports';
+import type { EventOutbox, EventSink, LoadedStates, Notifier, StateStore } from './ports';
 import { mapLimit, type ScanInput, type ScanResult, scan } from './scan';
 
 export interface AccountJob {
@@ -32,48 +38,97 @@ export interface MonitorInput {
   /** Accounts scanned at once. @default 8 */
   readonly concurrency?: number;
   readonly state: StateStore;
+  /** Where events wait until EventBridge took them; without one, events are published directly. */
+  readonly outbox?: EventOutbox;
   /** Created only when there is something to say, so a quiet scan never reads the webhook secret. */
   readonly notifier: () => Promise<Notifier>;
   readonly events?: EventSink;
   readonly reminderIntervalMs: number;
-  /** Epoch ms after which no further Slack message is started (the Lambda's time is running out). */
-  readonly deliveryDeadline?: number;
+  /**
+   * Epoch ms by which the run must be done (the invocation's time less a margin). The scan phase
+   * keeps {@link deliveryReserveMs} of it for delivery: live confirmation stops in time, and no
+   * message is started after it. @default no deadline
+   */
+  readonly deadline?: number;
+  /** Epoch ms now, for the budget. @default Date.now */
+  readonly clock?: () => number;
 }
 
-export interface AccountOutcome {
+/** What one account's scan and diff produced. JSON-serializable: it can cross a process or a state machine. */
+export interface AccountDelta {
   readonly accountId: string;
+  /** Organizations name or IAM alias, when known. */
   readonly name?: string;
   readonly scan?: ScanResult;
   /** Why the account could not be scanned. */
-  readonly error?: Error;
+  readonly error?: { readonly name: string; readonly message: string };
+  /** What this run announces about the account, in diff order. */
+  readonly changes: readonly Change[];
+  /** States to move from an earlier release's finding id to the current one. */
+  readonly migrations: readonly Migration[];
+  /** Finding ids this run says nothing about: a newer run already wrote their state. */
+  readonly skippedAsStale: readonly string[];
+  /** Stored states that did not decode: treated as absent, replaced by the next write. */
+  readonly unreadable: readonly UnreadableState[];
 }
 
+/** @deprecated the name before scan and deliver were split; an {@link AccountDelta}. */
+export type AccountOutcome = AccountDelta;
+
 export interface MonitorResult {
-  readonly accounts: readonly AccountOutcome[];
+  readonly accounts: readonly AccountDelta[];
   readonly changes: readonly Change[];
-  /** Changes that reached Slack and were remembered. */
+  /** Changes whose message the channel accepted and whose state was written. */
   readonly delivered: readonly Change[];
   readonly messages: number;
   readonly messagesDelivered: number;
-  /** Why Slack delivery stopped, when it did. The changes not delivered are announced next scan. */
+  /** Why delivery stopped, when it did. The changes not delivered are announced next scan. */
   readonly deliveryError?: Error;
+  /** A message was accepted but its state could not be written: it will be announced again (once). */
+  readonly commitError?: Error;
+  /** Sends whose answer was lost and were retried once: the message may have been posted twice. */
+  readonly uncertain: number;
+  /** Events published by this run (its own and any a previous run left in the outbox). */
+  readonly eventsPublished: number;
+  /** Events still waiting in the outbox after this run, and why they could not be published. */
+  readonly eventsPending: number;
+  readonly eventError?: Error;
   /**
    * Findings this run said nothing about because a newer run had already written their state: decided
    * before sending (nothing stale is announced), or, for a run that overlapped, at the write.
    */
   readonly skippedAsStale: readonly string[];
-  /** Stored states that did not decode, by account: treated as absent and overwritten by the next write. */
+  /** Stored states (and outbox entries) that did not decode, by account. */
   readonly unreadableStates: readonly (UnreadableState & { readonly accountId: string })[];
   /** States moved from an earlier release's finding id to the current one (lambda/core/migrations.ts). */
   readonly migrated: number;
 }
 
 const MAX_REASON = 300;
+/** PutEvents takes at most 10 entries; the outbox is published and removed in chunks of that size. */
+const EVENT_CHUNK = 10;
 
-export async function monitor(input: MonitorInput): Promise<MonitorResult> {
+/**
+ * Time the scan phase leaves for delivery: a quarter of the run's budget, at least 10 s and at most
+ * half of it (Slack takes about a second a message, a commit well under that; docs/benchmarks.md).
+ */
+export function deliveryReserveMs(budgetMs: number): number {
+  return Math.min(Math.round(budgetMs / 2), Math.max(10_000, Math.round(budgetMs / 4)));
+}
+
+const asError = (err: unknown): { name: string; message: string } =>
+  err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
+
+/** Scans every account and diffs it against its remembered state. Nothing is sent or written. */
+export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]> {
   const { now } = input;
+  const clock = input.clock ?? Date.now;
   const concurrency = input.concurrency ?? 8;
   const interval = input.reminderIntervalMs;
+  const confirmDeadline =
+    input.deadline !== undefined
+      ? input.deadline - deliveryReserveMs(Math.max(0, input.deadline - clock()))
+      : undefined;
   // Each account's state is read once: to choose what to confirm live, then to diff.
   const loaded = new Map<string, Promise<LoadedStates>>();
   const load = (accountId: string) => {
@@ -101,131 +156,205 @@ export async function monitor(input: MonitorInput): Promise<MonitorResult> {
         .filter((s) => s.status === 'open')
         .map((s): [string, Date] => [s.id, new Date(s.firstSeen)]),
     );
-  const outcomes = await mapLimit(input.accounts, concurrency, async (job): Promise<AccountOutcome> => {
-    const named = job.name ? { name: job.name } : {};
+  const options = { reminderIntervalMs: interval };
+
+  return mapLimit(input.accounts, concurrency, async (job): Promise<AccountDelta> => {
+    let result: ScanResult | undefined;
+    let error: { name: string; message: string } | undefined;
     try {
-      const result = await scan({ ...job.scan, selectForConfirmation, knownSince });
+      result = await scan({
+        ...job.scan,
+        selectForConfirmation,
+        knownSince,
+        ...(confirmDeadline !== undefined ? { confirmDeadline, clock } : {}),
+      });
       if (job.accountId !== undefined && result.accountId !== job.accountId) {
         throw new Error(`the credential report is of account ${result.accountId}, not ${job.accountId}`);
       }
-      return { accountId: result.accountId, ...named, scan: result };
     } catch (err) {
       if (job.accountId === undefined) throw err;
-      return {
-        accountId: job.accountId,
-        ...named,
-        error: err instanceof Error ? err : new Error(String(err)),
-      };
+      result = undefined;
+      error = asError(err);
     }
-  });
-
-  const options = { reminderIntervalMs: interval };
-  const perAccount = await mapLimit(outcomes, concurrency, async (o) => {
-    const { states: stored, unreadable } = await load(o.accountId);
+    const accountId = result?.accountId ?? job.accountId!;
+    const { states: stored, unreadable } = await load(accountId);
     // A state written by a newer run (its scan time is after this run's clock): this run is behind
     // and says nothing about that finding; decided here, before anything is sent.
     const newer = new Set(stored.filter((s) => Date.parse(s.scanTime) > now.getTime()).map((s) => s.id));
     const states = stored.filter((s) => !newer.has(s.id));
-    const unread = unreadable.map((u) => ({ ...u, accountId: o.accountId }));
-    if (o.scan) {
-      const findings = o.scan.findings.filter((f) => !newer.has(f.id));
+    let changes: Change[];
+    let migrations: Migration[] = [];
+    if (result) {
+      const findings = result.findings.filter((f) => !newer.has(f.id));
       const migrated = migrateLegacyIds(states, findings);
-      return {
-        changes: diff(findings, migrated.states, now, options),
-        migrations: migrated.migrations,
-        newer: [...newer],
-        unread,
-      };
+      migrations = migrated.migrations;
+      changes = diff(findings, migrated.states, now, options);
+    } else {
+      // Only the failure itself changes; the account's other findings keep their state until it is scanned.
+      const failure = accountScanFailure(
+        accountId,
+        (error?.message ?? 'unknown error').slice(0, MAX_REASON),
+        job.name,
+      );
+      changes = newer.has(failure.id)
+        ? []
+        : diff(
+            [failure],
+            states.filter((s) => s.finding.rule === 'account-scan-failed'),
+            now,
+            options,
+          );
     }
-    // Only the failure itself changes; the account's other findings keep their state until it is scanned.
-    const reason = (o.error?.message ?? 'unknown error').slice(0, MAX_REASON);
-    const failure = accountScanFailure(o.accountId, reason, o.name);
-    const changes = newer.has(failure.id)
-      ? []
-      : diff(
-          [failure],
-          states.filter((s) => s.finding.rule === 'account-scan-failed'),
-          now,
-          options,
-        );
-    return { changes, migrations: [] as Migration[], newer: [...newer], unread };
+    // The name shown in the digest: given (Organizations), or the IAM alias when there is news.
+    let name = job.name;
+    if (!name && result && changes.length > 0) name = await job.scan.directory?.accountAlias();
+    return {
+      accountId,
+      ...(name ? { name } : {}),
+      ...(result ? { scan: result } : {}),
+      ...(error ? { error } : {}),
+      changes,
+      migrations,
+      skippedAsStale: [...newer],
+      unreadable,
+    };
   });
-  const changes = perAccount.flatMap((a) => a.changes);
-  const migrations = perAccount.flatMap((a) => a.migrations);
-  const newerThanThisRun = perAccount.flatMap((a) => a.newer);
-  const unreadableStates = perAccount.flatMap((a) => a.unread);
-  /** What to write besides the delivered changes: each migrated state under its new id, and its old id retired. */
-  const migrationWrites = (delivered: readonly Change[]): FindingState[] => {
-    const written = new Set(delivered.map((c) => c.finding.id));
+}
+
+export interface DeliverInput {
+  readonly now: Date;
+  readonly state: StateStore;
+  readonly outbox?: EventOutbox;
+  readonly notifier: () => Promise<Notifier>;
+  readonly events?: EventSink;
+  /** Epoch ms after which no further message is started. */
+  readonly deadline?: number;
+}
+
+/**
+ * Announces the deltas' changes and remembers them message by message; publishes the outbox.
+ * Never throws for a channel, commit or event failure: each is returned, and what it left undone is
+ * done by a later run.
+ */
+export async function deliver(
+  deltas: readonly AccountDelta[],
+  input: DeliverInput,
+): Promise<Omit<MonitorResult, 'accounts'>> {
+  const { now } = input;
+  const changes = deltas.flatMap((d) => d.changes);
+  const skippedAsStale = deltas.flatMap((d) => d.skippedAsStale);
+  const unreadableStates = deltas.flatMap((d) => d.unreadable.map((u) => ({ ...u, accountId: d.accountId })));
+  const migrations = deltas.flatMap((d) => d.migrations);
+  const delivered: Change[] = [];
+  let messages = 0;
+  let messagesDelivered = 0;
+  let uncertain = 0;
+  let deliveryError: Error | undefined;
+  let commitError: Error | undefined;
+
+  // Migrated states first, silently: each under its new id, its old id retired as resolved.
+  if (migrations.length > 0) {
     const at = now.toISOString();
-    return migrations.flatMap((m) => [
-      ...(written.has(m.to.id) ? [] : [{ ...m.to, scanTime: at }]),
-      { ...m.from, status: 'resolved' as const, scanTime: at },
-    ]);
-  };
-  const quiet = {
-    accounts: outcomes,
+    try {
+      const written = await input.state.commit(
+        migrations.flatMap((m) => [
+          { ...m.to, scanTime: at },
+          { ...m.from, status: 'resolved' as const, scanTime: at },
+        ]),
+      );
+      skippedAsStale.push(...written.skippedAsStale);
+    } catch (err) {
+      commitError = err instanceof Error ? err : new Error(String(err));
+    }
+  }
+
+  if (changes.length > 0 && !commitError) {
+    const withChanges = deltas.filter((d) => d.changes.length > 0);
+    const names = Object.fromEntries(deltas.flatMap((d) => (d.name ? [[d.accountId, d.name]] : [])));
+    // A digest about one account is headed by that account, whichever was scanned first.
+    const headline = withChanges.length === 1 ? withChanges[0]!.accountId : deltas[0]!.accountId;
+    const notifier = await input.notifier();
+    try {
+      const result = await notifier.notify(
+        changes,
+        {
+          accountId: headline,
+          ...(names[headline] ? { accountAlias: names[headline] } : {}),
+          accountNames: names,
+          scanTime: now,
+        },
+        {
+          ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
+          // Remembered before the next message starts: a fault repeats at most this one message.
+          onDelivered: async (carried) => {
+            messagesDelivered++;
+            try {
+              if (input.outbox && input.events) await input.outbox.add(carried, now);
+              const written = await input.state.commit(nextStates(carried, now));
+              skippedAsStale.push(...written.skippedAsStale);
+            } catch (err) {
+              commitError = err instanceof Error ? err : new Error(String(err));
+              throw err;
+            }
+            delivered.push(...carried);
+          },
+        },
+      );
+      messages = result.messages;
+      uncertain = result.uncertain;
+      if (result.error) deliveryError = result.error;
+    } catch (err) {
+      if (!commitError) throw err;
+      messages = messagesDelivered;
+    }
+  }
+
+  // Events: every change remembered above, and whatever earlier runs could not publish.
+  let eventsPublished = 0;
+  let eventsPending = 0;
+  let eventError: Error | undefined;
+  if (input.events) {
+    try {
+      if (input.outbox) {
+        const { entries, unreadable } = await input.outbox.pending();
+        unreadableStates.push(...unreadable.map((u) => ({ ...u, accountId: 'outbox' })));
+        eventsPending = entries.length;
+        for (let i = 0; i < entries.length; i += EVENT_CHUNK) {
+          const chunk = entries.slice(i, i + EVENT_CHUNK);
+          await input.events.publish(chunk.map((e) => e.change));
+          await input.outbox.remove(chunk.map((e) => e.key));
+          eventsPublished += chunk.length;
+          eventsPending -= chunk.length;
+        }
+      } else if (delivered.length > 0) {
+        await input.events.publish(delivered);
+        eventsPublished = delivered.length;
+      }
+    } catch (err) {
+      eventError = err instanceof Error ? err : new Error(String(err));
+    }
+  }
+
+  return {
     changes,
-    delivered: [],
-    messages: 0,
-    messagesDelivered: 0,
-    skippedAsStale: newerThanThisRun,
+    delivered,
+    messages,
+    messagesDelivered,
+    ...(deliveryError ? { deliveryError } : {}),
+    ...(commitError ? { commitError } : {}),
+    uncertain,
+    eventsPublished,
+    eventsPending,
+    ...(eventError ? { eventError } : {}),
+    skippedAsStale,
     unreadableStates,
     migrated: migrations.length,
   };
-  if (changes.length === 0) {
-    if (migrations.length > 0) {
-      const committed = await input.state.commit(migrationWrites([]));
-      return { ...quiet, skippedAsStale: [...newerThanThisRun, ...committed.skippedAsStale] };
-    }
-    return quiet;
-  }
+}
 
-  const names: Record<string, string> = {};
-  const withChanges = new Set(changes.map((c) => c.finding.accountId));
-  // mapLimit keeps order: outcomes[i] is the outcome of input.accounts[i].
-  await mapLimit(
-    outcomes.map((o, i) => ({ o, job: input.accounts[i]! })).filter(({ o }) => withChanges.has(o.accountId)),
-    concurrency,
-    async ({ o, job }) => {
-      const name = o.name ?? (o.scan ? await job.scan.directory?.accountAlias() : undefined);
-      if (name) names[o.accountId] = name;
-    },
-  );
-  // A digest about one account is headed by that account, whichever was scanned first.
-  const headline = withChanges.size === 1 ? [...withChanges][0]! : outcomes[0]!.accountId;
-  const parts = buildDigestParts(changes, {
-    accountId: headline,
-    ...(names[headline] ? { accountAlias: names[headline] } : {}),
-    accountNames: names,
-    scanTime: now,
-  });
-  const notifier = await input.notifier();
-  const sent = await notifier.sendAll(
-    parts.map((p) => p.message),
-    input.deliveryDeadline !== undefined ? { deadline: input.deliveryDeadline } : {},
-  );
-  // Remember exactly the changes of the messages Slack took; the rest are announced by the next scan.
-  const delivered = parts.slice(0, sent.delivered).flatMap((p) => p.changes);
-
-  let eventError: unknown;
-  if (input.events && delivered.length > 0) {
-    try {
-      await input.events.publish(delivered);
-    } catch (err) {
-      eventError = err;
-    }
-  }
-  const writes = [...nextStates(delivered, now), ...migrationWrites(delivered)];
-  const committed = writes.length > 0 ? await input.state.commit(writes) : undefined;
-  // Slack has the news and the state says so; a failed event publish must still fail the run loudly.
-  if (eventError) throw eventError;
-  return {
-    ...quiet,
-    delivered,
-    messages: parts.length,
-    messagesDelivered: sent.delivered,
-    ...(sent.error ? { deliveryError: sent.error } : {}),
-    skippedAsStale: [...newerThanThisRun, ...(committed?.skippedAsStale ?? [])],
-  };
+/** Scans, then delivers: one scheduled run. */
+export async function monitor(input: MonitorInput): Promise<MonitorResult> {
+  const accounts = await scanAccounts(input);
+  const outcome = await deliver(accounts, input);
+  return { accounts, ...outcome };
 }

@@ -5,9 +5,11 @@
  * with ListAccessKeys (key ids, rotations, deletions, deactivations since the report) -> evaluate again.
  */
 import { accountIdOf, parseCredentialReport } from './core/credential-report';
+import { IamReadError } from './core/errors';
 import { countBySeverity, evaluate, keyCredential } from './core/evaluate';
 import type { Thresholds } from './core/policy';
-import type { AccessKey, CredentialRecord, Finding, ScanWarning, Severity } from './core/types';
+import { readsKeysLive } from './core/rules';
+import type { AccessKey, CredentialRecord, Finding, ScanWarning, Severity, UserTags } from './core/types';
 import type { IamCallCounter, IamDirectory, LiveAccessKey, ProgressListener, ReportSource } from './ports';
 
 export interface ScanInput {
@@ -18,8 +20,28 @@ export interface ScanInput {
   readonly thresholds: Thresholds;
   readonly now: Date;
   readonly onProgress?: ProgressListener;
+  /** Called after each user whose keys were confirmed live (or skipped), with how many are done of how many. */
+  readonly onConfirmProgress?: (done: number, total: number) => void;
+  /**
+   * The report's file name when it comes from a file (the CLI): messages name it, and a report
+   * without users or without the root row is a warning (the file looks filtered or truncated).
+   */
+  readonly reportFile?: string;
+  /**
+   * IAM user tags by user name when there is no directory (the CLI's `--tags FILE`), applied as live
+   * tags are. Ignored when `directory` is given: its tags are read live.
+   */
+  readonly tags?: UserTags;
   /** How many users' keys are confirmed at once. @default 4 */
   readonly concurrency?: number;
+  /**
+   * Epoch ms after which no further user is confirmed live: the run's budget for the scan phase.
+   * Findings of users not confirmed in time are reported from the credential report, marked
+   * `unconfirmed`, with a warning. @default no deadline
+   */
+  readonly confirmDeadline?: number;
+  /** Epoch ms now, for the deadline. @default Date.now */
+  readonly clock?: () => number;
   /**
    * Which would-be access-key findings to confirm live (ListAccessKeys, GetAccessKeyLastUsed), given
    * the account id and the findings judged from the report. @default every one (the CLI's choice).
@@ -55,23 +77,29 @@ export interface ScanResult {
   readonly iamRequests: Record<string, number>;
   /** Users whose keys were read live to confirm findings (or because they are newer than the report). */
   readonly usersConfirmed: number;
+  /** Users whose keys were to be confirmed but were not (out of time, or their keys could not be read). */
+  readonly usersUnconfirmed: number;
   readonly warnings: ScanWarning[];
 }
-
-/** Findings of these rules depend on access keys and are confirmed live before they are reported. */
-const KEY_RULES = new Set(['access-key-age', 'access-key-unused', 'multiple-active-keys']);
 
 export async function scan(input: ScanInput): Promise<ScanResult> {
   const { thresholds, now } = input;
   const report = await input.report.getReport(input.onProgress);
-  const parsed = parseCredentialReport(report.csv);
+  const parsed = parseCredentialReport(
+    report.csv,
+    input.reportFile !== undefined ? { source: input.reportFile, checkWhole: true } : {},
+  );
   const warnings: ScanWarning[] = [...parsed.warnings];
   let records: CredentialRecord[] = parsed.records;
-  let tags: Map<string, Readonly<Record<string, string>>> | undefined;
+  let tags: UserTags | undefined = input.directory ? undefined : input.tags;
   let usersConfirmed = 0;
+  /** Users judged from the report alone although their keys were to be read live. */
+  const unconfirmed = new Set<string>();
   /** The report's evaluation, reused when no user's keys were read live (the usual scheduled scan). */
   let unchanged: ReturnType<typeof evaluate> | undefined;
   const knownSince = input.knownSince ? await input.knownSince(accountOf(records)) : undefined;
+  /** Facts no report holds, read live (root-virtual-mfa); absent from a report file. */
+  let rootMfaIsVirtual: boolean | undefined;
 
   if (input.directory) {
     const directory = input.directory;
@@ -108,14 +136,42 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
       });
     }
 
-    const first = evaluate({ records, thresholds, tags, now, ...(knownSince ? { knownSince } : {}) });
+    // Virtual or hardware root MFA (root-virtual-mfa): read only when it matters, when the root user
+    // has a console password (the report states it since 2025) and an MFA device, and the rule is on.
+    const root = records.find((r) => r.isRoot);
+    if (
+      directory.rootMfaIsVirtual &&
+      thresholds.rootVirtualMfa !== 'off' &&
+      root?.mfaActive &&
+      root.password.enabled
+    ) {
+      try {
+        rootMfaIsVirtual = await directory.rootMfaIsVirtual();
+      } catch (err) {
+        // A member role deployed before this rule lacks iam:ListVirtualMFADevices: a warning, not a failed account.
+        if (!(err instanceof IamReadError && /\bAccessDenied\b/.test(err.message))) throw err;
+        warnings.push({
+          code: 'root-mfa-unreadable',
+          user: root.user,
+          message: `the root user's MFA device type could not be read (${err.message}); root-virtual-mfa not judged`,
+        });
+      }
+    }
+    const first = evaluate({
+      records,
+      thresholds,
+      tags,
+      now,
+      ...(knownSince ? { knownSince } : {}),
+      ...(rootMfaIsVirtual !== undefined ? { rootMfaIsVirtual } : {}),
+    });
     const wanted = input.selectForConfirmation
       ? await input.selectForConfirmation(accountOf(records), first.findings)
       : () => true;
     const toConfirm = new Set(newUsers.map((u) => u.name));
     const unusedKeys = new Set<string>();
     for (const f of first.findings) {
-      if (!KEY_RULES.has(f.rule) || !wanted(f)) continue;
+      if (!readsKeysLive(f.rule) || !wanted(f)) continue;
       toConfirm.add(f.user);
       if (f.rule === 'access-key-unused') unusedKeys.add(`${f.user}/${f.credential}`);
     }
@@ -124,9 +180,31 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
 
     if (toConfirm.size > 0) input.onProgress?.(`confirming the access keys of ${toConfirm.size} users`);
     const byUser = new Map(records.map((r) => [r.user, r]));
-    const confirmed = await mapLimit([...toConfirm], input.concurrency ?? 4, async (user) => {
+    const clock = input.clock ?? Date.now;
+    let done = 0;
+    const total = toConfirm.size;
+    const outcomes = await mapLimit([...toConfirm], input.concurrency ?? 4, async (user) => {
+      try {
+        return await confirmUser(user);
+      } finally {
+        input.onConfirmProgress?.(++done, total);
+      }
+    });
+    async function confirmUser(user: string) {
       const record = byUser.get(user)!;
-      const liveKeys = await directory.listAccessKeys(user);
+      if (input.confirmDeadline !== undefined && clock() >= input.confirmDeadline) {
+        return { user, skipped: 'out-of-time' as const };
+      }
+      let liveKeys: LiveAccessKey[] | null;
+      try {
+        liveKeys = await directory.listAccessKeys(user);
+      } catch (err) {
+        // One user whose keys cannot be read is a warning on that user, not a failed account.
+        if (err instanceof IamReadError && /\bAccessDenied\b/.test(err.message)) {
+          return { user, skipped: 'denied' as const, reason: err.message };
+        }
+        throw err;
+      }
       if (liveKeys === null) return { user, record: null };
       const keys: AccessKey[] = [];
       const matched = new Set<AccessKey>();
@@ -151,7 +229,28 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
         });
       }
       return { user, record: { ...record, accessKeys: keys } };
-    });
+    }
+    const confirmed: { user: string; record: CredentialRecord | null }[] = [];
+    for (const o of outcomes) {
+      if (!('skipped' in o)) {
+        confirmed.push(o);
+        continue;
+      }
+      unconfirmed.add(o.user);
+      warnings.push(
+        o.skipped === 'denied'
+          ? {
+              code: 'user-keys-unreadable',
+              user: o.user,
+              message: `user "${o.user}": its access keys could not be read (${o.reason}); judged from the credential report, not confirmed live`,
+            }
+          : {
+              code: 'user-not-confirmed',
+              user: o.user,
+              message: `user "${o.user}": not confirmed live within this run's time; judged from the credential report`,
+            },
+      );
+    }
     usersConfirmed = confirmed.length;
     for (const c of confirmed) {
       if (c.record) byUser.set(c.user, c.record);
@@ -166,11 +265,27 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
     }
     records = [...byUser.values()];
     if (confirmed.length === 0) unchanged = first;
+    if (unconfirmed.size > 0)
+      input.onProgress?.(`${unconfirmed.size} users not confirmed live (see warnings)`);
   }
 
-  const { findings, warnings: evalWarnings } =
-    unchanged ?? evaluate({ records, thresholds, tags, now, ...(knownSince ? { knownSince } : {}) });
+  const { findings: judged, warnings: evalWarnings } =
+    unchanged ??
+    evaluate({
+      records,
+      thresholds,
+      tags,
+      now,
+      ...(knownSince ? { knownSince } : {}),
+      ...(rootMfaIsVirtual !== undefined ? { rootMfaIsVirtual } : {}),
+    });
   warnings.push(...evalWarnings);
+  const findings =
+    unconfirmed.size === 0
+      ? judged
+      : judged.map((f) =>
+          unconfirmed.has(f.user) && readsKeysLive(f.rule) ? { ...f, unconfirmed: true } : f,
+        );
   return {
     accountId: accountOf(records),
     evaluatedAt: now.toISOString(),
@@ -182,6 +297,7 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
     iamCalls: input.counter?.calls() ?? {},
     iamRequests: input.counter?.requests() ?? {},
     usersConfirmed,
+    usersUnconfirmed: unconfirmed.size,
     warnings,
   };
 }

@@ -8,6 +8,7 @@ import {
   type PutEventsRequestEntry,
   type PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
+import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../contracts';
 import { CredwatchError } from '../core/errors';
 import type { Change, ChangeKind } from '../core/state';
 
@@ -15,15 +16,8 @@ import type { Change, ChangeKind } from '../core/state';
 export class EventPublishError extends CredwatchError {}
 
 /** The `source` of every credwatch event. */
-export const EVENT_SOURCE = 'credwatch';
-
-/** The `detail-type` of the event for each kind of change. */
-export const DETAIL_TYPES: Readonly<Record<ChangeKind, string>> = {
-  opened: 'Credential Finding Opened',
-  escalated: 'Credential Finding Escalated',
-  reminder: 'Credential Finding Reminder',
-  resolved: 'Credential Finding Resolved',
-};
+export { EVENT_SOURCE };
+export const DETAIL_TYPES: Readonly<Record<ChangeKind, string>> = EVENT_DETAIL_TYPES;
 
 /** PutEvents takes at most 10 entries a call. */
 const BATCH_SIZE = 10;

@@ -5,10 +5,10 @@
  */
 import {
   type Account,
-  ListAccountsCommand,
-  ListAccountsForParentCommand,
-  ListOrganizationalUnitsForParentCommand,
   OrganizationsClient,
+  paginateListAccounts,
+  paginateListAccountsForParent,
+  paginateListOrganizationalUnitsForParent,
 } from '@aws-sdk/client-organizations';
 import type { AccountInfo } from '../core/accounts';
 import { CredwatchError } from '../core/errors';
@@ -58,38 +58,26 @@ export class OrganizationsDiscovery {
     }
   }
 
+  // Pages are read with the SDK's paginators (NextToken until absent, the service's default page
+  // size); their errors reach listAccounts, which names what could not be listed.
   private async all(): Promise<AccountInfo[]> {
     const found: AccountInfo[] = [];
-    let NextToken: string | undefined;
-    do {
-      const page = await this.client.send(new ListAccountsCommand({ ...(NextToken ? { NextToken } : {}) }));
+    for await (const page of paginateListAccounts({ client: this.client }, {})) {
       for (const a of page.Accounts ?? []) found.push(toInfo(a));
-      NextToken = page.NextToken;
-    } while (NextToken);
+    }
     return found;
   }
 
   private async under(parentId: string, depth: number, found: AccountInfo[]): Promise<void> {
-    let NextToken: string | undefined;
-    do {
-      const page = await this.client.send(
-        new ListAccountsForParentCommand({ ParentId: parentId, ...(NextToken ? { NextToken } : {}) }),
-      );
+    const paging = { client: this.client };
+    for await (const page of paginateListAccountsForParent(paging, { ParentId: parentId })) {
       for (const a of page.Accounts ?? []) found.push(toInfo(a));
-      NextToken = page.NextToken;
-    } while (NextToken);
+    }
     if (depth >= MAX_OU_DEPTH) return;
     const children: string[] = [];
-    do {
-      const page = await this.client.send(
-        new ListOrganizationalUnitsForParentCommand({
-          ParentId: parentId,
-          ...(NextToken ? { NextToken } : {}),
-        }),
-      );
+    for await (const page of paginateListOrganizationalUnitsForParent(paging, { ParentId: parentId })) {
       for (const ou of page.OrganizationalUnits ?? []) if (ou.Id) children.push(ou.Id);
-      NextToken = page.NextToken;
-    } while (NextToken);
+    }
     for (const child of children) await this.under(child, depth + 1, found);
   }
 }

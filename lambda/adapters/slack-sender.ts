@@ -46,6 +46,11 @@ export interface SendAllResult {
 export interface SendAllOptions {
   /** Epoch ms after which no further message is started (the invocation's time is running out). */
   readonly deadline?: number;
+  /**
+   * Called after each accepted message, with its index, before the next one starts (the caller
+   * remembers what it carried). A rejection stops delivery and is re-thrown by sendAll.
+   */
+  readonly afterEach?: (index: number) => Promise<void>;
 }
 
 export interface SlackSenderProps {
@@ -103,6 +108,8 @@ const HINTS: Readonly<Record<string, string>> = {
 };
 
 const MAX_BACKOFF_MS = 8_000;
+/** Least wait after a 429, whatever Retry-After says (`0` or a date in the past must not busy-loop). */
+export const MIN_RETRY_AFTER_MS = 1_000;
 
 type Attempt =
   | { readonly kind: 'delivered' }
@@ -137,6 +144,7 @@ export class SlackSender {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly clock: () => number;
   private readonly fetchFn: FetchFunction;
+  private uncertainSends = 0;
 
   constructor(props: SlackSenderProps) {
     this.webhookUrl = props.webhookUrl;
@@ -168,11 +176,27 @@ export class SlackSender {
   async send(payload: SlackPayload): Promise<void> {
     const start = this.clock();
     let backoffMs = this.initialBackoffMs;
+    let lostAnswers = 0;
     for (let attempt = 1; ; attempt++) {
       const remaining = this.timeBudgetMs - (this.clock() - start);
       const result = await this.attempt(payload, Math.max(1, Math.min(this.requestTimeoutMs, remaining)));
       if (result.kind === 'delivered') return;
       const answer = describeAnswer(result.status, result.code);
+      if (result.kind === 'transient' && result.status === undefined) {
+        // No answer: Slack may have posted the message. Retried once (and counted), never more, so a
+        // lost answer costs at most one duplicate.
+        lostAnswers++;
+        if (lostAnswers > 1) {
+          throw new SlackDeliveryError(
+            `Slack's answer was lost twice (${attempt} attempts; ${answer}); not retried again, the message may have been posted`,
+            false,
+            undefined,
+            'answer_lost',
+            { cause: result.cause },
+          );
+        }
+        this.uncertainSends++;
+      }
       if (result.kind === 'permanent') {
         const hint = result.code ? HINTS[result.code] : undefined;
         throw new SlackDeliveryError(
@@ -183,7 +207,8 @@ export class SlackSender {
           { cause: result.cause },
         );
       }
-      const waitMs = result.retryAfterMs ?? backoffMs;
+      const waitMs =
+        result.retryAfterMs !== undefined ? Math.max(MIN_RETRY_AFTER_MS, result.retryAfterMs) : backoffMs;
       if (result.retryAfterMs === undefined) backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
       const elapsed = this.clock() - start;
       if (elapsed + waitMs >= this.timeBudgetMs) {
@@ -227,8 +252,14 @@ export class SlackSender {
         if (error instanceof SlackDeliveryError) return { delivered: index, error };
         throw error;
       }
+      await options.afterEach?.(index);
     }
     return { delivered: payloads.length };
+  }
+
+  /** Sends so far whose answer was lost and that were retried (the message may have been posted twice). */
+  uncertain(): number {
+    return this.uncertainSends;
   }
 
   /** One HTTP request through `@slack/webhook` (its own retries off), classified. */

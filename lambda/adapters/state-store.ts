@@ -6,25 +6,28 @@
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   DynamoDBClient,
   PutItemCommand,
-  QueryCommand,
+  paginateQuery,
+  type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { CLOCK_SKEW_MS } from '../contracts';
+import { CLOCK_SKEW_MS, STATE_TABLE_SCHEMA } from '../contracts';
 import { CredwatchError } from '../core/errors';
-import type { FindingState } from '../core/state';
-import { decodeState, type UnreadableState } from '../core/state-codec';
-import type { LoadedStates } from '../ports';
+import type { Change, FindingState } from '../core/state';
+import { decodeChange, decodeState, type UnreadableState } from '../core/state-codec';
+import type { EventOutbox, LoadedStates, OutboxEntry } from '../ports';
 
-/** The state table's key and TTL attribute names, shared with the stack's table construct. */
-export const STATE_TABLE_SCHEMA = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  timeToLiveAttribute: 'expiresAt',
-} as const;
+/** The state table's key and TTL attribute names (the contract lives in lambda/contracts.ts). */
+export { STATE_TABLE_SCHEMA };
 
 /** How long a resolved finding is remembered after it was announced as resolved. */
 export const RESOLVED_RETENTION_DAYS = 30;
+
+/** The partition of the event outbox: changes announced but not yet published as events. */
+export const OUTBOX_PARTITION = 'outbox';
+/** How long an event that cannot be published waits in the outbox before DynamoDB's TTL drops it. */
+export const OUTBOX_RETENTION_DAYS = 14;
 
 /** The state table cannot be read or written, or holds an item credwatch cannot read. */
 export class StateStoreError extends CredwatchError {}
@@ -72,7 +75,7 @@ type Item = Record<string, AttributeValue>;
  * compares: ISO strings of different precision do not sort as times), `finding` (S, JSON) and, for
  * resolved findings only, `expiresAt` (N, epoch seconds, the table's TTL attribute).
  */
-export class DynamoStateStore {
+export class DynamoStateStore implements EventOutbox {
   private readonly tableName: string;
   private readonly client: DynamoDBClient;
   private readonly queryPageSize: number | undefined;
@@ -96,34 +99,43 @@ export class DynamoStateStore {
     const states: FindingState[] = [];
     const unreadable: UnreadableState[] = [];
     const now = this.clock();
-    let startKey: Item | undefined;
-    do {
-      let page: { Items?: Item[]; LastEvaluatedKey?: Item };
+    for await (const item of this.partition(partitionKey(accountId), `the state of account ${accountId}`)) {
+      const decoded = fromItem(item, now);
+      if ('state' in decoded) states.push(decoded.state);
+      else unreadable.push({ id: item.sk?.S ?? '?', problem: decoded.problem });
+    }
+    return { states, unreadable };
+  }
+
+  /**
+   * Every item of one partition, strongly consistent, page by page through the SDK's Query paginator
+   * (`queryPageSize` items a page). A failed page throws a StateStoreError naming `what` and the table.
+   */
+  private async *partition(pk: string, what: string): AsyncGenerator<Item> {
+    const pages = paginateQuery(
+      { client: this.client, pageSize: this.queryPageSize },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: pk } },
+        ConsistentRead: true,
+      },
+    );
+    for (;;) {
+      let page: IteratorResult<QueryCommandOutput>;
       try {
-        page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': { S: partitionKey(accountId) } },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-            Limit: this.queryPageSize,
-          }),
-        );
+        page = await pages.next();
       } catch (error) {
         throw new StateStoreError(
-          `Could not read the state of account ${accountId} from table ${this.tableName}: ${messageOf(error)}`,
-          { cause: error },
+          `Could not read ${what} from table ${this.tableName}: ${messageOf(error)}`,
+          {
+            cause: error,
+          },
         );
       }
-      for (const item of page.Items ?? []) {
-        const decoded = fromItem(item, now);
-        if ('state' in decoded) states.push(decoded.state);
-        else unreadable.push({ id: item.sk?.S ?? '?', problem: decoded.problem });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return { states, unreadable };
+      if (page.done) return;
+      yield* page.value.Items ?? [];
+    }
   }
 
   /**
@@ -155,6 +167,83 @@ export class DynamoStateStore {
       }
     }
     return { written, skippedAsStale };
+  }
+
+  /**
+   * Adds one outbox entry per change (`pk = outbox`, `sk = <time>#<finding id>#<kind>`), so that its
+   * event is published by this run or, if that fails, by a later one.
+   */
+  async add(changes: readonly Change[], at: Date): Promise<void> {
+    const time = at.toISOString();
+    const expiresAt = { N: String(Math.floor(at.getTime() / 1000) + OUTBOX_RETENTION_DAYS * 86_400) };
+    for (let i = 0; i < changes.length; i += this.writeConcurrency) {
+      await Promise.all(
+        changes.slice(i, i + this.writeConcurrency).map(async (change) => {
+          const key = `${time}#${change.finding.id}#${change.kind}`;
+          try {
+            await this.client.send(
+              new PutItemCommand({
+                TableName: this.tableName,
+                Item: {
+                  pk: { S: OUTBOX_PARTITION },
+                  sk: { S: key },
+                  change: { S: JSON.stringify(change) },
+                  expiresAt,
+                },
+              }),
+            );
+          } catch (error) {
+            throw new StateStoreError(
+              `Could not add the event of ${change.kind} ${change.finding.id} to the outbox in table ${this.tableName}: ${messageOf(error)}`,
+              { cause: error },
+            );
+          }
+        }),
+      );
+    }
+  }
+
+  /** Every outbox entry, oldest first (strongly consistent, all pages); entries that do not decode apart. */
+  async pending(): Promise<{ entries: OutboxEntry[]; unreadable: UnreadableState[] }> {
+    const entries: OutboxEntry[] = [];
+    const unreadable: UnreadableState[] = [];
+    for await (const item of this.partition(OUTBOX_PARTITION, 'the event outbox')) {
+      const key = item.sk?.S ?? '?';
+      let raw: unknown;
+      try {
+        raw = JSON.parse(item.change?.S ?? '');
+      } catch {
+        unreadable.push({ id: `${OUTBOX_PARTITION}/${key}`, problem: 'change: not valid JSON' });
+        continue;
+      }
+      const decoded = decodeChange(raw);
+      if ('change' in decoded) entries.push({ key, change: decoded.change });
+      else unreadable.push({ id: `${OUTBOX_PARTITION}/${key}`, problem: decoded.problem });
+    }
+    return { entries, unreadable };
+  }
+
+  /** Removes published entries from the outbox. */
+  async remove(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += this.writeConcurrency) {
+      await Promise.all(
+        keys.slice(i, i + this.writeConcurrency).map(async (key) => {
+          try {
+            await this.client.send(
+              new DeleteItemCommand({
+                TableName: this.tableName,
+                Key: { pk: { S: OUTBOX_PARTITION }, sk: { S: key } },
+              }),
+            );
+          } catch (error) {
+            throw new StateStoreError(
+              `Could not remove outbox entry ${key} from table ${this.tableName}: ${messageOf(error)}`,
+              { cause: error },
+            );
+          }
+        }),
+      );
+    }
   }
 
   private async put(state: FindingState, future: number): Promise<'written' | 'stale'> {

@@ -5,7 +5,7 @@
  * silent, and the next write of that id replaces it. Pure: the clock is passed in.
  */
 import { z } from 'zod';
-import type { FindingState } from './state';
+import type { Change, FindingState } from './state';
 import { type Finding, RULE_IDS, SEVERITIES } from './types';
 
 /** A state that could not be read: its id (the item's sort key) and why. */
@@ -80,4 +80,17 @@ export function decodeState(
     return { problem: `scanTime ${s.scanTime} lies in the future; no run can have written it` };
   }
   return { state: s as unknown as FindingState & { finding: Finding } };
+}
+
+const changeSchema = z.object({
+  kind: z.enum(['opened', 'escalated', 'reminder', 'resolved']),
+  finding: findingSchema,
+  previous: stateSchema.optional(),
+});
+
+/** A change as stored in the event outbox, checked. */
+export function decodeChange(raw: unknown): { readonly change: Change } | { readonly problem: string } {
+  const parsed = changeSchema.safeParse(raw);
+  if (!parsed.success) return { problem: describe(parsed.error) };
+  return { change: parsed.data as unknown as Change };
 }

@@ -1,4 +1,5 @@
 import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { generateAccount } from '../support/account-generator';
 import {
   type EventBridgeEndpoint,
   type SecretsManagerEndpoint,
@@ -12,6 +13,7 @@ import {
   synthesizeScanner,
 } from '../support/bundled-lambda';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
+import { startFaultProxy } from '../support/fault-proxy';
 import { type IamEndpoint, type IamEndpointOptions, startIamEndpoint } from '../support/iam-endpoint';
 import { type Organization, startOrganization } from '../support/organization-endpoints';
 import { runCli } from '../support/run-cli';
@@ -286,6 +288,115 @@ describe('the bundled scanner Lambda', () => {
     const next = await invoke();
     expect(next.result).toMatchObject({ changes: 0 });
     expect(next.metrics).toMatchObject({ StateItemsUnreadable: 0 });
+  });
+
+  /** The findings a digest message lists: the fact line of each entry (kind, user, rule, key, figures). */
+  const entriesOf = (payload: unknown) =>
+    ((payload as { blocks?: { text?: { text?: string } }[] }).blocks ?? [])
+      .flatMap((b) => (b.text?.text ?? '').split('\n'))
+      .filter((line) => line.startsWith('• '));
+
+  it('repeats at most one message when DynamoDB fails after Slack accepted it, and loses no event', async () => {
+    await start({ account: generateAccount({ users: 400, seed: 'faults', now }) });
+    const proxy = await startFaultProxy(dynamo.endpoint);
+    try {
+      const env = { ...environment(), AWS_ENDPOINT_URL_DYNAMODB: proxy.url };
+      const run = async () => {
+        const r = await invokeBundled(scanner.entry, env, scheduled(), options());
+        expect(r.stdout + r.stderr).not.toContain(slack.secret);
+        return r;
+      };
+      // Every state write fails once Slack has taken its second message.
+      proxy.failWhen(
+        (r) => r.target.endsWith('.PutItem') && r.body.includes('"account#') && slack.delivered().length >= 2,
+      );
+      const first = await run();
+      expect(first.error).toMatch(/Could not write the state of finding/);
+      const sentFirst = slack.delivered().length;
+      expect(sentFirst).toBe(2);
+      proxy.heal();
+      later(10);
+      const second = await run();
+      expect(second.error).toBeUndefined();
+      const all = slack.delivered().flatMap(entriesOf);
+      const repeated = all.filter((e, i) => all.indexOf(e) !== i);
+      // Exactly the second message's entries were said twice; nothing else, and nothing lost.
+      expect(repeated.sort()).toEqual(entriesOf(slack.delivered()[1]).sort());
+      expect(new Set(all).size).toBe((first.result?.changes as number | undefined) ?? new Set(all).size);
+      later(10);
+      expect((await run()).result).toMatchObject({ changes: 0 });
+      // One event per change announced (the repeated message's changes at most twice), none lost.
+      const events = bus.entries.map((e) => `${e.DetailType}:${JSON.parse(e.Detail ?? '{}').finding?.id}`);
+      expect(new Set(events).size).toBe(new Set(all).size);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('retries a message whose answer was lost once, never more, and counts it', async () => {
+    await start();
+    slack.script('destroy', 'destroy');
+    const run = await invoke();
+    expect(slack.requests.map((r) => r.answeredWith)).toEqual(['destroyed', 'destroyed']);
+    expect(run.metrics).toMatchObject({ DeliveryUncertain: 1, DeliveryFailures: 1, ChangesDelivered: 0 });
+    later(10);
+    const next = await invoke();
+    expect(next.result).toMatchObject({ delivered: 3 });
+    expect(slack.requests).toHaveLength(3);
+  });
+
+  it('publishes the events of a run EventBridge refused with the next run, once each', async () => {
+    await start();
+    const proxy = await startFaultProxy(bus.url);
+    try {
+      const env = { ...environment(), AWS_ENDPOINT_URL_EVENTBRIDGE: proxy.url };
+      proxy.failWhen((r) => r.target.endsWith('.PutEvents'));
+      const first = await invokeBundled(scanner.entry, env, scheduled(), options());
+      expect(first.error).toMatch(/EventBridge/);
+      expect(first.metrics).toMatchObject({ ChangesDelivered: 3, EventsPublished: 0, EventsPending: 3 });
+      expect(slack.delivered()).toHaveLength(1);
+      expect(bus.entries).toEqual([]);
+      proxy.heal();
+      later(10);
+      const second = await invokeBundled(scanner.entry, env, scheduled(), options());
+      expect(second.error).toBeUndefined();
+      expect(second.result).toMatchObject({ changes: 0 });
+      expect(second.metrics).toMatchObject({ EventsPublished: 3, EventsPending: 0 });
+      expect(bus.entries.map((e) => e.DetailType)).toEqual([
+        'Credential Finding Opened',
+        'Credential Finding Opened',
+        'Credential Finding Opened',
+      ]);
+      expect(slack.delivered()).toHaveLength(1); // nothing said twice
+      later(10);
+      await invokeBundled(scanner.entry, env, scheduled(), options());
+      expect(bus.entries).toHaveLength(3);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('alerts on the first run within its time even when IAM is throttled: unconfirmed findings are said, and counted', async () => {
+    // IAM at 10 requests a second on per-user reads, by a clock that runs; a 45 s function.
+    const t0 = Date.now();
+    const base = now.getTime();
+    await start({
+      account: generateAccount({ users: 500, seed: 'budget', now }),
+      now: () => new Date(base + (Date.now() - t0)),
+      throttle: { ratePerSecond: 10, burst: 10, actions: ['ListAccessKeys', 'GetAccessKeyLastUsed'] },
+    });
+    const started = Date.now();
+    const run = await invokeBundled(scanner.entry, environment(), scheduled(), {
+      ...options(),
+      timeoutMs: 45_000,
+    });
+    const tookMs = Date.now() - started;
+    expect(run.error).toBeUndefined();
+    expect(tookMs).toBeLessThan(45_000 + 10_000); // process start and synth-free overhead only
+    expect(slack.delivered().length).toBeGreaterThanOrEqual(1);
+    expect(run.metrics.FindingsUnconfirmed).toBeGreaterThan(0);
+    expect(run.stdout + run.stderr).toMatch(/not confirmed live within this run's time/);
+    expect(JSON.stringify(slack.delivered())).toContain('not confirmed live');
   });
 
   it('fails, with a ScanIncomplete metric, when IAM refuses', async () => {

@@ -7,6 +7,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { EventPublisher } from '../../lambda/adapters/event-publisher';
 import { IAM_CLIENT_DEFAULTS, IamAdapter } from '../../lambda/adapters/iam';
+import { SlackNotifier } from '../../lambda/adapters/slack-notifier';
 import { SlackSender } from '../../lambda/adapters/slack-sender';
 import { DynamoStateStore } from '../../lambda/adapters/state-store';
 import { DAY_MS } from '../../lambda/core/dates';
@@ -61,7 +62,8 @@ describe('monitor against local IAM, DynamoDB, Slack and EventBridge', () => {
       ],
       now,
       state: new DynamoStateStore({ tableName: dynamo.tableName, client: dynamo.client }),
-      notifier: async () => new SlackSender({ webhookUrl: slack.url, sleep: noWait }),
+      outbox: new DynamoStateStore({ tableName: dynamo.tableName, client: dynamo.client }),
+      notifier: async () => new SlackNotifier(new SlackSender({ webhookUrl: slack.url, sleep: noWait })),
       events: new EventPublisher({
         client: new EventBridgeClient({ endpoint: bus.url, region: 'us-east-1', credentials }),
       }),

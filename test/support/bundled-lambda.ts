@@ -77,7 +77,12 @@ if (options.now !== undefined) {
 }
 const { createHandler } = await import(entry);
 const handler = createHandler(options.webhookHosts ? { webhookHosts: options.webhookHosts } : {});
-const context = { getRemainingTimeInMillis: () => 300000 };
+const started = Date.now();
+const timeoutMs = options.timeoutMs ?? 300000;
+const context = {
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:credwatch-scanner',
+  getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
+};
 try {
   const result = await handler(JSON.parse(event), context);
   process.stdout.write('\\n@@RESULT ' + JSON.stringify(result) + '\\n');
@@ -91,6 +96,8 @@ export interface InvokeOptions {
   readonly now?: Date;
   /** Hosts the handler may post the webhook to, injected through `createHandler` (e.g. `127.0.0.1:PORT`). */
   readonly webhookHosts?: readonly string[];
+  /** The function's timeout: what `context.getRemainingTimeInMillis()` counts down from. @default 300_000 */
+  readonly timeoutMs?: number;
 }
 
 /** Runs the bundled handler once in a fresh Node process (a cold start), with only the given environment. */
@@ -103,6 +110,7 @@ export function invokeBundled(
   const childOptions = JSON.stringify({
     ...(options.now ? { now: options.now.getTime() } : {}),
     ...(options.webhookHosts ? { webhookHosts: options.webhookHosts } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
   return new Promise((resolve, reject) => {
     execFile(

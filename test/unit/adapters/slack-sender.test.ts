@@ -95,12 +95,37 @@ describe('SlackSender', () => {
       },
     );
 
-    it('retries when the connection is closed without an answer, then delivers', async () => {
+    it('retries once when the connection is closed without an answer, counts it, then delivers', async () => {
+      receiver.script('destroy');
+      const time = fakeTime();
+      const s = sender(time);
+      await s.send(digest);
+      expect(time.sleeps).toEqual([500]);
+      expect(receiver.requests.map((r) => r.answeredWith)).toEqual(['destroyed', 200]);
+      expect(receiver.delivered()).toHaveLength(1);
+      expect(s.uncertain()).toBe(1);
+    });
+
+    it('never retries a lost answer twice: at most one duplicate, and the failure says the message may be posted', async () => {
       receiver.script('destroy', 'destroy');
       const time = fakeTime();
+      const s = sender(time);
+      const error = await s.send(digest).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SlackDeliveryError);
+      expect(error).toMatchObject({ permanent: false, slackError: 'answer_lost' });
+      expect((error as Error).message).toMatch(/answer was lost twice .*may have been posted/);
+      expect(receiver.requests.map((r) => r.answeredWith)).toEqual(['destroyed', 'destroyed']);
+      expect(s.uncertain()).toBe(1);
+    });
+
+    it.each([
+      ['0', 'Retry-After: 0'],
+      ['Wed, 21 Oct 2015 07:28:00 GMT', 'a date in the past'],
+    ])('waits at least a second after a 429 with %s (%s): never a busy loop', async (retryAfter) => {
+      receiver.script({ status: 429, headers: { 'Retry-After': retryAfter }, body: 'rate_limited' });
+      const time = fakeTime();
       await sender(time).send(digest);
-      expect(time.sleeps).toEqual([500, 1000]);
-      expect(receiver.requests.map((r) => r.answeredWith)).toEqual(['destroyed', 'destroyed', 200]);
+      expect(time.sleeps).toEqual([1000]);
       expect(receiver.delivered()).toHaveLength(1);
     });
 

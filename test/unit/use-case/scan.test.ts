@@ -1,3 +1,4 @@
+import { IamReadError } from '../../../lambda/core/errors';
 import { DEFAULT_THRESHOLDS } from '../../../lambda/core/policy';
 import type { LastUse } from '../../../lambda/core/types';
 import type { IamDirectory, LiveAccessKey, LiveUser } from '../../../lambda/ports';
@@ -180,6 +181,72 @@ describe('scan', () => {
     const age = result.findings.filter((f) => f.rule === 'access-key-age');
     expect(age.map((f) => f.accessKeyId).sort()).toEqual(['AKIAGRACE00000000001', 'AKIAGRACE00000000002']);
     expect(new Set(age.map((f) => f.id)).size).toBe(2);
+  });
+
+  it('judges a user whose keys cannot be read from the report, with a warning, and scans the others', async () => {
+    const directory = new FakeDirectory([liveUser('alice'), liveUser('bob')], {
+      bob: [{ id: 'AKIABOBNEW0000000001', active: true, createdAt: new Date('2025-01-01T00:00:00Z') }],
+    });
+    const listAccessKeys = directory.listAccessKeys.bind(directory);
+    directory.listAccessKeys = async (user: string) => {
+      if (user === 'alice') {
+        throw new IamReadError(
+          'IAM ListAccessKeys for user "alice" failed: AccessDenied: User: arn:aws:sts::123456789012:assumed-role/x/y is not authorized to perform: iam:ListAccessKeys on resource: user alice',
+        );
+      }
+      return listAccessKeys(user);
+    };
+    const result = await scan({
+      report: reportSource(CSV),
+      directory,
+      thresholds: DEFAULT_THRESHOLDS,
+      now: NOW,
+    });
+    const alice = result.findings.filter((f) => f.user === 'alice');
+    expect(alice.map((f) => `${f.rule}:${f.severity}:${f.unconfirmed}`)).toEqual([
+      'access-key-age:critical:true',
+    ]);
+    expect(result.findings.find((f) => f.user === 'bob')?.unconfirmed).toBeUndefined();
+    expect(result.usersUnconfirmed).toBe(1);
+    expect(result.warnings).toContainEqual(
+      expect.objectContaining({
+        code: 'user-keys-unreadable',
+        user: 'alice',
+        message: expect.stringMatching(
+          /^user "alice": its access keys could not be read \(IAM ListAccessKeys/,
+        ),
+      }),
+    );
+  });
+
+  it('still fails the scan for an IAM error that is not a denial of one user', async () => {
+    const directory = new FakeDirectory([liveUser('alice')], {});
+    directory.listAccessKeys = async () => {
+      throw new IamReadError('IAM ListAccessKeys for user "alice" failed: ServiceFailure');
+    };
+    await expect(
+      scan({ report: reportSource(CSV), directory, thresholds: DEFAULT_THRESHOLDS, now: NOW }),
+    ).rejects.toThrow('ServiceFailure');
+  });
+
+  it('stops confirming at the deadline: the rest are judged from the report, marked and counted', async () => {
+    const directory = new FakeDirectory([liveUser('alice'), liveUser('bob')], {});
+    let t = 0;
+    const result = await scan({
+      report: reportSource(CSV),
+      directory,
+      thresholds: DEFAULT_THRESHOLDS,
+      now: NOW,
+      concurrency: 1,
+      confirmDeadline: 1,
+      // The first user is confirmed at t=0; the clock then passes the deadline.
+      clock: () => t++,
+    });
+    expect(directory.asked.filter((a) => a.startsWith('listAccessKeys'))).toHaveLength(1);
+    expect(result.usersConfirmed).toBe(1);
+    expect(result.usersUnconfirmed).toBeGreaterThanOrEqual(1);
+    expect(result.warnings.map((w) => w.code)).toContain('user-not-confirmed');
+    expect(result.findings.some((f) => f.unconfirmed)).toBe(true);
   });
 
   it('drops a user deleted between listing and confirming, with a warning', async () => {

@@ -1,0 +1,222 @@
+/**
+ * deliver() with in-memory ports: what is remembered, repeated and published when the channel, the
+ * state store or EventBridge fail part-way. The ports are honest in-memory implementations; the
+ * integration tests run the same against the bundled Lambda and the stand-ins.
+ */
+import { diff } from '../../../lambda/core/diff';
+import type { Change, FindingState } from '../../../lambda/core/state';
+import type { Finding } from '../../../lambda/core/types';
+import { type AccountDelta, deliver } from '../../../lambda/monitor';
+import type {
+  EventOutbox,
+  EventSink,
+  LoadedStates,
+  Notifier,
+  NotifyOptions,
+  OutboxEntry,
+  StateStore,
+} from '../../../lambda/ports';
+
+const ACCOUNT = '123456789012';
+const NOW = new Date('2026-11-23T12:00:00Z');
+
+const finding = (n: number): Finding => ({
+  id: `${ACCOUNT}/user${String(n).padStart(2, '0')}/access-key-age/key-2025-01-01T00:00:00Z`,
+  accountId: ACCOUNT,
+  user: `user${String(n).padStart(2, '0')}`,
+  arn: `arn:aws:iam::${ACCOUNT}:user/user${n}`,
+  rule: 'access-key-age',
+  severity: 'critical',
+  credential: 'key-2025-01-01T00:00:00Z',
+  summary: 'old',
+});
+
+/** A state store and outbox in memory; `failCommitAt` makes the n-th commit (1-based) fail. */
+class MemoryStore implements StateStore, EventOutbox {
+  readonly states = new Map<string, FindingState>();
+  readonly outbox = new Map<string, Change>();
+  commits = 0;
+  failCommitAt?: number;
+  async load(): Promise<LoadedStates> {
+    return { states: [...this.states.values()], unreadable: [] };
+  }
+  async commit(states: FindingState[]) {
+    this.commits++;
+    if (this.commits === this.failCommitAt) throw new Error('DynamoDB is down');
+    for (const s of states) this.states.set(s.id, s);
+    return { written: states.length, skippedAsStale: [] };
+  }
+  async add(changes: readonly Change[], at: Date) {
+    for (const c of changes) this.outbox.set(`${at.toISOString()}#${c.finding.id}#${c.kind}`, c);
+  }
+  async pending() {
+    const entries: OutboxEntry[] = [...this.outbox.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, change]) => ({ key, change }));
+    return { entries, unreadable: [] };
+  }
+  async remove(keys: readonly string[]) {
+    for (const k of keys) this.outbox.delete(k);
+  }
+}
+
+/** A channel that takes `perMessage` changes a message, and refuses message `refuseAt` (1-based). */
+class MemoryChannel implements Notifier {
+  readonly posted: string[][] = [];
+  refuseAt?: number;
+  constructor(private readonly perMessage = 2) {}
+  async notify(changes: readonly Change[], _heading: unknown, options: NotifyOptions) {
+    const parts: Change[][] = [];
+    for (let i = 0; i < changes.length; i += this.perMessage)
+      parts.push(changes.slice(i, i + this.perMessage));
+    let delivered = 0;
+    for (const [i, part] of parts.entries()) {
+      if (options.deadline !== undefined && Date.now() >= options.deadline) {
+        return {
+          messages: parts.length,
+          messagesDelivered: delivered,
+          error: new Error('out of time'),
+          uncertain: 0,
+        };
+      }
+      if (i + 1 === this.refuseAt) {
+        return {
+          messages: parts.length,
+          messagesDelivered: delivered,
+          error: new Error('no_service'),
+          uncertain: 0,
+        };
+      }
+      this.posted.push(part.map((c) => c.finding.user));
+      delivered++;
+      await options.onDelivered(part);
+    }
+    return { messages: parts.length, messagesDelivered: delivered, uncertain: 0 };
+  }
+}
+
+class MemoryBus implements EventSink {
+  readonly published: string[] = [];
+  failNext = false;
+  async publish(changes: readonly Change[]) {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('EventBridge is down');
+    }
+    this.published.push(...changes.map((c) => `${c.kind}:${c.finding.user}`));
+  }
+}
+
+async function run(store: MemoryStore, channel: MemoryChannel, bus: MemoryBus, n = 8, deadline?: number) {
+  const findings = Array.from({ length: n }, (_, i) => finding(i + 1));
+  const changes = diff(findings, (await store.load()).states, NOW, { reminderIntervalMs: 86_400_000 });
+  const delta: AccountDelta = {
+    accountId: ACCOUNT,
+    changes,
+    migrations: [],
+    skippedAsStale: [],
+    unreadable: [],
+  };
+  return deliver([delta], {
+    now: NOW,
+    state: store,
+    outbox: store,
+    events: bus,
+    notifier: async () => channel,
+    ...(deadline !== undefined ? { deadline } : {}),
+  });
+}
+
+describe('deliver', () => {
+  it('remembers the changes of each accepted message before the next starts', async () => {
+    const store = new MemoryStore();
+    const channel = new MemoryChannel();
+    const bus = new MemoryBus();
+    const result = await run(store, channel, bus);
+    expect(result.messagesDelivered).toBe(4);
+    expect(store.commits).toBe(4);
+    expect(store.states.size).toBe(8);
+    expect(bus.published).toHaveLength(8);
+    expect(store.outbox.size).toBe(0);
+  });
+
+  it.each([1, 2, 3, 4])(
+    'a digest that stops at message %i commits exactly the messages before it',
+    async (k) => {
+      const store = new MemoryStore();
+      const channel = new MemoryChannel();
+      channel.refuseAt = k;
+      const result = await run(store, channel, new MemoryBus());
+      expect(result.messagesDelivered).toBe(k - 1);
+      expect(result.deliveryError?.message).toBe('no_service');
+      expect([...store.states.keys()].sort()).toEqual(
+        channel.posted
+          .flat()
+          .map((u) => finding(Number(u.slice(4))).id)
+          .sort(),
+      );
+      // The next run announces exactly the rest: nothing repeated, nothing lost.
+      const next = new MemoryChannel();
+      await run(store, next, new MemoryBus());
+      expect([...channel.posted.flat(), ...next.posted.flat()].sort()).toEqual(
+        Array.from({ length: 8 }, (_, i) => finding(i + 1).user),
+      );
+    },
+  );
+
+  it('a commit failure after the channel accepted a message stops delivery and repeats at most that message', async () => {
+    const store = new MemoryStore();
+    store.failCommitAt = 2;
+    const channel = new MemoryChannel();
+    const first = await run(store, channel, new MemoryBus());
+    expect(first.commitError?.message).toBe('DynamoDB is down');
+    expect(channel.posted).toHaveLength(2); // message 2 was posted, its commit failed, nothing after it
+    const next = new MemoryChannel();
+    await run(store, next, new MemoryBus());
+    const all = [...channel.posted.flat(), ...next.posted.flat()];
+    const repeated = all.filter((u, i) => all.indexOf(u) !== i);
+    expect(repeated).toEqual(channel.posted[1]); // exactly message 2's changes, once more
+    expect(new Set(all).size).toBe(8);
+  });
+
+  it('an event that could not be published waits in the outbox and is published by the next run, once', async () => {
+    const store = new MemoryStore();
+    const bus = new MemoryBus();
+    bus.failNext = true;
+    const first = await run(store, new MemoryChannel(), bus);
+    expect(first.eventError?.message).toBe('EventBridge is down');
+    expect(first.eventsPending).toBe(8);
+    expect(store.outbox.size).toBe(8);
+    // Nothing new to say next run, but the outbox is published.
+    const second = await run(store, new MemoryChannel(), bus);
+    expect(second.changes).toEqual([]);
+    expect(second.eventsPublished).toBe(8);
+    expect(bus.published.sort()).toEqual(
+      Array.from({ length: 8 }, (_, i) => `opened:${finding(i + 1).user}`).sort(),
+    );
+    expect(store.outbox.size).toBe(0);
+  });
+
+  it('a run past its delivery deadline sends nothing more, and the next run delivers it all', async () => {
+    const store = new MemoryStore();
+    const late = new MemoryChannel();
+    const result = await run(store, late, new MemoryBus(), 8, Date.now() - 1);
+    expect(result.messagesDelivered).toBe(0);
+    expect(store.states.size).toBe(0);
+    const next = new MemoryChannel();
+    await run(store, next, new MemoryBus());
+    expect(next.posted.flat()).toHaveLength(8);
+  });
+
+  it('a delta crosses JSON unchanged: scan and deliver can run in different processes', () => {
+    const changes = diff([finding(1)], [], NOW, { reminderIntervalMs: 1 });
+    const delta: AccountDelta = {
+      accountId: ACCOUNT,
+      changes,
+      migrations: [],
+      skippedAsStale: [],
+      unreadable: [],
+    };
+    expect(JSON.parse(JSON.stringify(delta))).toEqual(delta);
+  });
+});
