@@ -14,16 +14,19 @@
  */
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
+// One user of the library: everything comes through the package's entry point (lib/index.ts).
 import {
+  addComplianceChecks,
   CONFIG_FILE_NAME,
   CONTEXT_KEY,
   ConfigError,
+  CredwatchMemberRoleStack,
+  CredwatchStack,
   configFieldOrigin,
   loadConfigSources,
+  MEMBER_ROLE_STACK_NAME,
   readConfigFile,
-} from '../lib/config';
-import { addComplianceChecks, CredwatchStack } from '../lib/credwatch-stack';
-import { CredwatchMemberRoleStack, MEMBER_ROLE_STACK_NAME } from '../lib/member-role-stack';
+} from 'credwatch';
 
 const app = new App();
 try {

@@ -548,6 +548,10 @@ const configSchema = z
     reservedConcurrency: z
       .boolean({ error: (iss) => `expected true or false, got ${describeValue(iss.input)}` })
       .default(true),
+    /** Export announced findings to Security Hub CSPM (docs/operations.md, "Security Hub"). */
+    securityHub: z
+      .boolean({ error: (iss) => `expected true or false, got ${describeValue(iss.input)}` })
+      .default(false),
     accounts: accountsSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
@@ -773,16 +777,29 @@ export function readConfigFile(file: string, name: string = file): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(
-      `${name}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      {
-        cause: err,
-      },
-    );
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'EISDIR'
+        ? 'it is a directory'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : (code ?? (err as Error).message);
+    throw new ConfigError(`${name}: cannot read: ${reason}`, { cause: err });
   }
+  // Editors on Windows save UTF-8 with a byte order mark, which JSON.parse refuses.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`${name}: not valid JSON: ${(err as Error).message}`, { cause: err });
+    const message = (err as Error).message;
+    // V8 says "... at position N" (Node 20) or "(line L column C)" (later): name the line and column.
+    const position = /at position (\d+)/.exec(message);
+    let where = '';
+    if (position && !/\(line \d+ column \d+\)/.test(message)) {
+      const before = text.slice(0, Number(position[1]));
+      const line = before.split('\n').length;
+      where = ` (line ${line} column ${before.length - before.lastIndexOf('\n')})`;
+    }
+    throw new ConfigError(`${name}: not valid JSON: ${message}${where}`, { cause: err });
   }
 }

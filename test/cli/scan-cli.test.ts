@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RULE_IDS } from '../../lambda/core/types';
+import { reportRow } from '../support/report-builder';
 import { ROOT, runCli } from '../support/run-cli';
 
 const EXAMPLE = 'examples/credential-report.csv';
@@ -22,8 +23,10 @@ describe('credwatch scan CLI', () => {
     const lines = stdout.split('\n');
     expect(lines[0]).toBe(`credwatch: account 111122223333, 10 users, evaluated at 2026-11-23T12:00:00.000Z`);
     const titles = lines.filter((l) => /^[A-Z]+.* \(\d+\)$/.test(l));
-    expect(titles).toEqual(['CRITICAL (6)', 'WARNING (4)', 'INFO (1)']);
-    expect(lines.at(-2)).toBe('6 critical, 4 warning, 1 info, 0 exempted, 0 warnings');
+    // The one warning: a report scanned without --tags.
+    expect(titles).toEqual(['CRITICAL (6)', 'WARNING (4)', 'INFO (1)', 'WARNINGS (1)']);
+    expect(stdout).toMatch(/^ {2}- scanned without IAM tags: exemptions \(credwatch:exempt\)/m);
+    expect(lines.at(-2)).toBe('11 findings: 6 critical, 4 warning, 1 info; 0 exempted; 1 warning');
     expect(stdout).toMatch(
       /^ {2}ci-deploy\s+access-key-age\s+key-2021-04-12T06:00:05Z\s+2051\s+90\s+2026-11-23 cloudformation$/m,
     );
@@ -34,7 +37,15 @@ describe('credwatch scan CLI', () => {
     const rules = new Set(JSON.parse(stdout).findings.map((f: { rule: string }) => f.rule));
     // password-age is off by default, exemption-expired needs IAM tags and account-scan-failed several
     // accounts: unit and integration tests cover those.
-    const needsMore = ['password-age', 'exemption-expired', 'exemption-granted', 'account-scan-failed'];
+    const needsMore = [
+      'password-age',
+      'exemption-expired',
+      'exemption-granted',
+      'account-scan-failed',
+      'root-credentials-removed',
+      'root-used',
+      'root-virtual-mfa',
+    ];
     expect([...rules].sort()).toEqual(RULE_IDS.filter((r) => !needsMore.includes(r)).sort());
   });
 
@@ -56,6 +67,7 @@ describe('credwatch scan CLI', () => {
         'iamCalls',
         'iamRequests',
         'usersConfirmed',
+        'usersUnconfirmed',
         'warnings',
       ].sort(),
     );
@@ -91,10 +103,11 @@ describe('credwatch scan CLI', () => {
         '--now',
         '2026-01-01',
       ]);
-      expect(stderr).toBe('');
+      expect(stderr).toMatch(/^credwatch: scanned without IAM tags: [^\n]+\n$/);
       expect(code).toBe(0);
       const doc = JSON.parse(stdout);
       expect(doc.usersScanned).toBeGreaterThan(0);
+      expect(doc.warnings).toContainEqual(expect.objectContaining({ code: 'tags-not-applied' }));
       for (const f of doc.findings)
         expect(Object.keys(f)).toEqual(expect.arrayContaining(['user', 'rule', 'severity', 'summary']));
     },
@@ -133,7 +146,8 @@ describe('credwatch scan CLI', () => {
 
   it('exits 0 with --fail-on critical when the worst finding is a warning', async () => {
     const [header, , , bob] = readFileSync(join(ROOT, EXAMPLE), 'utf8').split('\n'); // bob: an 85-day-old key
-    const file = write('warning-only.csv', `${header}\n${bob}\n`);
+    const root = reportRow({ user: '<root_account>', mfa_active: 'true' }, '111122223333'); // no finding
+    const file = write('warning-only.csv', `${header}\n${root}\n${bob}\n`);
     const { code, stdout } = await runCli([
       '--report',
       file,
@@ -177,17 +191,17 @@ describe('credwatch scan CLI', () => {
       [
         'a missing file',
         () => ['--report', join(tmp, 'nope.csv')],
-        /^credwatch: cannot read report .*nope\.csv: ENOENT$/,
+        /^credwatch: cannot read .*nope\.csv: no such file$/,
       ],
       [
         'a malformed value',
         () => ['--report', malformed()],
-        /^credwatch: credential report line 4, user "bob", column access_key_1_last_rotated: expected an ISO 8601 timestamp, got "30\/08\/2026"$/,
+        /^credwatch: \/.*\/bad\.csv line 4, user "bob", column access_key_1_last_rotated: expected an ISO 8601 timestamp, got "30\/08\/2026"$/,
       ],
       [
         'a missing column',
         () => ['--report', missingColumn()],
-        /^credwatch: credential report line 1: missing required column mfa_active$/,
+        /^credwatch: \/.*\/nocol\.csv line 1: missing required column mfa_active$/,
       ],
       [
         'JSON that is not a report',
@@ -202,7 +216,7 @@ describe('credwatch scan CLI', () => {
       [
         'an unreadable config',
         () => ['--report', EXAMPLE, '--config', write('c.json', '{ nope')],
-        /^credwatch: cannot read config .*c\.json: /,
+        /^credwatch: \/.*\/c\.json: not valid JSON: .* \(line 1 column 3\)$/,
       ],
       [
         'a bad threshold in the config',

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCredentialReport, REQUIRED_COLUMNS } from '../../../lambda/core/credential-report';
 import { CredentialReportParseError } from '../../../lambda/core/errors';
-import { REPORT_HEADER, report } from '../../support/report-builder';
+import { REPORT_HEADER, report, reportRow } from '../../support/report-builder';
 
 const REAL = join(__dirname, '../../fixtures/credential-reports');
 const realReports = readdirSync(REAL).filter((f) => f.endsWith('.csv'));
@@ -196,7 +196,12 @@ describe('parseCredentialReport', () => {
     [
       'user_creation_time',
       '2024-13-45T00:00:00Z',
-      'credential report line 2, user "u", column user_creation_time: "2024-13-45T00:00:00Z" is not a valid date',
+      'credential report line 2, user "u", column user_creation_time: "2024-13-45T00:00:00Z" is not a valid date: there is no month 13',
+    ],
+    [
+      'access_key_1_last_rotated',
+      '2026-02-30T14:02:11Z',
+      'credential report line 2, user "u", column access_key_1_last_rotated: "2026-02-30T14:02:11Z" is not a valid date: February 2026 has 28 days, there is no day 30',
     ],
     [
       'user_creation_time',
@@ -220,8 +225,8 @@ describe('parseCredentialReport', () => {
     ],
     [
       'password_enabled',
-      'not_supported',
-      'credential report line 2, user "u", column password_enabled: expected true or false, got "not_supported"',
+      'N/A',
+      'credential report line 2, user "u", column password_enabled: expected true or false, got "N/A"',
     ],
     ['arn', 'user/u', 'credential report line 2, user "u", column arn: expected an ARN, got "user/u"'],
   ])('rejects a bad %s (%s) naming the line, user and column', (column, value, message) => {
@@ -266,5 +271,149 @@ describe('parseCredentialReport', () => {
 
   it('rejects an empty file', () => {
     expect(parseError('').message).toBe('credential report is empty: no header line');
+  });
+
+  it('names the file in every message when given a source', () => {
+    const err = (() => {
+      try {
+        parseCredentialReport(report([{ user: 'u', mfa_active: 'maybe' }]), { source: 'report.csv' });
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('expected an error');
+    })();
+    expect(err.message).toBe(
+      'report.csv line 2, user "u", column mfa_active: expected true or false, got "maybe"',
+    );
+    expect(() => parseCredentialReport('', { source: 'report.csv' })).toThrow(
+      'report.csv is empty: no header line',
+    );
+  });
+
+  it.each(['2026-02-29T00:00:00Z', '2026-04-31T10:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T10:60:00Z'])(
+    'refuses the impossible timestamp %s instead of rolling it over',
+    (value) => {
+      expect(parseError(report([{ user: 'u', user_creation_time: value }])).message).toMatch(
+        new RegExp(
+          `^credential report line 2, user "u", column user_creation_time: "${value}" is not a valid date: `,
+        ),
+      );
+    },
+  );
+
+  it('reads 29 February of a leap year', () => {
+    const { records } = parseCredentialReport(
+      report([{ user: 'u', user_creation_time: '2028-02-29T08:00:00Z' }]),
+    );
+    expect(records[0]!.createdAt.toISOString()).toBe('2028-02-29T08:00:00.000Z');
+  });
+
+  describe('not_supported and other values that hold nothing', () => {
+    it('reads not_supported outside the root password columns as no value, with a warning naming line and column', () => {
+      const { records, warnings } = parseCredentialReport(
+        report([
+          { user: 'u', password_enabled: 'not_supported' },
+          { user: 'v', password_last_used: 'not_supported', access_key_1_last_used_service: 'not_supported' },
+        ]),
+      );
+      expect(records[0]!.password.enabled).toBe(false);
+      expect(records[1]!.password.lastUsed).toBeNull();
+      expect(warnings).toEqual([
+        {
+          code: 'value-not-supported',
+          user: 'u',
+          message:
+            'credential report line 2, user "u", column password_enabled: "not_supported" read as no value (IAM writes it only in the root user\'s password columns)',
+        },
+        expect.objectContaining({
+          code: 'value-not-supported',
+          user: 'v',
+          message: expect.stringMatching(
+            /^credential report line 3, user "v", column access_key_1_last_used_service: /,
+          ),
+        }),
+        expect.objectContaining({
+          code: 'value-not-supported',
+          user: 'v',
+          message: expect.stringMatching(/^credential report line 3, user "v", column password_last_used: /),
+        }),
+      ]);
+    });
+
+    it("says nothing of not_supported in the root row's password columns (reports before 2025)", () => {
+      const { records, warnings } = parseCredentialReport(report([{ user: '<root_account>' }]));
+      expect(warnings).toEqual([]);
+      expect(records[0]!.password).toEqual({ enabled: false, lastUsed: null, lastChanged: null });
+    });
+
+    it('marks a root password the report states (2025 and later) as stated', () => {
+      const { records } = parseCredentialReport(
+        report([{ user: '<root_account>', password_enabled: 'false', password_last_changed: 'N/A' }]),
+      );
+      expect(records[0]!.password).toEqual({
+        enabled: false,
+        enabledStated: true,
+        lastUsed: null,
+        lastChanged: null,
+      });
+    });
+
+    it('warns of an active key whose last_rotated is N/A: its age cannot be judged', () => {
+      const { records, warnings } = parseCredentialReport(
+        report([{ user: 'u', access_key_2_active: 'true', access_key_2_last_rotated: 'N/A' }]),
+      );
+      expect(records[0]!.accessKeys).toEqual([{ slot: 2, active: true, createdAt: null, lastUsed: null }]);
+      expect(warnings).toEqual([
+        {
+          code: 'key-age-unknown',
+          user: 'u',
+          message:
+            'credential report line 2, user "u", column access_key_2_last_rotated: access key 2 is active but its creation time is "N/A": its age is not judged',
+        },
+      ]);
+    });
+  });
+
+  describe('a file that is not one whole report', () => {
+    it('warns of a header without rows, when asked to check', () => {
+      expect(
+        parseCredentialReport(`${REPORT_HEADER}\n`, { source: 'r.csv', checkWhole: true }).warnings,
+      ).toEqual([
+        {
+          code: 'report-empty',
+          message:
+            'r.csv has a header but no rows: AWS always writes the <root_account> row, so the file looks filtered or truncated',
+        },
+      ]);
+    });
+
+    it('warns of a report without the root row, when asked to check', () => {
+      const csv = report([{ user: 'u' }]);
+      expect(parseCredentialReport(csv, { checkWhole: true }).warnings).toEqual([
+        expect.objectContaining({ code: 'report-without-root' }),
+      ]);
+      expect(parseCredentialReport(`${csv}`).warnings).toEqual([]);
+      expect(
+        parseCredentialReport(report([{ user: '<root_account>' }, { user: 'u' }]), { checkWhole: true })
+          .warnings,
+      ).toEqual([]);
+    });
+
+    it('refuses two accounts concatenated, naming both', () => {
+      const first = report([{ user: '<root_account>' }, { user: 'u' }]);
+      const second = `${REPORT_HEADER}\n${reportRow({ user: '<root_account>' }, '444455556666')}\n`;
+      const err = parseError(first + second);
+      expect(err.message).toBe(
+        "credential report holds the credential reports of 2 accounts, 123456789012 (from line 2) and 444455556666 (from line 5): scan one account's report at a time",
+      );
+      expect(err.location.line).toBe(5);
+    });
+
+    it('refuses the same account concatenated twice (the header again)', () => {
+      const one = report([{ user: '<root_account>' }, { user: 'u' }]);
+      expect(parseError(one + one).message).toBe(
+        'credential report line 4 repeats the header line: two reports concatenated into one file; scan one report at a time',
+      );
+    });
   });
 });
