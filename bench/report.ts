@@ -1,6 +1,8 @@
 /**
- * docs/benchmarks.md from the figures of one `npm run bench` run: tables, the targets of DESIGN.md,
- * how many accounts one Lambda invocation covers, and the design past one invocation.
+ * docs/benchmarks.md from the figures of one `npm run bench` run: tables, the targets of
+ * docs/design.md, how many accounts one Lambda invocation covers, and the figures that size the
+ * planned design past one invocation. The design itself (architecture, guarantees, plans) is
+ * docs/design.md; this file only renders measurements.
  */
 import os from 'node:os';
 import type { BundleFigures } from './bundle';
@@ -115,7 +117,7 @@ const kib = (bytes: number) => num(bytes / 1024, 1);
 const mib = (m: number) => `${num(m, 1)} MiB`;
 const yes = (ok: boolean) => (ok ? 'met' : '**not met**');
 
-/** The credwatch call bound of DESIGN.md: 3 + 2 x ceil(users/1000) + users needing confirmation. */
+/** The credwatch call bound (docs/design.md, "Targets"): 3 + 2 x ceil(users/1000) + users needing confirmation. */
 export const callBound = (users: number, confirmed: number) => 3 + 2 * Math.ceil(users / 1000) + confirmed;
 
 /** Logical calls of one action, and the endpoint's HTTP requests for it in brackets when retries made them differ. */
@@ -372,7 +374,7 @@ function targetsTable(sizes: readonly SizeFigures[], bundle: BundleFigures): str
     ],
   );
   return table(
-    ['target (DESIGN.md)', 'steady state (+10 min): the target', 'first scheduled scan'],
+    ['target ([design.md](design.md#targets))', 'steady state (+10 min): the target', 'first scheduled scan'],
     rows,
     'lll',
   );
@@ -513,73 +515,43 @@ export function batchSize(orgs: readonly OrgFigures[]): number | undefined {
   return n >= 20 ? Math.floor(n / 10) * 10 : Math.max(1, n);
 }
 
+/**
+ * The figures that size the planned Step Functions design (docs/design.md, "Planned: thousands of
+ * accounts"); the design itself is described there, not here.
+ */
 function pastOneInvocation(orgs: readonly OrgFigures[]): string {
   const n = batchSize(orgs);
   const largest = orgs.at(-1);
-  const nText = n === undefined ? 'N (not measured in this run)' : `N = ${num(n)}`;
-  const batchS = largest && n ? capacity(orgs, largest, 'first').scanPerAccountS * n : undefined;
-  const example =
-    n !== undefined && batchS !== undefined
-      ? `For example, 5,000 accounts of this size make ⌈5,000 / ${num(n)}⌉ = ${num(Math.ceil(5000 / n))} batches; with MaxConcurrency 10
-  they run in ${num(Math.ceil(Math.ceil(5000 / n) / 10))} waves of about ${num(batchS / 60, 1)} minutes of first-scan work each (plus the margin).`
-      : '';
   const f = largest && capacity(orgs, largest, 'first');
   const st = largest && capacity(orgs, largest, 'steady');
-  const stateBytes = largest?.first.stateBytes;
-  const batchMiB =
-    largest && stateBytes !== undefined && n !== undefined
-      ? ((stateBytes / largest.accounts) * n) / 1024 ** 2
-      : undefined;
-  const stateText =
-    largest && stateBytes !== undefined && n !== undefined && batchMiB !== undefined
-      ? `the state the first scan left is ${kib(stateBytes / largest.accounts)} KiB of JSON per account here, so a first scan's changes are about ${num(batchMiB, 1)} MiB for a batch of ${num(n)}: more than ${batchMiB > 6 ? "a Lambda response's 6 MB and " : ''}a state's 256 KiB`
-      : "on a first scan, more than a state's 256 KiB";
-  const msgText = f ? num(f.messagesPerAccount, 1) : 'several';
   const covers =
     f && st
       ? `One invocation covers about ${num(st.accounts)} accounts of ${num(largest.usersPerAccount)} users in steady state, but only about ${num(f.accounts)} on a first
 scan (${num(f.accountsWithDigest)} if it must also deliver that digest), by the figures above.`
       : 'How many accounts one invocation covers was not measured in this run.';
-  return `${covers} Past that, the design is a Step Functions state machine; it is **documented here, not built**.
+  const link =
+    'Past that, credwatch is to run as a Step Functions state machine (a Distributed Map of scan batches, then one deliver step): **planned, not built**; the design is in [design.md](design.md#planned-thousands-of-accounts-step-functions). What this run measured for it:';
+  if (!largest || !f || n === undefined)
+    return `${covers} ${link}
 
-1. **Discover** (a Lambda): Organizations ListAccounts, then \`selectAccounts\` (lambda/core/accounts.ts) with the
-   include/exclude lists; writes the selected accounts (\`{ id, name }\`) as a JSON array to S3 and returns its key.
-2. **Scan** (a Distributed Map, \`sfn.DistributedMap\`): \`ItemReader\` reads that array from S3; \`ItemBatcher\` with
-   \`MaxItemsPerBatch\` = ${nText} accounts gives one child execution, and one invocation of a batch Lambda, per batch. N is
-   the first-scan capacity of one invocation (scan only: the batch does not talk to Slack) and its memory bound, rounded
-   down${n === undefined ? '' : `: ${num(n)} for accounts of ${num(largest!.usersPerAccount)} users with the figures above`}; accounts with many more users need a smaller N (the scan cost grows with the users
-   needing confirmation), and a batch function with more memory (and so more CPU) takes a larger one. The batch Lambda
-   runs monitor()'s scan and diff for its accounts at concurrency ${ORG_CONCURRENCY}, reading the state of those accounts only; it
-   neither delivers nor writes state. It writes its changes to S3 (${stateText}) and returns their key with a per-account summary (scanned, failed, changes);
-   \`ResultWriter\` collects those summaries in S3. \`MaxConcurrency\` bounds the batches at once (e.g. 10): each batch
-   assumes a role in N accounts and reads IAM in up to ${ORG_CONCURRENCY} of them at once; IAM throttles per account, so batches do not
-   contend for IAM, but they share the management account's STS quota, the batch function's reserved concurrency (the
-   scanner's is 1 today: the batch function needs its own, at least MaxConcurrency) and the state table. Child
-   executions are STANDARD: an EXPRESS child may run only 5 minutes, shorter than a batch.
-   ${example}
-3. **Tolerated failures**: \`ToleratedFailurePercentage\` (e.g. 10) lets the run go on when a few batches fail (a timeout, a
-   Lambda error) after the map's retries; the deliver step turns every account of a failed batch into an
-   \`account-scan-failed\` finding, as monitor() does for one account, so the failure is announced and resolved like any
-   finding and the state of those accounts is left as it was. Past the tolerated percentage the map fails, the execution
-   fails and the scanner's failure alarm fires.
-4. **Deliver** (a final Lambda, one at a time): reads the batches' changes in account order and builds **one digest**
-   (\`buildDigestParts\` over the changes, accounts named as today), sends its messages with the delivery deadline,
-   publishes the events, and commits the state of what Slack took, as monitor() does after its scans. In steady state the
-   digest is empty or short and one invocation delivers it. Per-batch digests sent by the batches would be simpler, but
-   batches run at once and share one webhook that takes about one message a second: parallel senders would be
-   rate-limited (and a webhook sent well over one a second for long is disabled). One sender gets out at most about
-   ${num(USABLE_S)} messages in an invocation, while a first (or daily reminder) digest has about ${msgText} messages per account, so the deliver
-   step reads only as many changes as it can send, and the rest is carried over by the at-least-once rule (not
-   remembered, so announced again, and confirmed live again, by the next run): a large organization's first digest
-   takes several runs to get out.
-5. **State keyed per account makes batches independent**: every item of the state table has \`pk = account#<id>\`, so a
-   batch reads (Query by pk) only its own accounts' partitions and no two batches touch the same items: no locking, no
-   ordering between batches, any batch can be retried alone and recomputes the same changes from the same state, because
-   batches never write state; only the final step writes, with the conditional write (\`scanEpochMs\`) that keeps an older
-   run from overwriting a newer one when two executions overlap.
-6. **Schedule**: EventBridge Scheduler starts the state machine instead of the function, with the scheduled time as the
-   run id (as today). A run that takes longer than the interval overlaps the next; the conditional writes keep the state
-   right, and the discover step can decline to start while an execution is still running.`;
+- nothing: no organization was scanned in this run.`;
+  const batchS = f.scanPerAccountS * n;
+  const batches = Math.ceil(5000 / n);
+  const stateBytes = largest.first.stateBytes;
+  const batchMiB = ((stateBytes / largest.accounts) * n) / 1024 ** 2;
+  return `${covers} ${link}
+
+- **Batch size** (\`MaxItemsPerBatch\`): N = **${num(n)}** accounts of ${num(largest.usersPerAccount)} users, the first-scan capacity of one invocation
+  (scan only: a batch does not talk to Slack) and its memory bound, rounded down. Accounts with many more users need a
+  smaller N; a batch function with more memory (and so more CPU) takes a larger one.
+- **An example**: 5,000 accounts of this size make ⌈5,000 / ${num(n)}⌉ = ${num(batches)} batches; with MaxConcurrency 10 they run
+  in ${num(Math.ceil(batches / 10))} waves of about ${num(batchS / 60, 1)} minutes of first-scan work each (plus the margin).
+- **Why a batch hands its changes over in S3**: the state the first scan left is ${kib(stateBytes / largest.accounts)} KiB of JSON per account
+  here, so a first scan's changes are about ${num(batchMiB, 1)} MiB for a batch of ${num(n)}: more than ${batchMiB > 6 ? "a Lambda response's 6 MB and " : ''}a
+  state's 256 KiB.
+- **Why one deliver step, and why a large first digest takes several runs**: one sender gets out at most about
+  ${num(USABLE_S)} messages in an invocation (Slack's webhook takes about one a second), while a first (or daily reminder) digest has
+  about ${num(f.messagesPerAccount, 1)} messages per account.`;
 }
 
 function summary(r: Report): string {
@@ -602,7 +574,7 @@ function summary(r: Report): string {
     }
     if (big.users === TARGETS.atUsers) {
       lines.push(
-        `- **DESIGN.md targets, steady state at 5,000 users**: ${[
+        `- **Targets ([design.md](design.md#targets)), steady state at 5,000 users**: ${[
           ok(steady <= callBound(big.users, big.steady.worker.usersConfirmed), 'call bound'),
           ok(big.naive.totalCalls / steady >= TARGETS.naiveCallRatio, '≥ 100× fewer calls'),
           ok(big.steady.worker.wallMs <= TARGETS.wallMs, 'wall ≤ 2 s'),
@@ -768,7 +740,7 @@ ${single.ratios}
 
 ## Targets
 
-DESIGN.md's call, wall-time and memory targets are for the steady state, the scan that runs every 10 minutes; the
+The call, wall-time and memory targets of [design.md](design.md#targets) are for the steady state, the scan that runs every 10 minutes; the
 first scheduled scan is shown beside them for comparison, not judged by them.
 
 ${targetsTable(sizes, bundle)}
@@ -799,7 +771,7 @@ the project's own code):
 ${packages}
 
 Bundling the SDK (so the artifact tested is exactly what runs, at the versions the lock file pins) costs the
-difference with the comparison row. The DESIGN.md budget is judged above on the bundle as deployed, SDK included.${zodNote}
+difference with the comparison row. The bundle budget of [design.md](design.md#targets) is judged above on the bundle as deployed, SDK included.${zodNote}
 
 ## Notes
 
@@ -808,7 +780,7 @@ ${naiveNote}${orgNote}- Wall times are bounded by the throttle (${HARNESS.thrott
   about to be announced, and GetAccessKeyLastUsed for each key about to be called unused. In the generated accounts
   ${confirmedShare} of the users needed it on the first scan; the steady state confirms none, as nothing is about to be
   announced. The GetAccessKeyLastUsed re-reads and the account-alias lookup (ListAccountAliases, made only when there is
-  a digest to send) are not in the DESIGN.md call bound, which is why the first scan exceeds it.
+  a digest to send) are not in the call bound of [design.md](design.md#targets), which is why the first scan exceeds it.
 - Wall times, CPU, HTTP requests and throttled answers vary from run to run (timers, the adaptive retry's rate estimate,
   the machine); the logical call counts, changes and messages do not.
 - The local endpoints run in the bench's own process, on the same ${os.cpus().length} cores as the measured worker.

@@ -37,7 +37,7 @@ export const ORG_FIRST_RUN_LIMIT = 50;
 /** A worker process is killed after this long (the per-user scan at 10,000 users takes ~16 min). */
 export const SCAN_TIMEOUT_MS = 30 * 60_000;
 
-/** The DESIGN.md targets (section "Targets"). */
+/** The targets of docs/design.md (section "Targets"). */
 export const TARGETS = {
   naiveCallRatio: 100,
   wallMs: 2_000,

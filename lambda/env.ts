@@ -30,6 +30,10 @@ const schema = z.object({
     .default('authorization-details'),
   /** Multi-account settings (lib/config.ts `accounts`); absent: the deployment's own account only. */
   CREDWATCH_ACCOUNTS: z.string().optional(),
+  /** Export announced findings to Security Hub: `true`, or absent (off). */
+  CREDWATCH_SECURITY_HUB: z
+    .enum(['true', 'false'], { error: 'CREDWATCH_SECURITY_HUB must be "true", "false" or absent' })
+    .optional(),
   AWS_REGION: z.string().default('us-east-1'),
 });
 
@@ -64,6 +68,8 @@ export interface LambdaEnv {
   readonly accounts?: AccountsSettings;
   /** The Lambda's region: the partition of member role ARNs. */
   readonly region: string;
+  /** Export announced findings to Security Hub (lambda/adapters/security-hub.ts). */
+  readonly securityHub: boolean;
 }
 
 function parseJson<T>(name: string, text: string, schema: z.ZodType<T>): T {
@@ -108,5 +114,6 @@ export function readEnv(env: NodeJS.ProcessEnv): LambdaEnv {
     ...(e.CREDWATCH_EVENT_BUS_NAME ? { eventBusName: e.CREDWATCH_EVENT_BUS_NAME } : {}),
     schedulePeriodMs: e.CREDWATCH_SCHEDULE_PERIOD_MINUTES * 60_000,
     userDirectory: e.CREDWATCH_USER_DIRECTORY,
+    securityHub: e.CREDWATCH_SECURITY_HUB === 'true',
   };
 }

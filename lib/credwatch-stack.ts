@@ -81,6 +81,7 @@ export class CredwatchStack extends Stack {
       userDirectory: config.userDirectory,
       schedulePeriodMinutes: periodMinutes,
       reservedConcurrency: config.reservedConcurrency,
+      securityHub: config.securityHub,
       ...(props.handlerEntry ? { entry: props.handlerEntry } : {}),
     });
     // Only now that the scanner's role exists: a created secret denies reading to every other principal.

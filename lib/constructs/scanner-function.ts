@@ -82,6 +82,13 @@ export interface ScannerFunctionProps {
    * @default 'authorization-details'
    */
   readonly userDirectory?: UserDirectoryMode;
+  /**
+   * Export announced findings to Security Hub CSPM (lib/config.ts `securityHub`): passes
+   * `CREDWATCH_SECURITY_HUB=true` and lets the role import findings into its own account's default
+   * product (`securityhub:BatchImportFindings`, nothing else).
+   * @default false
+   */
+  readonly securityHub?: boolean;
 }
 
 /**
@@ -109,6 +116,13 @@ export function credentialReadStatements(
       sid: 'ReadUsers',
       // No resource type either: "*". (The member role template swaps this whole statement.)
       actions: [listUsers ? 'iam:ListUsers' : 'iam:GetAccountAuthorizationDetails'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadRootMfaType',
+      // Whether the root user's MFA device is virtual (rule root-virtual-mfa). No resource type
+      // (Service Authorization Reference): "*".
+      actions: ['iam:ListVirtualMFADevices'],
       resources: ['*'],
     }),
     new iam.PolicyStatement({
@@ -220,6 +234,7 @@ export class ScannerFunction extends Construct {
       CREDWATCH_SCHEDULE_PERIOD_MINUTES: String(schedulePeriodMinutes),
       ...(accountsJson ? { CREDWATCH_ACCOUNTS: accountsJson } : {}),
       ...(props.userDirectory === 'list-users' ? { CREDWATCH_USER_DIRECTORY: props.userDirectory } : {}),
+      ...(props.securityHub ? { CREDWATCH_SECURITY_HUB: 'true' } : {}),
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -261,8 +276,9 @@ export class ScannerFunction extends Construct {
         : []),
       new iam.PolicyStatement({
         sid: 'ReadWriteState',
-        // What lambda/adapters/state-store.ts calls: Query to load, conditional PutItem to commit.
-        actions: ['dynamodb:Query', 'dynamodb:PutItem'],
+        // What lambda/adapters/state-store.ts calls: Query to load, conditional PutItem to commit,
+        // PutItem/DeleteItem for the event outbox (an event waits there until EventBridge took it).
+        actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
         resources: [props.stateTable.tableArn],
       }),
       new iam.PolicyStatement({
@@ -270,6 +286,23 @@ export class ScannerFunction extends Construct {
         actions: ['events:PutEvents'],
         resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
       }),
+      ...(props.securityHub
+        ? [
+            new iam.PolicyStatement({
+              sid: 'ExportToSecurityHub',
+              // Resource type `product` (Service Authorization Reference): the account's own default
+              // product, the only one its custom findings are imported into.
+              actions: ['securityhub:BatchImportFindings'],
+              resources: [
+                stack.formatArn({
+                  service: 'securityhub',
+                  resource: 'product',
+                  resourceName: `${stack.account}/default`,
+                }),
+              ],
+            }),
+          ]
+        : []),
       new iam.PolicyStatement({
         sid: 'WriteOwnLogs',
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],

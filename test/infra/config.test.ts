@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       timeoutSeconds: 300,
       reportDeadlineSeconds: 60,
       reservedConcurrency: true,
+      securityHub: false,
       userDirectory: 'authorization-details',
       accounts: {
         source: 'self',
@@ -71,6 +72,7 @@ describe('loadConfig', () => {
       timeoutSeconds: 600,
       reportDeadlineSeconds: 120,
       reservedConcurrency: false,
+      securityHub: true,
       userDirectory: 'list-users',
       accounts: {
         source: 'organization',
@@ -287,7 +289,7 @@ describe('loadConfig', () => {
     [
       'a misspelt threshold',
       { thresholds: { accessKeyAgeDays: {} } },
-      'credwatch.config.json: thresholds.accessKeyAgeDays: unknown field; allowed here: accessKeyAge, accessKeyUnused, passwordUnused, passwordAge, passwordWithoutMfa, rootAccessKey, rootWithoutMfa, multipleActiveKeys, exemptionExpired, exemptionGranted, tagLimits',
+      'credwatch.config.json: thresholds.accessKeyAgeDays: unknown field; allowed here: accessKeyAge, accessKeyUnused, passwordUnused, passwordAge, passwordWithoutMfa, rootAccessKey, rootWithoutMfa, rootCredentialsRemoved, rootUsed, rootVirtualMfa, multipleActiveKeys, exemptionExpired, exemptionGranted, tagLimits',
     ],
     [
       'reminder hours of zero',
@@ -377,7 +379,7 @@ describe('loadConfig', () => {
     [
       'a field that does not exist',
       { memory: 1024 },
-      'credwatch.config.json: memory: unknown field; allowed here: schedule, timeZone, heartbeatMinutes, thresholds, reminderHours, alarmEmails, alarmTopicArn, alarms, slackSecret, logRetentionDays, memoryMb, timeoutSeconds, reportDeadlineSeconds, userDirectory, reservedConcurrency, accounts',
+      'credwatch.config.json: memory: unknown field; allowed here: schedule, timeZone, heartbeatMinutes, thresholds, reminderHours, alarmEmails, alarmTopicArn, alarms, slackSecret, logRetentionDays, memoryMb, timeoutSeconds, reportDeadlineSeconds, userDirectory, reservedConcurrency, securityHub, accounts',
     ],
     [
       'a timeout as long as the rate',
@@ -590,6 +592,9 @@ describe('the accounts section', () => {
       passwordWithoutMfa: 'warning',
       rootAccessKey: 'info',
       rootWithoutMfa: 'warning',
+      rootCredentialsRemoved: 'warning',
+      rootUsed: { withinDays: 7, severity: 'critical' },
+      rootVirtualMfa: 'warning',
       multipleActiveKeys: 'critical',
       exemptionExpired: 'info',
       exemptionGranted: 'warning',
@@ -785,7 +790,7 @@ describe('the accounts section', () => {
     [
       'a misspelt per-account rule',
       { source: 'organization', thresholds: { [A]: { rootKey: 'off' } } },
-      'accounts.thresholds.111111111111.rootKey: unknown field; allowed here: accessKeyAge, accessKeyUnused, passwordUnused, passwordAge, passwordWithoutMfa, rootAccessKey, rootWithoutMfa, multipleActiveKeys, exemptionExpired, exemptionGranted, tagLimits',
+      'accounts.thresholds.111111111111.rootKey: unknown field; allowed here: accessKeyAge, accessKeyUnused, passwordUnused, passwordAge, passwordWithoutMfa, rootAccessKey, rootWithoutMfa, rootCredentialsRemoved, rootUsed, rootVirtualMfa, multipleActiveKeys, exemptionExpired, exemptionGranted, tagLimits',
     ],
     [
       'a field that does not exist',

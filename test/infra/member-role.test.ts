@@ -126,6 +126,12 @@ const readUsersLiteral = (action: string) => ({
   Action: action,
   Resource: '*',
 });
+const readRootMfaTypeLiteral = {
+  Sid: 'ReadRootMfaType',
+  Effect: 'Allow',
+  Action: 'iam:ListVirtualMFADevices',
+  Resource: '*',
+};
 const readAccessKeysLiteral = {
   Sid: 'ReadAccessKeys',
   Effect: 'Allow',
@@ -231,6 +237,12 @@ describe('the member role', () => {
     Action: action,
     Resource: '*',
   });
+  const readRootMfaType = {
+    Sid: 'ReadRootMfaType',
+    Effect: 'Allow',
+    Action: 'iam:ListVirtualMFADevices',
+    Resource: '*',
+  };
   const readAccessKeys = {
     Sid: 'ReadAccessKeys',
     Effect: 'Allow',
@@ -248,17 +260,17 @@ describe('the member role', () => {
     [
       'by default: GetAccountAuthorizationDetails',
       {},
-      [readReport, readUsers('iam:GetAccountAuthorizationDetails'), readAccessKeys],
+      [readReport, readUsers('iam:GetAccountAuthorizationDetails'), readRootMfaType, readAccessKeys],
     ],
     [
       'UserDirectory authorization-details: GetAccountAuthorizationDetails',
       { UserDirectory: 'authorization-details' },
-      [readReport, readUsers('iam:GetAccountAuthorizationDetails'), readAccessKeys],
+      [readReport, readUsers('iam:GetAccountAuthorizationDetails'), readRootMfaType, readAccessKeys],
     ],
     [
       'UserDirectory list-users: ListUsers and ListUserTags, no GetAccountAuthorizationDetails',
       { UserDirectory: 'list-users' },
-      [readReport, readUsers('iam:ListUsers'), readAccessKeys, readUserTags],
+      [readReport, readUsers('iam:ListUsers'), readRootMfaType, readAccessKeys, readUserTags],
     ],
   ])('may read credential metadata, %s: exactly these actions on these resources', (_, given, statements) => {
     expect(permissions(given)).toEqual([{ Version: '2012-10-17', Statement: statements }]);
@@ -351,6 +363,7 @@ describe('the trust policy', () => {
       Statement: [
         readReportLiteral,
         readUsersLiteral('iam:ListUsers'),
+        readRootMfaTypeLiteral,
         readAccessKeysLiteral,
         readUserTagsLiteral,
       ],
@@ -427,6 +440,7 @@ describe('least privilege, simulated on the deployed policies', () => {
     ['iam:GetCredentialReport', '*'],
     ['iam:GetAccountAuthorizationDetails', '*'],
     ['iam:ListAccountAliases', '*'],
+    ['iam:ListVirtualMFADevices', '*'],
     ['iam:ListAccessKeys', user('alice')],
     ['iam:GetAccessKeyLastUsed', user('engineering/bob')],
   ])('lets the member role %s on %s', async (action, resource) => {
@@ -481,7 +495,7 @@ describe('least privilege, simulated on the deployed policies', () => {
     ).resolves.toBe('ImplicitlyDenied');
   });
 
-  // The scanner's side allows AssumeRole on the member role (test/infra/stack.test.ts); here the
+  // The scanner's side allows AssumeRole on the member role (test/infra/scanner-function.test.ts); here the
   // member role's trust policy decides.
   const scannerMayAssume = {
     Version: '2012-10-17',

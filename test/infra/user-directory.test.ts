@@ -124,6 +124,7 @@ describe('the scanner', () => {
     ['iam:GetCredentialReport', '*'],
     ['iam:ListAccessKeys', users],
     ['iam:ListAccountAliases', '*'],
+    ['iam:ListVirtualMFADevices', '*'],
   ];
 
   it.each(['Default', 'AuthorizationDetails'])(
