@@ -10,6 +10,7 @@ import { countBySeverity, evaluate, keyCredential } from './core/evaluate';
 import type { Thresholds } from './core/policy';
 import { readsKeysLive } from './core/rules';
 import type { AccessKey, CredentialRecord, Finding, ScanWarning, Severity, UserTags } from './core/types';
+import { mapLimit } from './map-limit';
 import type { IamCallCounter, IamDirectory, LiveAccessKey, ProgressListener, ReportSource } from './ports';
 
 export interface ScanInput {
@@ -100,6 +101,16 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
   const knownSince = input.knownSince ? await input.knownSince(accountOf(records)) : undefined;
   /** Facts no report holds, read live (root-virtual-mfa); absent from a report file. */
   let rootMfaIsVirtual: boolean | undefined;
+  /** Judges the records as they stand (the report's, then with the keys read live). */
+  const judge = () =>
+    evaluate({
+      records,
+      thresholds,
+      tags,
+      now,
+      ...(knownSince ? { knownSince } : {}),
+      ...(rootMfaIsVirtual !== undefined ? { rootMfaIsVirtual } : {}),
+    });
 
   if (input.directory) {
     const directory = input.directory;
@@ -157,14 +168,7 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
         });
       }
     }
-    const first = evaluate({
-      records,
-      thresholds,
-      tags,
-      now,
-      ...(knownSince ? { knownSince } : {}),
-      ...(rootMfaIsVirtual !== undefined ? { rootMfaIsVirtual } : {}),
-    });
+    const first = judge();
     const wanted = input.selectForConfirmation
       ? await input.selectForConfirmation(accountOf(records), first.findings)
       : () => true;
@@ -269,16 +273,7 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
       input.onProgress?.(`${unconfirmed.size} users not confirmed live (see warnings)`);
   }
 
-  const { findings: judged, warnings: evalWarnings } =
-    unchanged ??
-    evaluate({
-      records,
-      thresholds,
-      tags,
-      now,
-      ...(knownSince ? { knownSince } : {}),
-      ...(rootMfaIsVirtual !== undefined ? { rootMfaIsVirtual } : {}),
-    });
+  const { findings: judged, warnings: evalWarnings } = unchanged ?? judge();
   warnings.push(...evalWarnings);
   const findings =
     unconfirmed.size === 0
@@ -314,20 +309,5 @@ function matchReportKey(reportKeys: readonly AccessKey[], live: LiveAccessKey): 
   return reportKeys.find((k) => k.createdAt !== null && Math.floor(k.createdAt.getTime() / 1000) === second);
 }
 
-/** Runs `fn` over `items` with at most `limit` at once; results in input order. Rejects on the first failure. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+/** Runs `fn` over `items` with at most `limit` at once (lambda/map-limit.ts). */
+export { mapLimit };

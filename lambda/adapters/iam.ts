@@ -33,6 +33,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { ConfigError, CredentialReportUnavailableError, CredwatchError, IamReadError } from '../core/errors';
 import type { LastUse } from '../core/types';
+import { mapLimit } from '../map-limit';
 import type {
   CredentialReport,
   IamCallCounter,
@@ -197,34 +198,6 @@ const toLiveUser = (
   addTags(tags, u.Tags);
   return { name: u.UserName, arn: u.Arn, createdAt: u.CreateDate, tags };
 };
-
-/**
- * `fn` over `items`, at most `limit` at a time, results in the order of `items`. After the first
- * failure no item is started; the calls under way are waited for, then that failure is thrown (so
- * nothing is still running, or still counting, once this returns).
- */
-async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  let failure: { readonly error: unknown } | undefined;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]!);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure.error;
-  return results;
-}
 
 const toLiveAccessKey = (k: AccessKeyMetadata, userName: string): LiveAccessKey => {
   if (!k.AccessKeyId || !k.CreateDate) {
@@ -396,7 +369,7 @@ export class IamAdapter implements ReportSource, IamDirectory, IamCallCounter {
     } catch (err) {
       throw readError(action, err);
     }
-    const tags = await mapBounded(listed, this.tagReadConcurrency, (u) => this.listUserTags(u.name));
+    const tags = await mapLimit(listed, this.tagReadConcurrency, (u) => this.listUserTags(u.name));
     return listed.flatMap((u, i) => {
       const userTags = tags[i];
       return userTags === null || userTags === undefined ? [] : [{ ...u, tags: userTags }];
