@@ -48,7 +48,7 @@ export interface RuleDefinition<
   T extends ThresholdKey | null = ThresholdKey | null,
 > {
   readonly id: Id;
-  /** The short label of the rule in Slack (lambda/core/slack-message.ts). */
+  /** The short label of the rule in Slack (lambda/adapters/slack/message.ts). */
   readonly label: string;
   /** The key of `Thresholds` the rule reads its severity or days from; null when it has none. */
   readonly threshold: T;

@@ -6,7 +6,7 @@ import {
   type SlackPayload,
   SlackSender,
   slackErrorCode,
-} from '../../../lambda/adapters/slack-sender';
+} from '../../../lambda/adapters/slack/sender';
 import { type SlackReceiver, type SlackResponseName, startSlackReceiver } from '../../support/slack-receiver';
 
 /** A clock that only moves when the sender sleeps, so no test waits for real. */

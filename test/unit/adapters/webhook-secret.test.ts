@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { createWebhookUrlReader, WebhookSecretError } from '../../../lambda/adapters/webhook-secret';
+import { createWebhookUrlReader, WebhookSecretError } from '../../../lambda/adapters/slack/webhook-secret';
 import { type SecretsManagerEndpoint, startSecretsManagerEndpoint } from '../../support/aws-json-endpoints';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:credwatch/slack-AbCdEf';

@@ -1,5 +1,5 @@
+import { buildDigest, SLACK_LIMITS } from '../../../lambda/adapters/slack/message';
 import { accountScanFailure, selectAccounts } from '../../../lambda/core/accounts';
-import { buildDigest, SLACK_LIMITS } from '../../../lambda/core/slack-message';
 import type { Change } from '../../../lambda/core/state';
 import type { Finding } from '../../../lambda/core/types';
 

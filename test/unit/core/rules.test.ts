@@ -5,14 +5,14 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderEntry } from '../../../lambda/adapters/slack/message';
 import { thresholdsSchema } from '../../../lambda/core/policy';
 import { RULE_LIST, RULES, readsKeysLive, ruleDefinition, ruleLabel } from '../../../lambda/core/rules';
-import { renderEntry } from '../../../lambda/core/slack-message';
 import { type Finding, RULE_IDS, type RuleId } from '../../../lambda/core/types';
 
 const BASE = 'https://console.aws.amazon.com/iam/home';
 
-/** The label slack-message.ts shows for a rule: the third fact of a resolved entry's line. */
+/** The label lambda/adapters/slack/message.ts shows for a rule: the third fact of a resolved entry's line. */
 function slackLabel(rule: RuleId): string {
   const finding: Finding = {
     id: `123456789012/alice/${rule}/x`,
@@ -43,7 +43,7 @@ describe('the rule registry', () => {
     expect(files).toEqual([...RULE_IDS].sort());
   });
 
-  // RULE_LABELS in slack-message.ts is to be replaced by the registry's labels: until then they must agree.
+  // RULE_LABELS in lambda/adapters/slack/message.ts is to be replaced by the registry's labels: until then they must agree.
   it.each([...RULE_IDS])('labels %s as the Slack digest does', (rule) => {
     expect(ruleLabel(rule)).toBe(RULES[rule].label);
     expect(slackLabel(rule)).toBe(RULES[rule].label);

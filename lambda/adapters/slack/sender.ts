@@ -11,7 +11,7 @@ import {
   IncomingWebhookRequestError,
   type IncomingWebhookSendArguments,
 } from '@slack/webhook';
-import { CredwatchError } from '../core/errors';
+import { CredwatchError } from '../../core/errors';
 
 /** What the sender posts: the structural shape of a digest message (`text` is the notification fallback). */
 export interface SlackPayload {

@@ -1,6 +1,4 @@
 import fc from 'fast-check';
-import { compareChanges } from '../../../lambda/core/diff';
-import { ConfigError } from '../../../lambda/core/errors';
 import {
   buildDigest,
   buildDigestParts,
@@ -9,7 +7,9 @@ import {
   ownerMention,
   SLACK_LIMITS,
   type SlackMessage,
-} from '../../../lambda/core/slack-message';
+} from '../../../lambda/adapters/slack/message';
+import { compareChanges } from '../../../lambda/core/diff';
+import { ConfigError } from '../../../lambda/core/errors';
 import type { Change, ChangeKind, FindingState } from '../../../lambda/core/state';
 import type { Finding, Severity } from '../../../lambda/core/types';
 

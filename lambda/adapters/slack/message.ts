@@ -5,11 +5,11 @@
  * cannot ping a channel. Slack's limits are respected by splitting into ordered messages; nothing
  * is dropped. See docs/alerts.md for a rendered example.
  */
-import { ACCOUNT_USER } from './accounts';
-import { ROOT_USER } from './credential-report';
-import { ConfigError } from './errors';
-import type { Change, ChangeKind } from './state';
-import type { Finding, RuleId, Severity } from './types';
+import { ACCOUNT_USER } from '../../core/accounts';
+import { ROOT_USER } from '../../core/credential-report';
+import { ConfigError } from '../../core/errors';
+import type { Change, ChangeKind } from '../../core/state';
+import type { Finding, RuleId, Severity } from '../../core/types';
 
 /** A plain-text text object (headers). */
 export interface PlainText {

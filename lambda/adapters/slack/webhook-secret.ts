@@ -4,7 +4,7 @@
  */
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CredwatchError } from '../core/errors';
+import { CredwatchError } from '../../core/errors';
 
 /** The webhook secret cannot be read, or does not hold a usable webhook URL. */
 export class WebhookSecretError extends CredwatchError {}

@@ -1,12 +1,13 @@
 /**
  * The Slack channel as a {@link Notifier}: renders changes into Block Kit digest messages
- * (lambda/core/slack-message.ts), delivers them in order through the webhook sender, and hands back
+ * (lambda/adapters/slack/message.ts), delivers them in order through the webhook sender, and hands back
  * the changes of each accepted message before the next one starts.
  */
-import { buildDigestParts } from '../core/slack-message';
-import type { Change } from '../core/state';
-import type { DigestHeading, Notifier, NotifyOptions, NotifyResult } from '../ports';
-import type { SlackSender } from './slack-sender';
+
+import type { Change } from '../../core/state';
+import type { DigestHeading, Notifier, NotifyOptions, NotifyResult } from '../../ports';
+import { buildDigestParts } from './message';
+import type { SlackSender } from './sender';
 
 export class SlackNotifier implements Notifier {
   constructor(private readonly sender: SlackSender) {}
