@@ -1,0 +1,169 @@
+/**
+ * Which accounts one deployment scans (`accounts`, docs/configuration.md#accounts): its own
+ * (`source: "self"`), a list of `ids`, or an AWS Organization (optionally some `organizationalUnits`),
+ * narrowed by `include` and `exclude`; the member role it assumes in each (`memberRoleName`,
+ * `scannerRoleName`, `externalId`, `organizationId`), how many at once (`concurrency`), and which
+ * accounts may carry per-account `thresholds` (their values are merged and checked by thresholds.ts).
+ * {@link knownAccountIds} says which accounts that is when it is fixed at synth time.
+ */
+import { z } from 'zod';
+import { describeValue } from '../../lambda/core/describe-value';
+import type { Thresholds } from '../../lambda/core/policy';
+import { type ErrorFor, listedOnce, wholeNumber } from './messages';
+import { EXTERNAL_ID, ORGANIZATION_ID, ROLE_NAME } from './patterns';
+
+/** Where the accounts a deployment scans come from. */
+export const ACCOUNT_SOURCES = ['self', 'list', 'organization'] as const;
+export type AccountSource = (typeof ACCOUNT_SOURCES)[number];
+
+/** The validated `accounts` section (docs/configuration.md#accounts), defaults filled in. */
+export interface AccountsConfig {
+  /** `self`: the deployment's own account, no AssumeRole; `list`: `ids`; `organization`: discovered. */
+  readonly source: AccountSource;
+  /** The accounts of `source: "list"`. */
+  readonly ids?: readonly string[];
+  /** `source: "organization"`: only the accounts under these OUs or roots (recursively); none = the whole organization. */
+  readonly organizationalUnits?: readonly string[];
+  /** When non-empty, only these accounts. */
+  readonly include?: readonly string[];
+  /** Never these accounts. */
+  readonly exclude?: readonly string[];
+  /** The name of the role the scanner assumes in every scanned account. */
+  readonly memberRoleName: string;
+  /** The fixed name of the scanner's own role when `source` is not `self` (member trust policies name it). */
+  readonly scannerRoleName: string;
+  /** The external id the scanner presents to AssumeRole. */
+  readonly externalId?: string;
+  /** The organization id for the member roles' `aws:PrincipalOrgID` condition. */
+  readonly organizationId?: string;
+  /** How many accounts are scanned at the same time. */
+  readonly concurrency: number;
+  /** Per-account thresholds: the global thresholds with the account's rules replaced, complete and validated. */
+  readonly thresholds?: Readonly<Record<string, Thresholds>>;
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
+const ROOT_ID = /^r-[0-9a-z]{4,32}$/;
+
+const accountIdError: ErrorFor = (iss) =>
+  `expected a 12-digit AWS account id, got ${describeValue(iss.input)}`;
+
+const accountIds = z
+  .array(z.string({ error: accountIdError }).regex(ACCOUNT_ID, { error: accountIdError }), {
+    error: (iss) => `expected an array of 12-digit AWS account ids, got ${describeValue(iss.input)}`,
+  })
+  .superRefine(listedOnce());
+
+const ouError: ErrorFor = (iss) =>
+  `expected an organizational unit id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx), got ${describeValue(iss.input)}`;
+
+const roleNameError: ErrorFor = (iss) =>
+  `expected an IAM role name: 1-64 characters of A-Z a-z 0-9 + = , . @ _ -, got ${describeValue(iss.input)}`;
+const roleName = z.string({ error: roleNameError }).regex(ROLE_NAME, { error: roleNameError });
+
+const externalIdError: ErrorFor = (iss) =>
+  `expected 2-1224 characters of A-Z a-z 0-9 + = , . @ : / _ -, got ${describeValue(iss.input)}`;
+
+const organizationIdError: ErrorFor = (iss) =>
+  `expected an organization id (o- and 10-32 lowercase letters or digits), got ${describeValue(iss.input)}`;
+
+/** The fields that mean nothing for the deployment's own account. */
+const NOT_WITH_SELF = ['include', 'exclude', 'externalId', 'organizationId', 'thresholds'] as const;
+
+/** `accounts`: the section as written, its per-account `thresholds` not yet merged (index.ts). */
+export const accountsSchema = z
+  .strictObject({
+    source: z.enum(ACCOUNT_SOURCES).default('self'),
+    ids: accountIds
+      .min(1, { error: (iss) => `expected at least one account id, got ${describeValue(iss.input)}` })
+      .optional(),
+    organizationalUnits: z
+      .array(
+        z.string({ error: ouError }).refine((v) => OU_ID.test(v) || ROOT_ID.test(v), { error: ouError }),
+        {
+          error: (iss) => `expected an array of organizational unit ids, got ${describeValue(iss.input)}`,
+        },
+      )
+      .superRefine(listedOnce())
+      .optional(),
+    include: accountIds.optional(),
+    exclude: accountIds.optional(),
+    memberRoleName: roleName.default('credwatch-member'),
+    scannerRoleName: roleName.default('credwatch-scanner'),
+    externalId: z
+      .string({ error: externalIdError })
+      .regex(EXTERNAL_ID, { error: externalIdError })
+      .optional(),
+    organizationId: z
+      .string({ error: organizationIdError })
+      .regex(ORGANIZATION_ID, { error: organizationIdError })
+      .optional(),
+    concurrency: wholeNumber(1, 50).default(8),
+    // Validated after merging over the global thresholds (configSchema's transform, thresholds.ts).
+    thresholds: z
+      .record(z.string(), z.unknown(), {
+        error: (iss) =>
+          `expected an object of 12-digit account ids to thresholds, got ${describeValue(iss.input)}`,
+      })
+      .optional(),
+  })
+  .superRefine((a, ctx) => {
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', input: a, path, message });
+    if (a.source === 'list' && a.ids === undefined) return issue(['ids'], 'required when source is "list"');
+    if (a.source !== 'list' && a.ids !== undefined) {
+      return issue(['ids'], `only allowed when source is "list", got source "${a.source}"`);
+    }
+    if (a.source !== 'organization' && a.organizationalUnits !== undefined) {
+      return issue(
+        ['organizationalUnits'],
+        `only allowed when source is "organization", got source "${a.source}"`,
+      );
+    }
+    if (a.source === 'self') {
+      const field = NOT_WITH_SELF.find((f) => a[f] !== undefined);
+      if (field) {
+        return issue([field], 'not allowed when source is "self" (only with "list" or "organization")');
+      }
+      return;
+    }
+    const include = new Set(a.include ?? []);
+    const exclude = new Set(a.exclude ?? []);
+    const both = (a.exclude ?? []).findIndex((id) => include.has(id));
+    if (both >= 0) return issue(['exclude', both], `"${a.exclude![both]}" is also in include`);
+    if (a.ids !== undefined && knownAccountIds(a as AccountsConfig)!.length === 0) {
+      return issue([include.size > 0 ? 'include' : 'exclude'], 'leaves none of ids to scan');
+    }
+    for (const id of Object.keys(a.thresholds ?? {})) {
+      if (!ACCOUNT_ID.test(id)) {
+        return issue(
+          ['thresholds', id],
+          `expected a 12-digit AWS account id as the key, got ${describeValue(id)}`,
+        );
+      }
+      if (a.ids !== undefined && !a.ids.includes(id)) return issue(['thresholds', id], 'not one of ids');
+      if (include.size > 0 && !include.has(id)) return issue(['thresholds', id], 'not one of include');
+      if (exclude.has(id)) return issue(['thresholds', id], 'excluded (in exclude)');
+    }
+  });
+
+/**
+ * The accounts a deployment will scan when they are fixed at synth time: `ids` (source `list`) or
+ * `include` (source `organization`), less `exclude`, in order. `undefined` when they are whatever
+ * the organization holds (or the deployment's own account, source `self`).
+ */
+export function knownAccountIds(accounts: AccountsConfig): readonly string[] | undefined {
+  const include = accounts.include ?? [];
+  const exclude = new Set(accounts.exclude ?? []);
+  let ids: readonly string[];
+  if (accounts.source === 'list') {
+    ids =
+      include.length > 0 ? (accounts.ids ?? []).filter((id) => include.includes(id)) : (accounts.ids ?? []);
+  } else if (accounts.source === 'organization' && include.length > 0) {
+    ids = include;
+  } else {
+    return undefined;
+  }
+  return ids.filter((id) => !exclude.has(id));
+}
