@@ -30,6 +30,7 @@ import { ConfigError, CredwatchError } from './core/errors';
 import { checkInvocation } from './core/invocation';
 import { type LambdaEnv, readEnv } from './env';
 import { type AccountJob, monitor } from './monitor';
+import { requiredSetting } from './settings';
 
 /**
  * What EventBridge Scheduler sends (lib/constructs/scanner-schedule.ts). The scheduled time only
@@ -93,17 +94,17 @@ function ownAccount(context: Context | undefined): string {
   return account;
 }
 function wire(env: LambdaEnv, options: HandlerOptions): Wiring {
-  if (!env.slackSecretArn) throw new ConfigError('environment: CREDWATCH_SLACK_SECRET_ARN is required');
-  if (!env.stateTable) throw new ConfigError('environment: CREDWATCH_STATE_TABLE is required');
+  const secretArn = requiredSetting(env, 'slackSecretArn');
+  const tableName = requiredSetting(env, 'stateTable');
   return {
     env,
     readWebhookUrl: createWebhookUrlReader({
-      secretArn: env.slackSecretArn,
+      secretArn,
       client: new SecretsManagerClient({ region: env.region, ...REQUEST_TIMEOUTS }),
       ...(options.webhookHosts ? { allowedHosts: options.webhookHosts, allowInsecureHosts: true } : {}),
     }),
     state: new DynamoStateStore({
-      tableName: env.stateTable,
+      tableName,
       client: new DynamoDBClient({ region: env.region, ...REQUEST_TIMEOUTS }),
     }),
     ...(env.eventBusName

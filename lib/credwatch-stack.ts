@@ -3,7 +3,20 @@
  * the state table, alarms and a dashboard. bin/app.ts builds it from the validated configuration.
  */
 
-import { Arn, ArnFormat, CfnOutput, Duration, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
+import {
+  Arn,
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  Size,
+  Stack,
+  type StackProps,
+  TimeZone,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Construct, IConstruct } from 'constructs';
 import type { UserDirectoryMode } from '../lambda/adapters/iam';
@@ -71,15 +84,17 @@ export class CredwatchStack extends Stack {
     this.scanner = new ScannerFunction(this, 'Scanner', {
       thresholds: config.thresholds,
       stateTable: this.stateTable.table,
-      webhookSecret: this.webhookSecret.ref,
-      reportDeadlineSeconds: config.reportDeadlineSeconds,
-      reminderHours: config.reminderHours,
-      memoryMb: config.memoryMb,
-      timeoutSeconds: config.timeoutSeconds,
-      logRetentionDays: config.logRetentionDays,
+      webhookSecret: this.webhookSecret.secret,
+      ...(this.webhookSecret.key ? { webhookSecretKey: this.webhookSecret.key } : {}),
+      reportDeadline: Duration.seconds(config.reportDeadlineSeconds),
+      reminderInterval: Duration.hours(config.reminderHours),
+      memorySize: Size.mebibytes(config.memoryMb),
+      timeout: Duration.seconds(config.timeoutSeconds),
+      // One of LOG_RETENTION_DAYS (lib/config), each the value of a logs.RetentionDays member.
+      logRetention: config.logRetentionDays as logs.RetentionDays,
       accounts: config.accounts,
       userDirectory: config.userDirectory,
-      schedulePeriodMinutes: periodMinutes,
+      schedulePeriod: Duration.minutes(periodMinutes),
       reservedConcurrency: config.reservedConcurrency,
       securityHub: config.securityHub,
       ...(props.handlerEntry ? { entry: props.handlerEntry } : {}),
@@ -88,14 +103,16 @@ export class CredwatchStack extends Stack {
     this.webhookSecret.restrictReadsTo(this.scanner.role);
     this.schedule = new ScannerSchedule(this, 'Schedule', {
       target: this.scanner.function,
-      expression: config.schedule,
-      ...(config.timeZone ? { timeZone: config.timeZone } : {}),
-      schedulePeriodMinutes: periodMinutes,
+      schedule: scheduler.ScheduleExpression.expression(
+        config.schedule,
+        TimeZone.of(config.timeZone ?? 'Etc/UTC'),
+      ),
+      schedulePeriod: Duration.minutes(periodMinutes),
     });
     this.alarms = new ScannerAlarms(this, 'Alarms', {
       function: this.scanner.function,
       timeout: Duration.seconds(config.timeoutSeconds),
-      heartbeatMinutes: config.heartbeatMinutes,
+      heartbeat: Duration.minutes(config.heartbeatMinutes),
       deadLetterQueue: this.schedule.deadLetterQueue,
       alarmEmails: config.alarmEmails,
       ...(config.alarmTopicArn !== undefined ? { alarmTopicArn: config.alarmTopicArn } : {}),
@@ -105,7 +122,7 @@ export class CredwatchStack extends Stack {
 
     new CfnOutput(this, 'WebhookSecretArn', {
       description: 'Put the Slack webhook URL here: aws secretsmanager put-secret-value --secret-id <this>',
-      value: this.webhookSecret.ref.secretArn,
+      value: this.webhookSecret.secret.secretArn,
     });
     new CfnOutput(this, 'FunctionName', { value: this.scanner.function.functionName });
     new CfnOutput(this, 'LogGroupName', { value: this.scanner.logGroup.logGroupName });
@@ -204,8 +221,8 @@ export class CredwatchStack extends Stack {
         'This queue is itself the dead-letter queue of the schedule; it has no DLQ of its own.',
       ],
     );
-    if (this.webhookSecret.secret) {
-      ack(this.webhookSecret.secret, [
+    if (this.webhookSecret.created) {
+      ack(this.webhookSecret.created, [
         'AwsSolutions-SMG4',
         'The secret holds a Slack incoming webhook URL that only Slack can issue; it is rotated by hand (docs/deploy.md), a rotation Lambda cannot.',
       ]);

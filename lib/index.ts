@@ -16,6 +16,13 @@
 export type { UserDirectoryMode } from '../lambda/adapters/iam';
 export { DEFAULT_THRESHOLDS, type Thresholds } from '../lambda/core/policy';
 export {
+  type AccountsSettings,
+  decodeSettings,
+  encodeSettings,
+  type ScannerSettings,
+  SETTINGS_VARIABLES,
+} from '../lambda/settings';
+export {
   ACCOUNT_SOURCES,
   type AccountSource,
   type AccountsConfig,
@@ -51,11 +58,11 @@ export {
 } from './constructs/member-role';
 export {
   DEFAULT_HANDLER_ENTRY,
+  MAX_ENVIRONMENT_BYTES,
   METRICS_NAMESPACE,
   ScannerFunction,
   type ScannerFunctionProps,
   SERVICE_NAME,
-  type WebhookSecretRef,
 } from './constructs/scanner-function';
 export {
   SCHEDULE_EVENT_SOURCE,

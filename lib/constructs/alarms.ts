@@ -12,6 +12,7 @@ import { METRIC } from '../../lambda/contracts';
 import { ConfigError } from '../../lambda/core/errors';
 import { MAX_HEARTBEAT_MINUTES } from '../config';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './scanner-function';
+import { wholeDuration } from './validate';
 
 /** Share of the function timeout at which the duration alarm fires. */
 export const DURATION_ALARM_RATIO = 0.8;
@@ -25,8 +26,12 @@ export interface ScannerAlarmsProps {
   readonly function: lambda.IFunction;
   /** The scanner function's timeout: the duration alarm fires at 80 % of it. */
   readonly timeout: Duration;
-  /** Minutes between two expected scans; the heartbeat alarm fires after three without a complete one. */
-  readonly heartbeatMinutes: number;
+  /**
+   * The longest expected gap between two scans (one schedule period; for a cron schedule, its
+   * longest gap), whole minutes, at most 56 hours: the heartbeat alarm fires after three without a
+   * complete one.
+   */
+  readonly heartbeat: Duration;
   /** The schedule's dead-letter queue. */
   readonly deadLetterQueue: sqs.IQueue;
   /** Addresses subscribed to the alarm topic by e-mail (each must confirm). @default [] */
@@ -98,14 +103,10 @@ export class ScannerAlarms extends Construct {
   constructor(scope: Construct, id: string, props: ScannerAlarmsProps) {
     super(scope, id);
     const alarmEmails = props.alarmEmails ?? [];
-    const { heartbeatMinutes } = props;
-    if (
-      !Number.isInteger(heartbeatMinutes) ||
-      heartbeatMinutes < 1 ||
-      heartbeatMinutes > MAX_HEARTBEAT_MINUTES
-    ) {
+    const heartbeatMinutes = wholeDuration('ScannerAlarms: heartbeat', props.heartbeat, 'minutes');
+    if (heartbeatMinutes > MAX_HEARTBEAT_MINUTES) {
       throw new ConfigError(
-        `ScannerAlarms: heartbeatMinutes: expected a whole number from 1 to ${MAX_HEARTBEAT_MINUTES}, got ${heartbeatMinutes}`,
+        `ScannerAlarms: heartbeat: expected at most ${MAX_HEARTBEAT_MINUTES} minutes (56 hours), got ${heartbeatMinutes} minutes`,
       );
     }
     if (props.alarmTopicArn !== undefined && alarmEmails.length > 0) {
@@ -123,7 +124,7 @@ export class ScannerAlarms extends Construct {
       this.key = key;
     }
 
-    const timeoutMs = props.timeout.toMilliseconds();
+    const timeoutMs = wholeDuration('ScannerAlarms: timeout', props.timeout, 'seconds') * 1000;
     const fiveMinutes = Duration.minutes(5);
 
     this.errors = new cloudwatch.Alarm(this, 'Errors', {
@@ -143,7 +144,7 @@ export class ScannerAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.duration = new cloudwatch.Alarm(this, 'Duration', {
-      alarmDescription: `credwatch: a scan took ${DURATION_ALARM_RATIO * 100} % or more of the function timeout (${props.timeout.toSeconds()} s). ${RUNBOOK}`,
+      alarmDescription: `credwatch: a scan took ${DURATION_ALARM_RATIO * 100} % or more of the function timeout (${timeoutMs / 1000} s). ${RUNBOOK}`,
       metric: props.function.metricDuration({ period: fiveMinutes, statistic: cloudwatch.Stats.MAXIMUM }),
       threshold: Math.round(timeoutMs * DURATION_ALARM_RATIO),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -1,16 +1,26 @@
 import * as path from 'node:path';
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Size, Stack, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { UserDirectoryMode } from '../../lambda/adapters/iam';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/contracts';
 import { ConfigError } from '../../lambda/core/errors';
 import type { Thresholds } from '../../lambda/core/policy';
-import { type AccountsConfig, knownAccountIds } from '../config';
+import {
+  type AccountsSettings,
+  encodeSettings,
+  POWERTOOLS_ENVIRONMENT,
+  type ScannerSettings,
+  SETTINGS_VARIABLES,
+} from '../../lambda/settings';
+import { type AccountsConfig, DEADLINE_MARGIN_SECONDS, knownAccountIds } from '../config';
+import { wholeDuration, wholeMebibytes } from './validate';
 
 // The names the function emits its metrics under, shared with lambda/ (one definition).
 export { METRICS_NAMESPACE, SERVICE_NAME };
@@ -22,44 +32,48 @@ export const ASYNC_EVENT_AGE_SECONDS = { min: 60, max: 21_600 } as const;
 export const MAX_ENVIRONMENT_BYTES = 4096;
 /** Bytes counted for a value CloudFormation fills in at deploy time (a secret ARN, a table name). */
 const DEPLOY_TIME_VALUE_BYTES = 256;
+/** Lambda's bounds on a function's memory, in MiB. */
+export const MEMORY_MIB = { min: 128, max: 10_240 } as const;
 
 /** The handler the function bundles. */
 export const DEFAULT_HANDLER_ENTRY = path.join(__dirname, '../../lambda/handler.ts');
-
-/** The secret that holds the Slack webhook URL, as the scanner needs to read it. */
-export interface WebhookSecretRef {
-  /** The ARN the function is given (a partial ARN for a secret imported by name). */
-  readonly secretArn: string;
-  /** The resource ARN an IAM policy grants `secretsmanager:GetSecretValue` on. */
-  readonly policyResourceArn: string;
-  /** ARN of the customer-managed key that encrypts the secret, when there is one. */
-  readonly kmsKeyArn?: string;
-}
 
 export interface ScannerFunctionProps {
   /** The validated thresholds, passed to the function as JSON. */
   readonly thresholds: Thresholds;
   /** The table the scanner remembers announced findings in. */
   readonly stateTable: dynamodb.ITable;
-  /** The Slack webhook secret. */
-  readonly webhookSecret: WebhookSecretRef;
-  /** Seconds the scanner waits for IAM's credential report. @default 60 */
-  readonly reportDeadlineSeconds?: number;
-  /** Hours after which a still-open finding is announced again. @default 24 */
-  readonly reminderHours?: number;
-  /** @default 512 */
-  readonly memoryMb?: number;
-  /** @default 300 */
-  readonly timeoutSeconds?: number;
-  /** Retention of the function's log group, in days (a CloudWatch Logs retention value). @default 90 */
-  readonly logRetentionDays?: number;
   /**
-   * One schedule period in minutes (lib/config.ts `schedulePeriodMinutes`): passed as
+   * The secret that holds the Slack webhook URL: a `Secret` of the stack, or one imported with
+   * `Secret.fromSecretNameV2`, `fromSecretCompleteArn`, `fromSecretPartialArn` or
+   * `fromSecretAttributes`. The role may read exactly that secret: by its complete ARN, or, for a
+   * secret known by name or partial ARN, by that ARN followed by Secrets Manager's random suffix
+   * (`-??????`). The function is given its `secretArn`.
+   */
+  readonly webhookSecret: secretsmanager.ISecret;
+  /**
+   * The customer-managed key that encrypts the secret: the role may decrypt with it through Secrets
+   * Manager only. Not needed for a secret encrypted with the AWS managed key `aws/secretsmanager`.
+   * @default the secret's `encryptionKey` (none for a secret imported by name or ARN)
+   */
+  readonly webhookSecretKey?: kms.IKey;
+  /** How long the scanner waits for IAM's credential report; whole seconds, less than `timeout` - 30 s. @default Duration.seconds(60) */
+  readonly reportDeadline?: Duration;
+  /** After how long a still-open finding is announced again; whole hours. @default Duration.hours(24) */
+  readonly reminderInterval?: Duration;
+  /** The function's memory; whole MiB, 128 to 10240. @default Size.mebibytes(512) */
+  readonly memorySize?: Size;
+  /** The function's timeout; whole seconds, shorter than `schedulePeriod`. @default Duration.minutes(5) */
+  readonly timeout?: Duration;
+  /** Retention of the function's log group (not `INFINITE`). @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * One schedule period, whole minutes (lib/config.ts `schedulePeriodMinutes`): passed as
    * `CREDWATCH_SCHEDULE_PERIOD_MINUTES` (the handler refuses an invocation whose scheduled time is
    * further from the clock), and the longest an asynchronous invocation may wait (clamped to Lambda's
    * 60 s to 6 h). Lambda never retries a run: the next scheduled run is the retry.
    */
-  readonly schedulePeriodMinutes: number;
+  readonly schedulePeriod: Duration;
   /**
    * Reserve one concurrent execution, so that two runs never overlap (they would announce the same
    * change twice). Needs an account concurrency quota above 10 (Lambda keeps 10 unreserved).
@@ -144,24 +158,34 @@ export function credentialReadStatements(
 }
 
 /**
- * The value of `CREDWATCH_ACCOUNTS` for a multi-account deployment (what lambda/handler.ts reads), or
- * `undefined` for source `self`, which scans the deployment's own account and needs no variable.
+ * What the function needs of a multi-account `accounts` configuration (lambda/settings.ts
+ * `AccountsSettings`), or `undefined` for source `self`, which scans the deployment's own account.
+ * The scanner role's name and the organization id are the stack's, not the function's.
  */
-export function accountsEnvironment(accounts: AccountsConfig | undefined): string | undefined {
-  if (!accounts || accounts.source === 'self') return undefined;
-  const { source, ids, organizationalUnits, include, exclude, memberRoleName, externalId, concurrency } =
-    accounts;
-  return JSON.stringify({
+export function accountsSettings(accounts: AccountsConfig | undefined): AccountsSettings | undefined {
+  const source = accounts?.source;
+  if (!accounts || source === undefined || source === 'self') return undefined;
+  const { ids, organizationalUnits, include, exclude, memberRoleName, externalId, concurrency } = accounts;
+  return {
     source,
-    ...(ids ? { ids } : {}),
-    ...(organizationalUnits ? { organizationalUnits } : {}),
-    ...(include ? { include } : {}),
-    ...(exclude ? { exclude } : {}),
+    ...(ids ? { ids: [...ids] } : {}),
+    ...(organizationalUnits ? { organizationalUnits: [...organizationalUnits] } : {}),
+    ...(include ? { include: [...include] } : {}),
+    ...(exclude ? { exclude: [...exclude] } : {}),
     memberRoleName,
     ...(externalId ? { externalId } : {}),
     concurrency,
-    ...(accounts.thresholds ? { thresholds: accounts.thresholds } : {}),
-  });
+    ...(accounts.thresholds ? { thresholds: { ...accounts.thresholds } } : {}),
+  };
+}
+
+/**
+ * The resource ARN a policy names to read `secret`: its complete ARN, or (a secret known by name or
+ * partial ARN) that ARN with Secrets Manager's six random characters matched by `-??????`, as CDK's
+ * own grants do. Exactly that secret, never a prefix of other secrets' names.
+ */
+export function secretPolicyArn(secret: secretsmanager.ISecret): string {
+  return secret.secretFullArn ?? `${secret.secretArn}-??????`;
 }
 
 /**
@@ -190,66 +214,81 @@ export class ScannerFunction extends Construct {
   readonly logGroup: logs.LogGroup;
   /** Every statement of the role's only (inline) policy. */
   readonly statements: readonly iam.PolicyStatement[];
+  /**
+   * The settings the function is given (lambda/settings.ts), as its environment carries them
+   * (`encodeSettings`): the secret ARN and the table name are deploy-time tokens.
+   */
+  readonly settings: ScannerSettings;
 
   constructor(scope: Construct, id: string, props: ScannerFunctionProps) {
     super(scope, id);
-    const reportDeadlineSeconds = props.reportDeadlineSeconds ?? 60;
-    const reminderHours = props.reminderHours ?? 24;
-    const memoryMb = props.memoryMb ?? 512;
-    const timeoutSeconds = props.timeoutSeconds ?? 300;
-    const logRetentionDays = props.logRetentionDays ?? 90;
+    const where = (prop: keyof ScannerFunctionProps) => `ScannerFunction: ${prop}`;
+    const timeout = props.timeout ?? Duration.minutes(5);
+    const reportDeadline = props.reportDeadline ?? Duration.seconds(60);
+    const reminderInterval = props.reminderInterval ?? Duration.hours(24);
+    const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     const entry = props.entry ?? DEFAULT_HANDLER_ENTRY;
     const accounts = props.accounts?.source === 'self' ? undefined : props.accounts;
-    const { schedulePeriodMinutes } = props;
 
-    if (reportDeadlineSeconds >= timeoutSeconds - 30) {
+    const timeoutSeconds = wholeDuration(where('timeout'), timeout, 'seconds');
+    const deadlineSeconds = wholeDuration(where('reportDeadline'), reportDeadline, 'seconds');
+    wholeDuration(where('reminderInterval'), reminderInterval, 'hours');
+    const periodMinutes = wholeDuration(where('schedulePeriod'), props.schedulePeriod, 'minutes');
+    const memoryMib = wholeMebibytes(
+      where('memorySize'),
+      props.memorySize ?? Size.mebibytes(512),
+      MEMORY_MIB.min,
+      MEMORY_MIB.max,
+    );
+    const deadlineLimit = timeoutSeconds - DEADLINE_MARGIN_SECONDS;
+    if (deadlineSeconds >= deadlineLimit) {
       throw new ConfigError(
-        `ScannerFunction: reportDeadlineSeconds must be less than timeoutSeconds - 30 (${timeoutSeconds - 30}), got ${reportDeadlineSeconds}`,
+        `${where('reportDeadline')}: must be less than timeout - ${DEADLINE_MARGIN_SECONDS} seconds (${deadlineLimit} seconds), got ${deadlineSeconds} seconds`,
       );
     }
-    if (!Number.isInteger(schedulePeriodMinutes) || schedulePeriodMinutes < 1) {
+    if (timeoutSeconds >= periodMinutes * 60) {
       throw new ConfigError(
-        `ScannerFunction: schedulePeriodMinutes must be a whole number of minutes, at least 1, got ${schedulePeriodMinutes}`,
+        `${where('timeout')}: must be shorter than one schedulePeriod (${periodMinutes * 60} seconds), got ${timeoutSeconds} seconds`,
       );
     }
-    if (timeoutSeconds >= schedulePeriodMinutes * 60) {
+    if (
+      !(Object.values(logs.RetentionDays) as unknown[]).includes(logRetention) ||
+      logRetention === logs.RetentionDays.INFINITE
+    ) {
       throw new ConfigError(
-        `ScannerFunction: timeoutSeconds (${timeoutSeconds}) must be shorter than one schedule period (${schedulePeriodMinutes * 60} seconds)`,
+        `${where('logRetention')}: expected a logs.RetentionDays value other than INFINITE, got ${String(logRetention)}`,
       );
     }
-    if (!Object.values(logs.RetentionDays).includes(logRetentionDays) || logRetentionDays === 9999) {
-      throw new ConfigError(
-        `ScannerFunction: logRetentionDays must be a CloudWatch Logs retention value, got ${logRetentionDays}`,
-      );
-    }
+    const secret = props.webhookSecret;
+    const secretKey = props.webhookSecretKey ?? secret.encryptionKey;
 
-    const accountsJson = accountsEnvironment(accounts);
+    const accountsSetting = accountsSettings(accounts);
+    this.settings = {
+      thresholds: props.thresholds,
+      reportDeadlineMs: reportDeadline.toMilliseconds(),
+      reminderIntervalMs: reminderInterval.toMilliseconds(),
+      slackSecretArn: secret.secretArn,
+      stateTable: props.stateTable.tableName,
+      eventBusName: 'default',
+      schedulePeriodMs: props.schedulePeriod.toMilliseconds(),
+      userDirectory: props.userDirectory ?? 'authorization-details',
+      ...(accountsSetting ? { accounts: accountsSetting } : {}),
+      securityHub: props.securityHub ?? false,
+    };
     const environment: Record<string, string> = {
-      CREDWATCH_THRESHOLDS: JSON.stringify(props.thresholds),
-      CREDWATCH_REPORT_DEADLINE_SECONDS: String(reportDeadlineSeconds),
-      CREDWATCH_REMINDER_HOURS: String(reminderHours),
-      CREDWATCH_SLACK_SECRET_ARN: props.webhookSecret.secretArn,
-      CREDWATCH_STATE_TABLE: props.stateTable.tableName,
-      CREDWATCH_EVENT_BUS_NAME: 'default',
-      CREDWATCH_SCHEDULE_PERIOD_MINUTES: String(schedulePeriodMinutes),
-      ...(accountsJson ? { CREDWATCH_ACCOUNTS: accountsJson } : {}),
-      ...(props.userDirectory === 'list-users' ? { CREDWATCH_USER_DIRECTORY: props.userDirectory } : {}),
-      ...(props.securityHub ? { CREDWATCH_SECURITY_HUB: 'true' } : {}),
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ...encodeSettings(this.settings),
+      ...POWERTOOLS_ENVIRONMENT,
     };
     const bytes = environmentBytes(environment);
     if (bytes > MAX_ENVIRONMENT_BYTES) {
+      const accountsVariable = SETTINGS_VARIABLES.accounts;
       throw new ConfigError(
-        `ScannerFunction: the environment would take up to ${bytes} bytes, more than Lambda's ${MAX_ENVIRONMENT_BYTES} (CREDWATCH_ACCOUNTS: ${Buffer.byteLength(accountsJson ?? '')}); list fewer accounts or per-account thresholds`,
+        `ScannerFunction: the environment would take up to ${bytes} bytes, more than Lambda's ${MAX_ENVIRONMENT_BYTES} (${accountsVariable}: ${Buffer.byteLength(environment[accountsVariable] ?? '')}); list fewer accounts or per-account thresholds`,
       );
     }
 
     const stack = Stack.of(this);
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: logRetentionDays as logs.RetentionDays,
-    });
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: logRetention });
 
     this.statements = [
       // Its own account's IAM only when it scans that account itself: a multi-account scanner reads
@@ -260,14 +299,14 @@ export class ScannerFunction extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadWebhookSecret',
         actions: ['secretsmanager:GetSecretValue'],
-        resources: [props.webhookSecret.policyResourceArn],
+        resources: [secretPolicyArn(secret)],
       }),
-      ...(props.webhookSecret.kmsKeyArn
+      ...(secretKey
         ? [
             new iam.PolicyStatement({
               sid: 'DecryptWebhookSecret',
               actions: ['kms:Decrypt'],
-              resources: [props.webhookSecret.kmsKeyArn],
+              resources: [secretKey.keyArn],
               conditions: {
                 StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` },
               },
@@ -326,17 +365,14 @@ export class ScannerFunction extends Construct {
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: memoryMb,
-      timeout: Duration.seconds(timeoutSeconds),
+      memorySize: memoryMib,
+      timeout,
       ...(props.reservedConcurrency === false ? {} : { reservedConcurrentExecutions: 1 }),
       // An asynchronous run is never retried by Lambda and expires after one schedule period: a retry
       // would rescan with a stale scheduled time, and the next scheduled run comes anyway.
       retryAttempts: 0,
       maxEventAge: Duration.seconds(
-        Math.min(
-          ASYNC_EVENT_AGE_SECONDS.max,
-          Math.max(ASYNC_EVENT_AGE_SECONDS.min, schedulePeriodMinutes * 60),
-        ),
+        Math.min(ASYNC_EVENT_AGE_SECONDS.max, Math.max(ASYNC_EVENT_AGE_SECONDS.min, periodMinutes * 60)),
       ),
       // The role is complete as written: nothing (CDK grants included) may add to it unnoticed.
       role: this.role.withoutPolicyUpdates(),

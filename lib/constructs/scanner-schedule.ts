@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, TimeZone, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -7,6 +7,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SCHEDULE_EVENT_SOURCE } from '../../lambda/contracts';
 import { ConfigError } from '../../lambda/core/errors';
+import { wholeDuration } from './validate';
 
 // The `source` of the event the schedule sends; the handler refuses any other (one definition, lambda/).
 export { SCHEDULE_EVENT_SOURCE };
@@ -17,18 +18,23 @@ export const SCHEDULER_EVENT_AGE_SECONDS = { min: 60, max: 86_400 } as const;
 export interface ScannerScheduleProps {
   /** The function the schedule invokes. */
   readonly target: lambda.IFunction;
-  /** An EventBridge Scheduler `rate(...)` or `cron(...)` expression. @default 'rate(10 minutes)' */
-  readonly expression?: string;
-  /** IANA time zone the expression is read in. @default 'Etc/UTC' */
-  readonly timeZone?: string;
+  /**
+   * When the scanner runs: a recurring `rate(...)` or `cron(...)` expression, with the time zone it
+   * is read in (`ScheduleExpression.rate(Duration.minutes(30))`,
+   * `ScheduleExpression.cron({ minute: '0', hour: '8', timeZone: TimeZone.EUROPE_BERLIN })`,
+   * `ScheduleExpression.expression('rate(10 minutes)', TimeZone.ETC_UTC)`). A one-time `at(...)`
+   * is refused. Without a time zone, Scheduler reads it in UTC.
+   * @default ScheduleExpression.expression('rate(10 minutes)', TimeZone.ETC_UTC)
+   */
+  readonly schedule?: scheduler.ScheduleExpression;
   /** Times Scheduler retries an invocation Lambda refused (throttled, unavailable). @default 2 */
   readonly retryAttempts?: number;
   /**
-   * One schedule period in minutes: Scheduler stops retrying an invocation after one period (clamped
-   * to its 60 s to 24 h), when the next run is due anyway. @default 60
+   * One schedule period, whole minutes: Scheduler stops retrying an invocation after one period
+   * (clamped to its 60 s to 24 h), when the next run is due anyway. @default Duration.hours(1)
    */
-  readonly schedulePeriodMinutes?: number;
-  /** How long Scheduler keeps retrying one invocation. @default one schedule period */
+  readonly schedulePeriod?: Duration;
+  /** How long Scheduler keeps retrying one invocation; whole seconds, 60 to 86400. @default one schedule period */
   readonly maxEventAge?: Duration;
 }
 
@@ -50,19 +56,22 @@ export class ScannerSchedule extends Construct {
 
   constructor(scope: Construct, id: string, props: ScannerScheduleProps) {
     super(scope, id);
-    const expression = props.expression ?? 'rate(10 minutes)';
-    const timeZone = props.timeZone ?? 'Etc/UTC';
+    const schedule =
+      props.schedule ?? scheduler.ScheduleExpression.expression('rate(10 minutes)', TimeZone.ETC_UTC);
     const retryAttempts = props.retryAttempts ?? 2;
-    const periodSeconds = (props.schedulePeriodMinutes ?? 60) * 60;
+    const periodSeconds =
+      wholeDuration('ScannerSchedule: schedulePeriod', props.schedulePeriod ?? Duration.hours(1), 'minutes') *
+      60;
     const maxEventAge =
       props.maxEventAge ??
       Duration.seconds(
         Math.min(SCHEDULER_EVENT_AGE_SECONDS.max, Math.max(SCHEDULER_EVENT_AGE_SECONDS.min, periodSeconds)),
       );
 
-    if (!/^(rate|cron)\(.+\)$/.test(expression)) {
+    const expression = schedule.expressionString;
+    if (!Token.isUnresolved(expression) && !/^(rate|cron)\(.+\)$/.test(expression)) {
       throw new ConfigError(
-        `ScannerSchedule: expression: expected rate(N minutes|hours|days) or cron(...), got "${expression}"`,
+        `ScannerSchedule: schedule: expected a recurring rate(N minutes|hours|days) or cron(...) expression, got "${expression}"`,
       );
     }
     if (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > 185) {
@@ -70,9 +79,13 @@ export class ScannerSchedule extends Construct {
         `ScannerSchedule: retryAttempts: expected a whole number from 0 to 185, got ${retryAttempts}`,
       );
     }
-    if (maxEventAge.toSeconds() < 60 || maxEventAge.toSeconds() > 86400) {
+    const maxEventAgeSeconds = wholeDuration('ScannerSchedule: maxEventAge', maxEventAge, 'seconds');
+    if (
+      maxEventAgeSeconds < SCHEDULER_EVENT_AGE_SECONDS.min ||
+      maxEventAgeSeconds > SCHEDULER_EVENT_AGE_SECONDS.max
+    ) {
       throw new ConfigError(
-        `ScannerSchedule: maxEventAge: expected 60 to 86400 seconds, got ${maxEventAge.toSeconds()}`,
+        `ScannerSchedule: maxEventAge: expected ${SCHEDULER_EVENT_AGE_SECONDS.min} to ${SCHEDULER_EVENT_AGE_SECONDS.max} seconds, got ${maxEventAgeSeconds}`,
       );
     }
 
@@ -114,7 +127,7 @@ export class ScannerSchedule extends Construct {
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: 'credwatch: runs the credential scan',
       scheduleGroup: this.group,
-      schedule: scheduler.ScheduleExpression.expression(expression, TimeZone.of(timeZone)),
+      schedule,
       target: new targets.LambdaInvoke(props.target, {
         input: scheduler.ScheduleTargetInput.fromObject({
           source: SCHEDULE_EVENT_SOURCE,

@@ -1,10 +1,9 @@
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { SlackSecretConfig } from '../config';
-import type { WebhookSecretRef } from './scanner-function';
 
 export interface WebhookSecretProps {
   /** Create the secret, or import an existing one by name or ARN. @default { create: true } */
@@ -22,52 +21,53 @@ export const DENY_OTHER_READERS_SID = 'DenyReadingToAllButTheScannerAndAdmins';
  * denies reading it to every principal but that role and the configured admin roles.
  */
 export class WebhookSecret extends Construct {
+  /**
+   * The secret, created or imported: what `ScannerFunctionProps.webhookSecret` takes. Imported by
+   * name, it is known by its partial ARN (`Secret.fromSecretNameV2`), and the scanner's role may read
+   * exactly that name followed by Secrets Manager's random suffix.
+   */
+  readonly secret: secretsmanager.ISecret;
+  /**
+   * The customer-managed key that encrypts the secret: the created secret's own key, or the imported
+   * secret's `kmsKeyArn`; undefined for an imported secret under the AWS managed key. What
+   * `ScannerFunctionProps.webhookSecretKey` takes.
+   */
+  readonly key?: kms.IKey;
   /** The created secret; undefined for an imported one. */
-  readonly secret?: secretsmanager.Secret;
-  /** The key of the created secret; undefined for an imported one. */
-  readonly key?: kms.Key;
-  /** What the scanner's role and environment need to know. */
-  readonly ref: WebhookSecretRef;
+  readonly created?: secretsmanager.Secret;
+  /** The created secret's own key; undefined for an imported secret. */
+  readonly createdKey?: kms.Key;
   /** Roles besides the scanner that may read a created secret (`slackSecret.adminRoleArns`). */
   readonly adminRoleArns: readonly string[];
 
   constructor(scope: Construct, id: string, props: WebhookSecretProps = {}) {
     super(scope, id);
     const source = props.source ?? { create: true };
-    const kmsKeyArn = 'kmsKeyArn' in source && source.kmsKeyArn ? { kmsKeyArn: source.kmsKeyArn } : {};
     this.adminRoleArns = 'create' in source ? (source.adminRoleArns ?? []) : [];
 
-    if ('arn' in source) {
-      this.ref = { secretArn: source.arn, policyResourceArn: source.arn, ...kmsKeyArn };
-    } else if ('name' in source) {
-      const partialArn = Stack.of(this).formatArn({
-        service: 'secretsmanager',
-        resource: 'secret',
-        resourceName: source.name,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      });
-      // Secrets Manager appends "-" and six random characters to a secret's name in its ARN.
-      this.ref = { secretArn: partialArn, policyResourceArn: `${partialArn}-??????`, ...kmsKeyArn };
+    if ('arn' in source || 'name' in source) {
+      this.secret =
+        'arn' in source
+          ? secretsmanager.Secret.fromSecretCompleteArn(this, 'Imported', source.arn)
+          : secretsmanager.Secret.fromSecretNameV2(this, 'Imported', source.name);
+      if (source.kmsKeyArn) this.key = kms.Key.fromKeyArn(this, 'ImportedKey', source.kmsKeyArn);
     } else {
-      this.key = new kms.Key(this, 'Key', {
+      this.createdKey = new kms.Key(this, 'Key', {
         description: 'credwatch: encrypts the Slack webhook secret',
         enableKeyRotation: true,
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      this.secret = new secretsmanager.Secret(this, 'Secret', {
+      this.created = new secretsmanager.Secret(this, 'Secret', {
         description:
           'credwatch: Slack incoming webhook URL. Created with a random placeholder; put the webhook with ' +
           '"aws secretsmanager put-secret-value" (docs/deploy.md).',
-        encryptionKey: this.key,
+        encryptionKey: this.createdKey,
         // A placeholder, not a webhook: the real value never passes through the template.
         generateSecretString: { passwordLength: 32, excludePunctuation: true },
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      this.ref = {
-        secretArn: this.secret.secretArn,
-        policyResourceArn: this.secret.secretArn,
-        kmsKeyArn: this.key.keyArn,
-      };
+      this.secret = this.created;
+      this.key = this.createdKey;
     }
   }
 
@@ -79,8 +79,8 @@ export class WebhookSecret extends Construct {
    * secret is left alone: its policy is attached by hand (docs/deploy.md).
    */
   restrictReadsTo(reader: iam.IRole): void {
-    if (!this.secret) return;
-    this.secret.addToResourcePolicy(
+    if (!this.created) return;
+    this.created.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: DENY_OTHER_READERS_SID,
         effect: iam.Effect.DENY,

@@ -35,8 +35,8 @@ beforeAll(() => {
 
 describe('least privilege, simulated on the synthesized policy', () => {
   const ids = () => ({
-    secret: logicalId(custom.webhookSecret.secret!),
-    secretKey: logicalId(custom.webhookSecret.key!),
+    secret: logicalId(custom.webhookSecret.created!),
+    secretKey: logicalId(custom.webhookSecret.createdKey!),
     table: logicalId(custom.stateTable.table),
     logGroup: logicalId(custom.scanner.logGroup),
   });
@@ -123,7 +123,7 @@ describe('least privilege, simulated on the synthesized policy', () => {
       name: p.PolicyName,
       policy: resolve(p.PolicyDocument, on),
     }));
-    const keyPolicy = resolve(resources[logicalId(on.webhookSecret.key!)]!.Properties.KeyPolicy, on);
+    const keyPolicy = resolve(resources[logicalId(on.webhookSecret.createdKey!)]!.Properties.KeyPolicy, on);
     const resourcePolicy = request.resourcePolicy ?? (action.startsWith('kms:') ? keyPolicy : undefined);
     return simulate({
       principal: scannerRoleArn(on),

@@ -6,11 +6,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as credwatch from 'credwatch';
-import { CredwatchStack, loadConfig, ScannerFunction, StateTable } from 'credwatch';
+import { CredwatchStack, loadConfig, ScannerFunction, ScannerSchedule, StateTable } from 'credwatch';
 
 const ROOT = path.join(__dirname, '../..');
 /** No bundling: the bundle is tested in scanner-function.test.ts; here only the constructs count. */
@@ -66,8 +67,13 @@ describe("building blocks in a user's own stack", () => {
     scanner = new ScannerFunction(stack, 'CredwatchScanner', {
       thresholds: config.thresholds,
       stateTable: state.table,
-      webhookSecret: { secretArn: webhook.secretArn, policyResourceArn: webhook.secretArn },
-      schedulePeriodMinutes: 60,
+      webhookSecret: webhook,
+      schedulePeriod: Duration.hours(1),
+    });
+    new ScannerSchedule(stack, 'CredwatchSchedule', {
+      target: scanner.function,
+      schedule: scheduler.ScheduleExpression.rate(Duration.hours(1)),
+      schedulePeriod: Duration.hours(1),
     });
     template = Template.fromStack(stack);
   }, 120_000);
@@ -75,9 +81,17 @@ describe("building blocks in a user's own stack", () => {
   const id = (construct: { node: { defaultChild?: unknown } }) =>
     stack.getLogicalId(construct.node.defaultChild as Parameters<Stack['getLogicalId']>[0]);
 
-  it('synthesizes the function, its role and log group and the table into that stack', () => {
+  it('synthesizes the function, its role and log group, the schedule and the table into that stack', () => {
     template.resourceCountIs('AWS::Lambda::Function', 1);
-    template.resourceCountIs('AWS::IAM::Role', 1);
+    // The scanner's role and the schedule's.
+    template.resourceCountIs('AWS::IAM::Role', 2);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [id(scanner.function), 'Arn'] },
+        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 2 },
+      }),
+    });
     template.resourceCountIs('AWS::Logs::LogGroup', 1);
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_THRESHOLDS } from '../../lambda/core/policy';
-import { loadConfig } from '../../lib/config';
+import { decodeSettings, type ScannerSettings } from '../../lambda/settings';
+import { loadConfig, schedulePeriodMinutes } from '../../lib/config';
 import { CredwatchStack } from '../../lib/credwatch-stack';
 import {
   ACCOUNT_ID,
@@ -90,8 +91,8 @@ describe('the scanner role', () => {
 
 describe('a multi-account deployment', () => {
   const createdSecret = (stack: CredwatchStack) => ({
-    arn: ref(stack.webhookSecret.secret!),
-    key: arnOf(stack.webhookSecret.key!),
+    arn: ref(stack.webhookSecret.created!),
+    key: arnOf(stack.webhookSecret.createdKey!),
   });
   const memberRole = (account: unknown, name: string) =>
     account === '*'
@@ -249,7 +250,7 @@ describe('the scanner function', () => {
       CREDWATCH_THRESHOLDS: JSON.stringify(customConfig.thresholds),
       CREDWATCH_REPORT_DEADLINE_SECONDS: '120',
       CREDWATCH_REMINDER_HOURS: '12',
-      CREDWATCH_SLACK_SECRET_ARN: ref(custom.webhookSecret.secret!),
+      CREDWATCH_SLACK_SECRET_ARN: ref(custom.webhookSecret.created!),
       CREDWATCH_STATE_TABLE: ref(custom.stateTable.table),
       CREDWATCH_EVENT_BUS_NAME: 'default',
       // A cron schedule: its period is heartbeatMinutes (default 1440).
@@ -330,4 +331,96 @@ describe('the scanner function', () => {
     ).toBe(true);
     expect(readFileSync(path.join(assetDir, 'index.mjs.map'), 'utf8')).toContain('handler.ts');
   });
+});
+
+describe('the settings in the template', () => {
+  /** A template value as text: a reference as `{LogicalId}` (or `{AWS::Region}`), a join joined. */
+  const text = (value: unknown): string => {
+    if (typeof value === 'string') return value;
+    const o = value as Json;
+    if (typeof o.Ref === 'string') return `{${o.Ref}}`;
+    const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+    return parts.map(text).join(sep);
+  };
+  const environmentOf = (t: Template): Record<string, string> => {
+    const fn = Object.values(t.findResources('AWS::Lambda::Function'))[0] as {
+      Properties: { Environment: { Variables: Json } };
+    };
+    return Object.fromEntries(
+      Object.entries(fn.Properties.Environment.Variables).map(([k, v]) => [k, text(v)]),
+    );
+  };
+  const IMPORTED_SECRET =
+    'arn:{AWS::Partition}:secretsmanager:{AWS::Region}:{AWS::AccountId}:secret:credwatch/slack-webhook';
+
+  /** The settings a stack's configuration asks for, worked out from the configuration alone. */
+  const settingsOf = (
+    stack: CredwatchStack,
+    slackSecretArn: string,
+    accounts?: ScannerSettings['accounts'],
+  ): ScannerSettings => ({
+    thresholds: stack.config.thresholds,
+    reportDeadlineMs: stack.config.reportDeadlineSeconds * 1000,
+    reminderIntervalMs: stack.config.reminderHours * 3_600_000,
+    slackSecretArn,
+    stateTable: `{${logicalId(stack.stateTable.table)}}`,
+    eventBusName: 'default',
+    schedulePeriodMs: schedulePeriodMinutes(stack.config) * 60_000,
+    userDirectory: stack.config.userDirectory,
+    ...(accounts ? { accounts } : {}),
+    securityHub: stack.config.securityHub,
+  });
+
+  it.each<[string, () => [Template, CredwatchStack], () => ScannerSettings]>([
+    [
+      'Custom (created secret, cron schedule, custom sizes)',
+      () => [template, custom],
+      () => settingsOf(custom, `{${logicalId(custom.webhookSecret.created!)}}`),
+    ],
+    [
+      'Imported (secret by name, rate schedule)',
+      () => [importedTemplate, imported],
+      () => settingsOf(imported, IMPORTED_SECRET),
+    ],
+    [
+      'Organization',
+      () => [organizationTemplate, organization],
+      () =>
+        settingsOf(organization, `{${logicalId(organization.webhookSecret.created!)}}`, {
+          source: 'organization',
+          organizationalUnits: ['ou-ab12-cdefgh34', 'r-ab12'],
+          exclude: [MEMBER_C],
+          memberRoleName: 'credwatch-member',
+          externalId: 'credwatch-7f3a',
+          concurrency: 4,
+          thresholds: { [MEMBER_A]: { ...DEFAULT_THRESHOLDS, rootAccessKey: 'warning' } },
+        }),
+    ],
+    [
+      'Listed',
+      () => [listedTemplate, listed],
+      () =>
+        settingsOf(listed, `{${logicalId(listed.webhookSecret.created!)}}`, {
+          source: 'list',
+          ids: [MEMBER_A, MEMBER_B, MEMBER_C],
+          exclude: [MEMBER_C],
+          memberRoleName: 'secops-credwatch-reader',
+          concurrency: 8,
+        }),
+    ],
+  ])(
+    '%s: the synthesized environment decodes to the settings the stack was given',
+    (_name, get, expected) => {
+      const [t, stack] = get();
+      const decoded = decodeSettings(environmentOf(t));
+      expect(decoded).toEqual(expected());
+      // The construct says what it gave the function: the same value, its tokens resolved.
+      const given = stack.resolve(stack.scanner.settings) as Json;
+      expect(decoded).toEqual({
+        ...given,
+        slackSecretArn: text(given.slackSecretArn),
+        stateTable: text(given.stateTable),
+      });
+    },
+  );
 });

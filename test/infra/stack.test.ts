@@ -4,16 +4,25 @@
  *
  * Synthesizes the single-account stacks and the multi-account stacks once for this file (test/infra/support.ts).
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Size, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { type AccountsSettings, encodeSettings, type ScannerSettings } from '../../lambda/settings';
 import { ConfigError, type CredwatchConfig, loadConfig } from '../../lib/config';
-import { ScannerAlarms } from '../../lib/constructs/alarms';
-import { accountsEnvironment, ScannerFunction } from '../../lib/constructs/scanner-function';
-import { ScannerSchedule } from '../../lib/constructs/scanner-schedule';
+import { ScannerAlarms, type ScannerAlarmsProps } from '../../lib/constructs/alarms';
+import {
+  accountsSettings,
+  ScannerFunction,
+  type ScannerFunctionProps,
+} from '../../lib/constructs/scanner-function';
+import { ScannerSchedule, type ScannerScheduleProps } from '../../lib/constructs/scanner-schedule';
 import { CredwatchStack, NOTIFY_NO_ONE } from '../../lib/credwatch-stack';
 import {
   ACCOUNT,
@@ -169,106 +178,160 @@ describe('validation', () => {
     const stack = new Stack(new App(), 'S');
     return { stack, table: dynamodb.Table.fromTableName(stack, 'T', 'state') };
   };
-  const secretRef = { secretArn: 'arn', policyResourceArn: 'arn' };
+  const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:credwatch-AbC123`;
+  /** A scanner in a stack of its own, with these props over a valid minimum. */
+  const scanner = (props: Partial<ScannerFunctionProps>) => () => {
+    const { stack, table: t } = table();
+    return new ScannerFunction(stack, 'F', {
+      thresholds: customConfig.thresholds,
+      stateTable: t,
+      webhookSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'W', SECRET_ARN),
+      schedulePeriod: Duration.minutes(10),
+      ...props,
+    });
+  };
+  const someFunction = (stack: Stack) =>
+    lambda.Function.fromFunctionArn(stack, 'F', `arn:aws:lambda:${REGION}:${ACCOUNT}:function:f`);
+  const alarms = (props: Partial<ScannerAlarmsProps>) => () => {
+    const stack = new Stack(new App(), 'S');
+    return new ScannerAlarms(stack, 'A', {
+      function: someFunction(stack),
+      timeout: Duration.minutes(5),
+      heartbeat: Duration.minutes(10),
+      deadLetterQueue: new sqs.Queue(stack, 'Q'),
+      ...props,
+    });
+  };
+  const schedule = (props: Partial<ScannerScheduleProps>) => () => {
+    const stack = new Stack(new App(), 'S');
+    return new ScannerSchedule(stack, 'S', { target: someFunction(stack), ...props });
+  };
 
   it.each<[string, () => unknown, string]>([
     [
       'a scanner whose report deadline leaves no margin',
-      () => {
-        const { stack, table: t } = table();
-        return new ScannerFunction(stack, 'F', {
-          thresholds: customConfig.thresholds,
-          stateTable: t,
-          webhookSecret: secretRef,
-          schedulePeriodMinutes: 10,
-          timeoutSeconds: 60,
-          reportDeadlineSeconds: 30,
-        });
-      },
-      'ScannerFunction: reportDeadlineSeconds must be less than timeoutSeconds - 30 (30), got 30',
+      scanner({ timeout: Duration.seconds(60), reportDeadline: Duration.seconds(30) }),
+      'ScannerFunction: reportDeadline: must be less than timeout - 30 seconds (30 seconds), got 30 seconds',
     ],
     [
       'a scanner with a retention CloudWatch does not offer',
-      () => {
-        const { stack, table: t } = table();
-        return new ScannerFunction(stack, 'F', {
-          thresholds: customConfig.thresholds,
-          stateTable: t,
-          webhookSecret: secretRef,
-          schedulePeriodMinutes: 10,
-          logRetentionDays: 100,
-        });
-      },
-      'ScannerFunction: logRetentionDays must be a CloudWatch Logs retention value, got 100',
+      scanner({ logRetention: 100 as logs.RetentionDays }),
+      'ScannerFunction: logRetention: expected a logs.RetentionDays value other than INFINITE, got 100',
+    ],
+    [
+      'a scanner whose logs are kept forever',
+      scanner({ logRetention: logs.RetentionDays.INFINITE }),
+      'ScannerFunction: logRetention: expected a logs.RetentionDays value other than INFINITE, got 9999',
     ],
     [
       'a scanner whose timeout is not shorter than the schedule period',
-      () => {
-        const { stack, table: t } = table();
-        return new ScannerFunction(stack, 'F', {
-          thresholds: customConfig.thresholds,
-          stateTable: t,
-          webhookSecret: secretRef,
-          schedulePeriodMinutes: 5,
-        });
-      },
-      'ScannerFunction: timeoutSeconds (300) must be shorter than one schedule period (300 seconds)',
+      scanner({ schedulePeriod: Duration.minutes(5) }),
+      'ScannerFunction: timeout: must be shorter than one schedulePeriod (300 seconds), got 300 seconds',
+    ],
+    [
+      'a schedule period that is not whole minutes',
+      scanner({ schedulePeriod: Duration.seconds(630) }),
+      'ScannerFunction: schedulePeriod: expected a whole number of minutes, got 630 seconds',
+    ],
+    [
+      'a reminder interval that is not whole hours',
+      scanner({ reminderInterval: Duration.minutes(90) }),
+      'ScannerFunction: reminderInterval: expected a whole number of hours, got 90 minutes',
+    ],
+    [
+      'a timeout only known at deploy time',
+      scanner({ timeout: Duration.seconds(Token.asNumber({ Ref: 'Timeout' })) }),
+      'ScannerFunction: timeout: must be known at synth time, got a token',
+    ],
+    [
+      'a memory size Lambda does not offer',
+      scanner({ memorySize: Size.mebibytes(64) }),
+      'ScannerFunction: memorySize: expected 128 to 10240 MiB, got 64 MiB',
+    ],
+    [
+      'a memory size that is not whole MiB',
+      scanner({ memorySize: Size.kibibytes(1536 * 1024 + 512) }),
+      'ScannerFunction: memorySize: expected a whole number of MiB, got 1536.5 MiB',
     ],
     [
       'alarms that notify a topic and e-mail addresses',
-      () => {
-        const stack = new Stack(new App(), 'S');
-        const fn = lambda.Function.fromFunctionArn(
-          stack,
-          'F',
-          `arn:aws:lambda:${REGION}:${ACCOUNT}:function:f`,
-        );
-        return new ScannerAlarms(stack, 'A', {
-          function: fn,
-          timeout: Duration.minutes(5),
-          heartbeatMinutes: 10,
-          deadLetterQueue: new sqs.Queue(stack, 'Q'),
-          alarmEmails: ['ops@example.com'],
-          alarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:ops`,
-        });
-      },
+      alarms({ alarmEmails: ['ops@example.com'], alarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:ops` }),
       'ScannerAlarms: alarmEmails: not allowed together with alarmTopicArn (subscribe the addresses to that topic)',
     ],
     [
       'a schedule that is not an expression',
-      () => {
-        const stack = new Stack(new App(), 'S');
-        const fn = lambda.Function.fromFunctionArn(
-          stack,
-          'F',
-          `arn:aws:lambda:${REGION}:${ACCOUNT}:function:f`,
-        );
-        return new ScannerSchedule(stack, 'S', { target: fn, expression: 'hourly' });
-      },
-      'ScannerSchedule: expression: expected rate(N minutes|hours|days) or cron(...), got "hourly"',
+      schedule({ schedule: scheduler.ScheduleExpression.expression('hourly') }),
+      'ScannerSchedule: schedule: expected a recurring rate(N minutes|hours|days) or cron(...) expression, got "hourly"',
+    ],
+    [
+      'a one-time schedule',
+      schedule({ schedule: scheduler.ScheduleExpression.at(new Date('2026-12-01T08:00:00Z')) }),
+      'ScannerSchedule: schedule: expected a recurring rate(N minutes|hours|days) or cron(...) expression, got "at(2026-12-01T08:00:00)"',
+    ],
+    [
+      'a schedule period that is not whole minutes',
+      schedule({ schedulePeriod: Duration.seconds(90) }),
+      'ScannerSchedule: schedulePeriod: expected a whole number of minutes, got 90 seconds',
     ],
     [
       'alarms with a heartbeat CloudWatch cannot watch',
-      () => {
-        const stack = new Stack(new App(), 'S');
-        const fn = lambda.Function.fromFunctionArn(
-          stack,
-          'F',
-          `arn:aws:lambda:${REGION}:${ACCOUNT}:function:f`,
-        );
-        return new ScannerAlarms(stack, 'A', {
-          function: fn,
-          timeout: Duration.minutes(5),
-          heartbeatMinutes: 5000,
-          deadLetterQueue: new sqs.Queue(stack, 'Q'),
-        });
-      },
-      'ScannerAlarms: heartbeatMinutes: expected a whole number from 1 to 3360, got 5000',
+      alarms({ heartbeat: Duration.minutes(5000) }),
+      'ScannerAlarms: heartbeat: expected at most 3360 minutes (56 hours), got 5000 minutes',
+    ],
+    [
+      'alarms with a heartbeat of seconds',
+      alarms({ heartbeat: Duration.seconds(30) }),
+      'ScannerAlarms: heartbeat: expected a whole number of minutes, got 30 seconds',
     ],
   ])('rejects %s with an exact message', (_what, build, message) => {
     const error = thrown(build);
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toBe(message);
+  });
+
+  it('accepts the props a library user writes: Durations, a Size, a retention, an imported secret and its key', () => {
+    const { stack, table: t } = table();
+    const key = kms.Key.fromKeyArn(
+      stack,
+      'K',
+      `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+    );
+    const fn = new ScannerFunction(stack, 'F', {
+      thresholds: customConfig.thresholds,
+      stateTable: t,
+      webhookSecret: secretsmanager.Secret.fromSecretPartialArn(
+        stack,
+        'W',
+        SECRET_ARN.replace(/-AbC123$/, ''),
+      ),
+      webhookSecretKey: key,
+      schedulePeriod: Duration.hours(1),
+      timeout: Duration.minutes(10),
+      reportDeadline: Duration.minutes(2),
+      reminderInterval: Duration.days(2),
+      memorySize: Size.gibibytes(1),
+      logRetention: logs.RetentionDays.ONE_MONTH,
+    });
+    expect(fn.settings).toMatchObject({
+      reportDeadlineMs: 120_000,
+      reminderIntervalMs: 48 * 3_600_000,
+      schedulePeriodMs: 3_600_000,
+      slackSecretArn: SECRET_ARN.replace(/-AbC123$/, ''),
+    });
+    const read = fn.statements.find((st) => st.sid === 'ReadWebhookSecret')!;
+    expect(read.resources).toEqual([`${SECRET_ARN.replace(/-AbC123$/, '')}-??????`]);
+    expect(fn.statements.find((st) => st.sid === 'DecryptWebhookSecret')!.resources).toEqual([key.keyArn]);
+  });
+
+  /** The smallest settings value with these accounts. */
+  const settingsWith = (accounts: AccountsSettings): ScannerSettings => ({
+    thresholds: customConfig.thresholds,
+    reportDeadlineMs: 60_000,
+    reminderIntervalMs: 3_600_000,
+    schedulePeriodMs: 600_000,
+    userDirectory: 'authorization-details',
+    securityHub: false,
+    accounts,
   });
 
   /** A scanner for `n` listed accounts, in an app that does not bundle. */
@@ -279,12 +342,9 @@ describe('validation', () => {
     const build = () =>
       new ScannerFunction(stack, 'F', {
         thresholds: customConfig.thresholds,
-        schedulePeriodMinutes: 10,
+        schedulePeriod: Duration.minutes(10),
         stateTable: dynamodb.Table.fromTableName(stack, 'T', 'state'),
-        webhookSecret: {
-          secretArn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:credwatch-AbC123`,
-          policyResourceArn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:credwatch-AbC123`,
-        },
+        webhookSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'W', SECRET_ARN),
         accounts,
       });
     return { accounts, build };
@@ -300,7 +360,9 @@ describe('validation', () => {
       );
     expect(m?.[0]).toBe(error.message);
     expect(Number(m?.[1])).toBeGreaterThan(4096);
-    expect(Number(m?.[2])).toBe(Buffer.byteLength(accountsEnvironment(accounts)!));
+    expect(Number(m?.[2])).toBe(
+      Buffer.byteLength(encodeSettings(settingsWith(accountsSettings(accounts)!)).CREDWATCH_ACCOUNTS!),
+    );
   });
 
   it('accepts 150 listed accounts', () => {

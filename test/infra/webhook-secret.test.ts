@@ -6,6 +6,7 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { secretPolicyArn } from '../../lib/constructs/scanner-function';
 import { WebhookSecret } from '../../lib/constructs/webhook-secret';
 import type { CredwatchStack } from '../../lib/credwatch-stack';
 import {
@@ -35,12 +36,12 @@ beforeAll(() => {
 describe('the webhook secret', () => {
   it('is encrypted with its own rotated key and created with a generated placeholder, never a value', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      KmsKeyId: arnOf(custom.webhookSecret.key!),
+      KmsKeyId: arnOf(custom.webhookSecret.createdKey!),
       GenerateSecretString: Match.objectLike({}),
       SecretString: Match.absent(),
     });
     expect(
-      template.toJSON().Resources[logicalId(custom.webhookSecret.key!)].Properties.EnableKeyRotation,
+      template.toJSON().Resources[logicalId(custom.webhookSecret.createdKey!)].Properties.EnableKeyRotation,
     ).toBe(true);
   });
 
@@ -65,7 +66,7 @@ describe('the webhook secret', () => {
 
   it('denies reading a created secret to every principal but the scanner role (by its ARN, path included)', () => {
     const policy = secretPolicyOf(template);
-    expect(policy.SecretId).toEqual(ref(custom.webhookSecret.secret!));
+    expect(policy.SecretId).toEqual(ref(custom.webhookSecret.created!));
     expect(policy.ResourcePolicy.Statement).toEqual([
       {
         Sid: 'DenyReadingToAllButTheScannerAndAdmins',
@@ -87,9 +88,12 @@ describe('the webhook secret', () => {
   it('is referenced by its complete ARN when imported by ARN', () => {
     const stack = new Stack(new App(), 'ByArn');
     const arn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:credwatch/slack-AbC123`;
-    expect(new WebhookSecret(stack, 'Secret', { source: { arn } }).ref).toEqual({
-      secretArn: arn,
-      policyResourceArn: arn,
-    });
+    const imported = new WebhookSecret(stack, 'Secret', { source: { arn } });
+    expect(imported.secret.secretArn).toBe(arn);
+    expect(imported.secret.secretFullArn).toBe(arn);
+    // The scanner's role may read exactly that secret: its complete ARN, no wildcard.
+    expect(secretPolicyArn(imported.secret)).toBe(arn);
+    expect(imported.key).toBeUndefined();
+    expect(imported.created).toBeUndefined();
   });
 });

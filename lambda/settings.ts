@@ -1,0 +1,236 @@
+/**
+ * The settings the stack hands the scanner function, and their one encoding: the function's
+ * environment variables. `encodeSettings` is what lib/constructs/scanner-function.ts writes into the
+ * template; `decodeSettings` is what the function reads back (lambda/env.ts), validated once, with a
+ * one-line error naming the variable and the field. The variable names and their formats live here
+ * only: a deployed function keeps reading what an older stack wrote, so they never change.
+ *
+ * No AWS SDK and no CDK: both the stack and the bundled function import this module.
+ */
+import { z } from 'zod';
+import type { UserDirectoryMode } from './adapters/iam';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './contracts';
+import { ConfigError } from './core/errors';
+import { type Thresholds, thresholdsSchema } from './core/policy';
+
+/** The environment variable of each setting. */
+export const SETTINGS_VARIABLES = {
+  /** JSON of the thresholds (lambda/core/policy.ts); absent: the defaults. */
+  thresholds: 'CREDWATCH_THRESHOLDS',
+  /** Whole seconds; absent: 60. */
+  reportDeadlineMs: 'CREDWATCH_REPORT_DEADLINE_SECONDS',
+  /** Whole hours; absent: 24. */
+  reminderIntervalMs: 'CREDWATCH_REMINDER_HOURS',
+  slackSecretArn: 'CREDWATCH_SLACK_SECRET_ARN',
+  stateTable: 'CREDWATCH_STATE_TABLE',
+  eventBusName: 'CREDWATCH_EVENT_BUS_NAME',
+  /** Whole minutes; required. */
+  schedulePeriodMs: 'CREDWATCH_SCHEDULE_PERIOD_MINUTES',
+  /** `authorization-details` (absent) or `list-users`. */
+  userDirectory: 'CREDWATCH_USER_DIRECTORY',
+  /** JSON of the multi-account settings; absent: the deployment's own account. */
+  accounts: 'CREDWATCH_ACCOUNTS',
+  /** `true`; absent or `false`: off. */
+  securityHub: 'CREDWATCH_SECURITY_HUB',
+} as const satisfies Record<keyof ScannerSettings, string>;
+
+/** What Powertools reads (service name, metrics namespace, log level): the rest of the function's environment. */
+export const POWERTOOLS_ENVIRONMENT: Readonly<Record<string, string>> = {
+  POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+  POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  POWERTOOLS_LOG_LEVEL: 'INFO',
+};
+
+const USER_DIRECTORY_MODES = [
+  'authorization-details',
+  'list-users',
+] as const satisfies readonly UserDirectoryMode[];
+
+const accountId = z.string().regex(/^\d{12}$/, 'expected a 12-digit account id');
+
+const accountsSchema = z.object({
+  source: z.enum(['list', 'organization']),
+  ids: z.array(accountId).optional(),
+  organizationalUnits: z.array(z.string()).optional(),
+  include: z.array(accountId).optional(),
+  exclude: z.array(accountId).optional(),
+  memberRoleName: z.string().min(1),
+  externalId: z.string().optional(),
+  concurrency: z.int().min(1).max(50).default(8),
+  /** Full thresholds per account id (already merged over the global ones at synth time). */
+  thresholds: z.record(accountId, thresholdsSchema).optional(),
+});
+
+/** What a multi-account scanner needs to find and enter the accounts it scans. */
+export type AccountsSettings = z.infer<typeof accountsSchema>;
+
+/**
+ * The scanner's settings. Durations are in milliseconds here and in the units of their variable in
+ * the environment (seconds, hours, minutes), so they must be whole units of it. A string may be a
+ * deploy-time token (a secret ARN, a table name): it is passed through as it is.
+ */
+export interface ScannerSettings {
+  readonly thresholds: Thresholds;
+  /** How long to wait for IAM's credential report: whole seconds. */
+  readonly reportDeadlineMs: number;
+  /** After how long a still-open finding is announced again: whole hours. */
+  readonly reminderIntervalMs: number;
+  /** The Slack webhook secret (a partial ARN for a secret imported by name); required to deliver. */
+  readonly slackSecretArn?: string;
+  /** The state table's name; required to deliver. */
+  readonly stateTable?: string;
+  /** The bus the change events go to; none: no events. */
+  readonly eventBusName?: string;
+  /** One schedule period: whole minutes. Invocations whose scheduled time is further from the clock are refused. */
+  readonly schedulePeriodMs: number;
+  /** How users and tags are read: one GetAccountAuthorizationDetails per 1,000 users, or ListUsers + ListUserTags. */
+  readonly userDirectory: UserDirectoryMode;
+  /** Multi-account settings; undefined scans the deployment's own account. */
+  readonly accounts?: AccountsSettings;
+  /** Export announced findings to Security Hub (lambda/adapters/security-hub.ts). */
+  readonly securityHub: boolean;
+}
+
+const SECOND_MS = 1000;
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+
+const positiveInt = (name: string) =>
+  z
+    .string({ error: `${name} is required` })
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .refine((n) => n > 0, `${name} must be greater than 0`);
+
+const V = SETTINGS_VARIABLES;
+
+const environmentSchema = z.object({
+  [V.thresholds]: z.string().default('{}'),
+  [V.reportDeadlineMs]: positiveInt(V.reportDeadlineMs).default(60),
+  [V.reminderIntervalMs]: positiveInt(V.reminderIntervalMs).default(24),
+  [V.slackSecretArn]: z.string().optional(),
+  [V.stateTable]: z.string().optional(),
+  [V.eventBusName]: z.string().optional(),
+  [V.schedulePeriodMs]: positiveInt(V.schedulePeriodMs),
+  [V.userDirectory]: z
+    .enum(USER_DIRECTORY_MODES, {
+      error: `${V.userDirectory} must be "authorization-details" or "list-users"`,
+    })
+    .default('authorization-details'),
+  [V.accounts]: z.string().optional(),
+  [V.securityHub]: z
+    .enum(['true', 'false'], { error: `${V.securityHub} must be "true", "false" or absent` })
+    .optional(),
+});
+
+function parseJson<T>(name: string, text: string, schema: z.ZodType<T>): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`environment: ${name}: not valid JSON`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`environment: ${name}: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * The settings in an environment (the function's `process.env`). Variables of other programs are
+ * ignored.
+ * @throws ConfigError `environment: VARIABLE: what is wrong` (and the field, inside a JSON variable)
+ */
+export function decodeSettings(env: Readonly<Record<string, string | undefined>>): ScannerSettings {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`environment: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const thresholds = parseJson(V.thresholds, e[V.thresholds], thresholdsSchema);
+  const accountsJson = e[V.accounts];
+  const accounts = accountsJson ? parseJson(V.accounts, accountsJson, accountsSchema) : undefined;
+  if (accounts?.source === 'list' && !accounts.ids?.length) {
+    throw new ConfigError(`environment: ${V.accounts}: ids: a list source needs at least one account id`);
+  }
+  const slackSecretArn = e[V.slackSecretArn];
+  const stateTable = e[V.stateTable];
+  const eventBusName = e[V.eventBusName];
+  return {
+    thresholds,
+    reportDeadlineMs: e[V.reportDeadlineMs] * SECOND_MS,
+    reminderIntervalMs: e[V.reminderIntervalMs] * HOUR_MS,
+    ...(slackSecretArn ? { slackSecretArn } : {}),
+    ...(stateTable ? { stateTable } : {}),
+    ...(eventBusName ? { eventBusName } : {}),
+    schedulePeriodMs: e[V.schedulePeriodMs] * MINUTE_MS,
+    userDirectory: e[V.userDirectory],
+    ...(accounts ? { accounts } : {}),
+    securityHub: e[V.securityHub] === 'true',
+  };
+}
+
+/** A duration as a whole, positive number of `unit`s, or a ConfigError naming the setting. */
+function wholeUnits(field: keyof ScannerSettings, ms: number, unitMs: number, unit: string): string {
+  const n = ms / unitMs;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new ConfigError(
+      `settings: ${field}: expected a whole number of ${unit} (${V[field]}), at least 1, got ${ms} ms`,
+    );
+  }
+  return String(n);
+}
+
+/**
+ * The environment variables that carry `settings` (the CREDWATCH_* ones; add POWERTOOLS_ENVIRONMENT
+ * for the function). A setting at its default is still written, except `userDirectory`
+ * (`authorization-details`), `securityHub` (false) and absent optional settings, which are left out.
+ * @throws ConfigError when a duration is not a whole number of its variable's unit
+ */
+export function encodeSettings(settings: ScannerSettings): Record<string, string> {
+  const { accounts } = settings;
+  return {
+    [V.thresholds]: JSON.stringify(settings.thresholds),
+    [V.reportDeadlineMs]: wholeUnits('reportDeadlineMs', settings.reportDeadlineMs, SECOND_MS, 'seconds'),
+    [V.reminderIntervalMs]: wholeUnits('reminderIntervalMs', settings.reminderIntervalMs, HOUR_MS, 'hours'),
+    ...(settings.slackSecretArn !== undefined ? { [V.slackSecretArn]: settings.slackSecretArn } : {}),
+    ...(settings.stateTable !== undefined ? { [V.stateTable]: settings.stateTable } : {}),
+    ...(settings.eventBusName !== undefined ? { [V.eventBusName]: settings.eventBusName } : {}),
+    [V.schedulePeriodMs]: wholeUnits('schedulePeriodMs', settings.schedulePeriodMs, MINUTE_MS, 'minutes'),
+    ...(accounts ? { [V.accounts]: encodeAccounts(accounts) } : {}),
+    ...(settings.userDirectory !== 'authorization-details'
+      ? { [V.userDirectory]: settings.userDirectory }
+      : {}),
+    ...(settings.securityHub ? { [V.securityHub]: 'true' } : {}),
+  };
+}
+
+/** CREDWATCH_ACCOUNTS: its fields in a fixed order, absent ones left out. */
+function encodeAccounts(accounts: AccountsSettings): string {
+  const { source, ids, organizationalUnits, include, exclude, memberRoleName, externalId, concurrency } =
+    accounts;
+  return JSON.stringify({
+    source,
+    ...(ids ? { ids } : {}),
+    ...(organizationalUnits ? { organizationalUnits } : {}),
+    ...(include ? { include } : {}),
+    ...(exclude ? { exclude } : {}),
+    memberRoleName,
+    ...(externalId !== undefined ? { externalId } : {}),
+    concurrency,
+    ...(accounts.thresholds ? { thresholds: accounts.thresholds } : {}),
+  });
+}
+
+/**
+ * A setting the function cannot deliver without (the secret, the table), or a ConfigError naming its
+ * variable. Only an accepted invocation needs them: a refused one reads nothing.
+ */
+export function requiredSetting(settings: ScannerSettings, field: 'slackSecretArn' | 'stateTable'): string {
+  const value = settings[field];
+  if (!value) throw new ConfigError(`environment: ${V[field]} is required`);
+  return value;
+}
