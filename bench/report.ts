@@ -6,11 +6,16 @@
  */
 import os from 'node:os';
 import type { BundleFigures } from './bundle';
+import type { CliFigures, CliFormat, HotSpot } from './cli';
+import type { DeliveryFigures } from './delivery';
+import { BenchError } from './errors';
 import { num, table } from './markdown';
 import type { WorkerOutput } from './scan-worker';
 import {
+  CLI,
   CPU_RUNS,
   CPU_WARMUPS,
+  DELIVERY,
   HARNESS,
   LAMBDA,
   MEMBER_ROLE,
@@ -663,7 +668,7 @@ export function render(r: Report): string {
 
   return `# Benchmarks
 
-Written by \`npm run bench\` (bench/run.ts); the figures below are from one run. Rerun to refresh.
+${HEADER}
 
 - Date: ${r.started.toISOString()} (the run took ${num(r.durationMs / 60_000, 1)} min)
 - Machine: ${machine()}
@@ -788,17 +793,386 @@ ${naiveNote}${orgNote}- Wall times are bounded by the throttle (${HARNESS.thrott
 ## Past one invocation
 
 ${pastOneInvocation(orgs)}
+`;
+}
 
-## How to rerun
+/** The figures of one run of the report's parts (`--only` measures some of them). */
+export type ScanReport = Report;
+export interface Figures {
+  scans?: ScanReport;
+  delivery?: readonly DeliveryFigures[];
+  cli?: CliFigures;
+}
+
+const HEADER =
+  'Written by `npm run bench` (bench/run.ts). Each part can be rerun alone (`--only scans|delivery|cli`): the one-account, organization and bundle figures are from the run dated below; the delivery and CLI sections say when they were measured.';
+/** What earlier versions of this page said in its place. */
+const OLD_HEADER =
+  'Written by `npm run bench` (bench/run.ts); the figures below are from one run. Rerun to refresh.';
+
+/** One part's text in the three places it appears: a Summary line, a Method paragraph, a section. */
+interface PartText {
+  readonly summary: string;
+  readonly method: string;
+  readonly section: string;
+}
+
+const pct = (part: number, whole: number) => (whole > 0 ? `${num((100 * part) / whole)}%` : '–');
+const s1 = (ms: number) => `${num(ms / 1000, 1)} s`;
+const when = (startedAt: string, durationMs: number, load: { before: number; after: number }) =>
+  `Measured ${startedAt} (${num(durationMs / 60_000, 1)} min) on ${machine()}; 1-minute load average ${num(load.before, 1)} before, ${num(load.after, 1)} after (${os.cpus().length} cores${load.before >= os.cpus().length || load.after >= os.cpus().length ? ': **the machine was busy** with other work, so CPU-bound figures are slower than on an idle machine' : ''}).`;
+
+type Accepted = DeliveryFigures['runs'][number]['worker']['accepted'][number];
+const announcements = (accepted: readonly Accepted[]) =>
+  accepted.flatMap((m) => m.changes).filter((c) => c.kind === 'opened' || c.kind === 'escalated');
+
+/** `10/s`; with a rate measured more than once, also when (`10/s (00:13 UTC)`). */
+function rateLabel(f: DeliveryFigures, figs: readonly DeliveryFigures[]): string {
+  const same = figs.filter((g) => g.ratePerSecond === f.ratePerSecond).length > 1;
+  return `${num(f.ratePerSecond)}/s${same ? ` (${f.startedAt.slice(11, 16)} UTC)` : ''}`;
+}
+
+/** What the runs that passed the deadline were doing then, and the events a killed run left to the next. */
+function lateNotes(figs: readonly DeliveryFigures[]): string {
+  const lines: string[] = [];
+  for (const f of figs) {
+    f.runs.forEach((r, i) => {
+      const w = r.worker;
+      const end = w.timedOut ? f.timeoutS * 1000 : (w.wallMs ?? 0);
+      if (end <= w.deadlineMs) return;
+      const lastMessage = w.accepted.at(-1)?.at ?? 0;
+      lines.push(
+        `- ${rateLabel(f, figs)}, run ${i + 1}: ${w.timedOut ? `killed at the ${f.timeoutS} s timeout` : `returned at ${s1(end)}`}, ${s1(end - w.deadlineMs)} after the deadline. Its last message was accepted at ${s1(lastMessage)}; after it came ${s1(r.phases.eventsMs)} of events (the outbox read, ${num(w.accepted.reduce((n, m) => n + m.changes.length, 0))} events in chunks of 10, the outbox removal)${w.timedOut ? `, cut off by the timeout: more than the ${num(f.deliveryMarginMs / 1000)} s margin the handler keeps after the deadline` : `: inside the ${num(f.deliveryMarginMs / 1000)} s margin, ${s1(f.timeoutS * 1000 - end)} before the timeout`}. Publishing the outbox has no deadline of its own.`,
+      );
+      const next = f.runs[i + 1]?.worker.result;
+      if (w.timedOut && next) {
+        const carried = next.eventsPublished - next.delivered;
+        lines.push(
+          `- The run after it published ${num(next.eventsPublished)} events: its own ${num(next.delivered)} and ${num(carried)} the killed run had left in the outbox (nothing lost; a chunk published but not yet removed when the process was killed is published again).`,
+        );
+      }
+    });
+  }
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+}
+
+/**
+ * Findings marked unconfirmed in a run: of the scan (from monitor()'s result), of the digest (what the
+ * notifier was handed, known also for a killed run) and of the messages Slack took.
+ */
+function unconfirmedOf(r: DeliveryFigures['runs'][number]) {
+  const w = r.worker;
+  const flagged = w.accepted.some((m) => m.changes.some((c) => 'unconfirmed' in c)) || w.digest !== undefined;
+  const ids = new Set(w.result?.unconfirmed ?? []);
+  const posted = announcements(w.accepted).filter((c) =>
+    flagged ? (c as { unconfirmed?: true }).unconfirmed === true : ids.has(c.id),
+  ).length;
+  const marked = w.result ? ids.size : w.digest ? w.digest.unconfirmed : undefined;
+  return { marked, inDigest: w.digest?.unconfirmed, announced: posted };
+}
+
+function deliveryText(figs: readonly DeliveryFigures[]): PartText {
+  const f0 = figs[0]!;
+  const runRow = (f: DeliveryFigures, i: number) => {
+    const r = f.runs[i]!;
+    const w = r.worker;
+    const res = w.result;
+    const u = unconfirmedOf(r);
+    const finished = w.timedOut
+      ? '**no: killed at the timeout**'
+      : (w.wallMs ?? 0) <= w.deadlineMs
+        ? 'yes'
+        : `**no** (${s1((w.wallMs ?? 0) - w.deadlineMs)} after the deadline, within the timeout)`;
+    const stopped = res?.deliveryError
+      ? res.deliveryError.includes('out of time')
+        ? 'out of time'
+        : res.deliveryError
+      : res && res.messages > 0
+        ? 'all sent'
+        : '–';
+    return [
+      rateLabel(f, figs),
+      `${i + 1} (+${num((i * DELIVERY.intervalMs) / 60_000)} min)`,
+      w.timedOut ? `${s1(f.timeoutS * 1000)} (timeout)` : s1(w.wallMs ?? 0),
+      finished,
+      res
+        ? `${num(w.accepted.length)} of ${num(res.messages)} (${stopped})`
+        : `${num(w.accepted.length)} (digest unknown)`,
+      num(r.announced),
+      num(r.reminders),
+      u.marked === undefined
+        ? 'not recorded (killed)'
+        : `${num(u.marked)}${u.inDigest !== undefined ? ` (${num(u.inDigest)} in the digest, ${num(u.announced)} posted)` : ''}`,
+      res ? `${num(res.usersConfirmed)} / ${num(res.usersUnconfirmed)}` : '–',
+      res ? num(Object.values(res.calls).reduce((a, b) => a + b, 0)) : '–',
+      num(r.slackRateLimited),
+      w.error ?? res?.commitError ?? res?.eventError ?? '–',
+    ];
+  };
+  const runs = table(
+    [
+      'IAM rate',
+      'run',
+      'wall time',
+      `finished before the deadline (timeout − ${num(f0.deliveryMarginMs / 1000)} s)`,
+      'Slack messages posted, of the digest',
+      'findings announced (new / worse)',
+      'reminders',
+      'findings marked unconfirmed (in the digest, posted)',
+      'users confirmed live / not confirmed',
+      'IAM calls',
+      'Slack 429s',
+      'error',
+    ],
+    figs.flatMap((f) => f.runs.map((_, i) => runRow(f, i))),
+    'llrlrrrrrrrl',
+  );
+  const over = table(
+    [
+      'IAM rate',
+      `findings to announce (paging, any run)`,
+      'announced at least once',
+      'duplicates (same id and severity announced twice) / extra announcements',
+      `never said after ${f0.runs.length} runs`,
+      'items in the table after the last run',
+      'EventBridge events received (distinct)',
+    ],
+    figs.map((f) => [
+      rateLabel(f, figs),
+      num(f.toSay),
+      num(f.toSay - f.neverSaid),
+      `${num(f.duplicateFindings)} / ${num(f.duplicateAnnouncements)}`,
+      f.neverSaid === 0 ? '0' : `**${num(f.neverSaid)}**`,
+      num(f.stateItems),
+      f.eventsReceived === undefined
+        ? 'not counted'
+        : `${num(f.eventsReceived)} (${num(f.eventsDistinct ?? 0)})`,
+    ]),
+    'lrrrrrr',
+  );
+  const cell = (ms: number, total: number) => `${s1(ms)} (${pct(ms, total)})`;
+  const phases = table(
+    [
+      'IAM rate',
+      'run',
+      'report + users and tags',
+      'evaluate',
+      'live confirmation',
+      'diff (+ alias)',
+      'delivery to Slack',
+      'state commit (state + outbox)',
+      'events',
+      'other (a killed run: the calls in flight at the timeout)',
+      'total',
+    ],
+    figs.flatMap((f) =>
+      f.runs.map((r, i) => {
+        const p = r.phases;
+        return [
+          rateLabel(f, figs),
+          String(i + 1),
+          cell(p.reportUsersMs, p.totalMs),
+          cell(p.evaluateMs, p.totalMs),
+          cell(p.confirmMs, p.totalMs),
+          `${cell(p.diffMs, p.totalMs)}${p.aliasMs > 0 ? ` (alias ${num(p.aliasMs)} ms)` : ''}`,
+          cell(p.slackMs, p.totalMs),
+          cell(p.commitMs, p.totalMs),
+          cell(p.eventsMs, p.totalMs),
+          cell(p.otherMs, p.totalMs),
+          s1(p.totalMs),
+        ];
+      }),
+    ),
+    'lrrrrrrrrrr',
+  );
+  const commitPerMessage = figs.flatMap((f) =>
+    f.runs
+      .filter((r) => r.worker.accepted.length > 0)
+      .map((r) => r.phases.commitMs / r.worker.accepted.length),
+  );
+  const avgCommit =
+    commitPerMessage.length > 0 ? commitPerMessage.reduce((a, b) => a + b, 0) / commitPerMessage.length : 0;
+  const reserve = (budgetMs: number) =>
+    Math.min(Math.round(budgetMs / 2), Math.max(10_000, Math.round(budgetMs / 4)));
+  const budgetMs = f0.timeoutS * 1000 - f0.deliveryMarginMs;
+  const summaryParts = figs.map((f) => {
+    const r = f.runs[0]!;
+    const w = r.worker;
+    const ok = !w.timedOut && (w.wallMs ?? 0) <= w.deadlineMs;
+    return `at ${rateLabel(f, figs)} run 1 posted **${num(w.accepted.length)}${w.result ? ` of ${num(w.result.messages)}` : ''} messages** (${num(r.announced)} findings announced, ${unconfirmedOf(r).marked === undefined ? 'unconfirmed not recorded' : `${num(unconfirmedOf(r).inDigest ?? unconfirmedOf(r).marked!)} marked unconfirmed`}) and ${ok ? `finished before the deadline (${s1(w.wallMs ?? 0)})` : w.timedOut ? `**was killed at the ${f.timeoutS} s timeout**` : `**finished after the deadline** (${s1(w.wallMs ?? 0)}, within the ${f.timeoutS} s timeout)`}; over ${f.runs.length} runs ${num(f.duplicateFindings)} duplicates and ${f.neverSaid === 0 ? 'nothing' : `**${num(f.neverSaid)} findings**`} never said`;
+  });
+  const summary = `- **Delivery within the stack's ${f0.timeoutS} s timeout** (${num(f0.users)} users, first runs, real Slack pacing and state table): ${summaryParts.join('; ')}.`;
+  const method = `- **Delivery within the timeout** (bench/delivery.ts, bench/delivery-worker.ts): a ${num(f0.users)}-user \`generateAccount\` account (${num(f0.keys)} keys) behind the local IAM endpoint with ${HARNESS.latencyMs} ms latency and a token bucket of ${figs.map((f) => num(f.ratePerSecond)).join(' and ')} requests/s (burst ${f0.burst}), its report generated before the runs. Each run is \`monitor()\` in a fresh \`node\` process, wired as lambda/handler.ts wires it: \`IamAdapter\` (\`IAM_CLIENT_DEFAULTS\`), \`DynamoStateStore\` as state **and** outbox on **dynalite** (test/support/dynalite.ts; the real store, because the per-message commit is the store's conditional per-item writes and outbox entries), \`EventPublisher\` to the local EventBridge, and \`SlackNotifier\` + \`SlackSender\` posting to test/support/slack-receiver.ts behind a limiter of ${DELIVERY.slack.ratePerSecond} message/s (burst ${DELIVERY.slack.burst}) that answers Slack's 429 \`rate_limited\` with \`Retry-After: 1\` beyond it (bench/slack-limit.ts; the receiver itself has no rate limit). The deadline is the handler's: invocation start + \`getRemainingTimeInMillis()\` (the stack's default \`timeoutSeconds\`, ${f0.timeoutS}, read from lib/config.ts) − ${num(f0.deliveryMarginMs / 1000)} s (\`DELIVERY_MARGIN_MS\`), so monitor() keeps \`deliveryReserveMs\` = ${s1(reserve(budgetMs))} of its ${s1(budgetMs)} for delivery; a watchdog ends the process at ${f0.timeoutS} s as Lambda would. Runs 2 and 3 judge at +10 and +20 minutes (the scans' clock; the deadline is the wall clock), with the state the earlier runs committed; the ${DELIVERY.runs} runs use the default 24-hour reminder interval, so no reminder is due. What was said is what Slack accepted (each \`onDelivered\`); a duplicate is a finding id announced as new or worse twice at the same severity. Phases are measured from outside by timing the ports (no change to lambda/): report + users = up to the end of the last GetCredentialReport/GetAccountAuthorizationDetails (the state load and the CSV parse fall inside it); evaluate = from there to the first live confirmation; live confirmation = first to last ListAccessKeys/GetAccessKeyLastUsed; diff = from there to the first Slack message (the re-evaluation with the live keys, the diff and the ListAccountAliases lookup: not separable from outside, the alias call is shown apart); delivery to Slack = the notifier's time less the commits it waited for (rendering, posting, pacing, 429 waits); state commit = the state and outbox writes after each accepted message; events = the outbox read, PutEvents and outbox removal after the last message.`;
+  const section = `## Delivery within the stack's timeout
+
+${when(
+  f0.startedAt,
+  figs.reduce((n, f) => n + f.durationMs, 0),
+  { before: f0.loadAverage.before, after: figs.at(-1)!.loadAverage.after },
+)}
+
+### Each run
+
+${runs}
+
+### Over the ${f0.runs.length} runs
+
+${over}
+
+### Where the time goes
+
+Seconds and share of each run's wall time, by phase (see Method for where each phase starts and ends).
+
+${phases}
+
+${lateNotes(figs)}- The state commit after each accepted message took ${num(avgCommit)} ms on average here: dynalite (in-memory, in the bench's own process on the same cores), not DynamoDB, whose PutItem latency from a Lambda is different; the delivery-to-Slack share is bounded by Slack's pace of about one message a second, whatever the machine.
+- \`SlackSender\` paces messages ${num(LAMBDA.slackMessageS)} s apart counted from the start of the previous one, and the commit runs inside that second: a commit shorter than the pace costs no delivery time, so "delivery to Slack" + "state commit" is about one second per message posted (more after a 429).
+- A finding not confirmed live in time is announced from the report, marked unconfirmed (\`user-not-confirmed\` warning); the next run confirms only what it still has to announce.`;
+  return { summary, method, section };
+}
+
+/** tsx compiles the project's files without keeping their lines: a project file is named without one. */
+const ownFile = (fn: string) => fn.replace(/\(((?:lambda|bin|bench|lib|test)\/[^:()]+):\d+\)$/, '($1)');
+
+function cliText(c: CliFigures): PartText {
+  const mb = (v: number) => `${num(v)} MB`;
+  const rows = c.formats.map((f) => [
+    `\`${f.format}\``,
+    `${num(f.bestWallMs / 1000, 2)} s`,
+    f.runs.map((r) => num(r.wallMs / 1000, 2)).join(', '),
+    mb(f.bestRssMB),
+    `${num(Math.min(...f.runs.map((r) => r.cpuMs)) / 1000, 2)} s`,
+    `${num(f.outputBytes / 1e6, 1)} MB`,
+    f.meetsWall ? 'met' : '**not met**',
+    f.meetsRss ? 'met' : '**not met**',
+  ]);
+  const results = table(
+    [
+      'format',
+      'wall time (best)',
+      `all ${CLI.runs} runs, s`,
+      'peak RSS (lowest)',
+      'process CPU (lowest)',
+      'output',
+      `< ${num(CLI.targetWallMs / 1000)} s`,
+      `< ${num(CLI.targetRssMB)} MB`,
+    ],
+    rows,
+    'lrrrrrll',
+  );
+  const missed = c.formats.filter((f) => f.profile);
+  const profiles = missed
+    .map((f) => {
+      const p = f.profile!;
+      const list = (spots: readonly HotSpot[]) =>
+        table(
+          ['function (file:line)', 'ms', 'share'],
+          spots.map((h) => [`\`${ownFile(h.fn).replace(/\|/g, '\\|')}\``, num(h.ms), pct(h.share, 1)]),
+          'lrr',
+        );
+      return `#### \`--format ${f.format}\` (${num(p.sampledMs)} ms sampled)
+
+By self time (every function, Node's and the packages' included):
+
+${list(p.self)}
+
+credwatch's own functions by total time (self + callees):
+
+${list(p.inclusive)}`;
+    })
+    .join('\n\n');
+  const verdict = (f: CliFormat) =>
+    `${f.format} ${num(f.bestWallMs / 1000, 1)} s / ${num(f.bestRssMB)} MB${f.meetsWall && f.meetsRss ? '' : ' (**missed**)'}`;
+  const summary = `- **CLI on a ${num(c.users)}-user report** (targets < ${num(CLI.targetWallMs / 1000)} s and < ${num(CLI.targetRssMB)} MB each, best of ${CLI.runs}): ${c.formats.map(verdict).join(', ')}.`;
+  const method = `- **CLI on a large report** (bench/cli.ts): \`renderCredentialReport(generateAccount({ users: ${num(c.users)}, seed: '${SEED}', now: ${NOW.toISOString()} }))\` (${num(c.reportBytes / 1e6, 1)} MB of CSV, ${num(c.findings)} findings), then for each format, ${CLI.runs} times, a fresh \`node --import tsx bin/scan.ts --report FILE --format F --output FILE --now ${NOW.toISOString()}\` from the repository root, as a user runs it (without \`--tags\`). Wall time is from spawn to exit, tsx's start-up and TypeScript compilation included (its cache warm after the first run); peak RSS is \`process.resourceUsage().maxRSS\` of the CLI process, written at exit by a \`--require\` preload; MB = 10^6 bytes, as the target is stated. The best of the ${CLI.runs} runs is reported. A format that misses a target is run once more with \`--cpu-prof\`, and its main thread's profile is summarised below.`;
+  const section = `## CLI on a ${num(c.users)}-user report
+
+${when(c.startedAt, c.durationMs, c.loadAverage)} These figures are CPU-bound: rerun them on a quiet machine with \`npm run bench -- --only cli\`.
+
+${results}
+${missed.length > 0 ? `\n### Where the time goes (\`--cpu-prof\`)\n\n${profiles}\n` : ''}`;
+  return { summary, method, section };
+}
+
+const RERUN = `## How to rerun
 
 \`\`\`sh
-npm run bench                              # everything, writes docs/benchmarks.md (~9 min)
-npm run bench -- --sizes 100 --accounts none --no-write   # a quick look, printed only
+npm run bench                              # every part, writes docs/benchmarks.md (~45 min)
+npm run bench -- --only scans              # one account, organizations, bundle (~9 min); the other sections are kept
+npm run bench -- --only delivery,cli       # only delivery within the timeout (~30 min) and the CLI (~3 min)
+npm run bench -- --only cli                # only the CLI on a 50,000-user report (CPU-bound: on a quiet machine)
+npm run bench -- --only delivery --rates 20 --delivery-users 500 --no-write   # a quick look, printed only
+npm run bench -- --only scans --sizes 100 --accounts none --no-write           # a quick look, printed only
 npm run bench -- --accounts 20,50          # other organization sizes (first scans above ${ORG_FIRST_RUN_LIMIT} accounts extrapolated)
 npm run bench -- --full-org                # also run the first scan of every organization (~4 min more for 200 accounts)
 npm run bench -- --full-naive              # also run the per-user scan at 5,000 users (~8 min more)
-npm run bench -- --full-reminder          # also run the reminder scan (+24 h) at 1,000 and 5,000 users (~4 min more)
+npm run bench -- --full-reminder           # also run the reminder scan (+24 h) at 1,000 and 5,000 users (~4 min more)
 npm run bench -- --cli-scan                # also run the CLI's scan (every finding confirmed) of the single account
+npm run bench -- --only delivery --render-only   # re-render the page from the last run's figures (kept in the OS temp directory)
 \`\`\`
-`;
+
+A part that is not rerun keeps its sections as they are on the page.`;
+
+const open = (key: string) => `<!-- bench:${key} -->`;
+const close = (key: string) => `<!-- /bench:${key} -->`;
+
+/** The text between a region's markers, when the page has them. */
+function region(doc: string, key: string): string | undefined {
+  const a = doc.indexOf(open(key));
+  const b = doc.indexOf(close(key));
+  if (a < 0 || b < a) return undefined;
+  return doc
+    .slice(a + open(key).length, b)
+    .replace(/^\n/, '')
+    .replace(/\n$/, '');
+}
+
+/** Puts `content` in the region `key`: between its markers, or, when the page has none, before `heading`. */
+function upsert(doc: string, key: string, content: string, heading: string): string {
+  const block = `${open(key)}\n${content}\n${close(key)}`;
+  const a = doc.indexOf(open(key));
+  const b = doc.indexOf(close(key));
+  if (a >= 0 && b > a) return doc.slice(0, a) + block + doc.slice(b + close(key).length);
+  const at = doc.indexOf(`\n${heading}\n`);
+  if (at < 0)
+    throw new BenchError(`docs/benchmarks.md: no "${heading}" heading to put the ${key} figures before`);
+  return `${doc.slice(0, at + 1)}${block}\n\n${doc.slice(at + 1)}`;
+}
+
+/**
+ * The page: the parts measured now rendered afresh, the others kept from `previous` (the page as it
+ * is), each part in marked regions so that a later `--only` run replaces just its own.
+ */
+export function renderPage(f: Figures, previous?: string): string {
+  let doc = f.scans ? render(f.scans) : previous;
+  if (doc === undefined) {
+    throw new BenchError('docs/benchmarks.md does not exist: run every part once (`npm run bench`)');
+  }
+  doc = doc.replace(OLD_HEADER, HEADER);
+  const parts: { key: 'delivery' | 'cli'; title: string; text?: PartText }[] = [
+    {
+      key: 'delivery',
+      title: "## Delivery within the stack's timeout",
+      ...(f.delivery ? { text: deliveryText(f.delivery) } : {}),
+    },
+    { key: 'cli', title: '## CLI on a 50,000-user report', ...(f.cli ? { text: cliText(f.cli) } : {}) },
+  ];
+  const rerunAt = doc.indexOf('\n## How to rerun\n');
+  if (rerunAt >= 0 && region(doc, 'rerun') === undefined)
+    doc = `${doc.slice(0, rerunAt + 1)}## How to rerun\n`;
+  if (region(doc, 'rerun') === undefined && rerunAt < 0) doc = `${doc.trimEnd()}\n\n## How to rerun\n`;
+  for (const p of parts) {
+    const kept = (where: string) => (previous ? region(previous, `${where}:${p.key}`) : undefined);
+    const text = p.text ?? {
+      summary: kept('summary') ?? '',
+      method: kept('method') ?? '',
+      section: kept('section') ?? `${p.title}\n\nNot measured yet: \`npm run bench -- --only ${p.key}\`.`,
+    };
+    doc = upsert(doc, `summary:${p.key}`, text.summary, '## Method');
+    doc = upsert(doc, `method:${p.key}`, text.method, '## One account');
+    doc = upsert(doc, `section:${p.key}`, text.section, '## How to rerun');
+  }
+  const a = doc.indexOf(open('rerun'));
+  const tail = a >= 0 ? doc.slice(0, a) : doc.slice(0, doc.indexOf('## How to rerun\n'));
+  return `${tail}${open('rerun')}\n${RERUN}\n${close('rerun')}\n`;
 }

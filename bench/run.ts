@@ -1,9 +1,12 @@
 /**
  * `npm run bench`: credwatch's scale and IAM-call figures against local IAM endpoints (one account,
- * then organizations of many), next to the seed's per-user scan, and the Lambda bundle; printed as
- * markdown and written to docs/benchmarks.md.
+ * then organizations of many), next to the seed's per-user scan, and the Lambda bundle; delivery of a
+ * 5,000-user first run within the stack's timeout (bench/delivery.ts); the CLI on a 50,000-user report
+ * (bench/cli.ts). Printed as markdown and written to docs/benchmarks.md.
  *
  * Options:
+ * - `--only scans,delivery,cli` measures only these parts (default: all three); the sections of the
+ *   others are kept as they are on the page (bench/report.ts, `renderPage`);
  * - `--sizes 100,1000` users of the single account (default 100,1000,5000);
  * - `--accounts 50,200` member accounts of the organizations (default 50,200; `none` skips them);
  * - `--full-naive` runs the per-user scan at every size instead of extrapolating it above 1,000 users;
@@ -11,33 +14,48 @@
  *   above 50 accounts;
  * - `--full-reminder` runs the reminder scan (+24 h) at every size, not only up to 100 users;
  * - `--cli-scan` also runs the CLI's scan (every finding confirmed live) of the single account;
+ * - `--rates 10,20` IAM requests/s of the delivery runs (default 10,20); `--delivery-users N` their
+ *   account's users (default 5,000);
+ * - `--render-only` measures nothing: re-renders the page from the figures the last run of each part
+ *   picked by `--only` kept in the OS temp directory;
  * - `--no-write` prints only.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { IamAdapter } from '../lambda/adapters/iam';
 import { parseCredentialReport } from '../lambda/core/credential-report';
 import { evaluate } from '../lambda/core/evaluate';
 import { DEFAULT_THRESHOLDS } from '../lambda/core/policy';
-import { mapLimit } from '../lambda/scan';
 import { type FakeAccount, generateAccount, renderCredentialReport } from '../test/support/account-generator';
-import { type IamEndpoint, startIamEndpoint } from '../test/support/iam-endpoint';
+import { startIamEndpoint } from '../test/support/iam-endpoint';
 import { type Organization, startOrganization } from '../test/support/organization-endpoints';
 import { measureBundle } from './bundle';
 import { runNode } from './child';
-import { benchClient } from './client';
+import { measureCli } from './cli';
+import { type DeliveryFigures, measureDelivery } from './delivery';
+import { generateReports, settle } from './endpoints';
 import { BenchError } from './errors';
 import { median, num } from './markdown';
 import { NAIVE_PAGE_SIZE, naiveCallCount } from './naive-scan';
 import {
   type CpuFigures,
+  type Figures,
   type NaiveFigures,
   type OrgFigures,
   type OrgRun,
-  render,
+  renderPage,
+  type ScanReport,
   type SizeFigures,
 } from './report';
 import type { MonitorTarget, WorkerInput, WorkerOutput } from './scan-worker';
@@ -46,6 +64,7 @@ import {
   CPU_WARMUPS,
   DEFAULT_ACCOUNTS,
   DEFAULT_SIZES,
+  DELIVERY,
   HARNESS,
   MEMBER_ROLE,
   NAIVE_RUN_LIMIT,
@@ -63,8 +82,6 @@ import {
 const ROOT = join(__dirname, '..');
 const DOC = join(ROOT, 'docs', 'benchmarks.md');
 const STEADY_NOW = new Date(NOW.getTime() + STEADY_AFTER_MS);
-/** Reports of an organization's members are generated this many at once before the timed scans. */
-const REPORT_CONCURRENCY = 16;
 
 const sum = (counts: Record<string, number>, skip: readonly string[] = []) =>
   Object.entries(counts)
@@ -77,7 +94,6 @@ const addInto = (into: Record<string, number>, from: Record<string, number>) => 
 };
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** CPU time of parseCredentialReport + evaluate on the account's report (best and median of CPU_RUNS). */
 function measureCpu(account: FakeAccount): CpuFigures {
@@ -122,24 +138,6 @@ async function runWorker(workerJs: string, tmp: string, input: WithoutOut<Worker
   const result = JSON.parse(readFileSync(out, 'utf8')) as WorkerOutput;
   rmSync(out);
   return result;
-}
-
-/** Has IAM generate each endpoint's credential report, so the timed scans find it COMPLETE. */
-async function generateReports(urls: readonly string[]): Promise<void> {
-  await mapLimit(urls, REPORT_CONCURRENCY, async (url) => {
-    const client = benchClient(url);
-    try {
-      await new IamAdapter({ client, pollIntervalMs: 50, reportDeadlineMs: 60_000 }).getReport();
-    } finally {
-      client.destroy();
-    }
-  });
-}
-
-/** Lets the token buckets refill, and forgets what the endpoints counted so far. */
-async function settle(endpoints: readonly IamEndpoint[]): Promise<void> {
-  await sleep((HARNESS.throttle.burst / HARNESS.throttle.ratePerSecond) * 1000 + 100);
-  for (const e of endpoints) e.resetCounts();
 }
 
 async function measureSize(
@@ -362,11 +360,11 @@ function directoryBytes(dir: string): number {
   return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 }
 
-/** Bundles the worker into a plain-node script, so the measured process runs no TypeScript loader. */
-async function bundleWorker(tmp: string): Promise<string> {
-  const outfile = join(tmp, 'scan-worker.cjs');
+/** Bundles a worker into a plain-node script, so the measured process runs no TypeScript loader. */
+async function bundleWorker(tmp: string, entry = 'scan-worker.ts'): Promise<string> {
+  const outfile = join(tmp, entry.replace(/\.ts$/, '.cjs'));
   await build({
-    entryPoints: [join(__dirname, 'scan-worker.ts')],
+    entryPoints: [join(__dirname, entry)],
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -390,20 +388,43 @@ function numbers(option: string, raw: string, max: number): number[] {
   return values.sort((a, b) => a - b);
 }
 
-async function main(): Promise<void> {
-  // The SDK's notice that its 2027 releases need Node 22 (this machine runs Node 20); children inherit it.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const { values } = parseArgs({
-    options: {
-      sizes: { type: 'string' },
-      accounts: { type: 'string' },
-      'full-naive': { type: 'boolean', default: false },
-      'full-org': { type: 'boolean', default: false },
-      'full-reminder': { type: 'boolean', default: false },
-      'cli-scan': { type: 'boolean', default: false },
-      'no-write': { type: 'boolean', default: false },
-    },
-  });
+/** The parts of the benchmark `--only` can pick. */
+const PARTS = ['scans', 'delivery', 'cli'] as const;
+type Part = (typeof PARTS)[number];
+
+/** The raw figures of the last run of each part, kept to re-render the page without measuring (`--render-only`). */
+const FIGURES_DIR = join(os.tmpdir(), 'credwatch-bench-figures');
+
+function parts(raw: string | undefined): Part[] {
+  if (raw === undefined) return [...PARTS];
+  const picked = raw.split(',').map((s) => s.trim());
+  for (const p of picked) {
+    if (!(PARTS as readonly string[]).includes(p)) {
+      throw new BenchError(
+        `--only: "${p}" is not a part; the parts are ${PARTS.join(', ')} (comma-separated)`,
+      );
+    }
+  }
+  return PARTS.filter((p) => picked.includes(p));
+}
+
+function keep<T>(part: Part, figures: T): T {
+  mkdirSync(FIGURES_DIR, { recursive: true });
+  writeFileSync(join(FIGURES_DIR, `${part}.json`), JSON.stringify(figures));
+  return figures;
+}
+
+function kept<T>(part: Part): T {
+  const file = join(FIGURES_DIR, `${part}.json`);
+  if (!existsSync(file))
+    throw new BenchError(`--render-only: no figures of "${part}" kept in ${file}; measure it first`);
+  return JSON.parse(readFileSync(file, 'utf8'), (k, v) => (k === 'started' ? new Date(v) : v)) as T;
+}
+
+async function measureScans(
+  values: { sizes?: string; accounts?: string } & Record<string, unknown>,
+  tmp: string,
+): Promise<ScanReport> {
   const sizes = values.sizes ? numbers('--sizes', values.sizes, 10_000) : DEFAULT_SIZES;
   const accountCounts =
     values.accounts === 'none'
@@ -411,36 +432,78 @@ async function main(): Promise<void> {
       : values.accounts
         ? numbers('--accounts', values.accounts, 1_000)
         : DEFAULT_ACCOUNTS;
-
   const started = new Date();
   const t0 = performance.now();
+  const workerJs = await bundleWorker(tmp);
+  const results: SizeFigures[] = [];
+  let naiveRate: number | undefined;
+  for (const users of sizes) {
+    const runNaive = values['full-naive'] === true || users <= NAIVE_RUN_LIMIT || naiveRate === undefined;
+    const s = await measureSize(users, workerJs, tmp, {
+      runNaive,
+      naiveRate,
+      reminder: values['full-reminder'] === true || users <= REMINDER_RUN_LIMIT,
+      cliScan: values['cli-scan'] === true,
+    });
+    if (!s.naive.extrapolated) naiveRate = s.naive.totalCalls / s.naive.wallMs;
+    results.push(s);
+  }
+  const orgs: OrgFigures[] = [];
+  let firstRate: number | undefined;
+  for (const count of accountCounts) {
+    const measureFirst =
+      values['full-org'] === true || count <= ORG_FIRST_RUN_LIMIT || firstRate === undefined;
+    const o = await measureOrganization(count, workerJs, tmp, measureFirst, firstRate);
+    if (o.first.extrapolatedWallMs === undefined) firstRate = count / o.first.worker.wallMs;
+    orgs.push(o);
+  }
+  log('Lambda bundle and cold import');
+  const bundle = await measureBundle(ROOT);
+  return { started, durationMs: performance.now() - t0, sizes: results, orgs, bundle };
+}
+
+async function main(): Promise<void> {
+  // The SDK's notice that its 2027 releases need Node 22 (this machine runs Node 20); children inherit it.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string' },
+      sizes: { type: 'string' },
+      accounts: { type: 'string' },
+      rates: { type: 'string' },
+      'delivery-users': { type: 'string' },
+      'full-naive': { type: 'boolean', default: false },
+      'full-org': { type: 'boolean', default: false },
+      'full-reminder': { type: 'boolean', default: false },
+      'cli-scan': { type: 'boolean', default: false },
+      'no-write': { type: 'boolean', default: false },
+      'render-only': { type: 'boolean', default: false },
+    },
+  });
+  const picked = parts(values.only);
+  const rates = values.rates ? numbers('--rates', values.rates, 1_000) : [...DELIVERY.rates];
+  const deliveryUsers = values['delivery-users']
+    ? numbers('--delivery-users', values['delivery-users'], 10_000)[0]!
+    : DELIVERY.users;
   const tmp = mkdtempSync(join(os.tmpdir(), 'credwatch-bench-'));
   try {
-    const workerJs = await bundleWorker(tmp);
-    const results: SizeFigures[] = [];
-    let naiveRate: number | undefined;
-    for (const users of sizes) {
-      const runNaive = values['full-naive'] || users <= NAIVE_RUN_LIMIT || naiveRate === undefined;
-      const s = await measureSize(users, workerJs, tmp, {
-        runNaive,
-        naiveRate,
-        reminder: values['full-reminder'] || users <= REMINDER_RUN_LIMIT,
-        cliScan: values['cli-scan'],
-      });
-      if (!s.naive.extrapolated) naiveRate = s.naive.totalCalls / s.naive.wallMs;
-      results.push(s);
+    const figures: Figures = {};
+    for (const part of picked) {
+      if (values['render-only']) {
+        Object.assign(figures, { [part]: kept(part) });
+        continue;
+      }
+      if (part === 'scans') figures.scans = keep(part, await measureScans(values, tmp));
+      if (part === 'delivery') {
+        const workerJs = await bundleWorker(tmp, 'delivery-worker.ts');
+        const byRate: DeliveryFigures[] = [];
+        for (const rate of rates) byRate.push(await measureDelivery(rate, deliveryUsers, workerJs, tmp));
+        figures.delivery = keep(part, byRate);
+      }
+      if (part === 'cli') figures.cli = keep(part, await measureCli(ROOT, tmp));
     }
-    const orgs: OrgFigures[] = [];
-    let firstRate: number | undefined;
-    for (const count of accountCounts) {
-      const measureFirst = values['full-org'] || count <= ORG_FIRST_RUN_LIMIT || firstRate === undefined;
-      const o = await measureOrganization(count, workerJs, tmp, measureFirst, firstRate);
-      if (o.first.extrapolatedWallMs === undefined) firstRate = count / o.first.worker.wallMs;
-      orgs.push(o);
-    }
-    log('Lambda bundle and cold import');
-    const bundle = await measureBundle(ROOT);
-    const markdown = render({ started, durationMs: performance.now() - t0, sizes: results, orgs, bundle });
+    const previous = existsSync(DOC) ? readFileSync(DOC, 'utf8') : undefined;
+    const markdown = renderPage(figures, previous);
     process.stdout.write(markdown);
     if (!values['no-write']) {
       writeFileSync(DOC, markdown);

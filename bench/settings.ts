@@ -60,3 +60,30 @@ export const LAMBDA = {
   /** SlackSender's pacing: one message a second (Slack's incoming-webhook rate limit). */
   slackMessageS: 1,
 } as const;
+
+/**
+ * Delivery within the stack's timeout (bench/delivery.ts): a first run of this many users with IAM
+ * throttled at each rate (burst and latency as {@link HARNESS}), then more runs `intervalMs` apart by
+ * the scans' clock. The function's timeout and reminder interval are the stack's defaults (lib/config.ts).
+ */
+export const DELIVERY = {
+  users: 5_000,
+  rates: [10, 20],
+  runs: 3,
+  intervalMs: STEADY_AFTER_MS,
+  /** lambda/handler.ts keeps this much of the invocation back (DELIVERY_MARGIN_MS, not exported). */
+  deliveryMarginMs: 15_000,
+  /** Slack's incoming-webhook limit: about one message a second, short bursts allowed. */
+  slack: { ratePerSecond: 1, burst: 3 },
+} as const;
+
+/** The CLI on a large report (bench/cli.ts): formats, timed runs each (the best is reported), targets. */
+export const CLI = {
+  users: 50_000,
+  formats: ['table', 'json', 'csv', 'ocsf', 'sarif', 'html'],
+  runs: 3,
+  targetWallMs: 5_000,
+  targetRssMB: 300,
+  /** Functions listed per format that misses a target (its `--cpu-prof` profile). */
+  hotSpots: 12,
+} as const;
