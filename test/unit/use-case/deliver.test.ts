@@ -4,6 +4,7 @@
  * integration tests run the same against the bundled Lambda and the stand-ins.
  */
 import { diff } from '../../../lambda/core/diff';
+import type { Post } from '../../../lambda/core/notification-plan';
 import type { Change, FindingState } from '../../../lambda/core/state';
 import type { Finding } from '../../../lambda/core/types';
 import { type AccountDelta, deliver } from '../../../lambda/monitor';
@@ -65,7 +66,8 @@ class MemoryChannel implements Notifier {
   readonly posted: string[][] = [];
   refuseAt?: number;
   constructor(private readonly perMessage = 2) {}
-  async notify(changes: readonly Change[], _heading: unknown, options: NotifyOptions) {
+  async notify(posts: readonly Post[], _heading: unknown, options: NotifyOptions) {
+    const changes = posts.flatMap((p) => p.carries);
     const parts: Change[][] = [];
     for (let i = 0; i < changes.length; i += this.perMessage)
       parts.push(changes.slice(i, i + this.perMessage));
@@ -113,6 +115,7 @@ async function run(store: MemoryStore, channel: MemoryChannel, bus: MemoryBus, n
   const delta: AccountDelta = {
     accountId: ACCOUNT,
     changes,
+    baseline: false,
     migrations: [],
     skippedAsStale: [],
     unreadable: [],
@@ -213,6 +216,7 @@ describe('deliver', () => {
     const delta: AccountDelta = {
       accountId: ACCOUNT,
       changes,
+      baseline: true,
       migrations: [],
       skippedAsStale: [],
       unreadable: [],
