@@ -51,7 +51,11 @@ const RULES: readonly RuleId[] = ['access-key-age', 'access-key-unused', 'passwo
 const KINDS: readonly ChangeKind[] = ['opened', 'escalated', 'reminder', 'resolved'];
 const SEVERITY: readonly Severity[] = ['warning', 'critical'];
 
-function hostileChange(i: number, kind: ChangeKind = KINDS[i % KINDS.length]!, accounts = accountIds): Change {
+function hostileChange(
+  i: number,
+  kind: ChangeKind = KINDS[i % KINDS.length]!,
+  accounts = accountIds,
+): Change {
   const accountId = accounts[i % accounts.length]!;
   const failed = i % 97 === 0;
   const rule: RuleId = failed ? 'account-scan-failed' : RULES[i % RULES.length]!;
@@ -94,7 +98,11 @@ const multiCtx: DigestContext = {
   accountNames,
   scanTime: SCAN_TIME,
 };
-const singleCtx: DigestContext = { accountId: accountIds[7]!, accountAlias: fill(HOSTILE, 200), scanTime: SCAN_TIME };
+const singleCtx: DigestContext = {
+  accountId: accountIds[7]!,
+  accountAlias: fill(HOSTILE, 200),
+  scanTime: SCAN_TIME,
+};
 const heading: DigestHeading = {
   accountId: accountIds[0]!,
   accountAlias: fill(HOSTILE, 200),
@@ -145,7 +153,10 @@ describe('the checks of this file', () => {
     expect(unescaped('fish & chips')).toEqual(['&']);
     expect(unescaped('<https://x.example/a|b &amp; c> <@U0123ABCD> &lt;x&gt;')).toEqual([]);
     expect(() =>
-      expectSafe({ text: 'x', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }] }),
+      expectSafe({
+        text: 'x',
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }],
+      }),
     ).toThrow(/refused \(invalid_blocks\)/);
   });
 
@@ -183,7 +194,9 @@ describe('buildSummaryMessage', () => {
       ownersNotMessaged: owners,
     });
     const all = texts(m).join('\n');
-    expect(all).toContain("4 owners' lists were not posted: <@U0AAA1> · <@U0AAA2> · <!subteam^S0TEAM> · ops@example.com");
+    expect(all).toContain(
+      "4 owners' lists were not posted: <@U0AAA1> · <@U0AAA2> · <!subteam^S0TEAM> · ops@example.com",
+    );
     expect(all).toContain('limit of 10 messages');
   });
 });
@@ -270,7 +283,7 @@ describe('renderPosts', () => {
     expect(all.some((m) => m.announcedIn === 'overflow')).toBe(false);
   });
 
-  it("names in the overflow the owners whose lists were cut, and no owner whose list was posted", () => {
+  it('names in the overflow the owners whose lists were cut, and no owner whose list was posted', () => {
     const owners = Array.from({ length: 20 }, (_, i) => `U0OWNER${String(i).padStart(2, '0')}`);
     const reminders = owners.map((owner, i) => {
       const c = hostileChange(i * 4 + 2, 'reminder', accountIds.slice(0, 3));

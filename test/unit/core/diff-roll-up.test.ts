@@ -75,7 +75,7 @@ describe('diff with alignReminders (roll-up)', () => {
     expect(kinds(changes)).toEqual(['opened:fresh', 'escalated:worse', 'reminder:due', 'resolved:gone']);
   });
 
-  it("one due finding pulls every other open finding of the account in, each once, never a notice", () => {
+  it('one due finding pulls every other open finding of the account in, each once, never a notice', () => {
     const changes = diff(findings, states, NOW, rollUp);
     expect(kinds(changes)).toEqual([
       'opened:fresh',
@@ -111,12 +111,7 @@ describe('diff with alignReminders (roll-up)', () => {
   });
 
   it('a notice quiet for longer than the interval does not pull the others in (it is never due)', () => {
-    const changes = diff(
-      [notice, quiet1],
-      [state(notice, 30 * DAY), state(quiet1, 1 * DAY)],
-      NOW,
-      rollUp,
-    );
+    const changes = diff([notice, quiet1], [state(notice, 30 * DAY), state(quiet1, 1 * DAY)], NOW, rollUp);
     expect(changes).toEqual([]);
   });
 

@@ -128,7 +128,9 @@ describe('planPosts', () => {
     const rollUp = posts[2]!;
     if (rollUp.kind !== 'summary') throw new Error('not a summary');
     expect(rollUp.summary.reason).toBe('roll-up');
-    expect(ids(rollUp.carries)).toEqual(ids([reminderZoe, reminderAmy1, reminderNone, reminderAmy2, reminderU]));
+    expect(ids(rollUp.carries)).toEqual(
+      ids([reminderZoe, reminderAmy1, reminderNone, reminderAmy2, reminderU]),
+    );
     expect(rollUp.summary.total).toBe(5);
     expect(rollUp.summary.withoutOwner).toBe(1);
   });

@@ -170,10 +170,14 @@ describe('summarize', () => {
 
   it('breaks ties in firstSeen by severity, then id', () => {
     const at = '2025-01-01T00:00:00Z';
-    const changes = [change('y', { firstSeen: at }), change('x', { firstSeen: at }), change('w', {
-      firstSeen: at,
-      severity: 'critical',
-    })];
+    const changes = [
+      change('y', { firstSeen: at }),
+      change('x', { firstSeen: at }),
+      change('w', {
+        firstSeen: at,
+        severity: 'critical',
+      }),
+    ];
     expect(users(summarize('roll-up', changes).longestOpen)).toEqual(['w', 'x', 'y']);
   });
 
