@@ -333,7 +333,8 @@ function fromItem(item: Item, now: Date): { state: FindingState } | { problem: s
       lastNotifiedAt: str('lastNotifiedAt'),
       scanTime,
       finding,
-      ...(item.announcedIn ? { announcedIn: str('announcedIn') } : {}),
+      // Any other attribute type is passed as null, for the schema to name it.
+      ...(item.announcedIn !== undefined ? { announcedIn: item.announcedIn.S ?? null } : {}),
     },
     now,
     CLOCK_SKEW_MS,

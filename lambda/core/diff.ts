@@ -82,11 +82,13 @@ export function diff(
     const finding = !found.accessKeyId && knownId ? { ...found, accessKeyId: knownId } : found;
     changes.push(previous ? { kind, finding, previous } : { kind, finding });
   }
-  if (options.alignReminders && changes.some((c) => c.kind === 'reminder')) {
+  const due = new Set(changes.filter((c) => c.kind === 'reminder').map((c) => c.finding.accountId));
+  if (options.alignReminders && due.size > 0) {
     const changed = new Set(changes.map((c) => c.finding.id));
     for (const found of current.values()) {
       const previous = byId.get(found.id);
-      if (changed.has(found.id) || previous?.status !== 'open' || ANNOUNCED_ONCE.has(found.rule)) continue;
+      if (!due.has(found.accountId) || changed.has(found.id) || previous?.status !== 'open') continue;
+      if (ANNOUNCED_ONCE.has(found.rule)) continue;
       const knownId = previous.finding.accessKeyId;
       const finding = !found.accessKeyId && knownId ? { ...found, accessKeyId: knownId } : found;
       changes.push({ kind: 'reminder', finding, previous });

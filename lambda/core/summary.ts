@@ -34,7 +34,7 @@ export interface Summary {
   readonly reason: SummaryReason;
   /** Changes the summary stands for. */
   readonly total: number;
-  /** Distinct findings among them (a finding has one change a run, so normally `total`). */
+  /** Changes by kind (opened, escalated, reminder, resolved). */
   readonly byKind: Readonly<Record<ChangeKind, number>>;
   readonly bySeverity: Readonly<Record<Severity, number>>;
   /** Rules by count, most first (ties by rule id). */

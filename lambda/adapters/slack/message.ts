@@ -416,7 +416,8 @@ export const FULL_LIST_COMMAND = 'npm run -s scan -- --format html --output cred
 const SUMMARY_TITLE: Record<SummaryReason, (s: Summary) => string> = {
   baseline: (s) => `${s.total} ${s.total === 1 ? 'finding' : 'findings'} on first scan`,
   'roll-up': (s) => `${s.total} still open`,
-  overflow: (s) => `${s.total} more ${s.total === 1 ? 'change' : 'changes'}`,
+  overflow: (s) =>
+    s.total > 0 ? `${s.total} more ${s.total === 1 ? 'change' : 'changes'}` : 'owner lists not posted',
 };
 
 const SEVERITY_ICON: Record<Severity, string> = {
@@ -468,7 +469,10 @@ export function buildSummaryMessage(
   const intro: Record<SummaryReason, string> = {
     baseline: `First scan of ${multi ? `${summary.byAccount.length} accounts` : 'this account'}: credwatch recorded ${summary.total} open ${summary.total === 1 ? 'finding' : 'findings'} without announcing each. From the next scan on it announces every new, worse or resolved finding.`,
     'roll-up': `${summary.total} ${summary.total === 1 ? 'finding is' : 'findings are'} still open. One reminder for all of them, once a reminder interval.`,
-    overflow: `This run had ${summary.total} more ${summary.total === 1 ? 'change' : 'changes'} than fit in its limit of ${overflow?.cap ?? '?'} messages: each is recorded as announced here, and none is repeated.`,
+    overflow:
+      summary.total > 0
+        ? `This run had ${summary.total} more ${summary.total === 1 ? 'change' : 'changes'} than fit in its limit of ${overflow?.cap ?? '?'} messages: each is recorded as announced here, and none is repeated.`
+        : `This run reached its limit of ${overflow?.cap ?? '?'} messages before the owners' lists below; their findings were in the roll-up.`,
   };
   const lines: string[] = [intro[summary.reason]];
   if (sev) lines.push(`*By severity:* ${sev}`);
@@ -491,9 +495,17 @@ export function buildSummaryMessage(
     },
     section(lines.join('\n')),
   ];
+  // A section holds at most 3,000 characters: a list whose lines (links, names, mentions) do not fit
+  // one goes on in the next section.
   const list = (heading: string, items: readonly SummaryItem[]) => {
-    if (items.length > 0)
-      blocks.push(section([heading, ...items.map((i) => summaryItem(i, consoleBase, multi))].join('\n')));
+    let text = heading;
+    for (const line of items.map((i) => summaryItem(i, consoleBase, multi))) {
+      if (text.length + 1 + line.length > SLACK_LIMITS.sectionText) {
+        blocks.push(section(text));
+        text = line;
+      } else text = `${text}\n${line}`;
+    }
+    if (items.length > 0) blocks.push(section(text));
   };
   list('*Oldest keys*', summary.oldestKeys);
   list('*Open longest*', summary.longestOpen);

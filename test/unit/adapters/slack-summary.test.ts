@@ -3,7 +3,7 @@
  * Kit checker the local Slack receiver uses (test/support/block-kit.ts), with hostile input: IAM
  * strings made of Slack's control characters, `<!channel>`-like owner tags, long account names.
  */
-import { ACCOUNT_USER } from '../../../lambda/core/accounts';
+
 import {
   buildOwnerMessage,
   buildSummaryMessage,
@@ -13,6 +13,7 @@ import {
   type SlackMessage,
 } from '../../../lambda/adapters/slack/message';
 import { renderPosts } from '../../../lambda/adapters/slack/notifier';
+import { ACCOUNT_USER } from '../../../lambda/core/accounts';
 import { compareChanges } from '../../../lambda/core/diff';
 import { DEFAULT_NOTIFICATION_POLICY, type Post, planPosts } from '../../../lambda/core/notification-plan';
 import type { Change, ChangeKind, FindingState } from '../../../lambda/core/state';
