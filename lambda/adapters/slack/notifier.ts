@@ -44,22 +44,19 @@ export function renderPosts(
     scanTime: heading.scanTime,
   };
   const all = posts.flatMap((post): RenderedMessage[] => {
-    switch (post.kind) {
-      case 'digest':
-        return buildDigestParts(post.carries, ctx).map((p) => ({ message: p.message, carries: p.changes }));
-      case 'summary':
-        return [
-          {
-            message: buildSummaryMessage(post.summary, ctx),
-            carries: post.carries,
-            announcedIn: post.summary.reason,
-          },
-        ];
-      case 'owner':
-        return [
-          { message: buildOwnerMessage(post.owner, post.changes, ctx), carries: [], owner: post.owner },
-        ];
+    if (post.kind === 'digest') {
+      return buildDigestParts(post.carries, ctx).map((p) => ({ message: p.message, carries: p.changes }));
     }
+    if (post.kind === 'summary') {
+      return [
+        {
+          message: buildSummaryMessage(post.summary, ctx),
+          carries: post.carries,
+          announcedIn: post.summary.reason,
+        },
+      ];
+    }
+    return [{ message: buildOwnerMessage(post.owner, post.changes, ctx), carries: [], owner: post.owner }];
   });
   const { kept, folded } = capMessages(all, maxMessages);
   if (folded.length === 0) return [...kept];
