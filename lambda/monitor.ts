@@ -253,8 +253,10 @@ export interface DeliverInput {
   readonly outbox?: EventOutbox;
   readonly notifier: () => Promise<Notifier>;
   readonly events?: EventSink;
-  /** Epoch ms after which no further message is started. */
+  /** Epoch ms after which no further message, and no further batch of events, is started. */
   readonly deadline?: number;
+  /** Epoch ms now, for the deadline. @default Date.now */
+  readonly clock?: () => number;
   /** @default DEFAULT_NOTIFICATION_POLICY */
   readonly notifications?: NotificationPolicy;
 }
@@ -353,7 +355,10 @@ export async function deliver(
         const { entries, unreadable } = await input.outbox.pending();
         unreadableStates.push(...unreadable.map((u) => ({ ...u, accountId: 'outbox' })));
         eventsPending = entries.length;
+        const clock = input.clock ?? Date.now;
         for (let i = 0; i < entries.length; i += EVENT_CHUNK) {
+          // Out of time: what is left waits in the outbox for the next run, which publishes it first.
+          if (input.deadline !== undefined && clock() >= input.deadline) break;
           const chunk = entries.slice(i, i + EVENT_CHUNK);
           await input.events.publish(chunk.map((e) => e.change));
           await input.outbox.remove(chunk.map((e) => e.key));
