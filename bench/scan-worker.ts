@@ -10,7 +10,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { assumeRoleCredentials, memberRoleArn } from '../lambda/adapters/assume-role';
 import { IAM_CLIENT_DEFAULTS, IamAdapter } from '../lambda/adapters/iam';
-import { buildDigestParts } from '../lambda/adapters/slack/message';
+import { renderPosts } from '../lambda/adapters/slack/notifier';
 import { DEFAULT_THRESHOLDS } from '../lambda/core/policy';
 import { type AccountJob, monitor } from '../lambda/monitor';
 import type { Notifier } from '../lambda/ports';
@@ -154,9 +154,9 @@ async function runMonitor(input: Extract<WorkerInput, { mode: 'monitor' }>): Pro
   let messages = 0;
   // Slack's rendering and splitting, without Slack: every message is taken at once.
   const notifier: Notifier = {
-    notify: async (changes, heading, options) => {
-      const parts = buildDigestParts(changes, heading);
-      for (const part of parts) await options.onDelivered(part.changes);
+    notify: async (posts, heading, options) => {
+      const parts = renderPosts(posts, heading, options.maxMessages);
+      for (const part of parts) await options.onDelivered(part.carries, part.announcedIn);
       messages += parts.length;
       return { messages: parts.length, messagesDelivered: parts.length, uncertain: 0 };
     },

@@ -15,6 +15,7 @@ import { IAM_CLIENT_DEFAULTS, IamAdapter } from '../lambda/adapters/iam';
 import { ROOT_USER } from '../lambda/core/credential-report';
 import { ConfigError, CredentialReportParseError, CredwatchError } from '../lambda/core/errors';
 import { countBySeverity } from '../lambda/core/evaluate';
+import { DEFAULT_NOTIFICATION_POLICY, MESSAGE_CAP_BOUNDS } from '../lambda/core/notification-plan';
 import { renderSummary, renderTable } from '../lambda/core/table';
 import { type Finding, RULE_IDS, type ScanWarning, type Severity, severityRank } from '../lambda/core/types';
 import type { CredentialReport, ReportSource } from '../lambda/ports';
@@ -29,6 +30,7 @@ import {
   UsageError,
 } from './cli/input';
 import { confirmProgress, exitQuietlyOnEpipe, terminalOf, writeOutputFile } from './cli/output';
+import { renderSlackPreview } from './cli/slack-preview';
 
 /** Version of the `--json` document; bumped on any incompatible change (docs/cli.md). */
 export const JSON_SCHEMA_VERSION = 1;
@@ -38,7 +40,7 @@ export const VERSION: string = JSON.parse(
   readFileSync(join(__dirname, '..', 'package.json'), 'utf8'),
 ).version;
 
-const FORMATS = ['table', 'json', 'csv', 'ocsf', 'sarif', 'html'] as const;
+const FORMATS = ['table', 'json', 'csv', 'ocsf', 'sarif', 'html', 'slack'] as const;
 type Format = (typeof FORMATS)[number];
 
 /** The scan could not complete, or its result cannot be trusted for a gate: exit 3. */
@@ -62,6 +64,8 @@ interface Options {
   account: string[];
   quiet?: boolean;
   reportDeadline: string;
+  baseline?: boolean;
+  maxMessages?: string;
 }
 
 /** The `--json` document (docs/cli.md). */
@@ -162,6 +166,14 @@ function readFormat(opts: Options): Format {
   if (opts.summary && format !== 'table') {
     throw new UsageError(`--summary is a table; it cannot be combined with --format ${format}`);
   }
+  for (const [given, option] of [
+    [opts.baseline, '--baseline'],
+    [opts.maxMessages, '--max-messages'],
+  ] as const) {
+    if (given !== undefined && format !== 'slack') {
+      throw new UsageError(`${option} shapes the Slack preview; it needs --format slack, not ${format}`);
+    }
+  }
   return format;
 }
 
@@ -174,7 +186,7 @@ function wholeNumber(option: string, value: string, min: number, max: number, un
 }
 
 /** Renders csv/ocsf/sarif/html with lambda/formats, when this build has it. */
-function renderOtherFormat(format: Exclude<Format, 'table' | 'json'>, result: ScanResult): string {
+function renderOtherFormat(format: Exclude<Format, 'table' | 'json' | 'slack'>, result: ScanResult): string {
   let formats: typeof import('../lambda/formats');
   try {
     formats = require('../lambda/formats');
@@ -307,7 +319,18 @@ async function run(opts: Options): Promise<Run> {
       ? (opts.summary ? renderSummary : renderTable)(result, tableOptions)
       : format === 'json'
         ? `${JSON.stringify(toJson(result, applied), null, 2)}\n`
-        : renderOtherFormat(format, result);
+        : format === 'slack'
+          ? renderSlackPreview(result, {
+              baseline: opts.baseline ?? false,
+              maxMessages: wholeNumber(
+                '--max-messages',
+                opts.maxMessages ?? String(DEFAULT_NOTIFICATION_POLICY.maxMessagesPerRun),
+                MESSAGE_CAP_BOUNDS.min,
+                MESSAGE_CAP_BOUNDS.max,
+                'messages',
+              ),
+            })
+          : renderOtherFormat(format, result);
   if (opts.output) {
     writeOutputFile(opts.output, text);
     info(`wrote ${format} to ${opts.output}`);
@@ -392,6 +415,14 @@ export async function main(argv: string[]): Promise<number> {
     )
     .option('-q, --quiet', 'print nothing but errors: the exit code says it all')
     .option('--report-deadline <seconds>', 'live scan: how long to wait for IAM to generate the report', '60')
+    .option(
+      '--baseline',
+      "with --format slack: the first scheduled run's baseline summary, not every finding",
+    )
+    .option(
+      '--max-messages <n>',
+      `with --format slack: the scanner's message cap per run (default: ${DEFAULT_NOTIFICATION_POLICY.maxMessagesPerRun})`,
+    )
     .addHelpText('after', HELP_AFTER)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()

@@ -243,6 +243,7 @@ async function run(
     notifier: async () => new SlackNotifier(new SlackSender({ webhookUrl: await readWebhookUrl() })),
     ...(sink ? { events: sink } : {}),
     reminderIntervalMs: env.reminderIntervalMs,
+    notifications: env.notifications,
     ...(remaining !== undefined ? { deadline: started + remaining - DELIVERY_MARGIN_MS } : {}),
   });
   const scans = result.accounts.flatMap((a) => (a.scan ? [a.scan] : []));

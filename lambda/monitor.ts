@@ -14,6 +14,12 @@
 import { accountScanFailure } from './core/accounts';
 import { announcement, diff, nextStates, pages } from './core/diff';
 import { type Migration, migrateLegacyIds } from './core/migrations';
+import {
+  checkPolicy,
+  DEFAULT_NOTIFICATION_POLICY,
+  type NotificationPolicy,
+  planPosts,
+} from './core/notification-plan';
 import type { Change } from './core/state';
 import type { UnreadableState } from './core/state-codec';
 import type { Finding } from './core/types';
@@ -44,6 +50,8 @@ export interface MonitorInput {
   readonly notifier: () => Promise<Notifier>;
   readonly events?: EventSink;
   readonly reminderIntervalMs: number;
+  /** Baseline, roll-up and message cap (lambda/core/notification-plan.ts). @default DEFAULT_NOTIFICATION_POLICY */
+  readonly notifications?: NotificationPolicy;
   /**
    * Epoch ms by which the run must be done (the invocation's time less a margin). The scan phase
    * keeps {@link deliveryReserveMs} of it for delivery: live confirmation stops in time, and no
@@ -64,6 +72,11 @@ export interface AccountDelta {
   readonly error?: { readonly name: string; readonly message: string };
   /** What this run announces about the account, in diff order. */
   readonly changes: readonly Change[];
+  /**
+   * The account's first scan (nothing remembered about it) with the baseline on: its new findings
+   * are recorded and summarized in one message, not announced one by one.
+   */
+  readonly baseline: boolean;
   /** States to move from an earlier release's finding id to the current one. */
   readonly migrations: readonly Migration[];
   /** Finding ids this run says nothing about: a newer run already wrote their state. */
@@ -80,6 +93,8 @@ export interface MonitorResult {
   readonly changes: readonly Change[];
   /** Changes whose message the channel accepted and whose state was written. */
   readonly delivered: readonly Change[];
+  /** Of the delivered changes, those announced in a summary (baseline, roll-up, overflow). */
+  readonly summarized: number;
   readonly messages: number;
   readonly messagesDelivered: number;
   /** Why delivery stopped, when it did. The changes not delivered are announced next scan. */
@@ -125,6 +140,7 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
   const clock = input.clock ?? Date.now;
   const concurrency = input.concurrency ?? 8;
   const interval = input.reminderIntervalMs;
+  const policy = checkPolicy(input.notifications ?? DEFAULT_NOTIFICATION_POLICY);
   const confirmDeadline =
     input.deadline !== undefined
       ? input.deadline - deliveryReserveMs(Math.max(0, input.deadline - clock()))
@@ -139,9 +155,17 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
     }
     return states;
   };
+  // First contact: nothing remembered about the account (an earlier failure to scan it aside, and
+  // no item unreadable: an unreadable state is not an absent one).
+  const firstContact = async (accountId: string) => {
+    const { states, unreadable } = await load(accountId);
+    return unreadable.length === 0 && states.every((s) => s.finding.rule === 'account-scan-failed');
+  };
   // Confirm live only what is about to be announced as new or worse. An open finding already
   // announced costs no IAM call, not even for its reminder: it keeps the key id it was announced with.
+  // A baseline announces nothing one by one, so it confirms nothing either.
   const selectForConfirmation = async (accountId: string) => {
+    if (policy.baseline && (await firstContact(accountId))) return () => false;
     const byId = new Map((await load(accountId)).states.map((s) => [s.id, s]));
     return (f: Finding) => {
       if (!pages(f)) return false;
@@ -156,7 +180,7 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
         .filter((s) => s.status === 'open')
         .map((s): [string, Date] => [s.id, new Date(s.firstSeen)]),
     );
-  const options = { reminderIntervalMs: interval };
+  const options = { reminderIntervalMs: interval, alignReminders: policy.reminders === 'roll-up' };
 
   return mapLimit(input.accounts, concurrency, async (job): Promise<AccountDelta> => {
     let result: ScanResult | undefined;
@@ -178,6 +202,7 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
     }
     const accountId = result?.accountId ?? job.accountId!;
     const { states: stored, unreadable } = await load(accountId);
+    const baseline = result !== undefined && policy.baseline && (await firstContact(accountId));
     // A state written by a newer run (its scan time is after this run's clock): this run is behind
     // and says nothing about that finding; decided here, before anything is sent.
     const newer = new Set(stored.filter((s) => Date.parse(s.scanTime) > now.getTime()).map((s) => s.id));
@@ -214,6 +239,7 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
       ...(result ? { scan: result } : {}),
       ...(error ? { error } : {}),
       changes,
+      baseline,
       migrations,
       skippedAsStale: [...newer],
       unreadable,
@@ -227,8 +253,12 @@ export interface DeliverInput {
   readonly outbox?: EventOutbox;
   readonly notifier: () => Promise<Notifier>;
   readonly events?: EventSink;
-  /** Epoch ms after which no further message is started. */
+  /** Epoch ms after which no further message, and no further batch of events, is started. */
   readonly deadline?: number;
+  /** Epoch ms now, for the deadline. @default Date.now */
+  readonly clock?: () => number;
+  /** @default DEFAULT_NOTIFICATION_POLICY */
+  readonly notifications?: NotificationPolicy;
 }
 
 /**
@@ -241,13 +271,16 @@ export async function deliver(
   input: DeliverInput,
 ): Promise<Omit<MonitorResult, 'accounts'>> {
   const { now } = input;
+  const policy = checkPolicy(input.notifications ?? DEFAULT_NOTIFICATION_POLICY);
   const changes = deltas.flatMap((d) => d.changes);
+  const baselined = new Set(deltas.filter((d) => d.baseline).map((d) => d.accountId));
   const skippedAsStale = deltas.flatMap((d) => d.skippedAsStale);
   const unreadableStates = deltas.flatMap((d) => d.unreadable.map((u) => ({ ...u, accountId: d.accountId })));
   const migrations = deltas.flatMap((d) => d.migrations);
   const delivered: Change[] = [];
   let messages = 0;
   let messagesDelivered = 0;
+  let summarized = 0;
   let uncertain = 0;
   let deliveryError: Error | undefined;
   let commitError: Error | undefined;
@@ -276,7 +309,7 @@ export async function deliver(
     const notifier = await input.notifier();
     try {
       const result = await notifier.notify(
-        changes,
+        planPosts(changes, baselined, policy),
         {
           accountId: headline,
           ...(names[headline] ? { accountAlias: names[headline] } : {}),
@@ -285,18 +318,21 @@ export async function deliver(
         },
         {
           ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
+          maxMessages: policy.maxMessagesPerRun,
           // Remembered before the next message starts: a fault repeats at most this one message.
-          onDelivered: async (carried) => {
+          onDelivered: async (carried, announcedIn) => {
             messagesDelivered++;
+            if (carried.length === 0) return;
             try {
               if (input.outbox && input.events) await input.outbox.add(carried, now);
-              const written = await input.state.commit(nextStates(carried, now));
+              const written = await input.state.commit(nextStates(carried, now, announcedIn));
               skippedAsStale.push(...written.skippedAsStale);
             } catch (err) {
               commitError = err instanceof Error ? err : new Error(String(err));
               throw err;
             }
             delivered.push(...carried);
+            if (announcedIn) summarized += carried.length;
           },
         },
       );
@@ -319,7 +355,10 @@ export async function deliver(
         const { entries, unreadable } = await input.outbox.pending();
         unreadableStates.push(...unreadable.map((u) => ({ ...u, accountId: 'outbox' })));
         eventsPending = entries.length;
+        const clock = input.clock ?? Date.now;
         for (let i = 0; i < entries.length; i += EVENT_CHUNK) {
+          // Out of time: what is left waits in the outbox for the next run, which publishes it first.
+          if (input.deadline !== undefined && clock() >= input.deadline) break;
           const chunk = entries.slice(i, i + EVENT_CHUNK);
           await input.events.publish(chunk.map((e) => e.change));
           await input.outbox.remove(chunk.map((e) => e.key));
@@ -338,6 +377,7 @@ export async function deliver(
   return {
     changes,
     delivered,
+    summarized,
     messages,
     messagesDelivered,
     ...(deliveryError ? { deliveryError } : {}),

@@ -2,8 +2,10 @@
  * The ports the scan use case depends on. Adapters in lambda/adapters implement them; tests and the
  * CLI can supply their own. Nothing here does I/O.
  */
+import type { Post } from './core/notification-plan';
 import type { Change, FindingState } from './core/state';
 import type { UnreadableState } from './core/state-codec';
+import type { SummaryReason } from './core/summary';
 import type { LastUse } from './core/types';
 
 export interface CredentialReport {
@@ -92,10 +94,17 @@ export interface NotifyOptions {
   /** Epoch ms after which no further message is started (the run's time is running out). */
   readonly deadline?: number;
   /**
-   * Called after each message the channel accepted, with the changes it carried, before the next
-   * message starts: the caller remembers them there. A rejection stops delivery and is re-thrown.
+   * The most messages to post (lambda/core/notification-plan.ts `capMessages`): beyond it, the last
+   * message is one overflow summary carrying every change of the messages it replaces.
+   * @default no cap
    */
-  readonly onDelivered: (changes: readonly Change[]) => Promise<void>;
+  readonly maxMessages?: number;
+  /**
+   * Called after each message the channel accepted, with the changes it carried (none for an
+   * owner's list) and the summary it was, if one, before the next message starts: the caller
+   * remembers them there. A rejection stops delivery and is re-thrown.
+   */
+  readonly onDelivered: (changes: readonly Change[], announcedIn?: SummaryReason) => Promise<void>;
 }
 
 export interface NotifyResult {
@@ -110,11 +119,12 @@ export interface NotifyResult {
 }
 
 /**
- * A channel that announces changes (Slack today). It renders and splits them itself and delivers the
- * messages in order, stopping at the first one not delivered.
+ * A channel that announces changes (Slack today): the posts of lambda/core/notification-plan.ts (a
+ * digest of changes, summaries, owners' lists). It renders and splits them itself, applies the
+ * message cap, and delivers the messages in order, stopping at the first one not delivered.
  */
 export interface Notifier {
-  notify(changes: readonly Change[], heading: DigestHeading, options: NotifyOptions): Promise<NotifyResult>;
+  notify(posts: readonly Post[], heading: DigestHeading, options: NotifyOptions): Promise<NotifyResult>;
 }
 
 /** Publishes one event per change (EventBridge). */

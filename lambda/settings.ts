@@ -11,6 +11,13 @@ import { z } from 'zod';
 import type { UserDirectoryMode } from './adapters/iam';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './contracts';
 import { ConfigError } from './core/errors';
+import {
+  DEFAULT_NOTIFICATION_POLICY,
+  MESSAGE_CAP_BOUNDS,
+  type NotificationPolicy,
+  REMINDER_MODES,
+  type ReminderMode,
+} from './core/notification-plan';
 import { type Thresholds, thresholdsSchema } from './core/policy';
 
 /** The environment variable of each setting. */
@@ -32,6 +39,8 @@ export const SETTINGS_VARIABLES = {
   accounts: 'CREDWATCH_ACCOUNTS',
   /** `true`; absent or `false`: off. */
   securityHub: 'CREDWATCH_SECURITY_HUB',
+  /** JSON `{"baseline","reminders","maxMessagesPerRun"}` (lambda/core/notification-plan.ts); absent: the defaults. */
+  notifications: 'CREDWATCH_NOTIFICATIONS',
 } as const satisfies Record<keyof ScannerSettings, string>;
 
 /** What Powertools reads (service name, metrics namespace, log level): the rest of the function's environment. */
@@ -89,6 +98,8 @@ export interface ScannerSettings {
   readonly accounts?: AccountsSettings;
   /** Export announced findings to Security Hub (lambda/adapters/security-hub.ts). */
   readonly securityHub: boolean;
+  /** Baseline, roll-up and the message cap (lambda/core/notification-plan.ts). */
+  readonly notifications: NotificationPolicy;
 }
 
 const SECOND_MS = 1000;
@@ -121,6 +132,13 @@ const environmentSchema = z.object({
   [V.securityHub]: z
     .enum(['true', 'false'], { error: `${V.securityHub} must be "true", "false" or absent` })
     .optional(),
+  [V.notifications]: z.string().optional(),
+});
+
+const notificationsSchema = z.strictObject({
+  baseline: z.boolean(),
+  reminders: z.enum(REMINDER_MODES as [ReminderMode, ...ReminderMode[]]),
+  maxMessagesPerRun: z.int().min(MESSAGE_CAP_BOUNDS.min).max(MESSAGE_CAP_BOUNDS.max),
 });
 
 function parseJson<T>(name: string, text: string, schema: z.ZodType<T>): T {
@@ -156,6 +174,10 @@ export function decodeSettings(env: Readonly<Record<string, string | undefined>>
   if (accounts?.source === 'list' && !accounts.ids?.length) {
     throw new ConfigError(`environment: ${V.accounts}: ids: a list source needs at least one account id`);
   }
+  const notificationsJson = e[V.notifications];
+  const notifications = notificationsJson
+    ? parseJson(V.notifications, notificationsJson, notificationsSchema)
+    : DEFAULT_NOTIFICATION_POLICY;
   const slackSecretArn = e[V.slackSecretArn];
   const stateTable = e[V.stateTable];
   const eventBusName = e[V.eventBusName];
@@ -170,6 +192,7 @@ export function decodeSettings(env: Readonly<Record<string, string | undefined>>
     userDirectory: e[V.userDirectory],
     ...(accounts ? { accounts } : {}),
     securityHub: e[V.securityHub] === 'true',
+    notifications,
   };
 }
 
@@ -187,7 +210,8 @@ function wholeUnits(field: keyof ScannerSettings, ms: number, unitMs: number, un
 /**
  * The environment variables that carry `settings` (the CREDWATCH_* ones; add POWERTOOLS_ENVIRONMENT
  * for the function). A setting at its default is still written, except `userDirectory`
- * (`authorization-details`), `securityHub` (false) and absent optional settings, which are left out.
+ * (`authorization-details`), `securityHub` (false), `notifications` (DEFAULT_NOTIFICATION_POLICY)
+ * and absent optional settings, which are left out.
  * @throws ConfigError when a duration is not a whole number of its variable's unit
  */
 export function encodeSettings(settings: ScannerSettings): Record<string, string> {
@@ -205,7 +229,23 @@ export function encodeSettings(settings: ScannerSettings): Record<string, string
       ? { [V.userDirectory]: settings.userDirectory }
       : {}),
     ...(settings.securityHub ? { [V.securityHub]: 'true' } : {}),
+    ...(isDefaultPolicy(settings.notifications)
+      ? {}
+      : {
+          [V.notifications]: JSON.stringify({
+            baseline: settings.notifications.baseline,
+            reminders: settings.notifications.reminders,
+            maxMessagesPerRun: settings.notifications.maxMessagesPerRun,
+          }),
+        }),
   };
+}
+
+function isDefaultPolicy(p: NotificationPolicy): boolean {
+  const d = DEFAULT_NOTIFICATION_POLICY;
+  return (
+    p.baseline === d.baseline && p.reminders === d.reminders && p.maxMessagesPerRun === d.maxMessagesPerRun
+  );
 }
 
 /** CREDWATCH_ACCOUNTS: its fields in a fixed order, absent ones left out. */

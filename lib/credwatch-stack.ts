@@ -97,6 +97,7 @@ export class CredwatchStack extends Stack {
       schedulePeriod: Duration.minutes(periodMinutes),
       reservedConcurrency: config.reservedConcurrency,
       securityHub: config.securityHub,
+      notifications: config.notifications,
       ...(props.handlerEntry ? { entry: props.handlerEntry } : {}),
     });
     // Only now that the scanner's role exists: a created secret denies reading to every other principal.

@@ -72,8 +72,10 @@ type Item = Record<string, AttributeValue>;
  *
  * Items: `pk` (S), `sk` (S), `accountId`, `status`, `notifiedSeverity`, `firstSeen`,
  * `lastNotifiedAt`, `scanTime` (S, as given), `scanEpochMs` (N, what the stale-write condition
- * compares: ISO strings of different precision do not sort as times), `finding` (S, JSON) and, for
- * resolved findings only, `expiresAt` (N, epoch seconds, the table's TTL attribute).
+ * compares: ISO strings of different precision do not sort as times), `finding` (S, JSON),
+ * `announcedIn` (S, only when the last announcement was a summary: `baseline`, `roll-up`,
+ * `overflow`; items written before it existed have none and decode as before) and, for resolved
+ * findings only, `expiresAt` (N, epoch seconds, the table's TTL attribute).
  */
 export class DynamoStateStore implements EventOutbox {
   private readonly tableName: string;
@@ -291,6 +293,7 @@ export class DynamoStateStore implements EventOutbox {
       scanTime: { S: state.scanTime },
       scanEpochMs: { N: String(scanEpochMs) },
       finding: { S: JSON.stringify(state.finding) },
+      ...(state.announcedIn ? { announcedIn: { S: state.announcedIn } } : {}),
     };
     if (state.status === 'resolved') {
       const resolvedAt = epochMs(state.lastNotifiedAt, `lastNotifiedAt of finding ${state.id}`);
@@ -330,6 +333,8 @@ function fromItem(item: Item, now: Date): { state: FindingState } | { problem: s
       lastNotifiedAt: str('lastNotifiedAt'),
       scanTime,
       finding,
+      // Any other attribute type is passed as null, for the schema to name it.
+      ...(item.announcedIn !== undefined ? { announcedIn: item.announcedIn.S ?? null } : {}),
     },
     now,
     CLOCK_SKEW_MS,

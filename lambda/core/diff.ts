@@ -5,11 +5,18 @@
  */
 import { ConfigError } from './errors';
 import type { Change, ChangeKind, FindingState } from './state';
+import type { SummaryReason } from './summary';
 import { type Finding, type RuleId, severityRank } from './types';
 
 export interface DiffOptions {
   /** How long an open finding stays quiet before it is announced again (`reminder`). Must be > 0; `Infinity` turns reminders off. */
   readonly reminderIntervalMs: number;
+  /**
+   * Roll-up reminders (lambda/core/notification-plan.ts): when any open finding of the account is due
+   * for its reminder, every other open one is reminded with it, so that the account's reminders fall
+   * due together, once an interval, as one roll-up rather than a trickle of them. @default false
+   */
+  readonly alignReminders?: boolean;
 }
 
 /** The order of kinds in a diff (and in a digest). */
@@ -75,6 +82,18 @@ export function diff(
     const finding = !found.accessKeyId && knownId ? { ...found, accessKeyId: knownId } : found;
     changes.push(previous ? { kind, finding, previous } : { kind, finding });
   }
+  const due = new Set(changes.filter((c) => c.kind === 'reminder').map((c) => c.finding.accountId));
+  if (options.alignReminders && due.size > 0) {
+    const changed = new Set(changes.map((c) => c.finding.id));
+    for (const found of current.values()) {
+      const previous = byId.get(found.id);
+      if (!due.has(found.accountId) || changed.has(found.id) || previous?.status !== 'open') continue;
+      if (ANNOUNCED_ONCE.has(found.rule)) continue;
+      const knownId = previous.finding.accessKeyId;
+      const finding = !found.accessKeyId && knownId ? { ...found, accessKeyId: knownId } : found;
+      changes.push({ kind: 'reminder', finding, previous });
+    }
+  }
   for (const previous of byId.values()) {
     if (previous.status === 'open' && !current.has(previous.id)) {
       changes.push({ kind: 'resolved', finding: previous.finding, previous });
@@ -117,13 +136,23 @@ export function compareChanges(a: Change, b: Change): number {
 
 /**
  * The states to write after `delivered` changes were delivered by the scan at `scanTime`, one per
- * change, in the same order. Changes that were not delivered must not be passed: their state stays
+ * change, in the same order; `announcedIn` names the summary that announced them, if one did. Changes that were not delivered must not be passed: their state stays
  * as it was, so the next scan announces them again (at-least-once).
  */
-export function nextStates(delivered: readonly Change[], scanTime: Date): FindingState[] {
+export function nextStates(
+  delivered: readonly Change[],
+  scanTime: Date,
+  announcedIn?: SummaryReason,
+): FindingState[] {
   const at = scanTime.toISOString();
   return delivered.map(({ kind, finding, previous }): FindingState => {
-    const base = { id: finding.id, accountId: finding.accountId, lastNotifiedAt: at, scanTime: at };
+    const base = {
+      id: finding.id,
+      accountId: finding.accountId,
+      lastNotifiedAt: at,
+      scanTime: at,
+      ...(announcedIn ? { announcedIn } : {}),
+    };
     if (kind === 'opened') {
       return { ...base, status: 'open', notifiedSeverity: finding.severity, firstSeen: at, finding };
     }

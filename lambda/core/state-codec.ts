@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { Change, FindingState } from './state';
+import { SUMMARY_REASONS } from './summary';
 import { type Finding, RULE_IDS, SEVERITIES } from './types';
 
 /** A state that could not be read: its id (the item's sort key) and why. */
@@ -50,6 +51,7 @@ const stateSchema = z.object({
   lastNotifiedAt: isoTime,
   scanTime: isoTime,
   finding: findingSchema,
+  announcedIn: z.enum(SUMMARY_REASONS as [string, ...string[]]).optional(),
 });
 
 function describe(error: z.ZodError): string {

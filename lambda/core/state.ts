@@ -2,6 +2,7 @@
  * What credwatch remembers between scans, per finding id, and the changes a scan produces.
  * Types only; the diff that computes changes lives in diff.ts.
  */
+import type { SummaryReason } from './summary';
 import type { Finding, Severity } from './types';
 
 export type ChangeKind = 'opened' | 'escalated' | 'reminder' | 'resolved';
@@ -22,6 +23,11 @@ export interface FindingState {
   readonly scanTime: string;
   /** The finding as last announced, so a resolved message can say what was fixed. */
   readonly finding: Finding;
+  /**
+   * Set when the last announcement was a summary (a baseline, a roll-up, the overflow beyond the
+   * message cap) rather than the finding's own entry. Absent in items written before it existed.
+   */
+  readonly announcedIn?: SummaryReason;
 }
 
 /** One thing a digest announces. */

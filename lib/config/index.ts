@@ -15,6 +15,7 @@ import { ConfigError } from '../../lambda/core/errors';
 import { type AccountsConfig, accountsSchema } from './accounts';
 import { alarmDestinationProblem, alarmEmailsSchema, alarmModeSchema, alarmTopicArnSchema } from './alarms';
 import { type ConfigProblem, formatPath, issueMessage, wholeNumber } from './messages';
+import { notificationsSchema } from './notifications';
 import {
   logRetentionDaysSchema,
   memoryMbSchema,
@@ -82,6 +83,8 @@ const configSchema = z
     /** Export announced findings to Security Hub CSPM (docs/operations.md, "Security Hub"). */
     securityHub: onOffSchema().default(false),
     accounts: accountsSchema.prefault({}),
+    /** Baseline, roll-up and the message cap (docs/alerts.md, "At scale"). */
+    notifications: notificationsSchema,
   })
   .superRefine((c, ctx) => {
     // Relations between sections, in this order; only the first problem is reported (loadConfig).

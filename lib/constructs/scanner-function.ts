@@ -11,6 +11,11 @@ import { Construct } from 'constructs';
 import type { UserDirectoryMode } from '../../lambda/adapters/iam';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/contracts';
 import { ConfigError } from '../../lambda/core/errors';
+import {
+  checkPolicy,
+  DEFAULT_NOTIFICATION_POLICY,
+  type NotificationPolicy,
+} from '../../lambda/core/notification-plan';
 import type { Thresholds } from '../../lambda/core/policy';
 import {
   type AccountsSettings,
@@ -103,6 +108,11 @@ export interface ScannerFunctionProps {
    * @default false
    */
   readonly securityHub?: boolean;
+  /**
+   * Baseline, roll-up and the message cap (lib/config/notifications.ts `notifications`), passed as
+   * `CREDWATCH_NOTIFICATIONS`. @default DEFAULT_NOTIFICATION_POLICY
+   */
+  readonly notifications?: NotificationPolicy;
 }
 
 /**
@@ -274,6 +284,7 @@ export class ScannerFunction extends Construct {
       userDirectory: props.userDirectory ?? 'authorization-details',
       ...(accountsSetting ? { accounts: accountsSetting } : {}),
       securityHub: props.securityHub ?? false,
+      notifications: checkPolicy(props.notifications ?? DEFAULT_NOTIFICATION_POLICY),
     };
     const environment: Record<string, string> = {
       ...encodeSettings(this.settings),

@@ -71,6 +71,7 @@ import { parse } from 'csv-parse/sync';
 import { STATE_TABLE_SCHEMA } from '../../lambda/adapters/state-store';
 import { DAY_MS, isoDay } from '../../lambda/core/dates';
 import {
+  ANNOUNCE_EVERYTHING_CONFIG,
   type Invocation,
   invokeBundled,
   type SynthesizedScanner,
@@ -346,7 +347,7 @@ describe('the bundled scanner Lambda against moto', () => {
   beforeAll(async () => {
     // No moto_server on PATH fails here, with the install hint: the suite never skips.
     [moto, slack] = await Promise.all([startMotoServer(), startSlackReceiver()]);
-    scanner = synthesizeScanner();
+    scanner = synthesizeScanner(ANNOUNCE_EVERYTHING_CONFIG);
     seeded = await seed(moto, scanner, slack);
   }, 180_000);
 

@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       reportDeadlineSeconds: 60,
       reservedConcurrency: true,
       securityHub: false,
+      notifications: { baseline: true, reminders: 'roll-up', maxMessagesPerRun: 10 },
       userDirectory: 'authorization-details',
       accounts: {
         source: 'self',
@@ -73,6 +74,7 @@ describe('loadConfig', () => {
       reportDeadlineSeconds: 120,
       reservedConcurrency: false,
       securityHub: true,
+      notifications: { baseline: false, reminders: 'per-finding', maxMessagesPerRun: 50 },
       userDirectory: 'list-users',
       accounts: {
         source: 'organization',
@@ -379,7 +381,7 @@ describe('loadConfig', () => {
     [
       'a field that does not exist',
       { memory: 1024 },
-      'credwatch.config.json: memory: unknown field; allowed here: schedule, timeZone, heartbeatMinutes, thresholds, reminderHours, alarmEmails, alarmTopicArn, alarms, slackSecret, logRetentionDays, memoryMb, timeoutSeconds, reportDeadlineSeconds, userDirectory, reservedConcurrency, securityHub, accounts',
+      'credwatch.config.json: memory: unknown field; allowed here: schedule, timeZone, heartbeatMinutes, thresholds, reminderHours, alarmEmails, alarmTopicArn, alarms, slackSecret, logRetentionDays, memoryMb, timeoutSeconds, reportDeadlineSeconds, userDirectory, reservedConcurrency, securityHub, accounts, notifications',
     ],
     [
       'a timeout as long as the rate',
@@ -464,6 +466,16 @@ describe('loadConfig', () => {
       'credwatch.config.json: slackSecret.adminRoleArns: only allowed with {"create": true}; for an imported secret attach the resource policy by hand (docs/deploy.md)',
     ],
     ['a configuration that is not an object', [1, 2], 'credwatch.config.json: expected an object, got [1,2]'],
+    [
+      'a message cap below 2',
+      { notifications: { maxMessagesPerRun: 1 } },
+      'credwatch.config.json: notifications.maxMessagesPerRun: expected a whole number from 2 to 1000, got 1',
+    ],
+    [
+      'an unknown reminder mode',
+      { notifications: { reminders: 'weekly' } },
+      'credwatch.config.json: notifications.reminders: expected one of roll-up, per-finding, got "weekly"',
+    ],
   ])('rejects %s with one line naming the field', (_rule, raw, message) => {
     const error = errorOf(() => loadConfig(raw, FILE));
     expect(error.message).toBe(message);

@@ -362,6 +362,7 @@ describe('the settings in the template', () => {
     thresholds: stack.config.thresholds,
     reportDeadlineMs: stack.config.reportDeadlineSeconds * 1000,
     reminderIntervalMs: stack.config.reminderHours * 3_600_000,
+    notifications: stack.config.notifications,
     slackSecretArn,
     stateTable: `{${logicalId(stack.stateTable.table)}}`,
     eventBusName: 'default',

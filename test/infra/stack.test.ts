@@ -14,6 +14,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { DEFAULT_NOTIFICATION_POLICY } from '../../lambda/core/notification-plan';
 import { type AccountsSettings, encodeSettings, type ScannerSettings } from '../../lambda/settings';
 import { ConfigError, type CredwatchConfig, loadConfig } from '../../lib/config';
 import { ScannerAlarms, type ScannerAlarmsProps } from '../../lib/constructs/alarms';
@@ -328,6 +329,7 @@ describe('validation', () => {
     thresholds: customConfig.thresholds,
     reportDeadlineMs: 60_000,
     reminderIntervalMs: 3_600_000,
+    notifications: DEFAULT_NOTIFICATION_POLICY,
     schedulePeriodMs: 600_000,
     userDirectory: 'authorization-details',
     securityHub: false,

@@ -7,6 +7,7 @@ import {
   startSecretsManagerEndpoint,
 } from '../support/aws-json-endpoints';
 import {
+  ANNOUNCE_EVERYTHING_CONFIG,
   type Invocation,
   invokeBundled,
   type SynthesizedScanner,
@@ -33,7 +34,7 @@ describe('the bundled scanner Lambda', () => {
   let bus: EventBridgeEndpoint;
 
   beforeAll(() => {
-    scanner = synthesizeScanner();
+    scanner = synthesizeScanner(ANNOUNCE_EVERYTHING_CONFIG);
   });
 
   async function start(iamOptions: Partial<IamEndpointOptions> = {}) {

@@ -2,7 +2,7 @@
  * The scheduled pipeline (lambda/monitor.ts) against real local parts: the IAM endpoint, dynalite,
  * a Slack receiver that answers like Slack, and an EventBridge endpoint.
  */
-import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { EventPublisher } from '../../lambda/adapters/event-publisher';
@@ -11,6 +11,11 @@ import { SlackNotifier } from '../../lambda/adapters/slack/notifier';
 import { SlackSender } from '../../lambda/adapters/slack/sender';
 import { DynamoStateStore } from '../../lambda/adapters/state-store';
 import { DAY_MS } from '../../lambda/core/dates';
+import {
+  ANNOUNCE_EVERYTHING,
+  DEFAULT_NOTIFICATION_POLICY,
+  type NotificationPolicy,
+} from '../../lambda/core/notification-plan';
 import { DEFAULT_THRESHOLDS } from '../../lambda/core/policy';
 import { monitor } from '../../lambda/monitor';
 import { type EventBridgeEndpoint, startEventBridgeEndpoint } from '../support/aws-json-endpoints';
@@ -43,7 +48,7 @@ describe('monitor against local IAM, DynamoDB, Slack and EventBridge', () => {
     await Promise.all([iam.close(), dynamo.close(), slack.close(), bus.close()]);
   });
 
-  const run = () => {
+  const run = (notifications: NotificationPolicy = ANNOUNCE_EVERYTHING, channel?: SlackNotifier) => {
     const adapter = new IamAdapter({
       client: new IAMClient({ ...IAM_CLIENT_DEFAULTS, endpoint: iam.url, region: 'us-east-1', credentials }),
       sleep: noWait,
@@ -63,11 +68,13 @@ describe('monitor against local IAM, DynamoDB, Slack and EventBridge', () => {
       now,
       state: new DynamoStateStore({ tableName: dynamo.tableName, client: dynamo.client }),
       outbox: new DynamoStateStore({ tableName: dynamo.tableName, client: dynamo.client }),
-      notifier: async () => new SlackNotifier(new SlackSender({ webhookUrl: slack.url, sleep: noWait })),
+      notifier: async () =>
+        channel ?? new SlackNotifier(new SlackSender({ webhookUrl: slack.url, sleep: noWait })),
       events: new EventPublisher({
         client: new EventBridgeClient({ endpoint: bus.url, region: 'us-east-1', credentials }),
       }),
       reminderIntervalMs: DAY_MS,
+      notifications,
     });
   };
   const later = (minutes: number) => {
@@ -239,5 +246,171 @@ describe('monitor against local IAM, DynamoDB, Slack and EventBridge', () => {
     expect(next.changes).toEqual([]);
     expect(next.migrated).toBe(0);
     expect(next.accounts[0]!.scan!.iamCalls.ListAccessKeys).toBeUndefined();
+  });
+  describe('at scale (docs/alerts.md "At scale")', () => {
+    const store = () => new DynamoStateStore({ tableName: dynamo.tableName, client: dynamo.client });
+    const header = (payload: unknown) =>
+      (payload as { blocks: { type: string; text?: { text: string } }[] }).blocks[0]?.text?.text ?? '';
+
+    it('first contact is a baseline: one summary, no live key reads, every finding remembered', async () => {
+      const first = await run(DEFAULT_NOTIFICATION_POLICY);
+      expect(first.accounts[0]!.baseline).toBe(true);
+      expect(first.changes).toHaveLength(3);
+      expect(first.summarized).toBe(3);
+      expect(slack.delivered()).toHaveLength(1);
+      expect(header(slack.delivered()[0])).toBe(
+        'credwatch: 3 findings on first scan — example-prod (123456789012)',
+      );
+      expect(text(slack.delivered()[0])).toContain('2 without a `credwatch:owner` tag');
+      // A baseline announces nothing one by one, so it confirms nothing live either.
+      expect(first.accounts[0]!.scan!.iamCalls.ListAccessKeys).toBeUndefined();
+      expect(first.accounts[0]!.scan!.iamCalls.GetAccessKeyLastUsed).toBeUndefined();
+      const { states } = await store().load('123456789012');
+      expect(states.map((s) => `${s.finding.user}:${s.announcedIn}`).sort()).toEqual([
+        'alice:baseline',
+        'bob:baseline',
+        'dave:baseline',
+      ]);
+      expect(bus.entries.map((e) => e.DetailType)).toEqual(Array(3).fill('Credential Finding Opened'));
+
+      // The next change is announced on its own, in the digest.
+      later(5 * 60);
+      iam.account.createUser('erin', {
+        createdAt: new Date(now.getTime() - 400 * DAY_MS),
+        accessKeys: [
+          {
+            createdAt: new Date(now.getTime() - 200 * DAY_MS),
+            lastUsed: { date: new Date(now.getTime() - DAY_MS), service: 's3', region: 'us-east-1' },
+          },
+        ],
+      });
+      const next = await run(DEFAULT_NOTIFICATION_POLICY);
+      expect(next.accounts[0]!.baseline).toBe(false);
+      expect(next.changes.map((c) => `${c.kind}:${c.finding.user}`)).toEqual(['opened:erin']);
+      expect(next.summarized).toBe(0);
+      expect(slack.delivered()).toHaveLength(2);
+      expect(header(slack.delivered()[1])).toMatch(/^credwatch: 1 new — /);
+      expect(next.accounts[0]!.scan!.iamCalls.ListAccessKeys).toBe(1); // erin only, as before
+    });
+
+    it('an account whose state did not decode is not on first contact: no silent baseline', async () => {
+      await run(ANNOUNCE_EVERYTHING);
+      const { states } = await store().load('123456789012');
+      // Every stored item unreadable (a bad write by hand): the account is not new, so its findings are
+      // announced one by one again rather than recorded silently.
+      for (const s of states) {
+        await dynamo.client.send(
+          new PutItemCommand({
+            TableName: dynamo.tableName,
+            Item: { pk: { S: 'account#123456789012' }, sk: { S: s.id }, status: { S: 'open' } },
+          }),
+        );
+      }
+      later(10);
+      const again = await run(DEFAULT_NOTIFICATION_POLICY);
+      expect(again.accounts[0]!.baseline).toBe(false);
+      expect(again.unreadableStates).toHaveLength(3);
+      expect(again.summarized).toBe(0);
+      expect(header(slack.delivered().at(-1))).toMatch(/^credwatch: 3 new — /);
+    });
+
+    it('reminds with one roll-up, one message per owner, and realigns every open finding to it', async () => {
+      await run(DEFAULT_NOTIFICATION_POLICY);
+      later(6 * 60);
+      iam.account.createUser('erin', {
+        createdAt: new Date(now.getTime() - 400 * DAY_MS),
+        tags: { 'credwatch:owner': 'erin@example.com' },
+        accessKeys: [
+          {
+            createdAt: new Date(now.getTime() - 200 * DAY_MS),
+            lastUsed: { date: new Date(now.getTime() - DAY_MS), service: 's3', region: 'us-east-1' },
+          },
+        ],
+      });
+      await run(DEFAULT_NOTIFICATION_POLICY); // erin announced on her own, 6 h after the baseline
+      expect(slack.delivered()).toHaveLength(2);
+
+      later(18 * 60); // the baseline's findings are due; erin's is not, yet she is reminded with them
+      const reminded = await run(DEFAULT_NOTIFICATION_POLICY);
+      expect(reminded.changes.map((c) => `${c.kind}:${c.finding.user}`).sort()).toEqual([
+        'reminder:alice',
+        'reminder:bob',
+        'reminder:dave',
+        'reminder:erin',
+      ]);
+      const posted = slack.delivered().slice(2);
+      expect(posted.map(header)).toEqual([
+        'credwatch: 4 still open — example-prod (123456789012)',
+        'credwatch: 1 still open, yours — example-prod (123456789012)',
+        'credwatch: 1 still open, yours — example-prod (123456789012)',
+      ]);
+      // Each owner's list holds only their credentials.
+      expect(text(posted[1])).toContain('<@U024BE7LH>');
+      expect(text(posted[1])).toContain('alice');
+      expect(text(posted[1])).not.toContain('erin');
+      expect(text(posted[2])).toContain('erin@example.com');
+      expect(text(posted[2])).not.toContain('alice');
+      expect((await store().load('123456789012')).states.every((s) => s.announcedIn === 'roll-up')).toBe(
+        true,
+      );
+
+      // The next interval: one roll-up again, not one per finding's own schedule.
+      later(12 * 60);
+      expect((await run(DEFAULT_NOTIFICATION_POLICY)).changes).toEqual([]);
+      later(12 * 60);
+      const nextDay = await run(DEFAULT_NOTIFICATION_POLICY);
+      expect(nextDay.changes).toHaveLength(4);
+      expect(slack.delivered()).toHaveLength(8); // again a roll-up and the two owners' lists
+    });
+
+    it('holds a cap of 10 messages with 1,000 changes: the rest in one summary, nothing lost or repeated', async () => {
+      const ago = (days: number) => new Date(now.getTime() - days * DAY_MS);
+      for (let i = 0; i < 997; i++) {
+        iam.account.createUser(`svc-${String(i).padStart(4, '0')}`, {
+          createdAt: ago(900),
+          accessKeys: [
+            { createdAt: ago(200), lastUsed: { date: ago(1), service: 's3', region: 'eu-west-1' } },
+          ],
+        });
+      }
+      const policy = { ...DEFAULT_NOTIFICATION_POLICY, baseline: false };
+      // Slack's one message a second, on a clock the sender's pacing shares: no 429, no burst.
+      let t = 0;
+      const limited = await startSlackReceiver({ rateLimit: { clock: () => t } });
+      const paced = new SlackNotifier(
+        new SlackSender({
+          webhookUrl: limited.url,
+          clock: () => t,
+          sleep: async (ms) => {
+            t += ms;
+          },
+        }),
+      );
+      const first = await run(policy, paced).finally(() => limited.close());
+      expect(first.changes).toHaveLength(1000);
+      expect(limited.requests.map((r) => r.answeredWith)).toEqual(Array(10).fill(200));
+      expect(limited.largestBurst()).toBe(1);
+      const posted = limited.delivered();
+      expect(posted).toHaveLength(10);
+      expect(header(posted[9])).toMatch(/^credwatch: \d+ more changes — /);
+      const overflow = Number(/(\d+) more changes/.exec(header(posted[9]))![1]);
+      expect(first.delivered).toHaveLength(1000);
+      expect(first.summarized).toBe(overflow);
+      // The nine digests carried exactly the changes the overflow did not.
+      const named = posted
+        .slice(0, 9)
+        .map(text)
+        .join('')
+        .match(/svc-\d{4}|alice|bob|dave/g)!;
+      expect(new Set(named).size).toBe(1000 - overflow);
+      const { states } = await store().load('123456789012');
+      expect(states).toHaveLength(1000);
+      expect(states.filter((s) => s.announcedIn === 'overflow')).toHaveLength(overflow);
+
+      later(10);
+      const second = await run(policy);
+      expect(second.changes).toEqual([]);
+      expect(slack.requests).toHaveLength(0);
+    }, 60_000);
   });
 });

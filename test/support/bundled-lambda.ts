@@ -17,12 +17,15 @@ export interface SynthesizedScanner {
   readonly environment: Readonly<Record<string, unknown>>;
 }
 
-/** Synthesizes the stack with its default configuration and returns the scanner's bundle and environment. */
-export function synthesizeScanner(): SynthesizedScanner {
+/**
+ * Synthesizes the stack with its default configuration (and `overrides`, a configuration's fields:
+ * docs/configuration.md) and returns the scanner's bundle and environment.
+ */
+export function synthesizeScanner(overrides: Readonly<Record<string, unknown>> = {}): SynthesizedScanner {
   const outdir = mkdtempSync(join(tmpdir(), 'credwatch-synth-'));
   const app = new App({ outdir });
   // The defaults, with someone to notify (a deployment must have someone: CredwatchStack checks it).
-  const config = loadConfig({ alarmEmails: ['ops@example.com'] }, 'integration test');
+  const config = loadConfig({ alarmEmails: ['ops@example.com'], ...overrides }, 'integration test');
   const stack = new CredwatchStack(app, 'Credwatch', { config });
   const template = app.synth().getStackByName(stack.stackName).template as {
     Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -40,6 +43,14 @@ export function synthesizeScanner(): SynthesizedScanner {
   if (!existsSync(entry)) throw new Error(`the synthesized bundle is missing: ${entry}`);
   return { entry, environment: props.Environment.Variables };
 }
+
+/**
+ * Every change in its own entry (`notifications` as before baselines and roll-ups): the configuration
+ * of the tests that check how each announcement is delivered.
+ */
+export const ANNOUNCE_EVERYTHING_CONFIG = {
+  notifications: { baseline: false, reminders: 'per-finding', maxMessagesPerRun: 1000 },
+} as const;
 
 export interface Invocation {
   /** The handler's return value, or undefined when it threw. */
@@ -152,4 +163,43 @@ export function invokeBundled(
       },
     );
   });
+}
+
+/** The local stand-ins a bundled run talks to. */
+export interface LocalEndpoints {
+  readonly secretName: string;
+  readonly tableName: string;
+  readonly iam: string;
+  readonly dynamodb: string;
+  readonly secretsManager: string;
+  readonly eventBridge: string;
+}
+
+/**
+ * The function's environment from the template, its two deploy-time references (the secret, the
+ * table) resolved to the stand-ins, and the AWS endpoints pointed at them. Fake keys: nothing here
+ * can reach AWS.
+ */
+export function localEnvironment(scanner: SynthesizedScanner, local: LocalEndpoints): Record<string, string> {
+  const env: Record<string, string> = {};
+  const references: string[] = [];
+  for (const [key, value] of Object.entries(scanner.environment)) {
+    if (typeof value === 'string') env[key] = value;
+    else references.push(key);
+  }
+  if (references.sort().join() !== 'CREDWATCH_SLACK_SECRET_ARN,CREDWATCH_STATE_TABLE') {
+    throw new Error(`unexpected deploy-time references in the environment: ${references.join(', ')}`);
+  }
+  return {
+    ...env,
+    CREDWATCH_SLACK_SECRET_ARN: local.secretName,
+    CREDWATCH_STATE_TABLE: local.tableName,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
+    AWS_SECRET_ACCESS_KEY: 'fake',
+    AWS_ENDPOINT_URL_IAM: local.iam,
+    AWS_ENDPOINT_URL_DYNAMODB: local.dynamodb,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: local.secretsManager,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: local.eventBridge,
+  };
 }

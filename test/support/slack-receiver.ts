@@ -8,6 +8,11 @@
  * Block Kit limit 400 `invalid_blocks`. A top-level text over 40,000 characters is delivered
  * truncated. Slack's webhook answers carry no request id (none in the headers quoted in
  * integrations/slack#770), so neither do these.
+ *
+ * With `rateLimit`, it also holds Slack's rate: about one message a second per webhook, with short
+ * bursts allowed (Slack's "Rate limits" page: incoming webhooks, 1 per second). A message beyond it
+ * gets Slack's 429 `rate_limited` with `Retry-After: 1` and is not shown. Time is the receiver's
+ * `clock`, so a test can share one virtual clock with the sender's pacing.
  */
 
 import { createServer, type ServerResponse } from 'node:http';
@@ -38,6 +43,19 @@ export interface ReceivedRequest {
   readonly truncated?: boolean;
 }
 
+export interface SlackRateLimit {
+  /** Messages a second, sustained. @default 1 */
+  readonly perSecond?: number;
+  /** Messages taken at once before the rate applies. @default 1 */
+  readonly burst?: number;
+  /** Epoch ms now. @default Date.now */
+  readonly clock?: () => number;
+}
+
+export interface SlackReceiverOptions {
+  readonly rateLimit?: SlackRateLimit;
+}
+
 export interface SlackReceiver {
   /** The webhook URL: `http://127.0.0.1:PORT/services/T…/B…/<secret path>`. */
   readonly url: string;
@@ -47,6 +65,8 @@ export interface SlackReceiver {
   readonly requests: readonly ReceivedRequest[];
   /** Payloads answered with 200 `ok`: what a channel would show (a text over 40,000 characters cut). */
   delivered(): unknown[];
+  /** The most messages shown within any one second (by the rate limit's clock, or the real one). */
+  largestBurst(): number;
   /**
    * Queues answers for the next requests; once the queue is empty, requests get 200 `ok`. A
    * scripted failure (any status but 200) is answered whatever the payload; a scripted 200 is only
@@ -59,12 +79,28 @@ export interface SlackReceiver {
 export const SLACK_RESPONSES = fixture.responses;
 
 /** Starts a receiver on 127.0.0.1 with a free port. */
-export async function startSlackReceiver(): Promise<SlackReceiver> {
+export async function startSlackReceiver(options: SlackReceiverOptions = {}): Promise<SlackReceiver> {
   const secret = 'XXfakeSECRETpath0123456789';
   const path = `/services/T00000000/B00000000/${secret}`;
   const queue: ScriptedAnswer[] = [];
   const requests: ReceivedRequest[] = [];
   const shown: unknown[] = [];
+  const shownAt: number[] = [];
+  const limit = options.rateLimit;
+  const clock = limit?.clock ?? Date.now;
+  const perSecond = limit?.perSecond ?? 1;
+  const burst = limit?.burst ?? 1;
+  // A token bucket: `burst` tokens, refilled at `perSecond`.
+  let tokens = burst;
+  let refilledAt = clock();
+  const takeToken = () => {
+    const t = clock();
+    tokens = Math.min(burst, tokens + ((t - refilledAt) / 1000) * perSecond);
+    refilledAt = t;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
 
   const server = createServer(async (req, res) => {
     const text = await readBody(req);
@@ -89,9 +125,13 @@ export async function startSlackReceiver(): Promise<SlackReceiver> {
       const refusal = SLACK_RESPONSES[verdict.error];
       requests.push({ payload, answeredWith: refusal.status, refusedFor: verdict.reasons });
       respond(res, refusal);
+    } else if (limit && !takeToken()) {
+      requests.push({ payload, answeredWith: 429 });
+      respond(res, SLACK_RESPONSES.rate_limited);
     } else {
       requests.push({ payload, answeredWith: 200, ...(verdict.truncated ? { truncated: true } : {}) });
       shown.push(verdict.shown);
+      shownAt.push(clock());
       respond(res, scripted);
     }
   });
@@ -103,6 +143,14 @@ export async function startSlackReceiver(): Promise<SlackReceiver> {
     secret,
     requests,
     delivered: () => [...shown],
+    largestBurst: () => {
+      let most = 0;
+      for (let i = 0, j = 0; i < shownAt.length; i++) {
+        while (shownAt[i]! - shownAt[j]! >= 1000) j++;
+        most = Math.max(most, i - j + 1);
+      }
+      return most;
+    },
     script: (...answers) => {
       queue.push(...answers);
     },

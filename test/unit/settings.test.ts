@@ -5,6 +5,7 @@
  * stack wrote before this module existed, and must keep decoding to the same settings.
  */
 import { Token } from 'aws-cdk-lib';
+import { DEFAULT_NOTIFICATION_POLICY } from '../../lambda/core/notification-plan';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../../lambda/core/policy';
 import { readEnv } from '../../lambda/env';
 import {
@@ -44,6 +45,7 @@ const full: ScannerSettings = {
     thresholds: { '111111111111': { ...thresholds, rootAccessKey: 'critical' } },
   },
   securityHub: true,
+  notifications: { baseline: false, reminders: 'per-finding', maxMessagesPerRun: 25 },
 };
 
 /** Only what a settings value must have, every optional setting absent and the rest at its default. */
@@ -54,6 +56,7 @@ const minimal: ScannerSettings = {
   schedulePeriodMs: 10 * 60_000,
   userDirectory: 'authorization-details',
   securityHub: false,
+  notifications: DEFAULT_NOTIFICATION_POLICY,
 };
 
 describe('encodeSettings and decodeSettings', () => {
@@ -93,7 +96,24 @@ describe('encodeSettings and decodeSettings', () => {
       }),
       CREDWATCH_USER_DIRECTORY: 'list-users',
       CREDWATCH_SECURITY_HUB: 'true',
+      CREDWATCH_NOTIFICATIONS: '{"baseline":false,"reminders":"per-finding","maxMessagesPerRun":25}',
     });
+  });
+
+  it('read an environment without CREDWATCH_NOTIFICATIONS (an older stack) as the default policy', () => {
+    const { CREDWATCH_NOTIFICATIONS: _, ...older } = encodeSettings(full);
+    expect(decodeSettings(older).notifications).toEqual(DEFAULT_NOTIFICATION_POLICY);
+  });
+
+  it.each([
+    ['{"baseline":true,"reminders":"weekly","maxMessagesPerRun":10}', 'reminders'],
+    ['{"baseline":true,"reminders":"roll-up","maxMessagesPerRun":1}', 'maxMessagesPerRun'],
+    ['{"baseline":"yes","reminders":"roll-up","maxMessagesPerRun":10}', 'baseline'],
+    ['{"baseline":true,"reminders":"roll-up","maxMessagesPerRun":10,"cap":3}', ''],
+  ])('refuse CREDWATCH_NOTIFICATIONS %s, naming the field', (value, field) => {
+    expect(() => decodeSettings({ ...encodeSettings(minimal), CREDWATCH_NOTIFICATIONS: value })).toThrow(
+      new RegExp(`^environment: CREDWATCH_NOTIFICATIONS: ${field}`),
+    );
   });
 
   it('leave out what is absent or at the default the function assumes anyway', () => {

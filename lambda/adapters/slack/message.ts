@@ -9,7 +9,8 @@ import { ACCOUNT_USER } from '../../core/accounts';
 import { ROOT_USER } from '../../core/credential-report';
 import { ConfigError } from '../../core/errors';
 import type { Change, ChangeKind } from '../../core/state';
-import type { Finding, RuleId, Severity } from '../../core/types';
+import type { Summary, SummaryItem, SummaryReason } from '../../core/summary';
+import { type Finding, type RuleId, SEVERITIES, type Severity } from '../../core/types';
 
 /** A plain-text text object (headers). */
 export interface PlainText {
@@ -107,13 +108,7 @@ export interface DigestPart {
 /** {@link buildDigest}, with the changes each message carries. */
 export function buildDigestParts(changes: readonly Change[], ctx: DigestContext): DigestPart[] {
   if (changes.length === 0) return [];
-  const partition = ctx.consoleDomain ?? 'aws';
-  const consoleBase = CONSOLE_BASE_URLS[partition];
-  if (consoleBase === undefined) {
-    throw new ConfigError(
-      `buildDigest: consoleDomain "${partition}" is not a partition; expected one of ${Object.keys(CONSOLE_BASE_URLS).join(', ')}`,
-    );
-  }
+  const consoleBase = consoleBaseOf(ctx);
 
   // Several accounts: a section group per account (by id), each headed with the account's name.
   const accountIds = [...new Set(changes.map((c) => c.finding.accountId))].sort();
@@ -271,7 +266,7 @@ const RULE_LABELS: Record<RuleId, string> = {
 
 const UNUSED_RULES: ReadonlySet<RuleId> = new Set(['access-key-unused', 'password-unused']);
 
-const isRoot = (f: Finding) => f.user === ROOT_USER || f.arn.endsWith(':root');
+const isRoot = (f: Pick<Finding, 'user' | 'arn'>) => f.user === ROOT_USER || f.arn.endsWith(':root');
 
 const day = (iso: string) => (/^\d{4}-\d{2}-\d{2}/.test(iso) ? iso.slice(0, 10) : escapedClip(iso, 40));
 
@@ -284,7 +279,10 @@ export function ownerMention(owner: string): string {
 }
 
 /** A link to the user in the IAM console (root: the account's security credentials page). */
-export function consoleLink(finding: Finding, consoleBase: string): string {
+export function consoleLink(
+  finding: Pick<Finding, 'user' | 'accountId' | 'arn'>,
+  consoleBase: string,
+): string {
   if (finding.user === ACCOUNT_USER)
     return `<${consoleBase}#/home|account ${escapedClip(finding.accountId, 20)}>`;
   if (isRoot(finding)) return `<${consoleBase}#/security_credentials|root user>`;
@@ -410,4 +408,245 @@ function pack(
   }
   flush();
   return bodies;
+}
+
+/** The command that lists every finding, which summaries point to (docs/cli.md). */
+export const FULL_LIST_COMMAND = 'npm run -s scan -- --format html --output credwatch.html';
+
+const SUMMARY_TITLE: Record<SummaryReason, (s: Summary) => string> = {
+  baseline: (s) => `${s.total} ${s.total === 1 ? 'finding' : 'findings'} on first scan`,
+  'roll-up': (s) => `${s.total} still open`,
+  overflow: (s) =>
+    s.total > 0 ? `${s.total} more ${s.total === 1 ? 'change' : 'changes'}` : 'owner lists not posted',
+};
+
+const SEVERITY_ICON: Record<Severity, string> = {
+  critical: ':red_circle:',
+  warning: ':warning:',
+  info: ':information_source:',
+};
+
+/** Where the summarized message is posted, for the overflow text. */
+export interface OverflowContext {
+  /** The run's message cap. */
+  readonly cap: number;
+  /** Owners whose list was not posted because of the cap. */
+  readonly ownersNotMessaged: readonly string[];
+}
+
+/** One line of a summary's list: who, which credential, how old, whose. */
+function summaryItem(i: SummaryItem, consoleBase: string, multi: boolean): string {
+  const f = { accountId: i.accountId, user: i.user, arn: '' };
+  const facts = [`${SEVERITY_ICON[i.severity]} ${consoleLink(f, consoleBase)}`, RULE_LABELS[i.rule]];
+  if (multi) facts.push(`account ${escapedClip(i.accountId, 20)}`);
+  if (/^key-\d{4}-\d{2}-\d{2}T/.test(i.credential)) facts.push(`key created ${i.credential.slice(4, 14)}`);
+  if (i.days !== undefined) facts.push(`${i.days} days ${UNUSED_RULES.has(i.rule) ? 'unused' : 'old'}`);
+  if (i.firstSeen) facts.push(`open since ${day(i.firstSeen)}`);
+  if (i.owner) facts.push(`owner ${ownerMention(i.owner)}`);
+  return `• ${facts.join(' · ')}`;
+}
+
+/**
+ * One message standing for many changes: a baseline, a roll-up of reminders, or the overflow beyond
+ * the run's message cap. Always one message within Slack's limits: every list is bounded (the
+ * summary's `top`, at most 10 accounts) and every IAM-supplied string clipped.
+ */
+export function buildSummaryMessage(
+  summary: Summary,
+  ctx: DigestContext,
+  overflow?: OverflowContext,
+): SlackMessage {
+  const consoleBase = consoleBaseOf(ctx);
+  const multi = summary.byAccount.length > 1;
+  const account = multi ? { alias: '', id: `${summary.byAccount.length} accounts` } : accountParts(ctx);
+  const name = accountName(account);
+  const title = SUMMARY_TITLE[summary.reason](summary);
+  const sev = SEVERITIES.slice()
+    .reverse()
+    .filter((s) => summary.bySeverity[s] > 0)
+    .map((s) => `${summary.bySeverity[s]} ${s}`)
+    .join(' · ');
+  const intro: Record<SummaryReason, string> = {
+    baseline: `First scan of ${multi ? `${summary.byAccount.length} accounts` : 'this account'}: credwatch recorded ${summary.total} open ${summary.total === 1 ? 'finding' : 'findings'} without announcing each. From the next scan on it announces every new, worse or resolved finding.`,
+    'roll-up': `${summary.total} ${summary.total === 1 ? 'finding is' : 'findings are'} still open. One reminder for all of them, once a reminder interval.`,
+    overflow:
+      summary.total > 0
+        ? `This run had ${summary.total} more ${summary.total === 1 ? 'change' : 'changes'} than fit in its limit of ${overflow?.cap ?? '?'} messages: each is recorded as announced here, and none is repeated.`
+        : `This run reached its limit of ${overflow?.cap ?? '?'} messages before the owners' lists below; their findings were in the roll-up.`,
+  };
+  const lines: string[] = [intro[summary.reason]];
+  if (sev) lines.push(`*By severity:* ${sev}`);
+  if (summary.reason === 'overflow') {
+    const kinds = countsFromKinds(summary.byKind);
+    if (kinds) lines.push(`*By kind:* ${kinds}`);
+  }
+  const rules = summary.byRule.map((r) => `${RULE_LABELS[r.rule]} ${r.count}`).join(' · ');
+  if (rules) lines.push(`*By rule:* ${rules}`);
+  const blocks: Block[] = [
+    header(headerText(`credwatch: ${title} — `, account, '')),
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `Scan at ${scanTimeText(ctx.scanTime)} · ${multi ? '' : 'account '}${escapeSlackText(name)}`,
+        },
+      ],
+    },
+    section(lines.join('\n')),
+  ];
+  // A section holds at most 3,000 characters: a list whose lines (links, names, mentions) do not fit
+  // one goes on in the next section.
+  const list = (heading: string, items: readonly SummaryItem[]) => {
+    let text = heading;
+    for (const line of items.map((i) => summaryItem(i, consoleBase, multi))) {
+      if (text.length + 1 + line.length > SLACK_LIMITS.sectionText) {
+        blocks.push(section(text));
+        text = line;
+      } else text = `${text}\n${line}`;
+    }
+    if (items.length > 0) blocks.push(section(text));
+  };
+  list('*Oldest keys*', summary.oldestKeys);
+  list('*Open longest*', summary.longestOpen);
+  if (summary.topOwners.length > 0 || summary.withoutOwner > 0) {
+    const owners = summary.topOwners.map((o) => `${ownerMention(o.owner)} ${o.count}`);
+    if (summary.withoutOwner > 0) owners.push(`${summary.withoutOwner} without a \`credwatch:owner\` tag`);
+    blocks.push(section(`*Owners:* ${owners.join(' · ')}`));
+  }
+  if (multi) {
+    const top = summary.byAccount.slice(0, 10).map((a) => {
+      const label = ctx.accountNames?.[a.accountId];
+      return `${escapedClip(label ? `${label} (${a.accountId})` : a.accountId, 120)} ${a.count}`;
+    });
+    const more = summary.byAccount.length - top.length;
+    blocks.push(section(`*By account:* ${top.join(' · ')}${more > 0 ? ` · and ${more} more` : ''}`));
+  }
+  if (overflow && overflow.ownersNotMessaged.length > 0) {
+    const n = overflow.ownersNotMessaged.length;
+    blocks.push(
+      section(
+        `${n} ${n === 1 ? "owner's list was" : "owners' lists were"} not posted: ${clippedList(overflow.ownersNotMessaged.map(ownerMention), 1500)}`,
+      ),
+    );
+  }
+  blocks.push({
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `Every finding: \`${FULL_LIST_COMMAND}\` with the account's credentials (or \`--report\` on its credential report).`,
+      },
+    ],
+  });
+  return { text: escapeSlackText(`credwatch ${name}: ${title}${sev ? ` (${sev})` : ''}`), blocks };
+}
+
+/** Items joined with " · ", cut (with "and N more") before `max` characters. */
+function clippedList(items: readonly string[], max: number): string {
+  let text = '';
+  for (const [i, item] of items.entries()) {
+    const next = text ? `${text} · ${item}` : item;
+    if (next.length > max) return `${text} · and ${items.length - i} more`;
+    text = next;
+  }
+  return text;
+}
+
+function countsFromKinds(byKind: Readonly<Record<ChangeKind, number>>): string {
+  return (Object.keys(KIND_COUNT) as ChangeKind[])
+    .filter((k) => byKind[k] > 0)
+    .map((k) => KIND_COUNT[k](byKind[k]))
+    .join(', ');
+}
+
+/**
+ * An owner's own list (roll-up reminders of the findings tagged with their `credwatch:owner`), as one
+ * message mentioning them in the channel. Entries that do not fit are counted ("and N more").
+ */
+export function buildOwnerMessage(
+  owner: string,
+  changes: readonly Change[],
+  ctx: DigestContext,
+): SlackMessage {
+  const consoleBase = consoleBaseOf(ctx);
+  const mention = ownerMention(owner);
+  const n = changes.length;
+  const accounts = new Set(changes.map((c) => c.finding.accountId));
+  const account =
+    accounts.size > 1
+      ? { alias: '', id: `${accounts.size} accounts` }
+      : accountParts({
+          ...ctx,
+          accountId: changes[0]?.finding.accountId ?? ctx.accountId,
+          accountAlias: ctx.accountNames?.[changes[0]?.finding.accountId ?? ''] ?? ctx.accountAlias,
+        });
+  const intro = section(`${mention}: ${n} of your credentials ${n === 1 ? 'is' : 'are'} still open.`);
+  const head: Block[] = [header(headerText(`credwatch: ${n} still open, yours — `, account, '')), intro];
+  const footer: ContextBlock = {
+    type: 'context',
+    elements: [
+      { type: 'mrkdwn', text: 'You get this list because the IAM users carry your `credwatch:owner` tag.' },
+    ],
+  };
+  const budget = SLACK_LIMITS.messageChars - jsonLength([...head, footer, section('x'.repeat(80))]);
+  const body: SectionBlock[] = [];
+  let text = '';
+  let size = 0;
+  let shown = 0;
+  for (const c of changes) {
+    const entry = renderEntry(c, consoleBase);
+    const json = jsonLength(entry) - 2;
+    const joined = text ? `${text}\n${entry}` : entry;
+    if (joined.length > SLACK_LIMITS.sectionText) {
+      if (
+        body.length + 1 >= SLACK_LIMITS.blocksPerMessage - head.length - 2 ||
+        size + SECTION_JSON + json > budget
+      )
+        break;
+      body.push(section(text));
+      size += SECTION_JSON;
+      text = entry;
+    } else {
+      if (size + json + 2 > budget) break;
+      text = joined;
+    }
+    size += json + 2;
+    shown++;
+  }
+  if (text) body.push(section(text));
+  const rest = n - shown;
+  if (rest > 0) body.push(section(`…and ${rest} more: \`${FULL_LIST_COMMAND}\`.`));
+  return {
+    text: escapeSlackText(`credwatch: ${n} of your credentials still open`),
+    blocks: [...head, ...body, footer],
+  };
+}
+
+/** The message `credwatch notify --test` posts: proof that the secret's webhook reaches the channel. */
+export function buildTestMessage(sentAt: Date, from: string): SlackMessage {
+  return {
+    text: 'credwatch test message: this channel will hear about IAM credentials',
+    blocks: [
+      header('credwatch: test message'),
+      section(
+        `This channel's webhook works: credwatch will post here when an IAM credential crosses a threshold.\nNothing needs doing.`,
+      ),
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: `Sent ${scanTimeText(sentAt)} by ${escapedClip(from, 200)}` }],
+      },
+    ],
+  };
+}
+
+function consoleBaseOf(ctx: DigestContext): string {
+  const partition = ctx.consoleDomain ?? 'aws';
+  const consoleBase = CONSOLE_BASE_URLS[partition];
+  if (consoleBase === undefined) {
+    throw new ConfigError(
+      `buildDigest: consoleDomain "${partition}" is not a partition; expected one of ${Object.keys(CONSOLE_BASE_URLS).join(', ')}`,
+    );
+  }
+  return consoleBase;
 }

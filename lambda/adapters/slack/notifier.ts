@@ -1,38 +1,99 @@
 /**
- * The Slack channel as a {@link Notifier}: renders changes into Block Kit digest messages
- * (lambda/adapters/slack/message.ts), delivers them in order through the webhook sender, and hands back
- * the changes of each accepted message before the next one starts.
+ * The Slack channel as a {@link Notifier}: renders the posts of a run (digest, summaries, owners'
+ * lists; lambda/adapters/slack/message.ts) into Block Kit messages, applies the run's message cap
+ * (lambda/core/notification-plan.ts `capMessages`: the messages beyond it become one overflow
+ * summary), delivers them in order through the webhook sender, and hands back the changes of each
+ * accepted message before the next one starts.
  */
 
+import { capMessages, type Post } from '../../core/notification-plan';
 import type { Change } from '../../core/state';
+import { type SummaryReason, summarize } from '../../core/summary';
 import type { DigestHeading, Notifier, NotifyOptions, NotifyResult } from '../../ports';
-import { buildDigestParts } from './message';
+import {
+  buildDigestParts,
+  buildOwnerMessage,
+  buildSummaryMessage,
+  type DigestContext,
+  type SlackMessage,
+} from './message';
 import type { SlackSender } from './sender';
+
+/** A message ready to send, with what it carries. */
+export interface RenderedMessage {
+  readonly message: SlackMessage;
+  readonly carries: readonly Change[];
+  readonly announcedIn?: SummaryReason;
+  /** Set for an owner's list. */
+  readonly owner?: string;
+}
+
+/**
+ * The messages a channel posts for `posts`, cap applied: what the notifier sends, and what a dry run
+ * prints. Pure.
+ */
+export function renderPosts(
+  posts: readonly Post[],
+  heading: DigestHeading,
+  maxMessages = Number.POSITIVE_INFINITY,
+): RenderedMessage[] {
+  const ctx: DigestContext = {
+    accountId: heading.accountId,
+    ...(heading.accountAlias ? { accountAlias: heading.accountAlias } : {}),
+    accountNames: heading.accountNames,
+    scanTime: heading.scanTime,
+  };
+  const all = posts.flatMap((post): RenderedMessage[] => {
+    if (post.kind === 'digest') {
+      return buildDigestParts(post.carries, ctx).map((p) => ({ message: p.message, carries: p.changes }));
+    }
+    if (post.kind === 'summary') {
+      return [
+        {
+          message: buildSummaryMessage(post.summary, ctx),
+          carries: post.carries,
+          announcedIn: post.summary.reason,
+        },
+      ];
+    }
+    return [{ message: buildOwnerMessage(post.owner, post.changes, ctx), carries: [], owner: post.owner }];
+  });
+  const { kept, folded } = capMessages(all, maxMessages);
+  if (folded.length === 0) return [...kept];
+  const overflow = folded.flatMap((m) => m.carries);
+  const ownersNotMessaged = folded.flatMap((m) => (m.owner ? [m.owner] : []));
+  return [
+    ...kept,
+    {
+      message: buildSummaryMessage(summarize('overflow', overflow), ctx, {
+        cap: maxMessages,
+        ownersNotMessaged,
+      }),
+      carries: overflow,
+      announcedIn: 'overflow',
+    },
+  ];
+}
 
 export class SlackNotifier implements Notifier {
   constructor(private readonly sender: SlackSender) {}
 
   async notify(
-    changes: readonly Change[],
+    posts: readonly Post[],
     heading: DigestHeading,
     options: NotifyOptions,
   ): Promise<NotifyResult> {
-    const parts = buildDigestParts(changes, {
-      accountId: heading.accountId,
-      ...(heading.accountAlias ? { accountAlias: heading.accountAlias } : {}),
-      accountNames: heading.accountNames,
-      scanTime: heading.scanTime,
-    });
+    const messages = renderPosts(posts, heading, options.maxMessages);
     const before = this.sender.uncertain();
     const sent = await this.sender.sendAll(
-      parts.map((p) => p.message),
+      messages.map((m) => m.message),
       {
         ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
-        afterEach: (index) => options.onDelivered(parts[index]!.changes),
+        afterEach: (index) => options.onDelivered(messages[index]!.carries, messages[index]!.announcedIn),
       },
     );
     return {
-      messages: parts.length,
+      messages: messages.length,
       messagesDelivered: sent.delivered,
       ...(sent.error ? { error: sent.error } : {}),
       uncertain: this.sender.uncertain() - before,

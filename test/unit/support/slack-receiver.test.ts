@@ -100,4 +100,52 @@ describe('the local Slack receiver', () => {
     expect(res.headers.get('x-slack-req-id')).toBeNull();
     expect(res.headers.get('x-amzn-requestid')).toBeNull();
   });
+  describe('with a rate limit', () => {
+    it('answers 429 rate_limited with Retry-After beyond one message a second, and shows nothing then', async () => {
+      let t = 0;
+      const limited = await startSlackReceiver({ rateLimit: { clock: () => t } });
+      const send = () =>
+        fetch(limited.url, { method: 'POST', body: JSON.stringify({ text: 'x' }) }).then(async (r) => ({
+          status: r.status,
+          retryAfter: r.headers.get('retry-after'),
+          body: await r.text(),
+        }));
+      try {
+        expect((await send()).status).toBe(200);
+        const second = await send();
+        expect(second).toEqual({
+          status: 429,
+          retryAfter: '1',
+          body: '{"retry_after":1,"ok":false,"error":"rate_limited"}',
+        });
+        t += 999;
+        expect((await send()).status).toBe(429);
+        t += 1;
+        expect((await send()).status).toBe(200);
+        t += 5_000;
+        expect((await send()).status).toBe(200);
+        expect(limited.delivered()).toHaveLength(3);
+        expect(limited.largestBurst()).toBe(1);
+      } finally {
+        await limited.close();
+      }
+    });
+
+    it('allows a configured burst, then the sustained rate', async () => {
+      let t = 0;
+      const limited = await startSlackReceiver({ rateLimit: { clock: () => t, burst: 3 } });
+      const status = () =>
+        fetch(limited.url, { method: 'POST', body: JSON.stringify({ text: 'x' }) }).then((r) => r.status);
+      try {
+        expect([await status(), await status(), await status(), await status()]).toEqual([
+          200, 200, 200, 429,
+        ]);
+        expect(limited.largestBurst()).toBe(3);
+        t += 1_000;
+        expect([await status(), await status()]).toEqual([200, 429]);
+      } finally {
+        await limited.close();
+      }
+    });
+  });
 });

@@ -4,6 +4,7 @@
  * integration tests run the same against the bundled Lambda and the stand-ins.
  */
 import { diff } from '../../../lambda/core/diff';
+import type { Post } from '../../../lambda/core/notification-plan';
 import type { Change, FindingState } from '../../../lambda/core/state';
 import type { Finding } from '../../../lambda/core/types';
 import { type AccountDelta, deliver } from '../../../lambda/monitor';
@@ -65,7 +66,8 @@ class MemoryChannel implements Notifier {
   readonly posted: string[][] = [];
   refuseAt?: number;
   constructor(private readonly perMessage = 2) {}
-  async notify(changes: readonly Change[], _heading: unknown, options: NotifyOptions) {
+  async notify(posts: readonly Post[], _heading: unknown, options: NotifyOptions) {
+    const changes = posts.flatMap((p) => p.carries);
     const parts: Change[][] = [];
     for (let i = 0; i < changes.length; i += this.perMessage)
       parts.push(changes.slice(i, i + this.perMessage));
@@ -113,6 +115,7 @@ async function run(store: MemoryStore, channel: MemoryChannel, bus: MemoryBus, n
   const delta: AccountDelta = {
     accountId: ACCOUNT,
     changes,
+    baseline: false,
     migrations: [],
     skippedAsStale: [],
     unreadable: [],
@@ -208,11 +211,46 @@ describe('deliver', () => {
     expect(next.posted.flat()).toHaveLength(8);
   });
 
+  it('publishes no batch of events past the deadline: they wait in the outbox for the next run', async () => {
+    const store = new MemoryStore();
+    const bus = new MemoryBus();
+    const findings = Array.from({ length: 8 }, (_, i) => finding(i + 1));
+    const changes = diff(findings, [], NOW, { reminderIntervalMs: 86_400_000 });
+    const delta: AccountDelta = {
+      accountId: ACCOUNT,
+      changes,
+      baseline: false,
+      migrations: [],
+      skippedAsStale: [],
+      unreadable: [],
+    };
+    // The messages go out before the deadline; by the time the events would, it has passed.
+    const deadline = Date.now() + 60_000;
+    const clock = () => deadline;
+    const first = await deliver([delta], {
+      now: NOW,
+      state: store,
+      outbox: store,
+      events: bus,
+      notifier: async () => new MemoryChannel(),
+      deadline,
+      clock,
+    });
+    expect(first.messagesDelivered).toBe(4);
+    expect(first.eventsPublished).toBe(0);
+    expect(first.eventsPending).toBe(8);
+    expect(bus.published).toEqual([]);
+    const second = await run(store, new MemoryChannel(), bus);
+    expect(second.eventsPublished).toBe(8);
+    expect(store.outbox.size).toBe(0);
+  });
+
   it('a delta crosses JSON unchanged: scan and deliver can run in different processes', () => {
     const changes = diff([finding(1)], [], NOW, { reminderIntervalMs: 1 });
     const delta: AccountDelta = {
       accountId: ACCOUNT,
       changes,
+      baseline: true,
       migrations: [],
       skippedAsStale: [],
       unreadable: [],

@@ -1,0 +1,149 @@
+/**
+ * Which changes a channel hears one by one and which in a summary: the notification policy of
+ * docs/alerts.md ("At scale"). Pure: the channel adapters render the posts, the use case delivers them.
+ *
+ * - **Baseline**: the first scan of an account (nothing remembered about it) records every finding
+ *   and posts one summary instead of each; individual announcements start from the next change.
+ * - **Roll-up**: the reminders of a run are one summary message, plus one message per owner
+ *   (`credwatch:owner`) listing only that owner's credentials.
+ * - **Cap**: no run posts more than `maxMessagesPerRun` messages to a channel; the changes beyond
+ *   it are one overflow summary, remembered as announced there (not lost, not repeated).
+ */
+import { ConfigError } from './errors';
+import type { Change } from './state';
+import { type Summary, type SummaryReason, summarize } from './summary';
+
+export type ReminderMode = 'roll-up' | 'per-finding';
+export const REMINDER_MODES: readonly ReminderMode[] = ['roll-up', 'per-finding'];
+
+export interface NotificationPolicy {
+  /** The first scan of an account posts a summary instead of every finding. */
+  readonly baseline: boolean;
+  /** Reminders as one roll-up (and a message per owner), or each finding again. */
+  readonly reminders: ReminderMode;
+  /** The most messages a run posts to one channel; at least 2 (a message and the overflow summary). */
+  readonly maxMessagesPerRun: number;
+}
+
+/** The defaults, in one place (lib/config reads them for its documentation and defaults). */
+export const DEFAULT_NOTIFICATION_POLICY: NotificationPolicy = {
+  baseline: true,
+  reminders: 'roll-up',
+  maxMessagesPerRun: 10,
+};
+
+/** Bounds of `maxMessagesPerRun`. */
+export const MESSAGE_CAP_BOUNDS = { min: 2, max: 1000 } as const;
+
+/** Every change announced in its own entry, as before baselines and roll-ups: `baseline: false`, per-finding reminders, the highest cap. */
+export const ANNOUNCE_EVERYTHING: NotificationPolicy = {
+  baseline: false,
+  reminders: 'per-finding',
+  maxMessagesPerRun: MESSAGE_CAP_BOUNDS.max,
+};
+
+/**
+ * One thing a channel posts. `carries` are the changes remembered when the channel accepted it (an
+ * owner's list carries none: the roll-up before it already carries their reminders).
+ */
+export type Post =
+  | { readonly kind: 'digest'; readonly carries: readonly Change[] }
+  | { readonly kind: 'summary'; readonly summary: Summary; readonly carries: readonly Change[] }
+  | {
+      readonly kind: 'owner';
+      readonly owner: string;
+      /** The owner's findings, as the list shows them. */
+      readonly changes: readonly Change[];
+      readonly carries: readonly [];
+    };
+
+/** @throws ConfigError when the policy is out of bounds. */
+export function checkPolicy(policy: NotificationPolicy): NotificationPolicy {
+  const cap = policy.maxMessagesPerRun;
+  if (!Number.isInteger(cap) || cap < MESSAGE_CAP_BOUNDS.min || cap > MESSAGE_CAP_BOUNDS.max) {
+    throw new ConfigError(
+      `notifications: maxMessagesPerRun must be a whole number from ${MESSAGE_CAP_BOUNDS.min} to ${MESSAGE_CAP_BOUNDS.max}, got ${cap}`,
+    );
+  }
+  if (!REMINDER_MODES.includes(policy.reminders)) {
+    throw new ConfigError(
+      `notifications: reminders must be one of ${REMINDER_MODES.join(', ')}, got ${String(policy.reminders)}`,
+    );
+  }
+  return policy;
+}
+
+/**
+ * The posts of one channel for a run's changes (in diff order), in the order they are sent: the
+ * baseline summary, then the individual digest (new, escalated, resolved; and reminders in
+ * `per-finding` mode), then the roll-up and the owners' lists (sorted by owner).
+ * @param baselined the accounts whose changes of this run are a baseline (first contact)
+ */
+export function planPosts(
+  changes: readonly Change[],
+  baselined: ReadonlySet<string>,
+  policy: NotificationPolicy,
+): Post[] {
+  const baseline: Change[] = [];
+  const rollUp: Change[] = [];
+  const individual: Change[] = [];
+  for (const c of changes) {
+    if (isBaselined(c, baselined, policy)) baseline.push(c);
+    else if (c.kind === 'reminder' && policy.reminders === 'roll-up') rollUp.push(c);
+    else individual.push(c);
+  }
+  const posts: Post[] = [];
+  if (baseline.length > 0) posts.push(summaryPost('baseline', baseline));
+  if (individual.length > 0) posts.push({ kind: 'digest', carries: individual });
+  if (rollUp.length > 0) {
+    posts.push(summaryPost('roll-up', rollUp));
+    const byOwner = new Map<string, Change[]>();
+    for (const c of rollUp) {
+      if (!c.finding.owner) continue;
+      const list = byOwner.get(c.finding.owner) ?? [];
+      list.push(c);
+      byOwner.set(c.finding.owner, list);
+    }
+    for (const owner of [...byOwner.keys()].sort()) {
+      posts.push({ kind: 'owner', owner, changes: byOwner.get(owner)!, carries: [] });
+    }
+  }
+  return posts;
+}
+
+/**
+ * A change is baselined when its account is on first contact and it is a finding opening there:
+ * never an account that could not be scanned (that is an operational alert, said at once).
+ */
+export function isBaselined(c: Change, baselined: ReadonlySet<string>, policy: NotificationPolicy): boolean {
+  return (
+    policy.baseline &&
+    c.kind === 'opened' &&
+    baselined.has(c.finding.accountId) &&
+    c.finding.rule !== 'account-scan-failed'
+  );
+}
+
+const summaryPost = (reason: SummaryReason, changes: readonly Change[]): Post => ({
+  kind: 'summary',
+  summary: summarize(reason, changes),
+  carries: changes,
+});
+
+/** A rendered message and what it carries (the channel adapter's unit of delivery). */
+export interface Carrying {
+  readonly carries: readonly Change[];
+}
+
+/**
+ * Applies the cap to a channel's rendered messages: when there are more than `max`, the first
+ * `max - 1` are kept and the rest are folded, to become one overflow summary of the changes they
+ * carried (the caller renders it: `max` messages in all). Nothing is folded within the cap.
+ */
+export function capMessages<M extends Carrying>(
+  messages: readonly M[],
+  max: number,
+): { readonly kept: readonly M[]; readonly folded: readonly M[] } {
+  if (messages.length <= max) return { kept: messages, folded: [] };
+  return { kept: messages.slice(0, max - 1), folded: messages.slice(max - 1) };
+}
