@@ -19,6 +19,7 @@ import { SlackNotifier } from '../lambda/adapters/slack/notifier';
 import { SlackSender } from '../lambda/adapters/slack/sender';
 import { DynamoStateStore } from '../lambda/adapters/state-store';
 import { pages } from '../lambda/core/diff';
+import { ANNOUNCE_EVERYTHING } from '../lambda/core/notification-plan';
 import { DEFAULT_THRESHOLDS } from '../lambda/core/policy';
 import type { ChangeKind } from '../lambda/core/state';
 import { type MonitorResult, monitor } from '../lambda/monitor';
@@ -213,15 +214,16 @@ async function main(): Promise<void> {
   const notifier = async (): Promise<Notifier> => {
     const slack = new SlackNotifier(new SlackSender({ webhookUrl: input.webhookUrl }));
     return {
-      notify: (changes, heading, options) => {
+      notify: (posts, heading, options) => {
+        const changes = posts.flatMap((p) => p.carries);
         digest = {
           changes: changes.length,
           unconfirmed: changes.filter((c) => c.finding.unconfirmed).length,
         };
         return timed('notify', () =>
-          slack.notify(changes, heading, {
+          slack.notify(posts, heading, {
             ...options,
-            onDelivered: async (carried) => {
+            onDelivered: async (carried, announcedIn) => {
               // Slack has taken this message: it is said, whatever the commit then does.
               accepted.push({
                 at: since(),
@@ -232,7 +234,7 @@ async function main(): Promise<void> {
                   ...(c.finding.unconfirmed ? { unconfirmed: true as const } : {}),
                 })),
               });
-              await options.onDelivered(carried);
+              await options.onDelivered(carried, announcedIn);
             },
           }),
         );
@@ -251,6 +253,9 @@ async function main(): Promise<void> {
       notifier,
       events,
       reminderIntervalMs: input.reminderIntervalMs,
+      // The worst case for delivery, as measured: every finding in its own entry (no baseline, no
+      // roll-up, the highest cap). With the defaults a first run is one baseline summary.
+      notifications: ANNOUNCE_EVERYTHING,
       deadline,
     });
   } catch (err) {

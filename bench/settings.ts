@@ -64,7 +64,7 @@ export const LAMBDA = {
 /**
  * Delivery within the stack's timeout (bench/delivery.ts): a first run of this many users with IAM
  * throttled at each rate (burst and latency as {@link HARNESS}), then more runs `intervalMs` apart by
- * the scans' clock. The function's timeout and reminder interval are the stack's defaults (lib/config.ts).
+ * the scans' clock. The function's timeout and reminder interval are the stack's defaults (lib/config/index.ts).
  */
 export const DELIVERY = {
   users: 5_000,
