@@ -35,7 +35,7 @@ import { StateTable } from './constructs/state-table';
 import { WebhookSecret } from './constructs/webhook-secret';
 
 export interface CredwatchStackProps extends StackProps {
-  /** The deployment configuration (lib/config.ts); validated again here. @default every default of docs/configuration.md */
+  /** The deployment configuration (lib/config/); validated again here. @default every default of docs/configuration.md */
   readonly config?: CredwatchConfig;
   /** The handler source to bundle. @default lambda/handler.ts */
   readonly handlerEntry?: string;

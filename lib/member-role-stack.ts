@@ -27,7 +27,7 @@ export const MEMBER_ROLE_STACK_NAME = 'CredwatchMemberRole';
 /** Where the synthesized template is committed, relative to the repository root. */
 export const MEMBER_ROLE_TEMPLATE_FILE = 'templates/credwatch-member-role.template.json';
 
-/** A CloudFormation AllowedPattern from a validation regex of lib/config.ts, optionally allowing ''. */
+/** A CloudFormation AllowedPattern from a validation regex of lib/config/patterns.ts, optionally allowing ''. */
 const pattern = (re: RegExp, orEmpty: boolean) => (orEmpty ? `^$|${re.source}` : re.source);
 
 export type CredwatchMemberRoleStackProps = StackProps;

@@ -28,7 +28,7 @@ export interface MemberRoleProps {
    */
   readonly organizationId?: string;
   /**
-   * How the scanner reads users and their tags in this account (lib/config.ts `userDirectory`): the
+   * How the scanner reads users and their tags in this account (lib/config/scanner.ts `userDirectory`): the
    * role may call `iam:GetAccountAuthorizationDetails` (`authorization-details`) or `iam:ListUsers`
    * and `iam:ListUserTags` (`list-users`), never both. A token (a CfnParameter) chooses at deploy time,
    * through the CloudFormation condition `ListsUsers`.

@@ -73,7 +73,7 @@ export interface ScannerFunctionProps {
   /** Retention of the function's log group (not `INFINITE`). @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * One schedule period, whole minutes (lib/config.ts `schedulePeriodMinutes`): passed as
+   * One schedule period, whole minutes (lib/config/schedule.ts `schedulePeriodMinutes`): passed as
    * `CREDWATCH_SCHEDULE_PERIOD_MINUTES` (the handler refuses an invocation whose scheduled time is
    * further from the clock), and the longest an asynchronous invocation may wait (clamped to Lambda's
    * 60 s to 6 h). Lambda never retries a run: the next scheduled run is the retry.
@@ -88,21 +88,21 @@ export interface ScannerFunctionProps {
   /** The handler source to bundle. @default DEFAULT_HANDLER_ENTRY (lambda/handler.ts) */
   readonly entry?: string;
   /**
-   * The accounts to scan (the validated `accounts` configuration, lib/config.ts). Any source but
+   * The accounts to scan (the validated `accounts` configuration, lib/config/accounts.ts). Any source but
    * `self` names the role `scannerRoleName`, lets it assume `memberRoleName` in the scanned accounts
    * (and, for `organization`, list the organization's accounts) and passes `CREDWATCH_ACCOUNTS`.
    * @default the deployment's own account, scanned with the function's own role (no AssumeRole)
    */
   readonly accounts?: AccountsConfig;
   /**
-   * How the scanner reads users and their tags (lib/config.ts `userDirectory`): decides between
+   * How the scanner reads users and their tags (lib/config/scanner.ts `userDirectory`): decides between
    * `iam:GetAccountAuthorizationDetails` and `iam:ListUsers` + `iam:ListUserTags` in the role, and
    * passes `CREDWATCH_USER_DIRECTORY` when not the default.
    * @default 'authorization-details'
    */
   readonly userDirectory?: UserDirectoryMode;
   /**
-   * Export announced findings to Security Hub CSPM (lib/config.ts `securityHub`): passes
+   * Export announced findings to Security Hub CSPM (lib/config/scanner.ts `securityHub`): passes
    * `CREDWATCH_SECURITY_HUB=true` and lets the role import findings into its own account's default
    * product (`securityhub:BatchImportFindings`, nothing else).
    * @default false
