@@ -10,6 +10,7 @@ import {
   ANNOUNCE_EVERYTHING_CONFIG,
   type Invocation,
   invokeBundled,
+  localEnvironment,
   type SynthesizedScanner,
   synthesizeScanner,
 } from '../support/bundled-lambda';
@@ -56,24 +57,14 @@ describe('the bundled scanner Lambda', () => {
 
   /** The function's environment from the template, with its two references resolved locally. */
   function environment(): Record<string, string> {
-    const env: Record<string, string> = {};
-    const references: string[] = [];
-    for (const [key, value] of Object.entries(scanner.environment)) {
-      if (typeof value === 'string') env[key] = value;
-      else references.push(key);
-    }
-    expect(references.sort()).toEqual(['CREDWATCH_SLACK_SECRET_ARN', 'CREDWATCH_STATE_TABLE']);
-    return {
-      ...env,
-      CREDWATCH_SLACK_SECRET_ARN: SECRET_NAME,
-      CREDWATCH_STATE_TABLE: dynamo.tableName,
-      AWS_REGION: 'us-east-1',
-      ...FAKE_KEYS,
-      AWS_ENDPOINT_URL_IAM: iam.url,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-      AWS_ENDPOINT_URL_EVENTBRIDGE: bus.url,
-    };
+    return localEnvironment(scanner, {
+      secretName: SECRET_NAME,
+      tableName: dynamo.tableName,
+      iam: iam.url,
+      dynamodb: dynamo.endpoint,
+      secretsManager: secrets.url,
+      eventBridge: bus.url,
+    });
   }
 
   /** What the schedule sends for a run due now. */
