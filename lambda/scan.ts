@@ -224,11 +224,16 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
         if (fromReport && unusedKeys.has(`${user}/${keyCredential(fromReport, record.accessKeys)}`)) {
           lastUsed = await directory.getAccessKeyLastUsed(k.id);
         }
+        // A key matched across a rounded-up second keeps the report's second: its finding id is the
+        // one a scan from the report alone gives it.
+        const roundedUp =
+          fromReport?.createdAt &&
+          Math.floor(fromReport.createdAt.getTime() / 1000) !== Math.floor(k.createdAt.getTime() / 1000);
         keys.push({
           ...(fromReport?.slot ? { slot: fromReport.slot } : {}),
           id: k.id,
           active: k.active,
-          createdAt: k.createdAt,
+          createdAt: roundedUp ? fromReport.createdAt! : k.createdAt,
           lastUsed,
         });
       }
@@ -305,8 +310,15 @@ const accountOf = (records: readonly CredentialRecord[]) =>
  * timestamps have whole seconds, so a key matches when both fall in the same second.
  */
 function matchReportKey(reportKeys: readonly AccessKey[], live: LiveAccessKey): AccessKey | undefined {
-  const second = Math.floor(live.createdAt.getTime() / 1000);
-  return reportKeys.find((k) => k.createdAt !== null && Math.floor(k.createdAt.getTime() / 1000) === second);
+  const t = live.createdAt.getTime();
+  const second = Math.floor(t / 1000);
+  const same = reportKeys.find(
+    (k) => k.createdAt !== null && Math.floor(k.createdAt.getTime() / 1000) === second,
+  );
+  if (same || t % 1000 !== 0) return same;
+  // A source that keeps sub-second digits (moto keeps microseconds) cuts them in the report but the
+  // SDK rounds them to the millisecond: xx.9995 s and later arrive as the next whole second.
+  return reportKeys.find((k) => k.createdAt !== null && k.createdAt.getTime() === t - 1000);
 }
 
 /** Runs `fn` over `items` with at most `limit` at once (lambda/map-limit.ts). */

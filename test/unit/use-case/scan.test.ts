@@ -183,6 +183,36 @@ describe('scan', () => {
     expect(new Set(age.map((f) => f.id)).size).toBe(2);
   });
 
+  it('matches a live key whose creation time was rounded up to the next second (the report cuts it)', async () => {
+    // Created at 12:00:37.9996: the report says 12:00:37, ListAccessKeys (rounded to the ms) 12:00:38.000.
+    const csv = report([
+      { user: '<root_account>', mfa_active: 'true' },
+      {
+        user: 'erin',
+        access_key_1_active: 'true',
+        access_key_1_last_rotated: '2026-01-10T12:00:37+00:00',
+        access_key_1_last_used_date: '2026-11-22T10:00:00+00:00',
+        access_key_1_last_used_service: 'iam',
+        access_key_1_last_used_region: 'us-east-1',
+      },
+    ]);
+    const directory = new FakeDirectory([liveUser('erin')], {
+      erin: [{ id: 'AKIAERIN000000000001', active: true, createdAt: new Date('2026-01-10T12:00:38.000Z') }],
+    });
+    const live = await scan({
+      report: reportSource(csv),
+      directory,
+      thresholds: DEFAULT_THRESHOLDS,
+      now: NOW,
+    });
+    const fromReport = await scan({ report: reportSource(csv), thresholds: DEFAULT_THRESHOLDS, now: NOW });
+    const age = live.findings.find((f) => f.rule === 'access-key-age')!;
+    expect(age.accessKeyId).toBe('AKIAERIN000000000001');
+    expect(age.lastUsed).toEqual({ date: '2026-11-22T10:00:00.000Z', service: 'iam', region: 'us-east-1' });
+    expect(live.findings.map((f) => f.id).sort()).toEqual(fromReport.findings.map((f) => f.id).sort());
+    expect(live.findings.some((f) => f.rule === 'access-key-unused')).toBe(false);
+  });
+
   it('judges a user whose keys cannot be read from the report, with a warning, and scans the others', async () => {
     const directory = new FakeDirectory([liveUser('alice'), liveUser('bob')], {
       bob: [{ id: 'AKIABOBNEW0000000001', active: true, createdAt: new Date('2025-01-01T00:00:00Z') }],
