@@ -2,11 +2,13 @@
  * `npm run bench`: credwatch's scale and IAM-call figures against local IAM endpoints (one account,
  * then organizations of many), next to the seed's per-user scan, and the Lambda bundle; delivery of a
  * 5,000-user first run within the stack's timeout (bench/delivery.ts); the CLI on a 50,000-user report
- * (bench/cli.ts). Printed as markdown and written to docs/benchmarks.md.
+ * (bench/cli.ts); what one Slack channel gets from a 200-account organization under the default
+ * notification policy and announce-everything (bench/alerts.ts). Printed as markdown and written to
+ * docs/benchmarks.md.
  *
  * Options:
- * - `--only scans,delivery,cli` measures only these parts (default: all three); the sections of the
- *   others are kept as they are on the page (bench/report.ts, `renderPage`);
+ * - `--only scans,delivery,cli,alerts` measures only these parts (default: all four); the sections of
+ *   the others are kept as they are on the page (bench/report.ts, `renderPage`);
  * - `--sizes 100,1000` users of the single account (default 100,1000,5000);
  * - `--accounts 50,200` member accounts of the organizations (default 50,200; `none` skips them);
  * - `--full-naive` runs the per-user scan at every size instead of extrapolating it above 1,000 users;
@@ -14,6 +16,7 @@
  *   above 50 accounts;
  * - `--full-reminder` runs the reminder scan (+24 h) at every size, not only up to 100 users;
  * - `--cli-scan` also runs the CLI's scan (every finding confirmed live) of the single account;
+ * - `--alerts-accounts N` member accounts of the alerts part (default 200, the issue's figure);
  * - `--rates 10,20` IAM requests/s of the delivery runs (default 10,20); `--delivery-users N` their
  *   account's users (default 5,000);
  * - `--render-only` measures nothing: re-renders the page from the figures the last run of each part
@@ -40,6 +43,7 @@ import { DEFAULT_THRESHOLDS } from '../lambda/core/policy';
 import { type FakeAccount, generateAccount, renderCredentialReport } from '../test/support/account-generator';
 import { startIamEndpoint } from '../test/support/iam-endpoint';
 import { type Organization, startOrganization } from '../test/support/organization-endpoints';
+import { measureAlerts } from './alerts';
 import { measureBundle } from './bundle';
 import { runNode } from './child';
 import { measureCli } from './cli';
@@ -60,6 +64,7 @@ import {
 } from './report';
 import type { MonitorTarget, WorkerInput, WorkerOutput } from './scan-worker';
 import {
+  ALERTS,
   CPU_RUNS,
   CPU_WARMUPS,
   DEFAULT_ACCOUNTS,
@@ -389,7 +394,7 @@ function numbers(option: string, raw: string, max: number): number[] {
 }
 
 /** The parts of the benchmark `--only` can pick. */
-const PARTS = ['scans', 'delivery', 'cli'] as const;
+const PARTS = ['scans', 'delivery', 'cli', 'alerts'] as const;
 type Part = (typeof PARTS)[number];
 
 /** The raw figures of the last run of each part, kept to re-render the page without measuring (`--render-only`). */
@@ -472,6 +477,7 @@ async function main(): Promise<void> {
       accounts: { type: 'string' },
       rates: { type: 'string' },
       'delivery-users': { type: 'string' },
+      'alerts-accounts': { type: 'string' },
       'full-naive': { type: 'boolean', default: false },
       'full-org': { type: 'boolean', default: false },
       'full-reminder': { type: 'boolean', default: false },
@@ -501,6 +507,18 @@ async function main(): Promise<void> {
         figures.delivery = keep(part, byRate);
       }
       if (part === 'cli') figures.cli = keep(part, await measureCli(ROOT, tmp));
+      if (part === 'alerts') {
+        const workerJs = await bundleWorker(tmp);
+        const harness = {
+          members,
+          startOrg,
+          runWorker: (input: WithoutOut<WorkerInput>) => runWorker(workerJs, tmp, input),
+        };
+        const count = values['alerts-accounts']
+          ? numbers('--alerts-accounts', values['alerts-accounts'], 1_000)[0]!
+          : ALERTS.accounts;
+        figures.alerts = keep(part, await measureAlerts(harness, tmp, count));
+      }
     }
     const previous = existsSync(DOC) ? readFileSync(DOC, 'utf8') : undefined;
     const markdown = renderPage(figures, previous);

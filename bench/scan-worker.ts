@@ -10,15 +10,19 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { assumeRoleCredentials, memberRoleArn } from '../lambda/adapters/assume-role';
 import { IAM_CLIENT_DEFAULTS, IamAdapter } from '../lambda/adapters/iam';
-import { renderPosts } from '../lambda/adapters/slack/notifier';
+import { type RenderedMessage, renderPosts, SlackNotifier } from '../lambda/adapters/slack/notifier';
+import { SlackSender } from '../lambda/adapters/slack/sender';
+import type { NotificationPolicy, Post } from '../lambda/core/notification-plan';
 import { DEFAULT_THRESHOLDS } from '../lambda/core/policy';
 import { type AccountJob, monitor } from '../lambda/monitor';
-import type { Notifier } from '../lambda/ports';
+import type { DigestHeading, Notifier } from '../lambda/ports';
 import { scan } from '../lambda/scan';
+import { startSlackReceiver } from '../test/support/slack-receiver';
 import { benchClient, FAKE_CREDENTIALS, REGION } from './client';
 import { BenchError } from './errors';
 import { FileStateStore } from './file-state';
 import { naiveScan } from './naive-scan';
+import { MESSAGE_KINDS, type MessageKind } from './settings';
 
 /** What a scheduled scan (`monitor`) scans: one account at a URL, or the members of a local organization. */
 export type MonitorTarget =
@@ -57,8 +61,43 @@ export type WorkerInput = {
       readonly reminderIntervalMs: number;
       /** Accounts scanned at once. @default monitor's (8) */
       readonly concurrency?: number;
+      /** monitor()'s `notifications`. @default none given: monitor() uses DEFAULT_NOTIFICATION_POLICY */
+      readonly notifications?: NotificationPolicy;
+      /**
+       * Deliver through the real SlackNotifier + SlackSender (its default pacing) to a Slack receiver
+       * started in this process with this rate limit, both on one virtual clock: no real waiting.
+       * Without it the notifier only counts (and renders) the messages.
+       */
+      readonly slack?: { readonly perSecond: number; readonly burst: number };
     }
 );
+
+/** `monitor` mode: what the channel was handed, with the cap and without it (renderPosts). */
+export interface NotifiedFigures {
+  /** Messages of the run, cap applied (what the channel posts), by kind. */
+  readonly byKind: Record<MessageKind, number>;
+  /** The same posts rendered without a cap: what a cap high enough for everything would post. */
+  readonly uncappedByKind: Record<MessageKind, number>;
+  /** Owners with a list in the plan (the owners of the reminded findings). */
+  readonly owners: number;
+  /** Of them, owners whose list was posted; the others are folded into the overflow summary. */
+  readonly ownersMessaged: number;
+  /** Header text of the first {@link HEADERS_KEPT} messages posted, in order. */
+  readonly headers: readonly string[];
+  /** With `slack`: what the receiver saw, on the virtual clock. */
+  readonly slack?: {
+    readonly requests: number;
+    readonly shown: number;
+    readonly rateLimited: number;
+    /** Requests refused for another reason (a Block Kit limit: a credwatch bug). */
+    readonly refused: number;
+    /** The most messages shown within any one second (the receiver's `largestBurst()`). */
+    readonly largestBurst: number;
+    /** Virtual time from the first message to the end of delivery, ms. */
+    readonly deliveryMs: number;
+    readonly minIntervalMs: number;
+  };
+}
 
 export interface WorkerOutput {
   readonly mode: WorkerInput['mode'];
@@ -92,6 +131,8 @@ export interface WorkerOutput {
   readonly changes: number;
   readonly delivered: number;
   readonly messages: number;
+  /** `monitor`: the messages by kind, capped and not, and the owners (see {@link NotifiedFigures}). */
+  readonly notified?: NotifiedFigures;
 }
 
 type Counts = Omit<
@@ -103,6 +144,36 @@ const MIB = 1024 * 1024;
 /** How often the heap is sampled during the scan. */
 const SAMPLE_MS = 25;
 const MAX_FAILURES_SHOWN = 3;
+const HEADERS_KEPT = 12;
+/** SlackSender's pacing: its default `minIntervalMs` (lambda/adapters/slack/sender.ts). */
+const SENDER_MIN_INTERVAL_MS = 1_000;
+
+const kindOf = (m: RenderedMessage): MessageKind =>
+  m.owner !== undefined ? 'owner' : (m.announcedIn ?? 'digest');
+
+function byKind(messages: readonly RenderedMessage[]): Record<MessageKind, number> {
+  const counts = Object.fromEntries(MESSAGE_KINDS.map((k) => [k, 0])) as Record<MessageKind, number>;
+  for (const m of messages) counts[kindOf(m)]++;
+  return counts;
+}
+
+const headerOf = (m: RenderedMessage) => {
+  const first = m.message.blocks[0];
+  return first?.type === 'header' ? first.text.text : m.message.text;
+};
+
+/** What the notifier is handed, tallied as the channel posts it (cap applied) and as no cap would. */
+function tally(posts: readonly Post[], heading: DigestHeading, maxMessages: number | undefined) {
+  const sent = renderPosts(posts, heading, maxMessages);
+  const all = renderPosts(posts, heading);
+  return {
+    byKind: byKind(sent),
+    uncappedByKind: byKind(all),
+    owners: new Set(posts.flatMap((p) => (p.kind === 'owner' ? [p.owner] : []))).size,
+    ownersMessaged: sent.filter((m) => m.owner !== undefined).length,
+    headers: sent.slice(0, HEADERS_KEPT).map(headerOf),
+  };
+}
 
 const add = (into: Record<string, number>, from: Record<string, number>) => {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
@@ -152,13 +223,47 @@ async function runMonitor(input: Extract<WorkerInput, { mode: 'monitor' }>): Pro
   const now = new Date(input.now);
   const { jobs, adapters, clients } = accountJobs(input.target, now);
   let messages = 0;
+  let notified: Omit<NotifiedFigures, 'slack'> | undefined;
   // Slack's rendering and splitting, without Slack: every message is taken at once.
+  let deliver: Notifier['notify'] = async (posts, heading, options) => {
+    const parts = renderPosts(posts, heading, options.maxMessages);
+    for (const part of parts) await options.onDelivered(part.carries, part.announcedIn);
+    return { messages: parts.length, messagesDelivered: parts.length, uncertain: 0 };
+  };
+  // Or the real notifier and sender, paced on a virtual clock the receiver's rate limit shares.
+  let virtualMs = 0;
+  let firstSentAt: number | undefined;
+  const receiver = input.slack
+    ? await startSlackReceiver({ rateLimit: { ...input.slack, clock: () => virtualMs } })
+    : undefined;
+  if (receiver) {
+    const slack = new SlackNotifier(
+      new SlackSender({
+        webhookUrl: receiver.url,
+        minIntervalMs: SENDER_MIN_INTERVAL_MS,
+        clock: () => virtualMs,
+        sleep: async (ms) => {
+          virtualMs += ms;
+        },
+      }),
+    );
+    deliver = (posts, heading, options) =>
+      slack.notify(posts, heading, {
+        ...options,
+        onDelivered: async (carried, announcedIn) => {
+          firstSentAt ??= virtualMs;
+          await options.onDelivered(carried, announcedIn);
+        },
+      });
+  }
   const notifier: Notifier = {
     notify: async (posts, heading, options) => {
-      const parts = renderPosts(posts, heading, options.maxMessages);
-      for (const part of parts) await options.onDelivered(part.carries, part.announcedIn);
-      messages += parts.length;
-      return { messages: parts.length, messagesDelivered: parts.length, uncertain: 0 };
+      // One channel, so one notify() a run.
+      if (notified) throw new BenchError('scan-worker: notify() was called twice in one run');
+      notified = tally(posts, heading, options.maxMessages);
+      const result = await deliver(posts, heading, options);
+      messages += result.messages;
+      return result;
     },
   };
   try {
@@ -169,7 +274,10 @@ async function runMonitor(input: Extract<WorkerInput, { mode: 'monitor' }>): Pro
       notifier: async () => notifier,
       reminderIntervalMs: input.reminderIntervalMs,
       ...(input.concurrency !== undefined ? { concurrency: input.concurrency } : {}),
+      ...(input.notifications ? { notifications: input.notifications } : {}),
     });
+    if (result.deliveryError) throw new BenchError(`delivery stopped: ${result.deliveryError.message}`);
+    if (result.commitError) throw new BenchError(`state commit failed: ${result.commitError.message}`);
     // Read after monitor(): the account-alias lookup for the digest is an IAM call too.
     const calls: Record<string, number> = {};
     const requests: Record<string, number> = {};
@@ -192,9 +300,30 @@ async function runMonitor(input: Extract<WorkerInput, { mode: 'monitor' }>): Pro
       changes: result.changes.length,
       delivered: result.delivered.length,
       messages,
+      ...(notified
+        ? {
+            notified: {
+              ...notified,
+              ...(receiver
+                ? {
+                    slack: {
+                      requests: receiver.requests.length,
+                      shown: receiver.delivered().length,
+                      rateLimited: receiver.requests.filter((r) => r.answeredWith === 429).length,
+                      refused: receiver.requests.filter((r) => r.refusedFor !== undefined).length,
+                      largestBurst: receiver.largestBurst(),
+                      deliveryMs: virtualMs - (firstSentAt ?? virtualMs),
+                      minIntervalMs: SENDER_MIN_INTERVAL_MS,
+                    },
+                  }
+                : {}),
+            },
+          }
+        : {}),
     };
   } finally {
     for (const c of clients) c.destroy();
+    await receiver?.close();
   }
 }
 

@@ -87,3 +87,26 @@ export const CLI = {
   /** Functions listed per format that misses a target (its `--cpu-prof` profile). */
   hotSpots: 12,
 } as const;
+
+/**
+ * Alerts at scale (bench/alerts.ts, issue 12): the organization of the scans part (its largest size,
+ * {@link ORG_USERS} users each) under the default notification policy and announce-everything, with
+ * the issue's targets. Slack's incoming-webhook limit as the receiver holds it: 1 message a second,
+ * no burst beyond one (test/support/slack-receiver.ts `rateLimit`, its defaults).
+ */
+export const ALERTS = {
+  accounts: 200,
+  /** The reminder run comes this long after the first: one reminder interval. */
+  reminderAfterMs: REMINDER_INTERVAL_MS,
+  slack: { perSecond: 1, burst: 1 },
+  targets: {
+    /** Messages per channel on the first run. */
+    firstRunMessages: 3,
+    /** IAM calls of the first run over the steady state's, at most. */
+    firstOverSteadyCalls: 0.1,
+  },
+} as const;
+
+/** What a message is, by the post it renders (lambda/core/notification-plan.ts `Post`), and the cap's overflow; in sending order. */
+export type MessageKind = 'baseline' | 'digest' | 'roll-up' | 'owner' | 'overflow';
+export const MESSAGE_KINDS: readonly MessageKind[] = ['baseline', 'digest', 'roll-up', 'owner', 'overflow'];
