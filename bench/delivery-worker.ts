@@ -204,6 +204,7 @@ async function main(): Promise<void> {
   const state: StateStore = {
     load: (accountId) => timed('state-load', () => store.load(accountId)),
     commit: (states) => timed('commit', () => store.commit(states)),
+    markKnown: (ids, at) => timed('commit', () => store.markKnown(ids, at)),
   };
   const outbox: EventOutbox = {
     add: (changes, at) => timed('commit', () => store.add(changes, at)),

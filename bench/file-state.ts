@@ -28,7 +28,23 @@ export class FileStateStore implements StateStore {
       if ('state' in decoded) states.push(decoded.state);
       else unreadable.push({ id: String((raw as { id?: unknown })?.id ?? '?'), problem: decoded.problem });
     }
-    return { states, unreadable };
+    return { states, unreadable, known: await this.isKnown(accountId) };
+  }
+
+  /** The `known` markers: an empty file `<dir>/<accountId>.known` each. */
+  async markKnown(accountIds: readonly string[]): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    for (const id of accountIds) await writeFile(join(this.dir, `${this.checked(id)}.known`), '');
+  }
+
+  private async isKnown(accountId: string): Promise<boolean> {
+    try {
+      await readFile(join(this.dir, `${this.checked(accountId)}.known`));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw new BenchError(`state store: could not read the marker of ${accountId}`, { cause: err });
+    }
   }
 
   private async read(accountId: string): Promise<unknown[]> {
@@ -74,9 +90,13 @@ export class FileStateStore implements StateStore {
   }
 
   private file(accountId: string): string {
+    return join(this.dir, `${this.checked(accountId)}.json`);
+  }
+
+  private checked(accountId: string): string {
     if (!ACCOUNT_ID.test(accountId)) {
       throw new BenchError(`state store: account id "${accountId}" cannot name a file in ${this.dir}`);
     }
-    return join(this.dir, `${accountId}.json`);
+    return accountId;
   }
 }

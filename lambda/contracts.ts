@@ -17,6 +17,11 @@ export const STATE_TABLE_SCHEMA = {
   partitionKey: 'pk',
   sortKey: 'sk',
   timeToLiveAttribute: 'expiresAt',
+  /**
+   * The sort key of an account's `known` marker (pk `account#ID`): the account was scanned and all
+   * its changes delivered by an earlier run (no finding id starts with `#`).
+   */
+  knownMarkerSortKey: '#known',
 } as const;
 
 /** The events credwatch publishes: `source` and the `detail-type` of each kind of change. */

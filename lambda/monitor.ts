@@ -20,7 +20,7 @@ import {
   type NotificationPolicy,
   planPosts,
 } from './core/notification-plan';
-import type { Change } from './core/state';
+import type { Change, FindingState } from './core/state';
 import type { UnreadableState } from './core/state-codec';
 import type { Finding } from './core/types';
 import type { EventOutbox, EventSink, LoadedStates, Notifier, StateStore } from './ports';
@@ -155,11 +155,12 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
     }
     return states;
   };
-  // First contact: nothing remembered about the account (an earlier failure to scan it aside, and
-  // no item unreadable: an unreadable state is not an absent one).
+  // First contact: no earlier run scanned the account and delivered all it had to say (its `known`
+  // marker), and nothing is remembered about it (an earlier failure to scan it aside; an unreadable
+  // item is not an absent one).
   const firstContact = async (accountId: string) => {
-    const { states, unreadable } = await load(accountId);
-    return unreadable.length === 0 && states.every((s) => s.finding.rule === 'account-scan-failed');
+    const { states, unreadable, known } = await load(accountId);
+    return !known && unreadable.length === 0 && states.every((s) => s.finding.rule === 'account-scan-failed');
   };
   // Confirm live only what is about to be announced as new or worse. An open finding already
   // announced costs no IAM call, not even for its reminder: it keeps the key id it was announced with.
@@ -180,9 +181,11 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
         .filter((s) => s.status === 'open')
         .map((s): [string, Date] => [s.id, new Date(s.firstSeen)]),
     );
-  const options = { reminderIntervalMs: interval, alignReminders: policy.reminders === 'roll-up' };
+  const options = { reminderIntervalMs: interval };
+  /** What each scanned account's diff was made of, for the roll-up's second pass. */
+  const diffed = new Map<string, { findings: Finding[]; states: FindingState[] }>();
 
-  return mapLimit(input.accounts, concurrency, async (job): Promise<AccountDelta> => {
+  const deltas = await mapLimit(input.accounts, concurrency, async (job): Promise<AccountDelta> => {
     let result: ScanResult | undefined;
     let error: { name: string; message: string } | undefined;
     try {
@@ -214,6 +217,7 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
       const migrated = migrateLegacyIds(states, findings);
       migrations = migrated.migrations;
       changes = diff(findings, migrated.states, now, options);
+      diffed.set(accountId, { findings, states: migrated.states });
     } else {
       // Only the failure itself changes; the account's other findings keep their state until it is scanned.
       const failure = accountScanFailure(
@@ -244,6 +248,21 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
       skippedAsStale: [...newer],
       unreadable,
     };
+  });
+
+  // Roll-up: when any account's reminders are due, every scanned account's open findings are
+  // reminded with them, so the channel gets one roll-up an interval, not one per account's phase.
+  if (policy.reminders !== 'roll-up' || !deltas.some((d) => d.changes.some((c) => c.kind === 'reminder'))) {
+    return deltas;
+  }
+  return mapLimit(deltas, concurrency, async (delta): Promise<AccountDelta> => {
+    const inputs = diffed.get(delta.accountId);
+    if (!inputs || delta.error) return delta;
+    const changes = diff(inputs.findings, inputs.states, now, { ...options, remindAll: true });
+    if (changes.length === delta.changes.length) return delta;
+    const job = input.accounts.find((j) => (j.accountId ?? delta.scan?.accountId) === delta.accountId);
+    const name = delta.name ?? (await job?.scan.directory?.accountAlias());
+    return { ...delta, ...(name ? { name } : {}), changes };
   });
 }
 
@@ -342,6 +361,22 @@ export async function deliver(
     } catch (err) {
       if (!commitError) throw err;
       messages = messagesDelivered;
+    }
+  }
+
+  // Every account scanned whose changes were all delivered is known from now on: its next finding
+  // is announced, not baselined, even when it had nothing to say this time.
+  if (!commitError) {
+    const said = new Set(delivered);
+    const known = deltas
+      .filter((d) => d.scan && !d.error && d.changes.every((c) => said.has(c)))
+      .map((d) => d.accountId);
+    if (known.length > 0) {
+      try {
+        await input.state.markKnown(known, now);
+      } catch (err) {
+        commitError = err instanceof Error ? err : new Error(String(err));
+      }
     }
   }
 

@@ -69,6 +69,11 @@ export interface IamCallCounter {
 export interface LoadedStates {
   readonly states: FindingState[];
   readonly unreadable: readonly UnreadableState[];
+  /**
+   * An earlier run scanned the account and delivered all it had to say (its `known` marker): a
+   * clean account is known too, so its first finding is announced, not baselined.
+   */
+  readonly known: boolean;
 }
 
 /** Remembered finding states (lambda/core/state.ts), per account. */
@@ -78,6 +83,8 @@ export interface StateStore {
   commit(
     states: FindingState[],
   ): Promise<{ readonly written: number; readonly skippedAsStale: readonly string[] }>;
+  /** Records that these accounts were scanned and all their changes delivered (see `known`). */
+  markKnown(accountIds: readonly string[], at: Date): Promise<void>;
 }
 
 /** What a digest is headed with. */

@@ -101,12 +101,44 @@ export class DynamoStateStore implements EventOutbox {
     const states: FindingState[] = [];
     const unreadable: UnreadableState[] = [];
     const now = this.clock();
+    let known = false;
     for await (const item of this.partition(partitionKey(accountId), `the state of account ${accountId}`)) {
+      if (item.sk?.S === STATE_TABLE_SCHEMA.knownMarkerSortKey) {
+        known = true;
+        continue;
+      }
       const decoded = fromItem(item, now);
       if ('state' in decoded) states.push(decoded.state);
       else unreadable.push({ id: item.sk?.S ?? '?', problem: decoded.problem });
     }
-    return { states, unreadable };
+    return { states, unreadable, known };
+  }
+
+  /** Writes each account's `known` marker (pk `account#ID`, sk `#known`, `knownAt`: the run's time). */
+  async markKnown(accountIds: readonly string[], at: Date): Promise<void> {
+    for (let i = 0; i < accountIds.length; i += this.writeConcurrency) {
+      await Promise.all(
+        accountIds.slice(i, i + this.writeConcurrency).map(async (accountId) => {
+          try {
+            await this.client.send(
+              new PutItemCommand({
+                TableName: this.tableName,
+                Item: {
+                  pk: { S: partitionKey(accountId) },
+                  sk: { S: STATE_TABLE_SCHEMA.knownMarkerSortKey },
+                  knownAt: { S: at.toISOString() },
+                },
+              }),
+            );
+          } catch (error) {
+            throw new StateStoreError(
+              `Could not mark account ${accountId} as scanned in table ${this.tableName}: ${messageOf(error)}`,
+              { cause: error },
+            );
+          }
+        }),
+      );
+    }
   }
 
   /**

@@ -17,6 +17,12 @@ export interface DiffOptions {
    * due together, once an interval, as one roll-up rather than a trickle of them. @default false
    */
   readonly alignReminders?: boolean;
+  /**
+   * Remind every open finding that has no other change, due or not: the roll-up of a run in which
+   * some account's reminders are due, so that every account's reminders fall due together (one
+   * roll-up a channel an interval). @default false
+   */
+  readonly remindAll?: boolean;
 }
 
 /** The order of kinds in a diff (and in a digest). */
@@ -83,7 +89,8 @@ export function diff(
     changes.push(previous ? { kind, finding, previous } : { kind, finding });
   }
   const due = new Set(changes.filter((c) => c.kind === 'reminder').map((c) => c.finding.accountId));
-  if (options.alignReminders && due.size > 0) {
+  if (options.remindAll) for (const f of current.values()) due.add(f.accountId);
+  if ((options.alignReminders || options.remindAll) && due.size > 0) {
     const changed = new Set(changes.map((c) => c.finding.id));
     for (const found of current.values()) {
       const previous = byId.get(found.id);

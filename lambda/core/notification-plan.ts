@@ -43,8 +43,9 @@ export const ANNOUNCE_EVERYTHING: NotificationPolicy = {
 };
 
 /**
- * One thing a channel posts. `carries` are the changes remembered when the channel accepted it (an
- * owner's list carries none: the roll-up before it already carries their reminders).
+ * One thing a channel posts. `carries` are the changes remembered when the channel accepted it: an
+ * owner's list carries that owner's reminders, so a list that was not delivered is due again; the
+ * roll-up before it carries the reminders without an owner (it summarizes them all).
  */
 export type Post =
   | { readonly kind: 'digest'; readonly carries: readonly Change[] }
@@ -52,9 +53,8 @@ export type Post =
   | {
       readonly kind: 'owner';
       readonly owner: string;
-      /** The owner's findings, as the list shows them. */
-      readonly changes: readonly Change[];
-      readonly carries: readonly [];
+      /** The owner's findings, as the list shows them, and what it carries. */
+      readonly carries: readonly Change[];
     };
 
 /** @throws ConfigError when the policy is out of bounds. */
@@ -96,7 +96,11 @@ export function planPosts(
   if (baseline.length > 0) posts.push(summaryPost('baseline', baseline));
   if (individual.length > 0) posts.push({ kind: 'digest', carries: individual });
   if (rollUp.length > 0) {
-    posts.push(summaryPost('roll-up', rollUp));
+    posts.push({
+      kind: 'summary',
+      summary: summarize('roll-up', rollUp),
+      carries: rollUp.filter((c) => !c.finding.owner),
+    });
     const byOwner = new Map<string, Change[]>();
     for (const c of rollUp) {
       if (!c.finding.owner) continue;
@@ -105,7 +109,7 @@ export function planPosts(
       byOwner.set(c.finding.owner, list);
     }
     for (const owner of [...byOwner.keys()].sort()) {
-      posts.push({ kind: 'owner', owner, changes: byOwner.get(owner)!, carries: [] });
+      posts.push({ kind: 'owner', owner, carries: byOwner.get(owner)! });
     }
   }
   return posts;

@@ -36,6 +36,7 @@ export interface Summary {
   readonly total: number;
   /** Changes by kind (opened, escalated, reminder, resolved). */
   readonly byKind: Readonly<Record<ChangeKind, number>>;
+  /** Open changes (all but `resolved`) by severity. */
   readonly bySeverity: Readonly<Record<Severity, number>>;
   /** Rules by count, most first (ties by rule id). */
   readonly byRule: readonly { readonly rule: RuleId; readonly count: number }[];
@@ -87,7 +88,8 @@ export function summarize(reason: SummaryReason, changes: readonly Change[], top
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   const byKind: Record<ChangeKind, number> = { opened: 0, escalated: 0, reminder: 0, resolved: 0 };
   for (const c of changes) {
-    bySeverity[c.finding.severity]++;
+    // What is still open: a resolved change counts by kind, not by severity.
+    if (c.kind !== 'resolved') bySeverity[c.finding.severity]++;
     byKind[c.kind]++;
   }
   const oldestKeys = changes

@@ -155,7 +155,7 @@ describe('monitor against local IAM, DynamoDB, Slack and EventBridge', () => {
     expect(failed.delivered).toEqual([]);
     expect(bus.entries).toEqual([]);
     const state = new DynamoStateStore({ tableName: dynamo.tableName, client: dynamo.client });
-    expect(await state.load('123456789012')).toEqual({ states: [], unreadable: [] });
+    expect(await state.load('123456789012')).toEqual({ states: [], unreadable: [], known: false });
 
     later(10);
     const retried = await run();
@@ -291,6 +291,46 @@ describe('monitor against local IAM, DynamoDB, Slack and EventBridge', () => {
       expect(slack.delivered()).toHaveLength(2);
       expect(header(slack.delivered()[1])).toMatch(/^credwatch: 1 new — /);
       expect(next.accounts[0]!.scan!.iamCalls.ListAccessKeys).toBe(1); // erin only, as before
+    });
+
+    it('a clean account watched before is known: its first finding is announced, not baselined', async () => {
+      // Nothing to say about it at first: no state is written, but the account is marked known.
+      iam.account.deleteAccessKey('alice', iam.account.user('alice')!.accessKeys[0]!.id);
+      iam.account.deleteAccessKey('bob', iam.account.user('bob')!.accessKeys[0]!.id);
+      iam.account.setMfa('dave', true);
+      const clean = await run(DEFAULT_NOTIFICATION_POLICY);
+      expect(clean.changes).toEqual([]);
+      expect(slack.requests).toHaveLength(0);
+      const loaded = await store().load('123456789012');
+      expect(loaded).toEqual({ states: [], unreadable: [], known: true });
+
+      later(5 * 60);
+      iam.account.createUser('erin', {
+        createdAt: new Date(now.getTime() - 400 * DAY_MS),
+        accessKeys: [
+          {
+            createdAt: new Date(now.getTime() - 200 * DAY_MS),
+            lastUsed: { date: new Date(now.getTime() - DAY_MS), service: 's3', region: 'us-east-1' },
+          },
+        ],
+      });
+      const next = await run(DEFAULT_NOTIFICATION_POLICY);
+      expect(next.accounts[0]!.baseline).toBe(false);
+      expect(next.summarized).toBe(0);
+      expect(slack.delivered().map(header)).toEqual(['credwatch: 1 new — example-prod (123456789012)']);
+    });
+
+    it('an account whose baseline was not delivered stays on first contact', async () => {
+      slack.script('no_service');
+      const refused = await run(DEFAULT_NOTIFICATION_POLICY);
+      expect(refused.deliveryError).toBeDefined();
+      expect(await store().load('123456789012')).toEqual({ states: [], unreadable: [], known: false });
+      later(10);
+      const again = await run(DEFAULT_NOTIFICATION_POLICY);
+      expect(again.accounts[0]!.baseline).toBe(true);
+      expect(slack.delivered().map(header)).toEqual([
+        'credwatch: 3 findings on first scan — example-prod (123456789012)',
+      ]);
     });
 
     it('an account whose state did not decode is not on first contact: no silent baseline', async () => {

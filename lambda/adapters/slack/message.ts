@@ -458,7 +458,9 @@ export function buildSummaryMessage(
 ): SlackMessage {
   const consoleBase = consoleBaseOf(ctx);
   const multi = summary.byAccount.length > 1;
-  const account = multi ? { alias: '', id: `${summary.byAccount.length} accounts` } : accountParts(ctx);
+  const account = multi
+    ? { alias: '', id: `${summary.byAccount.length} accounts` }
+    : accountOf(summary.byAccount[0]?.accountId ?? ctx.accountId, ctx);
   const name = accountName(account);
   const title = SUMMARY_TITLE[summary.reason](summary);
   const sev = SEVERITIES.slice()
@@ -576,11 +578,7 @@ export function buildOwnerMessage(
   const account =
     accounts.size > 1
       ? { alias: '', id: `${accounts.size} accounts` }
-      : accountParts({
-          ...ctx,
-          accountId: changes[0]?.finding.accountId ?? ctx.accountId,
-          accountAlias: ctx.accountNames?.[changes[0]?.finding.accountId ?? ''] ?? ctx.accountAlias,
-        });
+      : accountOf(changes[0]?.finding.accountId ?? ctx.accountId, ctx);
   const intro = section(`${mention}: ${n} of your credentials ${n === 1 ? 'is' : 'are'} still open.`);
   const head: Block[] = [header(headerText(`credwatch: ${n} still open, yours — `, account, '')), intro];
   const footer: ContextBlock = {
@@ -638,6 +636,15 @@ export function buildTestMessage(sentAt: Date, from: string): SlackMessage {
       },
     ],
   };
+}
+
+/**
+ * The name and id of the one account a message is about: its own name (Organizations or alias),
+ * never another account's (a run's headline account is only the first of several).
+ */
+function accountOf(accountId: string, ctx: DigestContext): { readonly alias: string; readonly id: string } {
+  const alias = ctx.accountNames?.[accountId] ?? (accountId === ctx.accountId ? ctx.accountAlias : undefined);
+  return accountParts({ ...ctx, accountId, ...(alias ? { accountAlias: alias } : { accountAlias: '' }) });
 }
 
 function consoleBaseOf(ctx: DigestContext): string {

@@ -56,7 +56,14 @@ export function renderPosts(
         },
       ];
     }
-    return [{ message: buildOwnerMessage(post.owner, post.changes, ctx), carries: [], owner: post.owner }];
+    return [
+      {
+        message: buildOwnerMessage(post.owner, post.carries, ctx),
+        carries: post.carries,
+        announcedIn: 'roll-up',
+        owner: post.owner,
+      },
+    ];
   });
   const { kept, folded } = capMessages(all, maxMessages);
   if (folded.length === 0) return [...kept];

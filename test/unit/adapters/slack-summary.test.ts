@@ -313,3 +313,32 @@ describe('renderPosts', () => {
     expect(carriedIds(messages).sort()).toEqual([opened, ...reminders].map((c) => c.finding.id).sort());
   });
 });
+
+describe('the account a single-account summary names', () => {
+  const ctx: DigestContext = {
+    accountId: '111111111111',
+    accountAlias: 'alpha',
+    accountNames: {},
+    scanTime: SCAN_TIME,
+  };
+  const ofB = Array.from({ length: 3 }, (_, i) => hostileChange(i * 2 + 1, 'opened', ['222222222222']));
+  const headerOf = (m: { blocks: readonly { type: string; text?: { text: string } }[] }) =>
+    m.blocks[0]?.text?.text ?? '';
+
+  it('is its own account, never the headline account of the run', () => {
+    const baseline = buildSummaryMessage(summarize('baseline', ofB), ctx);
+    expect(headerOf(baseline)).toMatch(/ — 222222222222$/);
+    expect(JSON.stringify(baseline)).not.toContain('alpha');
+    const owner = buildOwnerMessage('amy@example.com', ofB, ctx);
+    expect(headerOf(owner)).toMatch(/ — 222222222222$/);
+    expect(JSON.stringify(owner)).not.toContain('alpha');
+  });
+
+  it('carries its own name when the run knows it', () => {
+    const named = buildSummaryMessage(summarize('baseline', ofB), {
+      ...ctx,
+      accountNames: { '222222222222': 'beta' },
+    });
+    expect(headerOf(named)).toMatch(/ — beta \(222222222222\)$/);
+  });
+});

@@ -92,7 +92,16 @@ describe('DynamoStateStore', () => {
     const [one, two] = [freshAccount(), freshAccount()];
     await store.commit([inAccount(one, state('alice')), inAccount(two, state('bob'))]);
     expect((await store.load(one)).states.map((s) => s.finding.user)).toEqual(['alice']);
-    await expect(store.load(freshAccount())).resolves.toEqual({ states: [], unreadable: [] });
+    await expect(store.load(freshAccount())).resolves.toEqual({ states: [], unreadable: [], known: false });
+  });
+
+  it('marks an account known without a state of its own: load says so, and the marker is no state', async () => {
+    const account = freshAccount();
+    expect((await store.load(account)).known).toBe(false);
+    await store.markKnown([account], new Date('2026-11-23T12:00:00Z'));
+    await store.markKnown([account], new Date('2026-11-23T12:10:00Z')); // again: harmless
+    expect(await store.load(account)).toEqual({ states: [], unreadable: [], known: true });
+    expect((await store.load(freshAccount())).known).toBe(false);
   });
 
   it('skips a write from an older scan and keeps the newer state', async () => {

@@ -133,7 +133,7 @@ describe('DynamoStateStore announcedIn', () => {
     const old = state(account, 'alice');
     await putRaw(previousRelease(old));
     const loaded = await store.load(account);
-    expect(loaded).toEqual({ states: [old], unreadable: [] });
+    expect(loaded).toEqual({ states: [old], unreadable: [], known: false });
     expect(Object.keys(loaded.states[0]!)).not.toContain('announcedIn');
   });
 

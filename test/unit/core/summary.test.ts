@@ -51,7 +51,7 @@ function change(user: string, s: Spec = {}): Change {
 const users = (items: readonly { user: string }[]) => items.map((i) => i.user);
 
 describe('summarize', () => {
-  it('passes the reason through and counts every change, by severity and kind (zeros included)', () => {
+  it('passes the reason through and counts every change by kind, the open ones by severity (zeros included)', () => {
     const changes = [
       change('a', { severity: 'critical' }),
       change('b', { severity: 'critical', kind: 'escalated', firstSeen: '2026-01-01T00:00:00Z' }),
@@ -63,7 +63,7 @@ describe('summarize', () => {
       const s = summarize(reason, changes);
       expect(s.reason).toBe(reason);
       expect(s.total).toBe(5);
-      expect(s.bySeverity).toEqual({ info: 1, warning: 2, critical: 2 });
+      expect(s.bySeverity).toEqual({ info: 1, warning: 1, critical: 2 }); // c, resolved, is not open
       expect(s.byKind).toEqual({ opened: 2, escalated: 1, reminder: 1, resolved: 1 });
     }
   });

@@ -38,8 +38,12 @@ class MemoryStore implements StateStore, EventOutbox {
   readonly outbox = new Map<string, Change>();
   commits = 0;
   failCommitAt?: number;
-  async load(): Promise<LoadedStates> {
-    return { states: [...this.states.values()], unreadable: [] };
+  readonly known = new Set<string>();
+  async load(accountId: string): Promise<LoadedStates> {
+    return { states: [...this.states.values()], unreadable: [], known: this.known.has(accountId) };
+  }
+  async markKnown(accountIds: readonly string[]) {
+    for (const id of accountIds) this.known.add(id);
   }
   async commit(states: FindingState[]) {
     this.commits++;
@@ -111,7 +115,7 @@ class MemoryBus implements EventSink {
 
 async function run(store: MemoryStore, channel: MemoryChannel, bus: MemoryBus, n = 8, deadline?: number) {
   const findings = Array.from({ length: n }, (_, i) => finding(i + 1));
-  const changes = diff(findings, (await store.load()).states, NOW, { reminderIntervalMs: 86_400_000 });
+  const changes = diff(findings, (await store.load(ACCOUNT)).states, NOW, { reminderIntervalMs: 86_400_000 });
   const delta: AccountDelta = {
     accountId: ACCOUNT,
     changes,
