@@ -50,6 +50,8 @@ export const METRIC = {
   eventsPending: 'EventsPending',
   /** Findings judged from the credential report alone because their keys could not be confirmed live. */
   findingsUnconfirmed: 'FindingsUnconfirmed',
+  /** Delivered changes announced in a summary (a baseline, a roll-up, the overflow beyond the cap), not in their own entry. */
+  changesSummarized: 'ChangesSummarized',
 } as const;
 
 /**

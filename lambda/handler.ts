@@ -257,6 +257,7 @@ async function run(
   metrics.addMetric('FindingsInfo', MetricUnit.Count, sum(scans.map((s) => s.counts.info)));
   metrics.addMetric('IamCalls', MetricUnit.Count, sum(scans.flatMap((s) => Object.values(s.iamCalls))));
   metrics.addMetric('ChangesDelivered', MetricUnit.Count, result.delivered.length);
+  metrics.addMetric(METRIC.changesSummarized, MetricUnit.Count, result.summarized);
   metrics.addMetric('DeliveryFailures', MetricUnit.Count, result.deliveryError ? 1 : 0);
   metrics.addMetric(METRIC.stateItemsUnreadable, MetricUnit.Count, result.unreadableStates.length);
   metrics.addMetric(METRIC.deliveryUncertain, MetricUnit.Count, result.uncertain);
@@ -303,6 +304,7 @@ async function run(
     ),
     changes: result.changes.length,
     delivered: result.delivered.length,
+    summarized: result.summarized,
     messages: `${result.messagesDelivered}/${result.messages}`,
     skippedAsStale: result.skippedAsStale.length,
     migrated: result.migrated,

@@ -90,6 +90,7 @@ describe('the bundled scanner, with the default notifications', () => {
     expect(slack.delivered().map(header)).toEqual([
       'credwatch: 3 findings on first scan — example-prod (123456789012)',
     ]);
+    expect(first.metrics.ChangesSummarized).toBe(3);
     // Every baselined finding still has its event, and no key was read live.
     expect(bus.entries.map((e) => e.DetailType)).toEqual(Array(3).fill('Credential Finding Opened'));
     expect(iam.counts().ListAccessKeys ?? 0).toBe(0);
