@@ -18,6 +18,7 @@ import { countBySeverity } from '../lambda/core/evaluate';
 import { DEFAULT_NOTIFICATION_POLICY, MESSAGE_CAP_BOUNDS } from '../lambda/core/notification-plan';
 import { renderSummary, renderTable } from '../lambda/core/table';
 import { type Finding, RULE_IDS, type ScanWarning, type Severity, severityRank } from '../lambda/core/types';
+import { joinChunks, jsonDocumentChunks } from '../lambda/formats/json-chunks';
 import type { CredentialReport, ReportSource } from '../lambda/ports';
 import { type ScanResult, scan } from '../lambda/scan';
 import { checkProfile, credentialsHint } from './cli/aws';
@@ -185,15 +186,18 @@ function wholeNumber(option: string, value: string, min: number, max: number, un
   return n;
 }
 
-/** Renders csv/ocsf/sarif/html with lambda/formats, when this build has it. */
-function renderOtherFormat(format: Exclude<Format, 'table' | 'json' | 'slack'>, result: ScanResult): string {
+/** Renders csv/ocsf/sarif/html with lambda/formats, when this build has it, in pieces (joined: the text). */
+function renderOtherFormat(
+  format: Exclude<Format, 'table' | 'json' | 'slack'>,
+  result: ScanResult,
+): Iterable<string> {
   let formats: typeof import('../lambda/formats');
   try {
     formats = require('../lambda/formats');
   } catch (err) {
     throw new UsageError(`format ${format} is not available in this build`, { cause: err });
   }
-  return formats.renderFormat(format, result, { now: new Date(), toolVersion: VERSION });
+  return formats.renderFormatChunks(format, result, { now: new Date(), toolVersion: VERSION });
 }
 
 /** Warnings only the CLI can give: the report's age, tags not applied. */
@@ -314,11 +318,12 @@ async function run(opts: Options): Promise<Run> {
     colour: terminal.colour,
     ...(applied ? { filtered: { filters: applied.words, total: applied.total } } : {}),
   };
-  const text =
+  // The text, or its pieces (JSON-like formats of a large report: written as they are made).
+  const text: string | Iterable<string> =
     format === 'table'
       ? (opts.summary ? renderSummary : renderTable)(result, tableOptions)
       : format === 'json'
-        ? `${JSON.stringify(toJson(result, applied), null, 2)}\n`
+        ? jsonDocumentChunks(toJson(result, applied), 2)
         : format === 'slack'
           ? renderSlackPreview(result, {
               baseline: opts.baseline ?? false,
@@ -336,7 +341,7 @@ async function run(opts: Options): Promise<Run> {
     info(`wrote ${format} to ${opts.output}`);
     return { code, stdout: '' };
   }
-  return { code, stdout: opts.quiet ? '' : text };
+  return { code, stdout: opts.quiet ? '' : typeof text === 'string' ? text : joinChunks(text) };
 }
 
 /** Exit code for an error: 2 for what the user gave us, 3 for a scan that could not complete. */

@@ -2,7 +2,7 @@
  * Where the CLI writes: stdout (ending quietly when the reader goes away, e.g. `| head`), a file
  * (`--output`), and progress on stderr when a person watches it.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { systemErrorSentence, UsageError, userPath } from './input';
 
@@ -20,16 +20,55 @@ export function exitQuietlyOnEpipe(code: () => number): void {
   }
 }
 
-/** Writes `text` to FILE, whole or not at all (a temporary file renamed into place). */
-export function writeOutputFile(file: string, text: string): void {
+/** Pieces are gathered up to this many characters before each write. */
+const WRITE_BATCH_CHARS = 1 << 20;
+
+/**
+ * Writes `text` (one string, or its pieces in order) to FILE, whole or not at all: into a temporary
+ * file beside it, renamed into place once every piece is written; on failure the temporary file is
+ * removed and FILE is left as it was. Pieces are written as they come, so a document of 100 MB
+ * is never held whole in memory.
+ */
+export function writeOutputFile(file: string, text: string | Iterable<string>): void {
   const path = userPath(file);
   const temporary = join(dirname(path), `.${process.pid}.credwatch.tmp`);
+  let fd: number | undefined;
   try {
-    writeFileSync(temporary, text);
+    fd = openSync(temporary, 'w');
+    if (typeof text === 'string') {
+      writeAll(fd, text);
+    } else {
+      let batch = '';
+      for (const piece of text) {
+        batch += piece;
+        if (batch.length >= WRITE_BATCH_CHARS) {
+          writeAll(fd, batch);
+          batch = '';
+        }
+      }
+      writeAll(fd, batch);
+    }
+    closeSync(fd);
+    fd = undefined;
     renameSync(temporary, path);
   } catch (err) {
+    try {
+      if (fd !== undefined) closeSync(fd);
+      rmSync(temporary, { force: true });
+    } catch {
+      // The error that stopped the write is the one to report.
+    }
+    // A system error (ENOSPC, EACCES, ...) is named; anything else (a renderer's bug) is itself.
+    if (typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;
     throw new UsageError(`cannot write ${file}: ${systemErrorSentence(err)}`, { cause: err });
   }
+}
+
+/** Writes all of `text` as UTF-8 (writeSync may write less than asked). */
+function writeAll(fd: number, text: string): void {
+  if (text === '') return;
+  const bytes = Buffer.from(text, 'utf8');
+  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
 }
 
 /** How stdout shows the table: its width (undefined: no limit) and whether it takes colour. */

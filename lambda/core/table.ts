@@ -201,11 +201,19 @@ export function renderTable(scan: TableInput, options: TableOptions = {}): strin
     ['info', 'INFO', scan.findings.filter((f) => !f.exemption && f.severity === 'info')],
     ['exempted', 'EXEMPTED (shown, not counted)', scan.findings.filter((f) => f.exemption)],
   ];
-  const l = layout(scan.findings.map(cells), width);
+  // Each finding's cells once: the layout measures them, the groups print them.
+  const all = scan.findings.map(cells);
+  const cellsOf = new Map(scan.findings.map((f, i) => [f, all[i]!]));
+  const l = layout(all, width);
   for (const [style, title, findings] of groups) {
     if (findings.length === 0) continue;
     lines.push('', paint(colour, style, `${title} (${findings.length})`));
-    lines.push(...gridLines(null, l), ...gridLines(findings.map(cells), l));
+    for (const line of gridLines(null, l)) lines.push(line);
+    for (const line of gridLines(
+      findings.map((f) => cellsOf.get(f)!),
+      l,
+    ))
+      lines.push(line);
     for (const f of findings) {
       if (f.exemption) {
         lines.push(

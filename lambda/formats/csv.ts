@@ -60,13 +60,34 @@ function row(f: Finding): Record<CsvColumn, string> {
   };
 }
 
+/** Findings turned into CSV text at a time by {@link csvChunks}. */
+const CSV_BATCH = 1_000;
+
+/**
+ * {@link renderCsv} in pieces of {@link CSV_BATCH} rows (the header with the first): csv-stringify
+ * writes each record on its own, so the pieces joined are the whole text (test/unit/formats/csv.test.ts).
+ */
+export function* csvChunks(result: ScanResult): Generator<string> {
+  const { findings } = result;
+  for (let start = 0; start === 0 || start < findings.length; start += CSV_BATCH) {
+    yield stringify(
+      findings.slice(start, start + CSV_BATCH).map((f) => {
+        const r = row(f);
+        return CSV_COLUMNS.map((c) => r[c]);
+      }),
+      {
+        header: start === 0,
+        columns: [...CSV_COLUMNS],
+        record_delimiter: 'windows',
+        escape_formulas: true,
+      },
+    );
+  }
+}
+
 /** RFC 4180 CSV (CRLF line ends, a header row), in the order of `result.findings`. */
 export function renderCsv(result: ScanResult): string {
-  return stringify(
-    result.findings.map((f) => {
-      const r = row(f);
-      return CSV_COLUMNS.map((c) => r[c]);
-    }),
-    { header: true, columns: [...CSV_COLUMNS], record_delimiter: 'windows', escape_formulas: true },
-  );
+  let text = '';
+  for (const chunk of csvChunks(result)) text += chunk;
+  return text;
 }

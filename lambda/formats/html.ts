@@ -13,6 +13,7 @@ import { DEFAULT_THRESHOLDS } from '../core/policy';
 import type { Finding, Severity } from '../core/types';
 import type { ScanResult } from '../scan';
 import { complianceOf, isoSeconds, keyAgeDays, type RenderOptions, ruleText, SEVERITY_ORDER } from './common';
+import { joinChunks } from './json-chunks';
 
 /** Escapes text for HTML element content and quoted attribute values (SVG inline in HTML too). */
 export function escapeHtml(s: string): string {
@@ -409,47 +410,51 @@ function charts(result: ScanResult): string {
   ].join('\n');
 }
 
-function findingsTable(result: ScanResult): string {
-  if (result.findings.length === 0)
-    return '<section><h2>Findings</h2><p class="empty">No findings.</p></section>';
-  const cell = (s: string | undefined) => `<td>${s === undefined ? '' : esc(s)}</td>`;
-  const rows = result.findings.map((f) => {
-    const c = complianceOf(f.rule);
-    const lastUsed =
-      f.lastUsed === null
-        ? 'never'
-        : f.lastUsed
-          ? `${isoSeconds(f.lastUsed.date).slice(0, 10)}${f.lastUsed.service ? ` ${f.lastUsed.service}` : ''}`
-          : undefined;
-    return [
-      `<tr class="sev-${f.severity}${f.exemption ? ' exempted' : ''}">`,
-      `<td><span class="badge" style="background:${COLOR[f.severity]}">${f.severity}</span></td>`,
-      cell(f.accountId),
-      `<td class="user">${esc(f.user)}</td>`,
-      cell(f.rule),
-      cell(f.accessKeyId ?? f.credential),
-      `<td class="num">${f.days ?? ''}</td>`,
-      `<td class="num">${f.thresholdDays ?? ''}</td>`,
-      cell(lastUsed),
-      cell(f.owner),
-      cell(f.exemption ? `until ${f.exemption.until}: ${f.exemption.reason}` : undefined),
-      cell(c.cis.join(' ')),
-      cell(c.fsbp.join(' ')),
-      cell(f.summary),
-      '</tr>',
-    ].join('');
-  });
+const cell = (s: string | undefined) => `<td>${s === undefined ? '' : esc(s)}</td>`;
+
+/** One finding's row of the findings table. */
+function findingRow(f: Finding): string {
+  const c = complianceOf(f.rule);
+  const lastUsed =
+    f.lastUsed === null
+      ? 'never'
+      : f.lastUsed
+        ? `${isoSeconds(f.lastUsed.date).slice(0, 10)}${f.lastUsed.service ? ` ${f.lastUsed.service}` : ''}`
+        : undefined;
   return [
+    `<tr class="sev-${f.severity}${f.exemption ? ' exempted' : ''}">`,
+    `<td><span class="badge" style="background:${COLOR[f.severity]}">${f.severity}</span></td>`,
+    cell(f.accountId),
+    `<td class="user">${esc(f.user)}</td>`,
+    cell(f.rule),
+    cell(f.accessKeyId ?? f.credential),
+    `<td class="num">${f.days ?? ''}</td>`,
+    `<td class="num">${f.thresholdDays ?? ''}</td>`,
+    cell(lastUsed),
+    cell(f.owner),
+    cell(f.exemption ? `until ${f.exemption.until}: ${f.exemption.reason}` : undefined),
+    cell(c.cis.join(' ')),
+    cell(c.fsbp.join(' ')),
+    cell(f.summary),
+    '</tr>',
+  ].join('');
+}
+
+/** The findings table in pieces, a row at a time: the section, its rows, one a line. */
+function* findingsTable(result: ScanResult): Generator<string> {
+  if (result.findings.length === 0) {
+    yield '<section><h2>Findings</h2><p class="empty">No findings.</p></section>';
+    return;
+  }
+  yield `${[
     '<section>',
     `<h2>Findings (${result.findings.length})</h2>`,
     '<table id="findings">',
     `<thead><tr><th>Severity</th><th>Account</th><th>User</th><th>Rule</th><th>Credential</th><th>Days</th><th>Threshold</th><th>Last used</th><th>Owner</th><th>Exemption</th><th>CIS ${CIS_VERSION}</th><th>Security Hub</th><th>Summary</th></tr></thead>`,
     '<tbody>',
-    ...rows,
-    '</tbody>',
-    '</table>',
-    '</section>',
-  ].join('\n');
+  ].join('\n')}\n`;
+  for (const f of result.findings) yield `${findingRow(f)}\n`;
+  yield ['</tbody>', '</table>', '</section>'].join('\n');
 }
 
 function warningsList(result: ScanResult): string {
@@ -497,9 +502,12 @@ tr.exempted td { color: #7b8794; }
 @media print { body { background: #fff; } figure { break-inside: avoid; } th { position: static; } }
 `;
 
-/** The whole document. */
-export function renderHtml(result: ScanResult, options: RenderOptions): string {
-  return [
+/**
+ * The whole document in pieces (the findings table a row at a time): for a file of 50,000
+ * findings (bin/cli/output.ts writes the pieces as they come). Joined, they are {@link renderHtml}.
+ */
+export function* htmlChunks(result: ScanResult, options: RenderOptions): Generator<string> {
+  yield `${[
     '<!DOCTYPE html>',
     '<html lang="en">',
     '<head>',
@@ -513,11 +521,18 @@ export function renderHtml(result: ScanResult, options: RenderOptions): string {
     '<body>',
     header(result, options),
     charts(result),
-    findingsTable(result),
+  ].join('\n')}\n`;
+  yield* findingsTable(result);
+  yield `\n${[
     warningsList(result),
     `<footer><p class="empty">credwatch ${esc(options.toolVersion)}. Rules, thresholds and controls: docs/rules.md and docs/formats.md.</p></footer>`,
     '</body>',
     '</html>',
     '',
-  ].join('\n');
+  ].join('\n')}`;
+}
+
+/** The whole document. */
+export function renderHtml(result: ScanResult, options: RenderOptions): string {
+  return joinChunks(htmlChunks(result, options));
 }

@@ -5,10 +5,10 @@
  */
 import type { ScanResult } from '../scan';
 import type { RenderOptions } from './common';
-import { renderCsv } from './csv';
-import { renderHtml } from './html';
-import { renderOcsf } from './ocsf';
-import { renderSarif } from './sarif';
+import { csvChunks, renderCsv } from './csv';
+import { htmlChunks, renderHtml } from './html';
+import { ocsfChunks, renderOcsf } from './ocsf';
+import { renderSarif, sarifChunks } from './sarif';
 
 export type { RenderOptions } from './common';
 
@@ -26,6 +26,27 @@ export const FORMAT_EXTENSIONS: Record<ReportFormat, string> = {
 
 export function isReportFormat(value: string): value is ReportFormat {
   return (REPORT_FORMATS as readonly string[]).includes(value);
+}
+
+/**
+ * {@link renderFormat}'s text in pieces, in order (joined, they are that text): the CLI writes a
+ * large report's file piece by piece instead of holding it whole.
+ */
+export function renderFormatChunks(
+  format: ReportFormat,
+  result: ScanResult,
+  options: RenderOptions,
+): Iterable<string> {
+  switch (format) {
+    case 'csv':
+      return csvChunks(result);
+    case 'ocsf':
+      return ocsfChunks(result, options);
+    case 'sarif':
+      return sarifChunks(result, options);
+    case 'html':
+      return htmlChunks(result, options);
+  }
 }
 
 export function renderFormat(format: ReportFormat, result: ScanResult, options: RenderOptions): string {

@@ -15,6 +15,7 @@ import { CIS_VERSION } from '../core/compliance';
 import type { Finding, Severity } from '../core/types';
 import type { ScanResult } from '../scan';
 import { complianceOf, type RenderOptions, ruleText } from './common';
+import { joinChunks, jsonDocumentChunks, LazyJsonArray } from './json-chunks';
 
 export const OCSF_VERSION = '1.8.0';
 
@@ -156,7 +157,18 @@ export function ocsfEvents(result: ScanResult, options: RenderOptions): OcsfDete
   return result.findings.map((f) => toEvent(f, result, options));
 }
 
-/** A JSON array of Detection Finding events, in the order of `result.findings`. */
+/**
+ * {@link renderOcsf} in pieces, each event made as it is written: for a file of 50,000 findings
+ * (bin/cli/output.ts writes the pieces as they come).
+ */
+export function* ocsfChunks(result: ScanResult, options: RenderOptions): Generator<string> {
+  function* events() {
+    for (const f of result.findings) yield toEvent(f, result, options);
+  }
+  yield* jsonDocumentChunks(new LazyJsonArray(events()), 1);
+}
+
+/** A JSON array of Detection Finding events, in the order of `result.findings`: `JSON.stringify(ocsfEvents(...), null, 2)` and a newline. */
 export function renderOcsf(result: ScanResult, options: RenderOptions): string {
-  return `${JSON.stringify(ocsfEvents(result, options), null, 2)}\n`;
+  return joinChunks(ocsfChunks(result, options));
 }

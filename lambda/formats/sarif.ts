@@ -16,6 +16,7 @@ import { CIS_VERSION } from '../core/compliance';
 import type { Finding, Severity } from '../core/types';
 import type { ScanResult } from '../scan';
 import { complianceOf, type RenderOptions, rulesOf, ruleText } from './common';
+import { joinChunks, jsonDocumentChunks, LazyJsonArray } from './json-chunks';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
@@ -63,6 +64,7 @@ function ruleDescriptor(rule: string, worst: Severity | undefined): ReportingDes
 }
 
 function toResult(f: Finding, ruleIndex: number): Result {
+  const findingHash = hash(f.id);
   const c = complianceOf(f.rule);
   const properties: Record<string, unknown> = {
     accountId: f.accountId,
@@ -95,8 +97,8 @@ function toResult(f: Finding, ruleIndex: number): Result {
       },
     ],
     partialFingerprints: {
-      primaryLocationLineHash: `${hash(f.id).slice(0, 16)}:1`,
-      'credwatchFindingId/v1': hash(f.id),
+      primaryLocationLineHash: `${findingHash.slice(0, 16)}:1`,
+      'credwatchFindingId/v1': findingHash,
     },
     // An exempted finding (credwatch:exempt tag) is suppressed outside the code, in IAM.
     ...(f.exemption
@@ -116,6 +118,21 @@ function toResult(f: Finding, ruleIndex: number): Result {
 
 export function sarifLog(result: ScanResult, options: RenderOptions): Log {
   const rules = rulesOf(result.findings);
+  return sarifLogWith(
+    result,
+    options,
+    rules,
+    result.findings.map((f) => toResult(f, rules.indexOf(f.rule))),
+  );
+}
+
+/** The log of {@link sarifLog} with `results` as given: the array, or one made as it is written. */
+function sarifLogWith(
+  result: ScanResult,
+  options: RenderOptions,
+  rules: readonly string[],
+  results: Result[] | LazyJsonArray<Result>,
+): Log {
   const worst = new Map<string, Severity>();
   for (const f of result.findings) {
     const w = worst.get(f.rule);
@@ -139,7 +156,8 @@ export function sarifLog(result: ScanResult, options: RenderOptions): Log {
         // One category per account: SARIF files of several accounts uploaded for one commit stay apart.
         automationDetails: { id: `credwatch/${result.accountId}/` },
         invocations: [{ executionSuccessful: true, endTimeUtc: result.evaluatedAt }],
-        results: result.findings.map((f) => toResult(f, rules.indexOf(f.rule))),
+        // A LazyJsonArray is written by jsonChunks as the array it stands for.
+        results: results as Result[],
         properties: {
           accountId: result.accountId,
           evaluatedAt: result.evaluatedAt,
@@ -152,6 +170,21 @@ export function sarifLog(result: ScanResult, options: RenderOptions): Log {
   };
 }
 
+/**
+ * {@link renderSarif} in pieces, each result made as it is written: for a file of 50,000 findings
+ * (bin/cli/output.ts writes the pieces as they come).
+ */
+export function* sarifChunks(result: ScanResult, options: RenderOptions): Generator<string> {
+  const rules = rulesOf(result.findings);
+  const index = new Map(rules.map((r, i) => [r, i]));
+  function* results() {
+    for (const f of result.findings) yield toResult(f, index.get(f.rule) ?? -1);
+  }
+  // Depth 4: the log, runs, the run and its results are written piece by piece; each result whole.
+  yield* jsonDocumentChunks(sarifLogWith(result, options, rules, new LazyJsonArray(results())), 4);
+}
+
+/** The SARIF log as JSON: `JSON.stringify(sarifLog(...), null, 2)` and a newline. */
 export function renderSarif(result: ScanResult, options: RenderOptions): string {
-  return `${JSON.stringify(sarifLog(result, options), null, 2)}\n`;
+  return joinChunks(sarifChunks(result, options));
 }
