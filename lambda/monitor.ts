@@ -73,7 +73,7 @@ export interface AccountDelta {
   /** What this run announces about the account, in diff order. */
   readonly changes: readonly Change[];
   /**
-   * The account's first scan (nothing remembered about it) with the baseline on: its new findings
+   * The account's first contact (no `#known` marker, nothing remembered about it) with the baseline on: its new findings
    * are recorded and summarized in one message, not announced one by one.
    */
   readonly baseline: boolean;

@@ -14,6 +14,12 @@
  */
 
 export type { UserDirectoryMode } from '../lambda/adapters/iam';
+export {
+  ANNOUNCE_EVERYTHING,
+  DEFAULT_NOTIFICATION_POLICY,
+  type NotificationPolicy,
+  type ReminderMode,
+} from '../lambda/core/notification-plan';
 export { DEFAULT_THRESHOLDS, type Thresholds } from '../lambda/core/policy';
 export {
   type AccountsSettings,

@@ -1,6 +1,6 @@
 /**
  * `--format slack`: the Slack messages the scheduled scanner would post for this scan, as Block Kit
- * JSON, without sending anything: the account's first scheduled run (nothing remembered), with the
+ * JSON, without sending anything: the account's first scheduled run (first contact: nothing remembered, as for a report file), with the
  * baseline on (`--baseline`: one summary) or off (every finding, in digests), under the message cap.
  */
 import { renderPosts } from '../../lambda/adapters/slack/notifier';

@@ -2,7 +2,8 @@
  * Which changes a channel hears one by one and which in a summary: the notification policy of
  * docs/alerts.md ("At scale"). Pure: the channel adapters render the posts, the use case delivers them.
  *
- * - **Baseline**: the first scan of an account (nothing remembered about it) records every finding
+ * - **Baseline**: an account's first contact (no `#known` marker: no earlier run scanned it and delivered
+ *   all it had to say; nothing remembered about it) records every finding
  *   and posts one summary instead of each; individual announcements start from the next change.
  * - **Roll-up**: the reminders of a run are one summary message, plus one message per owner
  *   (`credwatch:owner`) listing only that owner's credentials.

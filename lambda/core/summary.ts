@@ -9,7 +9,7 @@ import { type RuleId, SEVERITIES, type Severity, severityRank } from './types';
 
 /**
  * Why changes are summarized instead of announced one by one:
- * - `baseline`: the first scan of an account (nothing remembered) records what it finds;
+ * - `baseline`: an account's first contact (no `#known` marker, nothing remembered) records what it finds;
  * - `roll-up`: the reminders of one reminder interval, as one message;
  * - `overflow`: the changes beyond the run's message cap.
  */
