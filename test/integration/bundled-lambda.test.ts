@@ -1,4 +1,5 @@
 import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { STATE_TABLE_SCHEMA } from '../../lambda/contracts';
 import { generateAccount } from '../support/account-generator';
 import {
   type EventBridgeEndpoint,
@@ -176,8 +177,11 @@ describe('the bundled scanner Lambda', () => {
   });
 
   /** Every item of the state table (a Scan: tests only; the function itself only Queries). */
+  /** The state items: every item but the accounts' `known` markers. */
   const storedItems = async () =>
-    (await dynamo.client.send(new ScanCommand({ TableName: dynamo.tableName }))).Items ?? [];
+    ((await dynamo.client.send(new ScanCommand({ TableName: dynamo.tableName }))).Items ?? []).filter(
+      (i) => i.sk?.S !== STATE_TABLE_SCHEMA.knownMarkerSortKey,
+    );
 
   it.each([
     [
