@@ -73,10 +73,12 @@ export interface AccountDelta {
   /** What this run announces about the account, in diff order. */
   readonly changes: readonly Change[];
   /**
-   * The account's first contact (no `#known` marker, nothing remembered about it) with the baseline on: its new findings
-   * are recorded and summarized in one message, not announced one by one.
+   * The account's first contact (no `#known` marker, nothing remembered about it) with the baseline
+   * on: its new findings are recorded and summarized in one message, not announced one by one.
    */
   readonly baseline: boolean;
+  /** The account already has its `known` marker (it is written once, not every run). @default false */
+  readonly known?: boolean;
   /** States to move from an earlier release's finding id to the current one. */
   readonly migrations: readonly Migration[];
   /** Finding ids this run says nothing about: a newer run already wrote their state. */
@@ -204,7 +206,7 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
       error = asError(err);
     }
     const accountId = result?.accountId ?? job.accountId!;
-    const { states: stored, unreadable } = await load(accountId);
+    const { states: stored, unreadable, known } = await load(accountId);
     const baseline = result !== undefined && policy.baseline && (await firstContact(accountId));
     // A state written by a newer run (its scan time is after this run's clock): this run is behind
     // and says nothing about that finding; decided here, before anything is sent.
@@ -244,6 +246,7 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
       ...(error ? { error } : {}),
       changes,
       baseline,
+      ...(known ? { known } : {}),
       migrations,
       skippedAsStale: [...newer],
       unreadable,
@@ -369,7 +372,7 @@ export async function deliver(
   if (!commitError) {
     const said = new Set(delivered);
     const known = deltas
-      .filter((d) => d.scan && !d.error && d.changes.every((c) => said.has(c)))
+      .filter((d) => !d.known && d.scan && !d.error && d.changes.every((c) => said.has(c)))
       .map((d) => d.accountId);
     if (known.length > 0) {
       try {

@@ -2,7 +2,7 @@
  * The scheduled pipeline (lambda/monitor.ts) against real local parts: the IAM endpoint, dynalite,
  * a Slack receiver that answers like Slack, and an EventBridge endpoint.
  */
-import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { EventPublisher } from '../../lambda/adapters/event-publisher';
@@ -303,6 +303,21 @@ describe('monitor against local IAM, DynamoDB, Slack and EventBridge', () => {
       expect(slack.requests).toHaveLength(0);
       const loaded = await store().load('123456789012');
       expect(loaded).toEqual({ states: [], unreadable: [], known: true });
+      // Written once: a later run leaves the marker as it is.
+      const marker = async () =>
+        (
+          await dynamo.client.send(
+            new GetItemCommand({
+              TableName: dynamo.tableName,
+              Key: { pk: { S: 'account#123456789012' }, sk: { S: '#known' } },
+            }),
+          )
+        ).Item?.knownAt?.S;
+      const first = await marker();
+      expect(first).toBe(now.toISOString());
+      later(10);
+      await run(DEFAULT_NOTIFICATION_POLICY);
+      expect(await marker()).toBe(first);
 
       later(5 * 60);
       iam.account.createUser('erin', {
