@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { App, type CfnResource } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
@@ -14,6 +13,7 @@ import { defaultProductArn } from '../../lambda/adapters/security-hub';
 import { readEnv } from '../../lambda/env';
 import { ConfigError, loadConfig } from '../../lib/config';
 import { CredwatchStack } from '../../lib/credwatch-stack';
+import { decideForScanner } from './support';
 
 type Json = Record<string, unknown>;
 
@@ -155,26 +155,8 @@ describe('the scanner with securityHub', () => {
   });
 
   describe('least privilege, simulated on the synthesized policy', () => {
-    const SESSION = `arn:aws:sts::${ACCOUNT}:assumed-role/scanner/credwatch`;
-
-    async function decide(name: string, action: string, resource: string) {
-      const result = await runSimulation(
-        {
-          identityPolicies: [{ name: 'scanner', policy: scannerPolicy(name) }] as never,
-          serviceControlPolicies: [],
-          resourceControlPolicies: [],
-          request: {
-            principal: SESSION,
-            action,
-            resource: { resource, accountId: ACCOUNT },
-            contextVariables: {},
-          },
-        },
-        {},
-      );
-      if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
-      return result.overallResult;
-    }
+    const decide = (name: string, action: string, resource: string) =>
+      decideForScanner(scannerPolicy(name), action, resource);
 
     const hub = `arn:aws:securityhub:${REGION}:${ACCOUNT}:hub/default`;
     it.each<[string, string, string, 'Allowed' | 'ImplicitlyDenied']>([

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
@@ -234,4 +235,30 @@ export function multiAccountStacks(): MultiAccountStacks {
     organizationTemplate: Template.fromStack(organization),
     listedTemplate: Template.fromStack(listed),
   };
+}
+
+/** The scanner function's role session, as the simulated requests name it. */
+export const SCANNER_SESSION = `arn:aws:sts::${ACCOUNT}:assumed-role/scanner/credwatch`;
+
+/**
+ * IAM's decision (@cloud-copilot/iam-simulate) on one request of the scanner's session, in this
+ * account, under the scanner's identity policy alone.
+ */
+export async function decideForScanner(policy: unknown, action: string, resource: string) {
+  const result = await runSimulation(
+    {
+      identityPolicies: [{ name: 'scanner', policy }] as never,
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      request: {
+        principal: SCANNER_SESSION,
+        action,
+        resource: { resource, accountId: ACCOUNT },
+        contextVariables: {},
+      },
+    },
+    {},
+  );
+  if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
+  return result.overallResult;
 }

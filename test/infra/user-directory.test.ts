@@ -7,13 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { App, type CfnResource } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { USER_DIRECTORY_MODES as ADAPTER_MODES, type UserDirectoryMode } from '../../lambda/adapters/iam';
 import { ConfigError, loadConfig, USER_DIRECTORY_MODES } from '../../lib/config';
 import { CredwatchStack } from '../../lib/credwatch-stack';
+import { decideForScanner } from './support';
 
 type Json = Record<string, unknown>;
 
@@ -177,27 +177,10 @@ describe('the scanner', () => {
   });
 
   describe('least privilege, simulated on the synthesized policy', () => {
-    const SESSION = `arn:aws:sts::${ACCOUNT}:assumed-role/scanner/credwatch`;
     const user = (userPath: string, account = ACCOUNT) => `arn:aws:iam::${account}:user/${userPath}`;
 
-    async function decide(name: string, action: string, resource: string) {
-      const result = await runSimulation(
-        {
-          identityPolicies: [{ name: 'scanner', policy: scannerPolicy(name) }] as never,
-          serviceControlPolicies: [],
-          resourceControlPolicies: [],
-          request: {
-            principal: SESSION,
-            action,
-            resource: { resource, accountId: ACCOUNT },
-            contextVariables: {},
-          },
-        },
-        {},
-      );
-      if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
-      return result.overallResult;
-    }
+    const decide = (name: string, action: string, resource: string) =>
+      decideForScanner(scannerPolicy(name), action, resource);
 
     it.each<[UserDirectoryMode, string, string, 'Allowed' | 'ImplicitlyDenied']>([
       ['list-users', 'iam:ListUsers', '*', 'Allowed'],
