@@ -8,12 +8,13 @@
  */
 import { hostname, userInfo } from 'node:os';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { REQUEST_TIMEOUTS } from '../lambda/adapters/sdk';
 import { buildTestMessage } from '../lambda/adapters/slack/message';
 import { SlackSender } from '../lambda/adapters/slack/sender';
 import { createWebhookUrlReader } from '../lambda/adapters/slack/webhook-secret';
 import { checkProfile } from './cli/aws';
+import { parseCommandLine } from './cli/command';
 import { exitQuietlyOnEpipe } from './cli/output';
 
 interface Options {
@@ -53,17 +54,9 @@ export async function main(argv: string[]): Promise<number> {
       'also accept webhooks on this host (host or host:port; http only for loopback: local stand-ins)',
       collect,
       [],
-    )
-    .addHelpText('after', HELP_AFTER)
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    throw err;
-  }
+    );
+  const parsed = parseCommandLine(program, argv, HELP_AFTER);
+  if (parsed !== undefined) return parsed;
   const opts = program.opts<Options>();
   const fail = (code: number, message: string) => {
     process.stderr.write(`credwatch-notify: ${message}\n`);

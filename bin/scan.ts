@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { IAM_CLIENT_DEFAULTS, IamAdapter } from '../lambda/adapters/iam';
 import { ROOT_USER } from '../lambda/core/credential-report';
 import { ConfigError, CredentialReportParseError, CredwatchError } from '../lambda/core/errors';
@@ -22,6 +22,7 @@ import { joinChunks, jsonDocumentChunks } from '../lambda/formats/json-chunks';
 import type { CredentialReport, ReportSource } from '../lambda/ports';
 import { type ScanResult, scan } from '../lambda/scan';
 import { checkProfile, credentialsHint } from './cli/aws';
+import { parseCommandLine } from './cli/command';
 import {
   parseNow,
   readReportFile,
@@ -427,17 +428,9 @@ export async function main(argv: string[]): Promise<number> {
     .option(
       '--max-messages <n>',
       `with --format slack: the scanner's message cap per run (default: ${DEFAULT_NOTIFICATION_POLICY.maxMessagesPerRun})`,
-    )
-    .addHelpText('after', HELP_AFTER)
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    throw err;
-  }
+    );
+  const parsed = parseCommandLine(program, argv, HELP_AFTER);
+  if (parsed !== undefined) return parsed;
   try {
     const { code, stdout } = await run(program.opts<Options>());
     exitCode = code;
