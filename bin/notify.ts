@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 /**
- * `npm run -s notify -- --test --secret <arn-or-name>`: posts one test message through the webhook
- * of the deployed secret (the stack's `WebhookSecretArn` output), as the scanner would read it:
- * proof that the secret holds a webhook Slack accepts, before any credential crosses a threshold.
- * Prints where it posted, never the URL. Exit codes: 0 posted, 2 bad usage, 3 the secret could not be
- * read or Slack refused the message.
+ * `npm run -s notify -- --test --secret <arn-or-name> [--channel NAME]`: posts one test message
+ * through each webhook of the deployed secret (the stack's `WebhookSecretArn` output), as the
+ * scanner would read it: proof that every channel's webhook is one Slack accepts, before any
+ * credential crosses a threshold. Prints each channel's outcome, never a URL. Exit codes: 0 posted to
+ * every channel, 2 bad usage (a channel the secret does not have), 3 the secret could not be read or
+ * Slack refused the message of some channel.
  */
 import { hostname, userInfo } from 'node:os';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { REQUEST_TIMEOUTS } from '../lambda/adapters/sdk';
 import { buildTestMessage } from '../lambda/adapters/slack/message';
 import { SlackSender } from '../lambda/adapters/slack/sender';
-import { createWebhookUrlReader } from '../lambda/adapters/slack/webhook-secret';
+import { createWebhookChannelsReader, webhookFor } from '../lambda/adapters/slack/webhook-secret';
+import { CHANNEL_NAME, CHANNEL_NAME_RULE } from '../lambda/core/routing';
 import { checkProfile } from './cli/aws';
 import { parseCommandLine } from './cli/command';
 import { exitQuietlyOnEpipe } from './cli/output';
@@ -22,21 +24,23 @@ interface Options {
   secret?: string;
   profile?: string;
   webhookHost: string[];
+  channel: string[];
 }
 
 const HELP_AFTER = `
 Exit codes:
-  0  the test message was posted
-  2  bad usage
-  3  the secret could not be read, or Slack refused the message
+  0  the test message was posted to every channel
+  2  bad usage, or a --channel the secret does not have
+  3  the secret could not be read, or Slack refused the message of a channel (the others are still sent)
 
 Environment:
   AWS_PROFILE, AWS_REGION, ...        the AWS credential chain (--profile overrides AWS_PROFILE)
   AWS_ENDPOINT_URL_SECRETS_MANAGER    another Secrets Manager endpoint (local stand-ins)
 
-Example:
+Examples:
   npm run -s notify -- --test --secret "$(aws cloudformation describe-stacks --stack-name Credwatch \\
     --query "Stacks[0].Outputs[?OutputKey=='WebhookSecretArn'].OutputValue" --output text)"
+  npm run -s notify -- --test --secret "$SECRET_ARN" --channel payments,ops
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -44,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name('credwatch-notify')
     .description(
-      'Posts a test message through the deployed webhook secret: says the channel will hear credwatch.',
+      'Posts a test message through each webhook of the deployed secret: says each channel will hear credwatch.',
     )
     .option('--test', 'post the test message (the only action so far; required)')
     .option('--secret <arn-or-name>', "the webhook secret: the stack's WebhookSecretArn output")
@@ -54,6 +58,11 @@ export async function main(argv: string[]): Promise<number> {
       'also accept webhooks on this host (host or host:port; http only for loopback: local stand-ins)',
       collect,
       [],
+    )
+    .addOption(
+      new Option('--channel <names>', 'only these channels of the secret; repeat it or give a comma list')
+        .argParser(collect)
+        .default([], 'every channel'),
     );
   const parsed = parseCommandLine(program, argv, HELP_AFTER);
   if (parsed !== undefined) return parsed;
@@ -64,6 +73,16 @@ export async function main(argv: string[]): Promise<number> {
   };
   if (!opts.test) return fail(2, 'say what to send: --test (run with --help for usage)');
   if (!opts.secret?.trim()) return fail(2, "--secret is required: the stack's WebhookSecretArn output");
+  const wanted = opts.channel.flatMap((list) => list.split(',')).map((name) => name.trim());
+  // A name that is not one is not repeated: it may be a URL pasted in the wrong place.
+  const badName = wanted.findIndex((name) => !CHANNEL_NAME.test(name));
+  if (badName >= 0) {
+    return fail(
+      2,
+      `--channel: name ${badName + 1} is not a channel name (${CHANNEL_NAME_RULE}) (run with --help for usage)`,
+    );
+  }
+  const secret = opts.secret.trim();
   const profile = opts.profile ?? (process.env.AWS_PROFILE || undefined);
   try {
     checkProfile(profile);
@@ -79,25 +98,47 @@ export async function main(argv: string[]): Promise<number> {
     region,
     ...(opts.profile ? { profile } : {}),
   });
+  let channels: ReadonlyMap<string, string>;
   try {
-    const webhookUrl = await createWebhookUrlReader({
-      secretArn: opts.secret.trim(),
+    channels = await createWebhookChannelsReader({
+      secretArn: secret,
       client,
       maxAgeSeconds: 0,
       allowedHosts: ['hooks.slack.com', ...opts.webhookHost],
       allowInsecureHosts: opts.webhookHost.length > 0,
     })();
-    const from = `credwatch notify --test (${userInfo().username}@${hostname()})`;
-    await new SlackSender({ webhookUrl }).send(buildTestMessage(new Date(), from));
-    process.stdout.write(
-      `credwatch-notify: posted a test message through the webhook of ${opts.secret.trim()}\n`,
-    );
-    return 0;
   } catch (err) {
     return fail(3, (err as Error).message ?? String(err));
   } finally {
     client.destroy();
   }
+  // Every name is checked before anything is sent; the secret's order, each channel once.
+  try {
+    for (const name of wanted) webhookFor(channels, name, secret);
+  } catch (err) {
+    return fail(2, `--channel: ${(err as Error).message}`);
+  }
+  const targets = [...channels.keys()].filter((name) => wanted.length === 0 || wanted.includes(name));
+  const by = `${userInfo().username}@${hostname()}`;
+  const failed: string[] = [];
+  for (const channel of targets) {
+    const test = buildTestMessage(new Date(), `credwatch notify --test, channel "${channel}" (${by})`);
+    const message = { ...test, text: `${test.text} (credwatch channel "${channel}")` };
+    try {
+      await new SlackSender({ webhookUrl: webhookFor(channels, channel, secret) }).send(message);
+      process.stdout.write(
+        `credwatch-notify: ${channel}: posted a test message through the webhook of ${secret}\n`,
+      );
+    } catch (err) {
+      failed.push(channel);
+      process.stderr.write(`credwatch-notify: ${channel}: ${(err as Error).message ?? String(err)}\n`);
+    }
+  }
+  if (failed.length === 0) return 0;
+  return fail(
+    3,
+    `${failed.length} of ${targets.length} channel${targets.length === 1 ? '' : 's'} of ${secret} did not take the test message: ${failed.join(', ')}`,
+  );
 }
 
 if (require.main === module) {

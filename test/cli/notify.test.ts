@@ -1,6 +1,7 @@
 /**
- * `npm run notify -- --test` as a user runs it: a child process reading the webhook from the
- * Secrets Manager stand-in and posting to the Slack receiver, which refuses what Slack refuses.
+ * `npm run notify -- --test` as a user runs it: a child process reading the webhooks from the
+ * Secrets Manager stand-in and posting to the Slack receivers (one per channel), which refuse what
+ * Slack refuses.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -29,18 +30,29 @@ const runNotify = (args: string[], env: NodeJS.ProcessEnv): Promise<Result> =>
 
 describe('credwatch notify --test', () => {
   let slack: SlackReceiver;
+  let payments: SlackReceiver;
   let secrets: SecretsManagerEndpoint;
   let env: NodeJS.ProcessEnv;
   let host: string;
 
   beforeAll(async () => {
     slack = await startSlackReceiver();
+    payments = await startSlackReceiver();
     host = new URL(slack.url).host;
+    const gone = `http://${host}/services/T00000000/B00000000/not-this-one`;
     secrets = await startSecretsManagerEndpoint({
       secrets: {
         'credwatch/slack-webhook': JSON.stringify({ webhookUrl: slack.url }),
         'credwatch/elsewhere': 'https://example.com/services/T0/B0/abc',
-        'credwatch/gone': `http://${host}/services/T00000000/B00000000/not-this-one`,
+        'credwatch/gone': gone,
+        'credwatch/channels': JSON.stringify({ channels: { default: slack.url, payments: payments.url } }),
+        // ops: a webhook Slack does not know (404 no_service), between two that work.
+        'credwatch/one-gone': JSON.stringify({
+          channels: { default: slack.url, ops: gone, payments: payments.url },
+        }),
+        'credwatch/bad-channel': JSON.stringify({
+          channels: { default: slack.url, payments: 'https://evil.example/services/T0/B0/evil-token' },
+        }),
       },
     });
     env = {
@@ -51,7 +63,7 @@ describe('credwatch notify --test', () => {
     };
   });
   afterAll(async () => {
-    await Promise.all([slack.close(), secrets.close()]);
+    await Promise.all([slack.close(), payments.close(), secrets.close()]);
   });
 
   it('posts one test message through the secret and names the secret, never the URL', async () => {
@@ -60,7 +72,7 @@ describe('credwatch notify --test', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
-      'credwatch-notify: posted a test message through the webhook of credwatch/slack-webhook\n',
+      'credwatch-notify: default: posted a test message through the webhook of credwatch/slack-webhook\n',
     );
     const posted = slack.delivered().slice(before);
     expect(posted).toHaveLength(1);
@@ -71,7 +83,12 @@ describe('credwatch notify --test', () => {
   it('exits 3 naming the secret when Slack refuses the webhook, without the URL', async () => {
     const r = await runNotify(['--test', '--secret', 'credwatch/gone', '--webhook-host', host], env);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/^credwatch-notify: .*Slack/);
+    expect(r.stderr).toMatch(
+      /^credwatch-notify: default: Slack refused the message with HTTP 404 no_service/,
+    );
+    expect(r.stderr).toContain(
+      'credwatch-notify: 1 of 1 channel of credwatch/gone did not take the test message: default\n',
+    );
     expect(r.stderr).not.toContain('not-this-one');
   });
 
@@ -83,6 +100,109 @@ describe('credwatch notify --test', () => {
     expect(elsewhere.code).toBe(3);
     expect(elsewhere.stderr).toContain('expected an https URL on hooks.slack.com');
     expect(elsewhere.stderr).not.toContain('example.com/services');
+  });
+
+  describe('a secret with several channels', () => {
+    const hosts = () => ['--webhook-host', host, '--webhook-host', new URL(payments.url).host];
+    const since = () => {
+      const marks = [slack.delivered().length, payments.delivered().length];
+      return () => [slack.delivered().slice(marks[0]), payments.delivered().slice(marks[1])];
+    };
+
+    it('posts to every channel, in the order of the secret, each message naming its channel', async () => {
+      const sent = since();
+      const r = await runNotify(['--test', '--secret', 'credwatch/channels', ...hosts()], env);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(
+        'credwatch-notify: default: posted a test message through the webhook of credwatch/channels\n' +
+          'credwatch-notify: payments: posted a test message through the webhook of credwatch/channels\n',
+      );
+      const [toDefault, toPayments] = sent();
+      expect(toDefault).toHaveLength(1);
+      expect(toPayments).toHaveLength(1);
+      expect(JSON.stringify(toDefault)).toContain('channel \\"default\\"');
+      expect(JSON.stringify(toDefault)).not.toContain('payments');
+      expect(JSON.stringify(toPayments)).toContain('channel \\"payments\\"');
+      expect(r.stdout).not.toContain(slack.secret);
+    });
+
+    it('still posts to the other channels when one fails, then exits 3 naming it, never its URL', async () => {
+      const sent = since();
+      const r = await runNotify(['--test', '--secret', 'credwatch/one-gone', ...hosts()], env);
+      expect(r.code).toBe(3);
+      expect(r.stdout).toBe(
+        'credwatch-notify: default: posted a test message through the webhook of credwatch/one-gone\n' +
+          'credwatch-notify: payments: posted a test message through the webhook of credwatch/one-gone\n',
+      );
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(/^credwatch-notify: ops: Slack refused the message with HTTP 404 no_service/);
+      expect(lines[1]).toBe(
+        'credwatch-notify: 1 of 3 channels of credwatch/one-gone did not take the test message: ops',
+      );
+      expect(sent().map((messages) => messages.length)).toEqual([1, 1]);
+      expect(r.stdout + r.stderr).not.toContain('not-this-one');
+      expect(r.stdout + r.stderr).not.toContain(slack.secret);
+    });
+
+    it.each([
+      ['one --channel', ['--channel', 'payments'], [0, 1], ['payments']],
+      ['a comma list', ['--channel', 'payments,default'], [1, 1], ['default', 'payments']],
+      ['a repeated --channel', ['--channel', 'default', '--channel', 'default'], [1, 0], ['default']],
+    ])('posts only to the channels of %s, in the order of the secret', async (_, args, counts, names) => {
+      const sent = since();
+      const r = await runNotify(['--test', '--secret', 'credwatch/channels', ...hosts(), ...args], env);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(
+        names
+          .map(
+            (n) =>
+              `credwatch-notify: ${n}: posted a test message through the webhook of credwatch/channels\n`,
+          )
+          .join(''),
+      );
+      expect(sent().map((messages) => messages.length)).toEqual(counts);
+    });
+
+    it('exits 2 for a --channel the secret does not have, listing its channels, and sends nothing', async () => {
+      const sent = since();
+      const r = await runNotify(
+        ['--test', '--secret', 'credwatch/channels', ...hosts(), '--channel', 'default,ops'],
+        env,
+      );
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(
+        'credwatch-notify: --channel: Slack webhook secret credwatch/channels has no channel "ops"; it has: default, payments\n',
+      );
+      expect(sent().map((messages) => messages.length)).toEqual([0, 0]);
+    });
+
+    it('exits 2 for a --channel that is not a channel name, without repeating it', async () => {
+      const r = await runNotify(
+        ['--test', '--secret', 'credwatch/channels', '--channel', 'default,https://hooks.slack.com/x/T0KEN'],
+        env,
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /^credwatch-notify: --channel: name 2 is not a channel name \(1-64 characters/,
+      );
+      expect(r.stderr).not.toContain('T0KEN');
+    });
+
+    it('exits 3 naming the bad entry of the secret, never its value, and sends nothing', async () => {
+      const sent = since();
+      const r = await runNotify(['--test', '--secret', 'credwatch/bad-channel', ...hosts()], env);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toBe(
+        'credwatch-notify: Slack webhook secret credwatch/bad-channel: channels.payments: expected an https URL on one of ' +
+          `hooks.slack.com, ${host}, ${new URL(payments.url).host}, got host evil.example\n`,
+      );
+      expect(r.stderr).not.toContain('evil-token');
+      expect(sent().map((messages) => messages.length)).toEqual([0, 0]);
+    });
   });
 
   it('exits 2 without --test or --secret', async () => {

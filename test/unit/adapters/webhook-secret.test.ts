@@ -1,7 +1,14 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { createWebhookUrlReader, WebhookSecretError } from '../../../lambda/adapters/slack/webhook-secret';
+import {
+  createWebhookChannelsReader,
+  createWebhookUrlReader,
+  MAX_WEBHOOK_CHANNELS,
+  WebhookSecretError,
+  webhookFor,
+} from '../../../lambda/adapters/slack/webhook-secret';
+import { CHANNEL_NAME_RULE } from '../../../lambda/core/routing';
 import { type SecretsManagerEndpoint, startSecretsManagerEndpoint } from '../../support/aws-json-endpoints';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:credwatch/slack-AbCdEf';
@@ -177,5 +184,270 @@ describe('createWebhookUrlReader', () => {
 
   it('refuses an empty host list when it is created', () => {
     expect(() => createWebhookUrlReader({ secretArn: ARN, allowedHosts: [] })).toThrow(WebhookSecretError);
+  });
+});
+
+describe('createWebhookChannelsReader', () => {
+  const PAYMENTS_URL = 'https://hooks.slack.com/services/T00000000/B11111111/PAYMENTSpaymentsPAYMENTS';
+  const OPS_URL = 'https://hooks.slack.com/services/T00000000/B22222222/OPSopsOPSopsOPSopsOPSops';
+  const EXPECTED = 'expected an https URL on hooks.slack.com';
+  let sm: SecretsManagerEndpoint;
+  let client: SecretsManagerClient;
+  beforeEach(async () => {
+    sm = await startSecretsManagerEndpoint({ secrets: {}, region: 'eu-west-1' });
+    client = new SecretsManagerClient({
+      endpoint: sm.url,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret' },
+      maxAttempts: 1,
+    });
+  });
+  afterEach(async () => {
+    client.destroy();
+    await sm.close();
+  });
+  const channelsOf = (value: string) => {
+    sm.putSecret(ARN, value);
+    return createWebhookChannelsReader({ secretArn: ARN, client, maxAgeSeconds: 0 })();
+  };
+  const channelsSecret = (channels: unknown, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ channels, ...extra });
+
+  it.each([
+    ['a plain URL', SLACK_URL],
+    ['JSON with webhookUrl', JSON.stringify({ webhookUrl: SLACK_URL, note: 'rotated 2025-01' })],
+    ['a channels object with only the default channel', channelsSecret({ default: SLACK_URL })],
+  ])('reads %s as the one channel "default"', async (_, value) => {
+    await expect(channelsOf(value)).resolves.toEqual(new Map([['default', SLACK_URL]]));
+  });
+
+  it('reads every channel of a channels secret, in the order of the secret, values trimmed', async () => {
+    const channels = await channelsOf(
+      channelsSecret({ payments: ` ${PAYMENTS_URL}\n`, default: SLACK_URL, 'ops_2-eu': OPS_URL }),
+    );
+    expect([...channels]).toEqual([
+      ['payments', PAYMENTS_URL],
+      ['default', SLACK_URL],
+      ['ops_2-eu', OPS_URL],
+    ]);
+  });
+
+  it(`accepts ${MAX_WEBHOOK_CHANNELS} channels and refuses one more`, async () => {
+    const many = (n: number) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`team-${i}`, `${SLACK_URL}${i}`]));
+    await expect(channelsOf(channelsSecret(many(MAX_WEBHOOK_CHANNELS)))).resolves.toHaveProperty(
+      'size',
+      MAX_WEBHOOK_CHANNELS,
+    );
+    const error = await rejection(channelsOf(channelsSecret(many(MAX_WEBHOOK_CHANNELS + 1))));
+    expect(error.message).toBe(
+      `Slack webhook secret ${ARN}: channels: at most ${MAX_WEBHOOK_CHANNELS} channels, got ${MAX_WEBHOOK_CHANNELS + 1}`,
+    );
+  });
+
+  it('accepts http channels on a loopback host when the host policy allows it', async () => {
+    const local = 'http://127.0.0.1:4567/services/T0/B0/local';
+    sm.putSecret(ARN, channelsSecret({ default: SLACK_URL, local }));
+    const read = createWebhookChannelsReader({
+      secretArn: ARN,
+      client,
+      allowedHosts: ['127.0.0.1:4567', 'hooks.slack.com'],
+      allowInsecureHosts: true,
+    });
+    await expect(read()).resolves.toEqual(
+      new Map([
+        ['default', SLACK_URL],
+        ['local', local],
+      ]),
+    );
+  });
+
+  it.each([
+    // Today's URL checks, on one entry.
+    [
+      'an entry that is not a URL',
+      { payments: 'hooks.slack.com/services/s3cr3tvalue' },
+      'channels.payments',
+      'a value that is not a URL',
+    ],
+    [
+      'an entry that is a token',
+      { payments: 'xoxb-s3cr3tvalue:123' },
+      'channels.payments',
+      'a value that is not an http(s) URL',
+    ],
+    [
+      'an entry on another host',
+      { payments: 'https://evil.example/services/s3cr3tvalue' },
+      'channels.payments',
+      'host evil.example',
+    ],
+    [
+      'an entry on a look-alike host',
+      { ops: 'https://hooks.slack.com.evil.example/s3cr3tvalue' },
+      'channels.ops',
+      'host hooks.slack.com.evil.example',
+    ],
+    [
+      'an entry on plain http',
+      { ops: 'http://hooks.slack.com/services/s3cr3tvalue' },
+      'channels.ops',
+      'an http URL',
+    ],
+    [
+      'an entry with credentials',
+      { ops: 'https://user:s3cr3tvalue@hooks.slack.com/services/x' },
+      'channels.ops',
+      'a URL with credentials in it',
+    ],
+    ['an entry without a path', { ops: 'https://hooks.slack.com/' }, 'channels.ops', 'a URL without a path'],
+    ['an empty entry', { ops: '   ' }, 'channels.ops', 'an empty value'],
+    ['an entry that is a number', { ops: 12345 }, 'channels.ops', 'a number'],
+    [
+      'an entry that is an object',
+      { ops: { url: 'https://hooks.slack.com/services/s3cr3tvalue' } },
+      'channels.ops',
+      'an object',
+    ],
+    ['an entry that is null', { ops: null }, 'channels.ops', 'null'],
+  ])('refuses %s, naming the entry and not the value', async (_, bad, entry, got) => {
+    const error = await rejection(channelsOf(channelsSecret({ default: SLACK_URL, ...bad })));
+    expect(error.message).toBe(`Slack webhook secret ${ARN}: ${entry}: ${EXPECTED}, got ${got}`);
+    expect(error.message).not.toContain('s3cr3tvalue');
+    expect(error.message).not.toContain('XXXXXXXX');
+  });
+
+  it.each([
+    [
+      'channels that are a string',
+      channelsSecret('https://hooks.slack.com/services/s3cr3tvalue'),
+      'channels: expected an object of channel name to webhook URL, got a string',
+    ],
+    [
+      'channels that are an array',
+      channelsSecret(['https://hooks.slack.com/services/s3cr3tvalue']),
+      'channels: expected an object of channel name to webhook URL, got an array',
+    ],
+    [
+      'channels that are null',
+      channelsSecret(null),
+      'channels: expected an object of channel name to webhook URL, got null',
+    ],
+    [
+      'no channel at all',
+      channelsSecret({}),
+      'channels: expected at least one channel (e.g. "default"), got none',
+    ],
+    [
+      'an upper-case channel name',
+      channelsSecret({ default: SLACK_URL, S3cr3tValue: SLACK_URL }),
+      `channels: entry 2 has a channel name that is not ${CHANNEL_NAME_RULE}`,
+    ],
+    [
+      'a URL pasted as a channel name',
+      channelsSecret({ 'https://hooks.slack.com/services/s3cr3tvalue': SLACK_URL }),
+      `channels: entry 1 has a channel name that is not ${CHANNEL_NAME_RULE}`,
+    ],
+    [
+      'an empty channel name',
+      channelsSecret({ default: SLACK_URL, ops: SLACK_URL, '': SLACK_URL }),
+      `channels: entry 3 has a channel name that is not ${CHANNEL_NAME_RULE}`,
+    ],
+    [
+      'a channel name starting with _',
+      channelsSecret({ _s3cr3tvalue: SLACK_URL }),
+      `channels: entry 1 has a channel name that is not ${CHANNEL_NAME_RULE}`,
+    ],
+    [
+      'a channel name of 65 characters',
+      channelsSecret({ [`s3cr3tvalue${'a'.repeat(54)}`]: SLACK_URL }),
+      `channels: entry 1 has a channel name that is not ${CHANNEL_NAME_RULE}`,
+    ],
+    [
+      'webhookUrl and channels together',
+      channelsSecret({ default: SLACK_URL }, { webhookUrl: 'https://hooks.slack.com/services/s3cr3tvalue' }),
+      '"webhookUrl" and "channels" together: expected one of them (a single webhookUrl is the "default" channel)',
+    ],
+    [
+      'another top-level key',
+      channelsSecret({ default: SLACK_URL }, { note: 's3cr3tvalue' }),
+      'unexpected top-level key "note" (key 2): a channels secret holds only "channels"',
+    ],
+    [
+      'a top-level key that is not a name',
+      channelsSecret({ default: SLACK_URL }, { 'S3CR3TVALUE/x': 1 }),
+      `unexpected top-level key (a name that is not ${CHANNEL_NAME_RULE}) (key 2): a channels secret holds only "channels"`,
+    ],
+  ])('refuses %s, naming the entry and not the value', async (_, value, problem) => {
+    const error = await rejection(channelsOf(value));
+    expect(error.message).toBe(`Slack webhook secret ${ARN}: ${problem}`);
+    expect(error.message.toLowerCase()).not.toContain('s3cr3tvalue');
+    expect(error.message).not.toContain('XXXXXXXX');
+  });
+
+  it("keeps today's messages for a single-webhook secret", async () => {
+    const error = await rejection(channelsOf('https://example.com/services/s3cr3tvalue'));
+    expect(error.message).toBe(`Slack webhook secret ${ARN}: ${EXPECTED}, got host example.com`);
+  });
+
+  it('never echoes a refused channel name or URL', async () => {
+    const marker = 'Zq9SECRETq9Z';
+    const values = fc.oneof(
+      fc.string().map((s) => channelsSecret({ default: `${marker}${s}` })),
+      fc.string().map((s) => channelsSecret({ default: `https://hooks.slack.com:1/${marker}${s}` })),
+      fc.string().map((s) => channelsSecret({ default: `${s}:${marker}` })),
+      fc.string().map((s) => channelsSecret({ [`${marker}${s}`]: SLACK_URL })),
+      fc.string().map((s) => channelsSecret({ default: SLACK_URL }, { [`${marker}${s}`]: SLACK_URL })),
+      fc.string().map((s) => channelsSecret(`${marker}${s}`)),
+      fc.string().map((s) => channelsSecret([`${marker}${s}`])),
+    );
+    await fc.assert(
+      fc.asyncProperty(values, async (value) => {
+        const error = await rejection(channelsOf(value));
+        expect(error.message).not.toContain(marker);
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  describe('createWebhookUrlReader on a channels secret', () => {
+    it('reads the default channel', async () => {
+      sm.putSecret(ARN, channelsSecret({ payments: PAYMENTS_URL, default: SLACK_URL }));
+      await expect(createWebhookUrlReader({ secretArn: ARN, client })()).resolves.toBe(SLACK_URL);
+    });
+
+    it('refuses a secret without a default channel, listing its channel names and no URL', async () => {
+      sm.putSecret(ARN, channelsSecret({ payments: PAYMENTS_URL, ops: OPS_URL }));
+      const error = await rejection(createWebhookUrlReader({ secretArn: ARN, client })());
+      expect(error.message).toBe(
+        `Slack webhook secret ${ARN} has no channel "default"; it has: payments, ops`,
+      );
+      expect(error.message).not.toContain('hooks.slack.com');
+    });
+  });
+});
+
+describe('webhookFor', () => {
+  const channels = new Map([
+    ['default', SLACK_URL],
+    ['ops', 'https://hooks.slack.com/services/T0/B0/OPSopsOPS'],
+  ]);
+
+  it('returns the URL of the channel', () => {
+    expect(webhookFor(channels, 'ops', ARN)).toBe('https://hooks.slack.com/services/T0/B0/OPSopsOPS');
+  });
+
+  it('names the missing channel and the channels there are, never a URL', () => {
+    let error: unknown;
+    try {
+      webhookFor(channels, 'payments', ARN);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(WebhookSecretError);
+    expect((error as Error).message).toBe(
+      `Slack webhook secret ${ARN} has no channel "payments"; it has: default, ops`,
+    );
+    expect((error as Error).message).not.toContain('hooks.slack.com');
   });
 });
