@@ -11,7 +11,7 @@
  *
  * {@link monitor} runs both. Depends on ports only.
  */
-import { accountScanFailure } from './core/accounts';
+import { ACCOUNT_USER, accountScanFailure } from './core/accounts';
 import { announcement, diff, nextStates, pages } from './core/diff';
 import { type Migration, migrateLegacyIds } from './core/migrations';
 import {
@@ -20,6 +20,14 @@ import {
   type NotificationPolicy,
   planPosts,
 } from './core/notification-plan';
+import {
+  type AccountPlacement,
+  channelFor,
+  channelsOf,
+  DEFAULT_CHANNEL,
+  routeChanges,
+  routingNeeds,
+} from './core/routing';
 import type { Change, FindingState } from './core/state';
 import type { UnreadableState } from './core/state-codec';
 import type { Finding } from './core/types';
@@ -35,6 +43,8 @@ export interface AccountJob {
   readonly accountId?: string;
   /** Shown in Slack; for the own account the IAM alias is read instead. */
   readonly name?: string;
+  /** Where the account sits in the organization (OUs, tags), for routes that match by them. */
+  readonly placement?: AccountPlacement;
   readonly scan: ScanInput;
 }
 
@@ -46,8 +56,11 @@ export interface MonitorInput {
   readonly state: StateStore;
   /** Where events wait until EventBridge took them; without one, events are published directly. */
   readonly outbox?: EventOutbox;
-  /** Created only when there is something to say, so a quiet scan never reads the webhook secret. */
-  readonly notifier: () => Promise<Notifier>;
+  /**
+   * The notifier of a channel (lambda/core/routing.ts), created only when the channel has something
+   * to say, so a quiet scan never reads the webhook secret.
+   */
+  readonly notifier: (channel: string) => Promise<Notifier>;
   readonly events?: EventSink;
   readonly reminderIntervalMs: number;
   /** Baseline, roll-up and message cap (lambda/core/notification-plan.ts). @default DEFAULT_NOTIFICATION_POLICY */
@@ -70,13 +83,18 @@ export interface AccountDelta {
   readonly scan?: ScanResult;
   /** Why the account could not be scanned. */
   readonly error?: { readonly name: string; readonly message: string };
-  /** What this run announces about the account, in diff order. */
+  /** What this run announces about the account, in diff order, each with its `channel`. */
   readonly changes: readonly Change[];
   /**
    * The account's first contact (no `#known` marker, nothing remembered about it) with the baseline
    * on: its new findings are recorded and summarized in one message, not announced one by one.
    */
   readonly baseline: boolean;
+  /**
+   * When the account's findings were announced resolved, by channel, within the last two reminder
+   * intervals: only with a roll-up this run, which says how many were resolved since the last one.
+   */
+  readonly resolvedAt?: readonly { readonly channel: string; readonly at: string }[];
   /** The account already has its `known` marker (it is written once, not every run). @default false */
   readonly known?: boolean;
   /** States to move from an earlier release's finding id to the current one. */
@@ -99,8 +117,18 @@ export interface MonitorResult {
   readonly summarized: number;
   readonly messages: number;
   readonly messagesDelivered: number;
-  /** Why delivery stopped, when it did. The changes not delivered are announced next scan. */
+  /**
+   * Why delivery stopped, when it did (the first channel's, when several did). The changes not
+   * delivered are announced next scan.
+   */
   readonly deliveryError?: Error;
+  /** Each channel whose delivery stopped or could not start, and why; the other channels went on. */
+  readonly channelErrors: readonly { readonly channel: string; readonly error: Error }[];
+  /**
+   * A channel's notifier could not be made (its webhook is not in the secret, the secret cannot be
+   * read): nothing was sent to it. The run is incomplete.
+   */
+  readonly notifierError?: Error;
   /** A message was accepted but its state could not be written: it will be announced again (once). */
   readonly commitError?: Error;
   /** Sends whose answer was lost and were retried once: the message may have been posted twice. */
@@ -184,8 +212,11 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
         .map((s): [string, Date] => [s.id, new Date(s.firstSeen)]),
     );
   const options = { reminderIntervalMs: interval };
-  /** What each scanned account's diff was made of, for the roll-up's second pass. */
+  /** What each scanned account's diff was made of, for the roll-up's second pass and the routing. */
   const diffed = new Map<string, { findings: Finding[]; states: FindingState[] }>();
+  const jobOf = (delta: AccountDelta) =>
+    input.accounts.find((j) => (j.accountId ?? delta.scan?.accountId) === delta.accountId);
+  const { userTagKeys } = routingNeeds(policy.routes);
 
   const deltas = await mapLimit(input.accounts, concurrency, async (job): Promise<AccountDelta> => {
     let result: ScanResult | undefined;
@@ -193,6 +224,7 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
     try {
       result = await scan({
         ...job.scan,
+        ...(userTagKeys.length > 0 ? { keepUserTags: userTagKeys } : {}),
         selectForConfirmation,
         knownSince,
         ...(confirmDeadline !== undefined ? { confirmDeadline, clock } : {}),
@@ -255,17 +287,47 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
 
   // Roll-up: when any account's reminders are due, every scanned account's open findings are
   // reminded with them, so the channel gets one roll-up an interval, not one per account's phase.
-  if (policy.reminders !== 'roll-up' || !deltas.some((d) => d.changes.some((c) => c.kind === 'reminder'))) {
-    return deltas;
-  }
-  return mapLimit(deltas, concurrency, async (delta): Promise<AccountDelta> => {
+  const rolledUp =
+    policy.reminders !== 'roll-up' || !deltas.some((d) => d.changes.some((c) => c.kind === 'reminder'))
+      ? deltas
+      : await mapLimit(deltas, concurrency, async (delta): Promise<AccountDelta> => {
+          const inputs = diffed.get(delta.accountId);
+          if (!inputs || delta.error) return delta;
+          const changes = diff(inputs.findings, inputs.states, now, { ...options, remindAll: true });
+          if (changes.length === delta.changes.length) return delta;
+          const name = delta.name ?? (await jobOf(delta)?.scan.directory?.accountAlias());
+          return { ...delta, ...(name ? { name } : {}), changes };
+        });
+
+  // Routing: each change gets its channel; a finding whose channel changed is reminded in the new one.
+  const routes = policy.routes ?? [];
+  const defaultChannel = policy.defaultChannel ?? DEFAULT_CHANNEL;
+  return mapLimit(rolledUp, concurrency, async (delta): Promise<AccountDelta> => {
+    const job = jobOf(delta);
+    const placement = job?.placement ?? { id: delta.accountId };
+    const userTags = delta.scan?.userTags ?? {};
+    const channelOf = (f: Finding) =>
+      channelFor(routes, defaultChannel, placement, f.user === ACCOUNT_USER ? undefined : userTags[f.user]);
     const inputs = diffed.get(delta.accountId);
-    if (!inputs || delta.error) return delta;
-    const changes = diff(inputs.findings, inputs.states, now, { ...options, remindAll: true });
-    if (changes.length === delta.changes.length) return delta;
-    const job = input.accounts.find((j) => (j.accountId ?? delta.scan?.accountId) === delta.accountId);
-    const name = delta.name ?? (await job?.scan.directory?.accountAlias());
-    return { ...delta, ...(name ? { name } : {}), changes };
+    const changes = routeChanges(
+      delta.changes,
+      inputs?.findings ?? [],
+      inputs?.states ?? [],
+      channelOf,
+      defaultChannel,
+    );
+    const rollUp = policy.reminders === 'roll-up' && changes.some((c) => c.kind === 'reminder');
+    const resolvedAt = rollUp
+      ? (await load(delta.accountId)).states
+          .filter(
+            (s) => s.status === 'resolved' && now.getTime() - Date.parse(s.lastNotifiedAt) <= 2 * interval,
+          )
+          .map((s) => ({ channel: s.channel ?? defaultChannel, at: s.lastNotifiedAt }))
+      : [];
+    const withResolved = resolvedAt.length > 0 ? { ...delta, changes, resolvedAt } : { ...delta, changes };
+    if (changes.length === delta.changes.length || delta.name) return withResolved;
+    const name = await job?.scan.directory?.accountAlias();
+    return { ...withResolved, ...(name ? { name } : {}) };
   });
 }
 
@@ -273,7 +335,8 @@ export interface DeliverInput {
   readonly now: Date;
   readonly state: StateStore;
   readonly outbox?: EventOutbox;
-  readonly notifier: () => Promise<Notifier>;
+  /** A channel's notifier, made when the channel has something to say. */
+  readonly notifier: (channel: string) => Promise<Notifier>;
   readonly events?: EventSink;
   /** Epoch ms after which no further message, and no further batch of events, is started. */
   readonly deadline?: number;
@@ -304,7 +367,6 @@ export async function deliver(
   let messagesDelivered = 0;
   let summarized = 0;
   let uncertain = 0;
-  let deliveryError: Error | undefined;
   let commitError: Error | undefined;
 
   // Migrated states first, silently: each under its new id, its old id retired as resolved.
@@ -323,15 +385,38 @@ export async function deliver(
     }
   }
 
-  if (changes.length > 0 && !commitError) {
-    const withChanges = deltas.filter((d) => d.changes.length > 0);
-    const names = Object.fromEntries(deltas.flatMap((d) => (d.name ? [[d.accountId, d.name]] : [])));
+  // One channel after the other, in the configuration's order: each gets its own posts (baseline,
+  // digest, roll-up, owners' lists) and its own cap; a channel that fails stops only itself.
+  const channelErrors: { channel: string; error: Error }[] = [];
+  let notifierError: Error | undefined;
+  const defaultChannel = policy.defaultChannel ?? DEFAULT_CHANNEL;
+  const names = Object.fromEntries(deltas.flatMap((d) => (d.name ? [[d.accountId, d.name]] : [])));
+  for (const [channel, said] of byChannel(
+    changes,
+    channelsOf(policy.routes ?? [], defaultChannel),
+    defaultChannel,
+  )) {
+    if (commitError) break;
+    const accounts = [...new Set(said.map((c) => c.finding.accountId))];
     // A digest about one account is headed by that account, whichever was scanned first.
-    const headline = withChanges.length === 1 ? withChanges[0]!.accountId : deltas[0]!.accountId;
-    const notifier = await input.notifier();
+    const headline = accounts.length === 1 ? accounts[0]! : deltas[0]!.accountId;
+    let notifier: Notifier;
+    try {
+      notifier = await input.notifier(channel);
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      notifierError ??= error;
+      channelErrors.push({ channel, error });
+      continue;
+    }
     try {
       const result = await notifier.notify(
-        planPosts(changes, baselined, policy),
+        planPosts(
+          said,
+          baselined,
+          policy,
+          deltas.flatMap((d) => (d.resolvedAt ?? []).filter((r) => r.channel === channel).map((r) => r.at)),
+        ),
         {
           accountId: headline,
           ...(names[headline] ? { accountAlias: names[headline] } : {}),
@@ -358,14 +443,15 @@ export async function deliver(
           },
         },
       );
-      messages = result.messages;
-      uncertain = result.uncertain;
-      if (result.error) deliveryError = result.error;
+      messages += result.messages;
+      uncertain += result.uncertain;
+      if (result.error) channelErrors.push({ channel, error: result.error });
     } catch (err) {
       if (!commitError) throw err;
       messages = messagesDelivered;
     }
   }
+  const deliveryError = channelErrors[0]?.error;
 
   // Every account scanned whose changes were all delivered is known from now on: its next finding
   // is announced, not baselined, even when it had nothing to say this time.
@@ -419,6 +505,8 @@ export async function deliver(
     messages,
     messagesDelivered,
     ...(deliveryError ? { deliveryError } : {}),
+    channelErrors,
+    ...(notifierError ? { notifierError } : {}),
     ...(commitError ? { commitError } : {}),
     uncertain,
     eventsPublished,
@@ -428,6 +516,25 @@ export async function deliver(
     unreadableStates,
     migrated: migrations.length,
   };
+}
+
+/**
+ * The changes of each channel, in diff order: the configured channels first, in their order, then
+ * any other a stored state names (a route since removed, to resolve what it announced).
+ */
+function byChannel(
+  changes: readonly Change[],
+  configured: readonly string[],
+  defaultChannel: string,
+): [string, Change[]][] {
+  const groups = new Map<string, Change[]>(configured.map((c) => [c, []]));
+  for (const c of changes) {
+    const channel = c.channel ?? defaultChannel;
+    const group = groups.get(channel) ?? [];
+    group.push(c);
+    groups.set(channel, group);
+  }
+  return [...groups].filter(([, group]) => group.length > 0);
 }
 
 /** Scans, then delivers: one scheduled run. */

@@ -54,6 +54,11 @@ export interface ScanInput {
    * id: exemptions are bounded from that day. @default none (every exemption counts as new today)
    */
   readonly knownSince?: (accountId: string) => Promise<ReadonlyMap<string, Date>>;
+  /**
+   * IAM user tag keys to hand back per user (`ScanResult.userTags`): what the routes match by
+   * (lambda/core/routing.ts). @default none
+   */
+  readonly keepUserTags?: readonly string[];
   readonly selectForConfirmation?: (
     accountId: string,
     preliminary: readonly Finding[],
@@ -81,6 +86,24 @@ export interface ScanResult {
   /** Users whose keys were to be confirmed but were not (out of time, or their keys could not be read). */
   readonly usersUnconfirmed: number;
   readonly warnings: ScanWarning[];
+  /**
+   * The tags of `keepUserTags` by user name, for the users that have any of them; absent when none
+   * were asked for.
+   */
+  readonly userTags?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}
+
+/** The `keep` tags of each user that has any, by user name. */
+function keptTags(
+  tags: UserTags | undefined,
+  keep: readonly string[],
+): Record<string, Record<string, string>> {
+  const kept: Record<string, Record<string, string>> = {};
+  for (const [user, all] of tags ?? []) {
+    const some = Object.fromEntries(keep.flatMap((k) => (all[k] !== undefined ? [[k, all[k]]] : [])));
+    if (Object.keys(some).length > 0) kept[user] = some;
+  }
+  return kept;
 }
 
 export async function scan(input: ScanInput): Promise<ScanResult> {
@@ -299,6 +322,9 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
     usersConfirmed,
     usersUnconfirmed: unconfirmed.size,
     warnings,
+    ...(input.keepUserTags && input.keepUserTags.length > 0
+      ? { userTags: keptTags(tags, input.keepUserTags) }
+      : {}),
   };
 }
 

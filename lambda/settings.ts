@@ -12,6 +12,7 @@ import type { UserDirectoryMode } from './adapters/iam';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './contracts';
 import { ConfigError } from './core/errors';
 import {
+  checkPolicy,
   DEFAULT_NOTIFICATION_POLICY,
   MESSAGE_CAP_BOUNDS,
   type NotificationPolicy,
@@ -19,6 +20,7 @@ import {
   type ReminderMode,
 } from './core/notification-plan';
 import { type Thresholds, thresholdsSchema } from './core/policy';
+import { CHANNEL_NAME, CHANNEL_NAME_RULE, DEFAULT_CHANNEL, MAX_ROUTES } from './core/routing';
 
 /** The environment variable of each setting. */
 export const SETTINGS_VARIABLES = {
@@ -135,10 +137,22 @@ const environmentSchema = z.object({
   [V.notifications]: z.string().optional(),
 });
 
+const channelName = z.string().regex(CHANNEL_NAME, `expected a channel name (${CHANNEL_NAME_RULE})`);
+const tagConditions = z.record(z.string().min(1), z.array(z.string()).min(1));
+const routeSchema = z.strictObject({
+  channel: channelName,
+  accounts: z.array(accountId).min(1).optional(),
+  organizationalUnits: z.array(z.string().min(1)).min(1).optional(),
+  accountTags: tagConditions.optional(),
+  userTags: tagConditions.optional(),
+});
+
 const notificationsSchema = z.strictObject({
   baseline: z.boolean(),
   reminders: z.enum(REMINDER_MODES as [ReminderMode, ...ReminderMode[]]),
   maxMessagesPerRun: z.int().min(MESSAGE_CAP_BOUNDS.min).max(MESSAGE_CAP_BOUNDS.max),
+  routes: z.array(routeSchema).max(MAX_ROUTES).optional(),
+  defaultChannel: channelName.optional(),
 });
 
 function parseJson<T>(name: string, text: string, schema: z.ZodType<T>): T {
@@ -176,7 +190,7 @@ export function decodeSettings(env: Readonly<Record<string, string | undefined>>
   }
   const notificationsJson = e[V.notifications];
   const notifications = notificationsJson
-    ? parseJson(V.notifications, notificationsJson, notificationsSchema)
+    ? checkedPolicy(parseJson(V.notifications, notificationsJson, notificationsSchema))
     : DEFAULT_NOTIFICATION_POLICY;
   const slackSecretArn = e[V.slackSecretArn];
   const stateTable = e[V.stateTable];
@@ -194,6 +208,15 @@ export function decodeSettings(env: Readonly<Record<string, string | undefined>>
     securityHub: e[V.securityHub] === 'true',
     notifications,
   };
+}
+
+/** The policy's own checks (a route without a condition), named by the variable. */
+function checkedPolicy(policy: NotificationPolicy): NotificationPolicy {
+  try {
+    return checkPolicy(policy);
+  } catch (err) {
+    throw new ConfigError(`environment: ${V.notifications}: ${(err as Error).message}`);
+  }
 }
 
 /** A duration as a whole, positive number of `unit`s, or a ConfigError naming the setting. */
@@ -236,6 +259,11 @@ export function encodeSettings(settings: ScannerSettings): Record<string, string
             baseline: settings.notifications.baseline,
             reminders: settings.notifications.reminders,
             maxMessagesPerRun: settings.notifications.maxMessagesPerRun,
+            ...(settings.notifications.routes?.length ? { routes: settings.notifications.routes } : {}),
+            ...(settings.notifications.defaultChannel !== undefined &&
+            settings.notifications.defaultChannel !== DEFAULT_CHANNEL
+              ? { defaultChannel: settings.notifications.defaultChannel }
+              : {}),
           }),
         }),
   };
@@ -244,7 +272,11 @@ export function encodeSettings(settings: ScannerSettings): Record<string, string
 function isDefaultPolicy(p: NotificationPolicy): boolean {
   const d = DEFAULT_NOTIFICATION_POLICY;
   return (
-    p.baseline === d.baseline && p.reminders === d.reminders && p.maxMessagesPerRun === d.maxMessagesPerRun
+    p.baseline === d.baseline &&
+    p.reminders === d.reminders &&
+    p.maxMessagesPerRun === d.maxMessagesPerRun &&
+    (p.routes?.length ?? 0) === 0 &&
+    (p.defaultChannel ?? DEFAULT_CHANNEL) === DEFAULT_CHANNEL
   );
 }
 

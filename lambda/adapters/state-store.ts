@@ -74,7 +74,9 @@ type Item = Record<string, AttributeValue>;
  * `lastNotifiedAt`, `scanTime` (S, as given), `scanEpochMs` (N, what the stale-write condition
  * compares: ISO strings of different precision do not sort as times), `finding` (S, JSON),
  * `announcedIn` (S, only when the last announcement was a summary: `baseline`, `roll-up`,
- * `overflow`; items written before it existed have none and decode as before) and, for resolved
+ * `overflow`; items written before it existed have none and decode as before), `channel` (S, the
+ * channel that last announced it, lambda/core/routing.ts; items written before routing have none
+ * and are read as the default channel's) and, for resolved
  * findings only, `expiresAt` (N, epoch seconds, the table's TTL attribute).
  */
 export class DynamoStateStore implements EventOutbox {
@@ -326,6 +328,7 @@ export class DynamoStateStore implements EventOutbox {
       scanEpochMs: { N: String(scanEpochMs) },
       finding: { S: JSON.stringify(state.finding) },
       ...(state.announcedIn ? { announcedIn: { S: state.announcedIn } } : {}),
+      ...(state.channel !== undefined ? { channel: { S: state.channel } } : {}),
     };
     if (state.status === 'resolved') {
       const resolvedAt = epochMs(state.lastNotifiedAt, `lastNotifiedAt of finding ${state.id}`);
@@ -367,6 +370,7 @@ function fromItem(item: Item, now: Date): { state: FindingState } | { problem: s
       finding,
       // Any other attribute type is passed as null, for the schema to name it.
       ...(item.announcedIn !== undefined ? { announcedIn: item.announcedIn.S ?? null } : {}),
+      ...(item.channel !== undefined ? { channel: item.channel.S ?? null } : {}),
     },
     now,
     CLOCK_SKEW_MS,

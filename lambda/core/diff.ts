@@ -152,13 +152,14 @@ export function nextStates(
   announcedIn?: SummaryReason,
 ): FindingState[] {
   const at = scanTime.toISOString();
-  return delivered.map(({ kind, finding, previous }): FindingState => {
+  return delivered.map(({ kind, finding, previous, channel }): FindingState => {
     const base = {
       id: finding.id,
       accountId: finding.accountId,
       lastNotifiedAt: at,
       scanTime: at,
       ...(announcedIn ? { announcedIn } : {}),
+      ...(channel !== undefined ? { channel } : {}),
     };
     if (kind === 'opened') {
       return { ...base, status: 'open', notifiedSeverity: finding.severity, firstSeen: at, finding };

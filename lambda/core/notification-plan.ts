@@ -11,8 +11,9 @@
  *   it are one overflow summary, remembered as announced there (not lost, not repeated).
  */
 import { ConfigError } from './errors';
+import { checkRoutes, DEFAULT_CHANNEL, type Route } from './routing';
 import type { Change } from './state';
-import { type Summary, type SummaryReason, summarize } from './summary';
+import { type Summary, type SummaryReason, sinceLastSummary, summarize } from './summary';
 
 export type ReminderMode = 'roll-up' | 'per-finding';
 export const REMINDER_MODES: readonly ReminderMode[] = ['roll-up', 'per-finding'];
@@ -24,6 +25,13 @@ export interface NotificationPolicy {
   readonly reminders: ReminderMode;
   /** The most messages a run posts to one channel; at least 2 (a message and the overflow summary). */
   readonly maxMessagesPerRun: number;
+  /**
+   * Which channel hears about which finding (lambda/core/routing.ts): the first matching route's.
+   * @default none: every finding goes to the default channel
+   */
+  readonly routes?: readonly Route[];
+  /** Where findings no route matches go. @default DEFAULT_CHANNEL (`default`) */
+  readonly defaultChannel?: string;
 }
 
 /** The defaults, in one place (lib/config reads them for its documentation and defaults). */
@@ -58,7 +66,7 @@ export type Post =
       readonly carries: readonly Change[];
     };
 
-/** @throws ConfigError when the policy is out of bounds. */
+/** @throws ConfigError when the policy is out of bounds, or a route is not usable (routing.ts `checkRoutes`). */
 export function checkPolicy(policy: NotificationPolicy): NotificationPolicy {
   const cap = policy.maxMessagesPerRun;
   if (!Number.isInteger(cap) || cap < MESSAGE_CAP_BOUNDS.min || cap > MESSAGE_CAP_BOUNDS.max) {
@@ -71,6 +79,7 @@ export function checkPolicy(policy: NotificationPolicy): NotificationPolicy {
       `notifications: reminders must be one of ${REMINDER_MODES.join(', ')}, got ${String(policy.reminders)}`,
     );
   }
+  checkRoutes(policy.routes ?? [], policy.defaultChannel ?? DEFAULT_CHANNEL);
   return policy;
 }
 
@@ -79,11 +88,14 @@ export function checkPolicy(policy: NotificationPolicy): NotificationPolicy {
  * baseline summary, then the individual digest (new, escalated, resolved; and reminders in
  * `per-finding` mode), then the roll-up and the owners' lists (sorted by owner).
  * @param baselined the accounts whose changes of this run are a baseline (first contact)
+ * @param resolvedAt when the channel's findings were announced resolved, recently (ISO times): the
+ *   roll-up says how many since the last summary
  */
 export function planPosts(
   changes: readonly Change[],
   baselined: ReadonlySet<string>,
   policy: NotificationPolicy,
+  resolvedAt: readonly string[] = [],
 ): Post[] {
   const baseline: Change[] = [];
   const rollUp: Change[] = [];
@@ -97,9 +109,12 @@ export function planPosts(
   if (baseline.length > 0) posts.push(summaryPost('baseline', baseline));
   if (individual.length > 0) posts.push({ kind: 'digest', carries: individual });
   if (rollUp.length > 0) {
+    // Resolved in this run (in its digest) counts as resolved since the last summary too.
+    const resolvedNow = individual.filter((c) => c.kind === 'resolved').length;
+    const sinceLast = sinceLastSummary(rollUp, resolvedAt, resolvedNow);
     posts.push({
       kind: 'summary',
-      summary: summarize('roll-up', rollUp),
+      summary: { ...summarize('roll-up', rollUp), ...(sinceLast ? { sinceLast } : {}) },
       carries: rollUp.filter((c) => !c.finding.owner),
     });
     const byOwner = new Map<string, Change[]>();

@@ -5,6 +5,7 @@
  * silent, and the next write of that id replaces it. Pure: the clock is passed in.
  */
 import { z } from 'zod';
+import { CHANNEL_NAME, CHANNEL_NAME_RULE } from './routing';
 import type { Change, FindingState } from './state';
 import { SUMMARY_REASONS } from './summary';
 import { type Finding, RULE_IDS, SEVERITIES } from './types';
@@ -52,6 +53,10 @@ const stateSchema = z.object({
   scanTime: isoTime,
   finding: findingSchema,
   announcedIn: z.enum(SUMMARY_REASONS as [string, ...string[]]).optional(),
+  channel: z
+    .string()
+    .regex(CHANNEL_NAME, { error: `expected a channel name (${CHANNEL_NAME_RULE})` })
+    .optional(),
 });
 
 function describe(error: z.ZodError): string {
@@ -88,6 +93,7 @@ const changeSchema = z.object({
   kind: z.enum(['opened', 'escalated', 'reminder', 'resolved']),
   finding: findingSchema,
   previous: stateSchema.optional(),
+  channel: z.string().regex(CHANNEL_NAME).optional(),
 });
 
 /** A change as stored in the event outbox, checked. */

@@ -28,6 +28,12 @@ export interface FindingState {
    * message cap) rather than the finding's own entry. Absent in items written before it existed.
    */
   readonly announcedIn?: SummaryReason;
+  /**
+   * The channel the finding was last announced in (lambda/core/routing.ts). Absent in items written
+   * before routing existed: they were all announced in the one channel there was, read as the
+   * deployment's default channel.
+   */
+  readonly channel?: string;
 }
 
 /** One thing a digest announces. */
@@ -37,4 +43,9 @@ export interface Change {
   readonly finding: Finding;
   /** The remembered state before this scan, if any. */
   readonly previous?: FindingState;
+  /**
+   * The channel that announces it (lambda/core/routing.ts `routeChanges`); absent: the default
+   * channel (a change made before routing, e.g. waiting in the event outbox).
+   */
+  readonly channel?: string;
 }

@@ -50,6 +50,53 @@ export interface Summary {
   readonly topOwners: readonly { readonly owner: string; readonly count: number }[];
   /** Findings without an owner tag. */
   readonly withoutOwner: number;
+  /**
+   * A roll-up's news since the channel's last summary (the baseline or the previous roll-up), when
+   * one is remembered: findings opened since then, findings announced worse since then, findings
+   * resolved since then.
+   */
+  readonly sinceLast?: SinceLastSummary;
+}
+
+export interface SinceLastSummary {
+  /** ISO time of the last summary. */
+  readonly at: string;
+  readonly opened: number;
+  readonly escalated: number;
+  readonly resolved: number;
+}
+
+const isSummary = (reason: SummaryReason | undefined) => reason === 'baseline' || reason === 'roll-up';
+
+/**
+ * What changed since a channel's last summary, from a roll-up's reminders (their remembered states)
+ * and the times findings of the channel were resolved: the last summary is the latest time a
+ * reminded finding was last announced in a baseline or roll-up. Undefined when none was.
+ * @param resolvedAt ISO times at which the channel's findings were announced resolved (recent ones)
+ * @param resolvedNow findings resolved by this run, counted as resolved since the last summary
+ */
+export function sinceLastSummary(
+  reminders: readonly Change[],
+  resolvedAt: readonly string[],
+  resolvedNow = 0,
+): SinceLastSummary | undefined {
+  let last = Number.NEGATIVE_INFINITY;
+  for (const c of reminders) {
+    if (c.previous && isSummary(c.previous.announcedIn)) {
+      last = Math.max(last, Date.parse(c.previous.lastNotifiedAt));
+    }
+  }
+  if (!Number.isFinite(last)) return undefined;
+  let opened = 0;
+  let escalated = 0;
+  for (const c of reminders) {
+    const p = c.previous;
+    if (!p) continue;
+    if (Date.parse(p.firstSeen) > last) opened++;
+    else if (!isSummary(p.announcedIn) && Date.parse(p.lastNotifiedAt) > last) escalated++;
+  }
+  const resolved = resolvedAt.filter((at) => Date.parse(at) > last).length + resolvedNow;
+  return { at: new Date(last).toISOString(), opened, escalated, resolved };
 }
 
 const item = (c: Change): SummaryItem => {

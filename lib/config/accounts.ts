@@ -42,14 +42,14 @@ export interface AccountsConfig {
   readonly thresholds?: Readonly<Record<string, Thresholds>>;
 }
 
-const ACCOUNT_ID = /^\d{12}$/;
-const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
-const ROOT_ID = /^r-[0-9a-z]{4,32}$/;
+export const ACCOUNT_ID = /^\d{12}$/;
+export const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
+export const ROOT_ID = /^r-[0-9a-z]{4,32}$/;
 
 const accountIdError: ErrorFor = (iss) =>
   `expected a 12-digit AWS account id, got ${describeValue(iss.input)}`;
 
-const accountIds = z
+export const accountIds = z
   .array(z.string({ error: accountIdError }).regex(ACCOUNT_ID, { error: accountIdError }), {
     error: (iss) => `expected an array of 12-digit AWS account ids, got ${describeValue(iss.input)}`,
   })

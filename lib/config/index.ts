@@ -15,7 +15,7 @@ import { ConfigError } from '../../lambda/core/errors';
 import { type AccountsConfig, accountsSchema } from './accounts';
 import { alarmDestinationProblem, alarmEmailsSchema, alarmModeSchema, alarmTopicArnSchema } from './alarms';
 import { type ConfigProblem, formatPath, issueMessage, wholeNumber } from './messages';
-import { notificationsSchema } from './notifications';
+import { notificationsSchema, routesProblem } from './notifications';
 import {
   logRetentionDaysSchema,
   memoryMbSchema,
@@ -95,6 +95,8 @@ const configSchema = z
     if (period) return add(period);
     const alarms = alarmDestinationProblem(c);
     if (alarms) add(alarms);
+    const routes = routesProblem(c);
+    if (routes) add(routes);
   })
   .transform((c, ctx) => {
     const { thresholds: overrides, ...rest } = c.accounts;

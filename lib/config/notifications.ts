@@ -12,8 +12,73 @@ import {
   MESSAGE_CAP_BOUNDS,
   REMINDER_MODES,
 } from '../../lambda/core/notification-plan';
-import { wholeNumber } from './messages';
+import {
+  CHANNEL_NAME,
+  CHANNEL_NAME_RULE,
+  DEFAULT_CHANNEL,
+  MAX_ROUTES,
+  type Route,
+} from '../../lambda/core/routing';
+import { accountIds, OU_ID, ROOT_ID } from './accounts';
+import { type ConfigProblem, type ErrorFor, listedOnce, wholeNumber } from './messages';
 import { onOffSchema } from './scanner';
+
+const channelError: ErrorFor = (iss) =>
+  `expected a channel name (${CHANNEL_NAME_RULE}), got ${describeValue(iss.input)}`;
+const channelName = z.string({ error: channelError }).regex(CHANNEL_NAME, { error: channelError });
+
+const ouError: ErrorFor = (iss) =>
+  `expected an organizational unit id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx), got ${describeValue(iss.input)}`;
+
+const tagValueError: ErrorFor = (iss) =>
+  `expected a tag value (a string) or a non-empty array of them, got ${describeValue(iss.input)}`;
+/** `{"KEY": "value"}` or `{"KEY": ["a", "b"]}` (any of them), normalized to arrays. */
+const tagConditions = z
+  .record(
+    z.string().min(1, { error: 'expected a tag key, got an empty one' }).max(128),
+    z.union(
+      [
+        z.string({ error: tagValueError }).max(256),
+        z.array(z.string({ error: tagValueError }).max(256)).min(1, { error: tagValueError }),
+      ],
+      {
+        error: tagValueError,
+      },
+    ),
+    { error: (iss) => `expected an object of tag keys to values, got ${describeValue(iss.input)}` },
+  )
+  .transform((tags) =>
+    Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, typeof v === 'string' ? [v] : v])),
+  );
+
+/** One route (lambda/core/routing.ts): a channel and the conditions a finding must meet to go there. */
+const routeSchema = z
+  .strictObject({
+    channel: channelName,
+    accounts: accountIds.min(1, { error: 'expected at least one account id' }).optional(),
+    organizationalUnits: z
+      .array(
+        z.string({ error: ouError }).refine((v) => OU_ID.test(v) || ROOT_ID.test(v), { error: ouError }),
+        {
+          error: (iss) => `expected an array of organizational unit ids, got ${describeValue(iss.input)}`,
+        },
+      )
+      .min(1, { error: 'expected at least one organizational unit id' })
+      .superRefine(listedOnce())
+      .optional(),
+    accountTags: tagConditions.optional(),
+    userTags: tagConditions.optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (!r.accounts && !r.organizationalUnits && !r.accountTags && !r.userTags) {
+      ctx.addIssue({
+        code: 'custom',
+        input: r,
+        message:
+          'a route needs at least one of accounts, organizationalUnits, accountTags, userTags (the default channel takes what no route matches)',
+      });
+    }
+  });
 
 export const notificationsSchema = z
   .strictObject({
@@ -27,5 +92,41 @@ export const notificationsSchema = z
     maxMessagesPerRun: wholeNumber(MESSAGE_CAP_BOUNDS.min, MESSAGE_CAP_BOUNDS.max).default(
       DEFAULT_NOTIFICATION_POLICY.maxMessagesPerRun,
     ),
+    /** Which channel hears about which finding: the first matching route's (docs/alerts.md, "Routing"). */
+    routes: z
+      .array(routeSchema, {
+        error: (iss) => `expected an array of routes, got ${describeValue(iss.input)}`,
+      })
+      .max(MAX_ROUTES, { error: `expected at most ${MAX_ROUTES} routes` })
+      .default([])
+      .transform((routes): Route[] => routes),
+    /** Where findings no route matches go: a channel of the Slack secret. */
+    defaultChannel: channelName.default(DEFAULT_CHANNEL),
   })
   .prefault({});
+
+/**
+ * Routes by OU or account tag read them from AWS Organizations, which only an organization source
+ * reaches (docs/alerts.md, "Routing").
+ */
+export function routesProblem(c: {
+  readonly accounts: { readonly source: string };
+  readonly notifications: { readonly routes: readonly Route[] };
+}): ConfigProblem | undefined {
+  if (c.accounts.source === 'organization') return undefined;
+  for (const [i, route] of c.notifications.routes.entries()) {
+    const field = route.organizationalUnits
+      ? 'organizationalUnits'
+      : route.accountTags
+        ? 'accountTags'
+        : undefined;
+    if (field) {
+      return {
+        path: ['notifications', 'routes', i, field],
+        input: route[field],
+        message: `routes by ${field} need accounts.source "organization" (they are read from AWS Organizations), got source "${c.accounts.source}"`,
+      };
+    }
+  }
+  return undefined;
+}

@@ -45,7 +45,7 @@ describe('loadConfig', () => {
       reportDeadlineSeconds: 60,
       reservedConcurrency: true,
       securityHub: false,
-      notifications: { baseline: true, reminders: 'roll-up', maxMessagesPerRun: 10 },
+      notifications: { baseline: true, reminders: 'roll-up', maxMessagesPerRun: 10, routes: [], defaultChannel: 'default' },
       userDirectory: 'authorization-details',
       accounts: {
         source: 'self',

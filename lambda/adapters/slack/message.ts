@@ -477,6 +477,17 @@ export function buildSummaryMessage(
         : `This run reached its limit of ${overflow?.cap ?? '?'} messages before the owners' lists below; their findings were in the roll-up.`,
   };
   const lines: string[] = [intro[summary.reason]];
+  if (summary.sinceLast) {
+    const { at, opened, escalated, resolved } = summary.sinceLast;
+    const news = [
+      ...(opened > 0 ? [`${opened} new`] : []),
+      ...(escalated > 0 ? [`${escalated} worse`] : []),
+      ...(resolved > 0 ? [`${resolved} resolved`] : []),
+    ];
+    lines.push(
+      `*Since the last summary* (${scanTimeText(new Date(at))}): ${news.length > 0 ? news.join(' · ') : 'nothing new, nothing resolved'}`,
+    );
+  }
   if (sev) lines.push(`*By severity:* ${sev}`);
   if (summary.reason === 'overflow') {
     const kinds = countsFromKinds(summary.byKind);

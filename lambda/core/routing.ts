@@ -1,0 +1,184 @@
+/**
+ * Which channel hears about a finding (docs/alerts.md, "Routing"). Pure: the routes come from the
+ * configuration, the account's place in the organization and its tags from Organizations, the
+ * user's tags from IAM.
+ *
+ * A route names a channel and conditions; it matches when every condition it has matches (a list
+ * of values matches any one of them). The first matching route wins; a finding no route matches
+ * goes to the default channel. The channels themselves (their webhooks) are in the Slack secret,
+ * which names each by the same name.
+ */
+import { ANNOUNCED_ONCE, compareChanges, pages } from './diff';
+import { ConfigError } from './errors';
+import type { Change, FindingState } from './state';
+import type { Finding } from './types';
+
+/** The channel a single-webhook secret is, and where findings no route matches go unless told otherwise. */
+export const DEFAULT_CHANNEL = 'default';
+
+/** A channel's name, as routes and the secret spell it. */
+export const CHANNEL_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export const CHANNEL_NAME_RULE = '1-64 characters of a-z 0-9 _ -, starting with a letter or digit';
+
+/** The most routes a deployment may have (they travel in one environment variable). */
+export const MAX_ROUTES = 50;
+
+export interface Route {
+  /** The channel the matching findings go to. */
+  readonly channel: string;
+  /** Only these account ids. */
+  readonly accounts?: readonly string[];
+  /** Only accounts anywhere under one of these OUs (`ou-…`) or roots (`r-…`). */
+  readonly organizationalUnits?: readonly string[];
+  /** Only accounts whose Organizations tag KEY has one of the values. */
+  readonly accountTags?: Readonly<Record<string, readonly string[]>>;
+  /** Only findings of users whose IAM tag KEY has one of the values (never an account's own finding). */
+  readonly userTags?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Where an account sits, as far as routes need to know. */
+export interface AccountPlacement {
+  readonly id: string;
+  /**
+   * The OUs above the account, from its parent up to the root (`['ou-b', 'ou-a', 'r-ab12']`); absent
+   * when not read (no route needs it).
+   */
+  readonly organizationalUnits?: readonly string[];
+  /** The account's Organizations tags; absent when not read. */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** What the routes need read, beyond the account id and the user's tags. */
+export interface RoutingNeeds {
+  /** Some route matches by OU: each account's parents are read (Organizations). */
+  readonly organizationalUnits: boolean;
+  /** Some route matches by account tag: each account's tags are read (Organizations). */
+  readonly accountTags: boolean;
+  /** The IAM user tag keys some route matches by. */
+  readonly userTagKeys: readonly string[];
+}
+
+export function routingNeeds(routes: readonly Route[] = []): RoutingNeeds {
+  return {
+    organizationalUnits: routes.some((r) => (r.organizationalUnits?.length ?? 0) > 0),
+    accountTags: routes.some((r) => Object.keys(r.accountTags ?? {}).length > 0),
+    userTagKeys: [...new Set(routes.flatMap((r) => Object.keys(r.userTags ?? {})))].sort(),
+  };
+}
+
+const tagsMatch = (
+  wanted: Readonly<Record<string, readonly string[]>> | undefined,
+  have: Readonly<Record<string, string>> | undefined,
+): boolean =>
+  Object.entries(wanted ?? {}).every(([key, values]) => {
+    const value = have?.[key];
+    return value !== undefined && values.includes(value);
+  });
+
+/** Whether a route's conditions all hold for a finding of `account` (and of a user with `userTags`). */
+export function routeMatches(
+  route: Route,
+  account: AccountPlacement,
+  userTags: Readonly<Record<string, string>> | undefined,
+): boolean {
+  if (route.accounts && route.accounts.length > 0 && !route.accounts.includes(account.id)) return false;
+  if (route.organizationalUnits && route.organizationalUnits.length > 0) {
+    const above = new Set(account.organizationalUnits ?? []);
+    if (!route.organizationalUnits.some((ou) => above.has(ou))) return false;
+  }
+  if (!tagsMatch(route.accountTags, account.tags)) return false;
+  return tagsMatch(route.userTags, userTags);
+}
+
+/** The channel of a finding of `account`'s user with `userTags` (none for an account's own finding). */
+export function channelFor(
+  routes: readonly Route[],
+  defaultChannel: string,
+  account: AccountPlacement,
+  userTags?: Readonly<Record<string, string>>,
+): string {
+  return routes.find((r) => routeMatches(r, account, userTags))?.channel ?? defaultChannel;
+}
+
+/**
+ * @throws ConfigError naming the route (`notifications.routes[N]`) and what is wrong: a bad channel
+ * name, no condition at all, an empty list of values, too many routes.
+ */
+export function checkRoutes(routes: readonly Route[], defaultChannel: string): void {
+  const where = 'notifications';
+  if (!CHANNEL_NAME.test(defaultChannel)) {
+    throw new ConfigError(`${where}: defaultChannel: expected ${CHANNEL_NAME_RULE}, got "${defaultChannel}"`);
+  }
+  if (routes.length > MAX_ROUTES) {
+    throw new ConfigError(`${where}: routes: at most ${MAX_ROUTES} routes, got ${routes.length}`);
+  }
+  routes.forEach((route, i) => {
+    const at = `${where}: routes[${i}]`;
+    if (!CHANNEL_NAME.test(route.channel)) {
+      throw new ConfigError(`${at}: channel: expected ${CHANNEL_NAME_RULE}, got "${route.channel}"`);
+    }
+    const conditions = [
+      route.accounts?.length ?? 0,
+      route.organizationalUnits?.length ?? 0,
+      Object.keys(route.accountTags ?? {}).length,
+      Object.keys(route.userTags ?? {}).length,
+    ];
+    if (conditions.every((n) => n === 0)) {
+      throw new ConfigError(
+        `${at}: a route needs at least one of accounts, organizationalUnits, accountTags, userTags (the default channel takes what no route matches)`,
+      );
+    }
+    for (const field of ['accountTags', 'userTags'] as const) {
+      for (const [key, values] of Object.entries(route[field] ?? {})) {
+        if (values.length === 0) throw new ConfigError(`${at}: ${field}.${key}: expected at least one value`);
+      }
+    }
+  });
+}
+
+/** The channels a configuration can send to: the default one and every route's, each once, in order. */
+export function channelsOf(routes: readonly Route[], defaultChannel: string): string[] {
+  return [...new Set([defaultChannel, ...routes.map((r) => r.channel)])];
+}
+
+/**
+ * An account's changes with the channel that announces each, and the findings that moved:
+ *
+ * - a resolution goes to the channel that announced the finding (its state's `channel`; a state
+ *   written before routing, to `defaultChannel`): the user and their tags may be gone;
+ * - every other change goes to the finding's channel now (`channelOf`);
+ * - an open finding with nothing to say whose channel changed (a route or a tag was edited) is
+ *   reminded in its new channel at once, which has not heard of it; its old channel hears nothing
+ *   more about it.
+ *
+ * @param findings the account's findings of this scan, and `states` what is remembered about them
+ */
+export function routeChanges(
+  changes: readonly Change[],
+  findings: readonly Finding[],
+  states: readonly FindingState[],
+  channelOf: (finding: Finding) => string,
+  defaultChannel: string,
+): Change[] {
+  const routed = changes.map(
+    (c): Change => ({
+      ...c,
+      channel: c.kind === 'resolved' ? (c.previous?.channel ?? defaultChannel) : channelOf(c.finding),
+    }),
+  );
+  const said = new Set(changes.map((c) => c.finding.id));
+  const byId = new Map(states.map((s) => [s.id, s]));
+  const moved: Change[] = [];
+  for (const found of findings) {
+    if (said.has(found.id) || !pages(found) || ANNOUNCED_ONCE.has(found.rule)) continue;
+    const previous = byId.get(found.id);
+    if (previous?.status !== 'open') continue;
+    const channel = channelOf(found);
+    if ((previous.channel ?? defaultChannel) === channel) continue;
+    said.add(found.id);
+    const knownId = previous.finding.accessKeyId;
+    const finding = !found.accessKeyId && knownId ? { ...found, accessKeyId: knownId } : found;
+    moved.push({ kind: 'reminder', finding, previous, channel });
+  }
+  return moved.length === 0 ? routed : [...routed, ...moved].sort(compareChanges);
+}

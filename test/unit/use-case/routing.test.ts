@@ -1,0 +1,212 @@
+/**
+ * monitor() with routes: each channel hears only its findings, in its own posts (a baseline summary
+ * per channel), each state remembers its channel, a channel that cannot be reached stops only itself,
+ * and a finding whose user was re-tagged is reminded in its new channel.
+ */
+import type { NotificationPolicy, Post } from '../../../lambda/core/notification-plan';
+import { DEFAULT_NOTIFICATION_POLICY } from '../../../lambda/core/notification-plan';
+import { DEFAULT_THRESHOLDS } from '../../../lambda/core/policy';
+import type { FindingState } from '../../../lambda/core/state';
+import type { UserTags } from '../../../lambda/core/types';
+import { type AccountJob, monitor } from '../../../lambda/monitor';
+import type { LoadedStates, Notifier, StateStore } from '../../../lambda/ports';
+import { REPORT_HEADER, reportRow } from '../../support/report-builder';
+
+const A = '111111111111';
+const B = '222222222222';
+const C = '333333333333';
+const NOW = new Date('2026-12-01T12:00:00Z');
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** Two users with a 300-day-old key each: `alice` and `bob`. */
+const csvOf = (accountId: string) =>
+  `${[
+    REPORT_HEADER,
+    reportRow({ user: '<root_account>', mfa_active: 'true' }, accountId),
+    ...['alice', 'bob'].map((user) =>
+      reportRow(
+        {
+          user,
+          access_key_1_active: 'true',
+          access_key_1_last_rotated: '2026-02-04T00:00:00+00:00',
+          access_key_1_last_used_date: '2026-11-30T00:00:00+00:00',
+          access_key_1_last_used_service: 's3',
+          access_key_1_last_used_region: 'us-east-1',
+        },
+        accountId,
+      ),
+    ),
+  ].join('\n')}\n`;
+
+const job = (accountId: string, tags: UserTags, now: Date): AccountJob => ({
+  accountId,
+  scan: {
+    report: { getReport: async () => ({ csv: csvOf(accountId), generatedAt: now }) },
+    thresholds: DEFAULT_THRESHOLDS,
+    now,
+    tags,
+  },
+});
+
+const ROUTED: NotificationPolicy = {
+  ...DEFAULT_NOTIFICATION_POLICY,
+  defaultChannel: 'ops',
+  routes: [
+    { channel: 'payments', accounts: [A] },
+    { channel: 'data', userTags: { 'credwatch:team': ['data'] } },
+  ],
+};
+
+function memoryStore() {
+  const states = new Map<string, FindingState>();
+  const known = new Set<string>();
+  const store: StateStore = {
+    load: async (accountId): Promise<LoadedStates> => ({
+      states: [...states.values()].filter((s) => s.accountId === accountId),
+      unreadable: [],
+      known: known.has(accountId),
+    }),
+    commit: async (written) => {
+      for (const s of written) states.set(s.id, s);
+      return { written: written.length, skippedAsStale: [] };
+    },
+    markKnown: async (ids) => {
+      for (const id of ids) known.add(id);
+    },
+  };
+  return { store, states, known };
+}
+
+/** Notifiers that accept every post and record it by channel; `unreachable` channels cannot be made. */
+function channels(unreachable: readonly string[] = []) {
+  const posts = new Map<string, Post[]>();
+  const caps: Record<string, number | undefined> = {};
+  const notifier = async (channel: string): Promise<Notifier> => {
+    if (unreachable.includes(channel)) throw new Error(`Slack webhook secret has no channel "${channel}"`);
+    return {
+      notify: async (sent, _heading, options) => {
+        caps[channel] = options.maxMessages;
+        for (const post of sent) {
+          posts.set(channel, [...(posts.get(channel) ?? []), post]);
+          await options.onDelivered(
+            post.carries,
+            post.kind === 'summary' ? post.summary.reason : post.kind === 'owner' ? 'roll-up' : undefined,
+          );
+        }
+        return { messages: sent.length, messagesDelivered: sent.length, uncertain: 0 };
+      },
+    };
+  };
+  return { notifier, posts, caps };
+}
+
+const users = (post: Post) => post.carries.map((c) => `${c.finding.accountId}/${c.finding.user}`).sort();
+
+describe('routing', () => {
+  const dataBob: UserTags = new Map([['bob', { 'credwatch:team': 'data' }]]);
+
+  it('splits a 3-account organization into its channels, one baseline summary each, and remembers the channel', async () => {
+    const { store, states } = memoryStore();
+    const chat = channels();
+    const run = (now: Date) =>
+      monitor({
+        accounts: [job(A, dataBob, now), job(B, dataBob, now), job(C, new Map(), now)],
+        now,
+        state: store,
+        notifier: chat.notifier,
+        reminderIntervalMs: 7 * DAY,
+        notifications: ROUTED,
+      });
+    const first = await run(NOW);
+    expect(first.channelErrors).toEqual([]);
+    expect([...chat.posts.keys()].sort()).toEqual(['data', 'ops', 'payments']);
+    for (const posts of chat.posts.values()) {
+      expect(posts.map((p) => (p.kind === 'summary' ? p.summary.reason : p.kind))).toEqual(['baseline']);
+    }
+    // Account A goes to payments whoever the user; bob's team elsewhere; the rest to the default.
+    expect(users(chat.posts.get('payments')![0]!)).toEqual([`${A}/alice`, `${A}/bob`]);
+    expect(users(chat.posts.get('data')![0]!)).toEqual([`${B}/bob`]);
+    expect(users(chat.posts.get('ops')![0]!)).toEqual([`${B}/alice`, `${C}/alice`, `${C}/bob`]);
+    // Each channel had its own cap.
+    expect(chat.caps).toEqual({ ops: 10, payments: 10, data: 10 });
+    const channelOf = (id: string) => [...states.values()].find((s) => s.id.startsWith(id))!.channel;
+    expect(channelOf(`${A}/bob/`)).toBe('payments');
+    expect(channelOf(`${B}/bob/`)).toBe('data');
+    expect(channelOf(`${C}/bob/`)).toBe('ops');
+
+    chat.posts.clear();
+    const second = await run(new Date(NOW.getTime() + HOUR));
+    expect(second.changes).toEqual([]);
+    expect(chat.posts.size).toBe(0);
+  });
+
+  it('a channel that cannot be reached stops only itself; its findings are announced next run', async () => {
+    const { store, known } = memoryStore();
+    const broken = channels(['data']);
+    const accounts = (now: Date) => [job(A, dataBob, now), job(B, dataBob, now), job(C, new Map(), now)];
+    const first = await monitor({
+      accounts: accounts(NOW),
+      now: NOW,
+      state: store,
+      notifier: broken.notifier,
+      reminderIntervalMs: 7 * DAY,
+      notifications: ROUTED,
+    });
+    expect(first.channelErrors.map((e) => [e.channel, e.error.message])).toEqual([
+      ['data', 'Slack webhook secret has no channel "data"'],
+    ]);
+    expect(first.notifierError?.message).toBe('Slack webhook secret has no channel "data"');
+    expect([...broken.posts.keys()].sort()).toEqual(['ops', 'payments']);
+    expect(first.delivered.map((c) => c.channel).sort()).toEqual([
+      'ops',
+      'ops',
+      'ops',
+      'payments',
+      'payments',
+    ]);
+    // B still has something to say: it is not known yet; A and C are.
+    expect([...known].sort()).toEqual([A, C]);
+
+    const fixed = channels();
+    const later = new Date(NOW.getTime() + HOUR);
+    const second = await monitor({
+      accounts: accounts(later),
+      now: later,
+      state: store,
+      notifier: fixed.notifier,
+      reminderIntervalMs: 7 * DAY,
+      notifications: ROUTED,
+    });
+    expect([...fixed.posts.keys()]).toEqual(['data']);
+    expect(second.delivered.map((c) => `${c.kind} ${c.finding.accountId}/${c.finding.user}`)).toEqual([
+      `opened ${B}/bob`,
+    ]);
+  });
+
+  it('reminds a finding in its new channel when its user is re-tagged, once', async () => {
+    const { store } = memoryStore();
+    const chat = channels();
+    const run = (tags: UserTags, now: Date) =>
+      monitor({
+        accounts: [job(B, tags, now)],
+        now,
+        state: store,
+        notifier: chat.notifier,
+        reminderIntervalMs: 7 * DAY,
+        notifications: ROUTED,
+      });
+    await run(new Map(), NOW);
+    expect([...chat.posts.keys()]).toEqual(['ops']);
+    chat.posts.clear();
+    const moved = await run(dataBob, new Date(NOW.getTime() + HOUR));
+    expect(moved.changes.map((c) => [c.kind, c.finding.user, c.channel])).toEqual([
+      ['reminder', 'bob', 'data'],
+    ]);
+    // Roll-up reminders: the data channel hears bob's finding in its roll-up; ops hears nothing.
+    expect([...chat.posts.keys()]).toEqual(['data']);
+    chat.posts.clear();
+    const after = await run(dataBob, new Date(NOW.getTime() + 2 * HOUR));
+    expect(after.changes).toEqual([]);
+  });
+});
