@@ -22,12 +22,17 @@ import { SecurityHubSink } from './adapters/security-hub';
 import { CompositeSink } from './adapters/sinks';
 import { SlackNotifier } from './adapters/slack/notifier';
 import { SlackDeliveryError, SlackSender } from './adapters/slack/sender';
-import { createWebhookUrlReader } from './adapters/slack/webhook-secret';
+import {
+  createWebhookChannelsReader,
+  type WebhookChannels,
+  webhookFor,
+} from './adapters/slack/webhook-secret';
 import { DynamoStateStore } from './adapters/state-store';
 import { METRIC, METRICS_NAMESPACE, SCHEDULE_EVENT_SOURCE, SERVICE_NAME } from './contracts';
 import { selectAccounts } from './core/accounts';
 import { ConfigError, CredwatchError } from './core/errors';
 import { checkInvocation } from './core/invocation';
+import { DEFAULT_CHANNEL, routingNeeds } from './core/routing';
 import { type LambdaEnv, readEnv } from './env';
 import { type AccountJob, monitor } from './monitor';
 import { requiredSetting } from './settings';
@@ -75,7 +80,9 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE
 
 interface Wiring {
   readonly env: LambdaEnv;
-  readonly readWebhookUrl: () => Promise<string>;
+  /** Every channel's webhook, from the Slack secret (cached). */
+  readonly readWebhooks: () => Promise<WebhookChannels>;
+  readonly secretArn: string;
   readonly state: DynamoStateStore;
   readonly events?: EventPublisher;
   readonly sts: STSClient;
@@ -98,7 +105,8 @@ function wire(env: LambdaEnv, options: HandlerOptions): Wiring {
   const tableName = requiredSetting(env, 'stateTable');
   return {
     env,
-    readWebhookUrl: createWebhookUrlReader({
+    secretArn,
+    readWebhooks: createWebhookChannelsReader({
       secretArn,
       client: new SecretsManagerClient({ region: env.region, ...REQUEST_TIMEOUTS }),
       ...(options.webhookHosts ? { allowedHosts: options.webhookHosts, allowInsecureHosts: true } : {}),
@@ -134,6 +142,7 @@ async function accountJobs({ env, sts }: Wiring, now: Date): Promise<AccountJob[
     });
     return [{ scan: { report: iam, directory: iam, counter: iam, thresholds: env.thresholds, now } }];
   }
+  const needs = routingNeeds(env.notifications.routes);
   const found =
     settings.source === 'list'
       ? (settings.ids ?? []).map((id) => ({ id }))
@@ -145,7 +154,9 @@ async function accountJobs({ env, sts }: Wiring, now: Date): Promise<AccountJob[
             maxAttempts: 10,
             ...REQUEST_TIMEOUTS,
           }),
-        }).listAccounts(settings.organizationalUnits);
+        }).listAccounts(settings.organizationalUnits, {
+          placement: { organizationalUnits: needs.organizationalUnits, tags: needs.accountTags },
+        });
   const { selected, skipped } = selectAccounts(found, settings);
   if (skipped.length > 0) logger.info('accounts not scanned', { skipped });
   return selected.map((account) => {
@@ -162,6 +173,11 @@ async function accountJobs({ env, sts }: Wiring, now: Date): Promise<AccountJob[
     return {
       accountId: account.id,
       ...(account.name ? { name: account.name } : {}),
+      placement: {
+        id: account.id,
+        ...(account.organizationalUnits ? { organizationalUnits: account.organizationalUnits } : {}),
+        ...(account.tags ? { tags: account.tags } : {}),
+      },
       scan: {
         report: iam,
         directory: iam,
@@ -217,7 +233,7 @@ async function run(
   started: number,
   context: Context | undefined,
 ): Promise<HandlerResult> {
-  const { env, readWebhookUrl, state, events } = wiring;
+  const { env, readWebhooks, secretArn, state, events } = wiring;
   const remaining = context?.getRemainingTimeInMillis?.();
   // Security Hub first: an import is idempotent (by finding Id), so a chunk that EventBridge then
   // refuses is imported again harmlessly by the next run.
@@ -240,13 +256,17 @@ async function run(
     ...(env.accounts ? { concurrency: env.accounts.concurrency } : {}),
     state,
     outbox: state,
-    notifier: async () => new SlackNotifier(new SlackSender({ webhookUrl: await readWebhookUrl() })),
+    notifier: async (channel) =>
+      new SlackNotifier(
+        new SlackSender({ webhookUrl: webhookFor(await readWebhooks(), channel, secretArn) }),
+      ),
     ...(sink ? { events: sink } : {}),
     reminderIntervalMs: env.reminderIntervalMs,
     notifications: env.notifications,
     ...(remaining !== undefined ? { deadline: started + remaining - DELIVERY_MARGIN_MS } : {}),
   });
   const scans = result.accounts.flatMap((a) => (a.scan ? [a.scan] : []));
+  const said = new Set(result.delivered);
   const failed = result.accounts.filter((a) => a.error);
   const findings = sum(scans.map((s) => s.findings.length));
   // The heartbeat: only a run that scanned at least one account and every account it set out to.
@@ -258,7 +278,7 @@ async function run(
   metrics.addMetric('IamCalls', MetricUnit.Count, sum(scans.flatMap((s) => Object.values(s.iamCalls))));
   metrics.addMetric('ChangesDelivered', MetricUnit.Count, result.delivered.length);
   metrics.addMetric(METRIC.changesSummarized, MetricUnit.Count, result.summarized);
-  metrics.addMetric('DeliveryFailures', MetricUnit.Count, result.deliveryError ? 1 : 0);
+  metrics.addMetric('DeliveryFailures', MetricUnit.Count, result.channelErrors.length);
   metrics.addMetric(METRIC.stateItemsUnreadable, MetricUnit.Count, result.unreadableStates.length);
   metrics.addMetric(METRIC.deliveryUncertain, MetricUnit.Count, result.uncertain);
   metrics.addMetric(METRIC.eventsPublished, MetricUnit.Count, result.eventsPublished);
@@ -278,14 +298,17 @@ async function run(
     metrics.addMetric('AccountsScanned', MetricUnit.Count, scans.length);
     metrics.addMetric('AccountsFailed', MetricUnit.Count, failed.length);
   }
-  if (result.deliveryError) {
-    const e = result.deliveryError;
+  for (const { channel, error: e } of result.channelErrors) {
+    const undelivered = result.changes.filter(
+      (c) => (c.channel ?? env.notifications.defaultChannel ?? DEFAULT_CHANNEL) === channel && !said.has(c),
+    ).length;
     logger.error('Slack delivery failed; undelivered changes are announced by the next scan', {
+      channel,
       error: e.message,
       ...(e instanceof SlackDeliveryError
         ? { permanent: e.permanent, status: e.status, slackError: e.slackError }
         : {}),
-      undelivered: result.changes.length - result.delivered.length,
+      undelivered,
     });
   }
   logger.info('scan complete', {
@@ -314,6 +337,11 @@ async function run(
   if (result.commitError) {
     // Slack has the message but the state does not say so: the next run announces it once more.
     throw result.commitError;
+  }
+  if (result.notifierError) {
+    // A channel could not be reached at all (its webhook is not in the secret, the secret is
+    // unreadable): the other channels were delivered, this one's changes wait for the next run.
+    throw result.notifierError;
   }
   if (result.eventError) {
     logger.error('events could not be published; they wait in the outbox for the next run', {

@@ -190,7 +190,11 @@ export function decodeSettings(env: Readonly<Record<string, string | undefined>>
   }
   const notificationsJson = e[V.notifications];
   const notifications = notificationsJson
-    ? checkedPolicy(parseJson(V.notifications, notificationsJson, notificationsSchema))
+    ? checkedPolicy({
+        routes: [],
+        defaultChannel: DEFAULT_CHANNEL,
+        ...parseJson(V.notifications, notificationsJson, notificationsSchema),
+      })
     : DEFAULT_NOTIFICATION_POLICY;
   const slackSecretArn = e[V.slackSecretArn];
   const stateTable = e[V.stateTable];

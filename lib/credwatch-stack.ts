@@ -20,6 +20,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Construct, IConstruct } from 'constructs';
 import type { UserDirectoryMode } from '../lambda/adapters/iam';
+import { routingNeeds } from '../lambda/core/routing';
 import {
   type AccountsConfig,
   ConfigError,
@@ -98,6 +99,10 @@ export class CredwatchStack extends Stack {
       reservedConcurrency: config.reservedConcurrency,
       securityHub: config.securityHub,
       notifications: config.notifications,
+      accountPlacement: {
+        organizationalUnits: routingNeeds(config.notifications.routes).organizationalUnits,
+        tags: routingNeeds(config.notifications.routes).accountTags,
+      },
       ...(props.handlerEntry ? { entry: props.handlerEntry } : {}),
     });
     // Only now that the scanner's role exists: a created secret denies reading to every other principal.
@@ -154,7 +159,7 @@ export class CredwatchStack extends Stack {
 
     const accounts = this.config.accounts;
     const self = accounts.source === 'self';
-    const discovers = accounts.source === 'organization';
+    const discovers = this.scanner.statements.some((s) => s.sid === 'DiscoverAccounts');
     // Any account's member role, when the scanned accounts are only known at run time.
     const anyMemberRole = !self && knownAccountIds(accounts) === undefined;
     // How cdk-nag names a resource: a literal account/partition when the stack has one, else the pseudo parameter.
@@ -174,9 +179,13 @@ export class CredwatchStack extends Stack {
       );
     } else if (discovers) {
       // A multi-account scanner has no IAM reads of its own (the member roles have them).
+      // The reason names exactly the actions of the DiscoverAccounts statement (discoveryActions).
+      const discovery = this.scanner.statements.find((s) => s.sid === 'DiscoverAccounts')?.actions ?? [];
+      const noResourceType = discovery.filter((a) => /:List(Accounts|Roots)$/.test(a));
+      const others = discovery.filter((a) => !noResourceType.includes(a));
       starFindings.push([
         'AwsSolutions-IAM5[Resource::*]',
-        'organizations:ListAccounts has no resource type; IAM accepts only "*". organizations:ListAccountsForParent and ListOrganizationalUnitsForParent would need the management account and organization ids, unknown at synth. All three only read.',
+        `${noResourceType.join(' and ')} ${noResourceType.length === 1 ? 'has' : 'have'} no resource type; IAM accepts only "*". ${others.join(', ')} would need the management account and organization ids, unknown at synth. All ${discovery.length} only read.`,
       ]);
     }
     if (anyMemberRole) {

@@ -11,6 +11,14 @@ export interface AccountInfo {
   readonly name?: string;
   /** Organizations status: `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`, … */
   readonly status?: string;
+  /**
+   * The OUs above the account, from its parent up to and including the root
+   * (`['ou-b', 'ou-a', 'r-ab12']`), as routing's AccountPlacement takes them; absent when not read
+   * (no route matches by OU).
+   */
+  readonly organizationalUnits?: readonly string[];
+  /** The account's Organizations tags, key to value; absent when not read (no route matches by account tag). */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export interface AccountFilter {

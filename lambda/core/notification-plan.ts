@@ -39,6 +39,8 @@ export const DEFAULT_NOTIFICATION_POLICY: NotificationPolicy = {
   baseline: true,
   reminders: 'roll-up',
   maxMessagesPerRun: 10,
+  routes: [],
+  defaultChannel: DEFAULT_CHANNEL,
 };
 
 /** Bounds of `maxMessagesPerRun`. */

@@ -113,6 +113,54 @@ export interface ScannerFunctionProps {
    * `CREDWATCH_NOTIFICATIONS`. @default DEFAULT_NOTIFICATION_POLICY
    */
   readonly notifications?: NotificationPolicy;
+  /**
+   * What routes need to know of each scanned account (lambda/core/routing.ts `routingNeeds`:
+   * `{ organizationalUnits: needs.organizationalUnits, tags: needs.accountTags }`). In a multi-account
+   * deployment, the `DiscoverAccounts` statement gets exactly the Organizations actions that reading
+   * them takes (lambda/adapters/organizations.ts, `placement`; discoveryActions): for OUs,
+   * `organizations:ListRoots` (source `organization` without OUs) or `organizations:ListParents`
+   * (source `organization` with OUs other than roots); for source `list`, `ListRoots`,
+   * `ListAccountsForParent` and `ListOrganizationalUnitsForParent` (one walk of the organization);
+   * for tags, `organizations:ListTagsForResource`. Not used when the deployment scans only its own
+   * account.
+   * @default neither: no extra action
+   */
+  readonly accountPlacement?: AccountPlacementNeeds;
+}
+
+/** Which placement of each account the scanner reads from Organizations ({@link ScannerFunctionProps.accountPlacement}). */
+export interface AccountPlacementNeeds {
+  /** Each account's OUs, up to the root. */
+  readonly organizationalUnits: boolean;
+  /** Each account's Organizations tags. */
+  readonly tags: boolean;
+}
+
+/**
+ * The Organizations actions the scanner calls (lambda/adapters/organizations.ts) for `accounts`
+ * and `placement`, sorted; none for a deployment that neither discovers its accounts nor reads
+ * their placement.
+ */
+export function discoveryActions(
+  accounts: Pick<AccountsConfig, 'source' | 'organizationalUnits'>,
+  placement: AccountPlacementNeeds = { organizationalUnits: false, tags: false },
+): string[] {
+  const actions = new Set<string>();
+  const walk = ['ListAccountsForParent', 'ListOrganizationalUnitsForParent'];
+  const ous = accounts.organizationalUnits ?? [];
+  if (accounts.source === 'organization') {
+    // Discovery itself: ListAccounts, or the walk below the given OUs.
+    for (const a of ['ListAccounts', ...walk]) actions.add(a);
+    // OUs placed: the walk starts at the roots (no OUs given), or ListParents reads the chain above
+    // each given OU that is not a root.
+    if (placement.organizationalUnits && ous.length === 0) actions.add('ListRoots');
+    if (placement.organizationalUnits && ous.some((ou) => !ou.startsWith('r-'))) actions.add('ListParents');
+  } else if (accounts.source === 'list' && placement.organizationalUnits) {
+    // OrganizationsDiscovery.place: one walk of the organization from its roots.
+    for (const a of ['ListRoots', ...walk]) actions.add(a);
+  }
+  if (accounts.source !== 'self' && placement.tags) actions.add('ListTagsForResource');
+  return [...actions].map((a) => `organizations:${a}`).sort();
 }
 
 /**
@@ -305,7 +353,7 @@ export class ScannerFunction extends Construct {
       // Its own account's IAM only when it scans that account itself: a multi-account scanner reads
       // every account, its own included, through the member role.
       ...(accounts
-        ? this.multiAccountStatements(accounts)
+        ? this.multiAccountStatements(accounts, props.accountPlacement)
         : credentialReadStatements(stack, { userDirectory: props.userDirectory })),
       new iam.PolicyStatement({
         sid: 'ReadWebhookSecret',
@@ -410,9 +458,13 @@ export class ScannerFunction extends Construct {
 
   /**
    * What a multi-account scan adds: AssumeRole into the member role (in exactly the scanned accounts
-   * when they are known at synth, else in any account) and, for `organization`, account discovery.
+   * when they are known at synth, else in any account) and, for `organization` or when routes need
+   * the accounts' placement, the Organizations reads (discoveryActions).
    */
-  private multiAccountStatements(accounts: AccountsConfig): iam.PolicyStatement[] {
+  private multiAccountStatements(
+    accounts: AccountsConfig,
+    placement?: AccountPlacementNeeds,
+  ): iam.PolicyStatement[] {
     const stack = Stack.of(this);
     const memberRole = (account: string) =>
       stack.formatArn({
@@ -423,6 +475,7 @@ export class ScannerFunction extends Construct {
         resourceName: accounts.memberRoleName,
       });
     const known = knownAccountIds(accounts);
+    const discovery = discoveryActions(accounts, placement);
     return [
       new iam.PolicyStatement({
         sid: 'AssumeMemberRoles',
@@ -434,16 +487,14 @@ export class ScannerFunction extends Construct {
           ? { conditions: { StringEquals: { 'aws:ResourceOrgID': accounts.organizationId } } }
           : {}),
       }),
-      ...(accounts.source === 'organization'
+      ...(discovery.length > 0
         ? [
             new iam.PolicyStatement({
               sid: 'DiscoverAccounts',
-              actions: [
-                'organizations:ListAccounts',
-                'organizations:ListAccountsForParent',
-                'organizations:ListOrganizationalUnitsForParent',
-              ],
-              // What lambda/adapters/organizations.ts calls; ListAccounts has no resource type.
+              // Exactly what lambda/adapters/organizations.ts calls for this configuration
+              // (discoveryActions). ListAccounts and ListRoots have no resource type; the others'
+              // ARNs need the management account and organization ids, unknown at synth.
+              actions: discovery,
               resources: ['*'],
             }),
           ]

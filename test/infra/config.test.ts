@@ -45,7 +45,13 @@ describe('loadConfig', () => {
       reportDeadlineSeconds: 60,
       reservedConcurrency: true,
       securityHub: false,
-      notifications: { baseline: true, reminders: 'roll-up', maxMessagesPerRun: 10, routes: [], defaultChannel: 'default' },
+      notifications: {
+        baseline: true,
+        reminders: 'roll-up',
+        maxMessagesPerRun: 10,
+        routes: [],
+        defaultChannel: 'default',
+      },
       userDirectory: 'authorization-details',
       accounts: {
         source: 'self',
@@ -74,7 +80,19 @@ describe('loadConfig', () => {
       reportDeadlineSeconds: 120,
       reservedConcurrency: false,
       securityHub: true,
-      notifications: { baseline: false, reminders: 'per-finding', maxMessagesPerRun: 50 },
+      notifications: {
+        baseline: false,
+        reminders: 'per-finding',
+        maxMessagesPerRun: 50,
+        routes: [
+          {
+            channel: 'payments',
+            organizationalUnits: ['ou-ab12-cdefgh34'],
+            userTags: { 'credwatch:team': ['payments'] },
+          },
+        ],
+        defaultChannel: 'security',
+      },
       userDirectory: 'list-users',
       accounts: {
         source: 'organization',

@@ -5,17 +5,33 @@
  * Synthesizes the single-account stacks and the multi-account stacks once for this file (test/infra/support.ts).
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import type { AccountsConfig } from '../../lib/config';
+import {
+  type AccountPlacementNeeds,
+  discoveryActions,
+  ScannerFunction,
+} from '../../lib/constructs/scanner-function';
 import type { CredwatchStack } from '../../lib/credwatch-stack';
 import {
   ACCOUNT,
   ADMIN_ROLE,
+  BUNDLING_STACKS,
+  cdkJson,
+  customConfig,
+  decideForScanner,
   type Json,
+  listedConfig,
   logicalId,
   MEMBER_A,
   MEMBER_B,
   MEMBER_C,
   multiAccountStacks,
+  organizationConfig,
   REGION,
   SSO_ADMIN_ROLE,
   singleAccountStacks,
@@ -453,5 +469,150 @@ describe('least privilege, simulated on the synthesized policy', () => {
     ['Custom', 'organizations:ListAccounts', '*', 'ImplicitlyDenied'],
   ])('gives the %s scanner %s on %s: %s', async (scanner, action, resource, expected) => {
     await expect(decide(action, resource, { on: byName()[scanner] })).resolves.toBe(expected);
+  });
+});
+
+/**
+ * Routes by OU or account tag (docs/alerts.md, "Routing"): the scanner reads each account's
+ * placement from Organizations (lambda/adapters/organizations.ts, `placement`), and its role gets
+ * exactly the actions that takes, only when routes need them (ScannerFunction `accountPlacement`).
+ * Proven on the policy of a scanner built on its own, for each source and need.
+ */
+describe("least privilege: reading the accounts' placement for routing", () => {
+  const NONE: AccountPlacementNeeds = { organizationalUnits: false, tags: false };
+  const OUS: AccountPlacementNeeds = { organizationalUnits: true, tags: false };
+  const TAGS: AccountPlacementNeeds = { organizationalUnits: false, tags: true };
+  const BOTH: AccountPlacementNeeds = { organizationalUnits: true, tags: true };
+  const ORG_ARN = (kind: string, id: string) =>
+    `arn:aws:organizations::999999999999:${kind}/o-a1b2c3d4e5/${id}`;
+  const ACCOUNT_ARN = ORG_ARN('account', MEMBER_A);
+  const OU_ARN = ORG_ARN('ou', 'ou-ab12-cdefgh34');
+
+  const sources = {
+    /** Discovery under an OU and a root (test/infra/support.ts organizationConfig). */
+    OrganizationOus: organizationConfig.accounts,
+    /** Discovery of the whole organization. */
+    Organization: { ...organizationConfig.accounts, organizationalUnits: undefined } as AccountsConfig,
+    Listed: listedConfig.accounts,
+    Self: customConfig.accounts,
+  };
+  type Source = keyof typeof sources;
+
+  /** A scanner in a stack of its own (not bundled), and its role's only policy, with every intrinsic made a literal. */
+  const build = (source: Source, accountPlacement: AccountPlacementNeeds) => {
+    const app = new App({ context: { ...cdkJson.context, [BUNDLING_STACKS]: [] } });
+    const stack = new Stack(app, 'Placement', { env: { account: ACCOUNT, region: REGION } });
+    const scanner = new ScannerFunction(stack, 'Scanner', {
+      thresholds: customConfig.thresholds,
+      stateTable: dynamodb.Table.fromTableName(stack, 'T', 'state'),
+      webhookSecret: secretsmanager.Secret.fromSecretCompleteArn(
+        stack,
+        'W',
+        `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:credwatch-AbC123`,
+      ),
+      schedulePeriod: Duration.minutes(10),
+      accounts: sources[source],
+      accountPlacement,
+    });
+    const role = Template.fromStack(stack).toJSON().Resources[logicalId(scanner.role)] as {
+      Properties: { Policies: { PolicyDocument: unknown }[] };
+    };
+    return { stack, policy: literal(role.Properties.Policies[0]!.PolicyDocument) };
+  };
+  const literal = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(literal);
+    if (!value || typeof value !== 'object') return value;
+    const o = value as Json;
+    if ('Ref' in o) return o.Ref === 'AWS::Partition' ? 'aws' : `arn:aws:unresolved:::${String(o.Ref)}`;
+    if ('Fn::GetAtt' in o) return `arn:aws:unresolved:::${(o['Fn::GetAtt'] as string[]).join('.')}`;
+    if ('Fn::Join' in o) {
+      const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+      return parts.map(literal).join(sep);
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, literal(v)]));
+  };
+
+  const REQUESTS: [string, string][] = [
+    ['organizations:ListAccounts', '*'],
+    ['organizations:ListAccountsForParent', OU_ARN],
+    ['organizations:ListOrganizationalUnitsForParent', OU_ARN],
+    ['organizations:ListRoots', '*'],
+    ['organizations:ListParents', ACCOUNT_ARN],
+    ['organizations:ListParents', OU_ARN],
+    ['organizations:ListTagsForResource', ACCOUNT_ARN],
+    ['organizations:DescribeOrganization', '*'],
+    ['organizations:DescribeAccount', ACCOUNT_ARN],
+    ['organizations:ListChildren', OU_ARN],
+    ['organizations:TagResource', ACCOUNT_ARN],
+    ['organizations:UntagResource', ACCOUNT_ARN],
+  ];
+  const DISCOVERY = [
+    'organizations:ListAccounts',
+    'organizations:ListAccountsForParent',
+    'organizations:ListOrganizationalUnitsForParent',
+  ];
+  const WALK = DISCOVERY.slice(1);
+
+  it.each<[Source, AccountPlacementNeeds, string[]]>([
+    ['OrganizationOus', NONE, DISCOVERY],
+    ['OrganizationOus', OUS, [...DISCOVERY, 'organizations:ListParents']],
+    ['OrganizationOus', TAGS, [...DISCOVERY, 'organizations:ListTagsForResource']],
+    [
+      'OrganizationOus',
+      BOTH,
+      [...DISCOVERY, 'organizations:ListParents', 'organizations:ListTagsForResource'],
+    ],
+    ['Organization', NONE, DISCOVERY],
+    ['Organization', OUS, [...DISCOVERY, 'organizations:ListRoots']],
+    ['Organization', BOTH, [...DISCOVERY, 'organizations:ListRoots', 'organizations:ListTagsForResource']],
+    ['Listed', NONE, []],
+    ['Listed', OUS, [...WALK, 'organizations:ListRoots']],
+    ['Listed', TAGS, ['organizations:ListTagsForResource']],
+    ['Self', BOTH, []],
+  ])('%s scanner, placement %j: may call exactly %j of Organizations', async (source, placement, allowed) => {
+    const { policy } = build(source, placement);
+    const decisions = await Promise.all(
+      REQUESTS.map(async ([action, resource]) => [action, await decideForScanner(policy, action, resource)]),
+    );
+    expect([...new Set(decisions.filter(([, d]) => d === 'Allowed').map(([a]) => a))].sort()).toEqual(
+      [...allowed].sort(),
+    );
+    for (const [action, decision] of decisions) {
+      expect([action, decision]).toEqual([
+        action,
+        allowed.includes(action!) ? 'Allowed' : 'ImplicitlyDenied',
+      ]);
+    }
+    expect(discoveryActions(sources[source], placement)).toEqual(
+      source === 'Self' ? [] : [...allowed].sort(),
+    );
+  });
+
+  /** The packs' findings on the scanner's stack, acknowledgements ignored (as test/infra/stack.test.ts does). */
+  const findings = (stack: Stack) =>
+    [
+      ...new Set(
+        [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap((pack) => {
+          (pack as unknown as { isAcknowledged: () => boolean }).isAcknowledged = () => false;
+          return pack.validateScope(stack).violations.map((v) => v.ruleName);
+        }),
+      ),
+    ].sort();
+
+  it.each<Source>(['OrganizationOus', 'Organization'])(
+    'cdk-nag: placement adds no finding to the %s scanner (the stack acknowledges the same ids)',
+    (source) => {
+      const without = findings(build(source, NONE).stack);
+      expect(without).toContain('AwsSolutions-IAM5[Resource::*]');
+      expect(findings(build(source, BOTH).stack)).toEqual(without);
+    },
+  );
+
+  it('cdk-nag: placement gives the Listed scanner the "*" finding a list scanner otherwise has not', () => {
+    const without = findings(build('Listed', NONE).stack);
+    expect(without).not.toContain('AwsSolutions-IAM5[Resource::*]');
+    expect(findings(build('Listed', TAGS).stack)).toEqual(
+      [...without, 'AwsSolutions-IAM5[Resource::*]', 'Serverless-LambdaStarPermissions'].sort(),
+    );
   });
 });

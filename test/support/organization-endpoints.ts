@@ -10,7 +10,13 @@
  *   forwards the request, unchanged, to the IAM endpoint of the account that key was issued for,
  *   piping the answer back unchanged. Keys it did not issue: 403 `InvalidClientTokenId`.
  * - Organizations (awsJson1_1): ListAccounts, ListRoots, ListOrganizationalUnitsForParent,
- *   ListAccountsForParent, paged by NextToken/MaxResults (1–20, default 20).
+ *   ListAccountsForParent, ListParents, paged by NextToken/MaxResults (1–20, default 20), and
+ *   ListTagsForResource (no MaxResults in its model: pages of 20). OUs nest as the members' `ouPath`s
+ *   say; accounts carry their `tags` (OUs and the root none). Unknown ids are answered as AWS does:
+ *   ParentNotFoundException (ParentId), ChildNotFoundException (ListParents' ChildId),
+ *   TargetNotFoundException (ListTagsForResource's ResourceId), each HTTP 400; an id that matches no
+ *   id pattern at all is InvalidInputException (INVALID_PATTERN). `deniedOperations` answers
+ *   AccessDeniedException, as for a role whose policy lacks the action.
  *
  * The caller of a request is the owner of its signing key: any non-`ASIA` key is the scanner in the
  * management account (`arn:aws:sts::<management>:assumed-role/credwatch-scanner/credwatch`); an
@@ -46,6 +52,13 @@ const NAME = /^[\w+=,.@-]{1,64}$/;
 const MIN_DURATION_S = 900;
 const MAX_DURATION_S = 3600;
 const MAX_RESULTS = 20;
+/** Organizations: OUs nest at most five levels below the root; a resource has at most 50 tags. */
+const MAX_OU_LEVELS = 5;
+const MAX_TAGS = 50;
+const ACCOUNT_ID = /^\d{12}$/;
+const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
+const ROOT_ID_PATTERN = /^r-[0-9a-z]{4,32}$/;
+const POLICY_ID = /^p-[0-9a-zA-Z_]{8,128}$/;
 
 /** The organization cannot be set up as asked (duplicate account, bad name), or an unknown account. */
 export class FakeOrganizationError extends CredwatchError {}
@@ -61,6 +74,8 @@ export interface OrganizationMember {
   readonly status?: AccountStatus;
   /** OU names from the root down, e.g. `['Workloads', 'Prod']`. @default [] (directly under the root) */
   readonly ouPath?: readonly string[];
+  /** Its Organizations tags (ListTagsForResource), key to value; at most 50. @default {} */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export interface OrganizationOptions {
@@ -85,6 +100,11 @@ export interface OrganizationOptions {
   readonly now?: () => Date;
   /** @default {@link DEFAULT_MANAGEMENT_ACCOUNT_ID} */
   readonly managementAccountId?: string;
+  /**
+   * Organizations operations the scanner may not call (its policy lacks them), e.g.
+   * `ListTagsForResource`: answered AccessDeniedException, as IAM denies them. @default none
+   */
+  readonly deniedOperations?: ReadonlySet<string>;
 }
 
 /** The running organization. */
@@ -96,6 +116,8 @@ export interface Organization {
   readonly managementAccountId: string;
   /** The IAM endpoint of a member account (counts, failNext, its FakeAccount). Throws for an unknown id. */
   iam(accountId: string): IamEndpoint;
+  /** The id of the OU at `path` (names from the root down; `[]` is the root). Throws for an unknown path. */
+  ouId(path: readonly string[]): string;
   /** Requests by STS action and by Organizations operation (failed ones included). */
   counts(): { sts: Record<string, number>; organizations: Record<string, number> };
   close(): Promise<void>;
@@ -135,6 +157,9 @@ interface OrgUnit {
   readonly name: string;
   readonly ous: OrgUnit[];
   readonly accounts: OrganizationMember[];
+  /** Absent for the root. */
+  readonly parent?: OrgUnit;
+  readonly type: 'ROOT' | 'ORGANIZATIONAL_UNIT';
 }
 
 const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -177,12 +202,28 @@ function validate(options: OrganizationOptions, managementAccountId: string, mem
     if ((m.ouPath ?? []).some((ou) => ou.trim() === '')) {
       throw new FakeOrganizationError(`accounts[${i}] (${id}): ouPath has an empty OU name`);
     }
+    if ((m.ouPath ?? []).length > MAX_OU_LEVELS) {
+      throw new FakeOrganizationError(
+        `accounts[${i}] (${id}): ouPath is ${m.ouPath?.length} OUs deep, Organizations allows ${MAX_OU_LEVELS}`,
+      );
+    }
+    const tags = Object.entries(m.tags ?? {});
+    if (tags.length > MAX_TAGS) {
+      throw new FakeOrganizationError(`accounts[${i}] (${id}): ${tags.length} tags, at most ${MAX_TAGS}`);
+    }
+    for (const [key, value] of tags) {
+      if (key.length < 1 || key.length > 128 || value.length > 256) {
+        throw new FakeOrganizationError(
+          `accounts[${i}] (${id}): tag "${key}": keys are 1-128 characters, values at most 256`,
+        );
+      }
+    }
   }
 }
 
 /** The OU tree from each member's `ouPath`; OU ids are derived from the path, so stable across runs. */
 function buildTree(accounts: readonly OrganizationMember[]) {
-  const root: OrgUnit = { id: ROOT_ID, name: 'Root', ous: [], accounts: [] };
+  const root: OrgUnit = { id: ROOT_ID, name: 'Root', ous: [], accounts: [], type: 'ROOT' };
   const parents = new Map<string, OrgUnit>([[ROOT_ID, root]]);
   for (const member of accounts) {
     let parent = root;
@@ -196,7 +237,7 @@ function buildTree(accounts: readonly OrganizationMember[]) {
         do {
           id = `ou-${ROOT_ID.slice(2)}-${draw(`ou:${path.join('/')}:${salt++}`, 8, LOWER_ALNUM)}`;
         } while (parents.has(id));
-        ou = { id, name, ous: [], accounts: [] };
+        ou = { id, name, ous: [], accounts: [], parent, type: 'ORGANIZATIONAL_UNIT' };
         parent.ous.push(ou);
         parents.set(id, ou);
       }
@@ -206,6 +247,10 @@ function buildTree(accounts: readonly OrganizationMember[]) {
   }
   return parents;
 }
+
+/** Every account's parent (a root or OU), by account id. */
+const accountParents = (parents: ReadonlyMap<string, OrgUnit>) =>
+  new Map([...parents.values()].flatMap((ou) => ou.accounts.map((m) => [m.account.accountId, ou] as const)));
 
 /**
  * Starts the organization: one IAM endpoint per member (with `options.iam`), the IAM router, STS and
@@ -219,6 +264,7 @@ export async function startOrganization(options: OrganizationOptions): Promise<O
 
   const members = new Map(options.accounts.map((m) => [m.account.accountId, m]));
   const parents = buildTree(options.accounts);
+  const parentOfAccount = accountParents(parents);
   const sessions = new Map<string, Session>();
   const stsCounts = new Map<string, number>();
   const orgCounts = new Map<string, number>();
@@ -455,6 +501,16 @@ export async function startOrganization(options: OrganizationOptions): Promise<O
     };
   }
 
+  const requiredId = (input: Record<string, unknown>, name: string): string => {
+    const id = input[name];
+    if (typeof id !== 'string' || id === '') {
+      throw invalidInput('INPUT_REQUIRED', `You must specify a value for ${name}.`);
+    }
+    return id;
+  };
+  const invalidPattern = () =>
+    invalidInput('INVALID_PATTERN', 'You provided a value that does not match the required pattern.');
+
   const parentOf = (input: Record<string, unknown>): OrgUnit => {
     const id = input.ParentId;
     if (typeof id !== 'string' || id === '') {
@@ -493,6 +549,42 @@ export async function startOrganization(options: OrganizationOptions): Promise<O
       const { page, ...rest } = paged('ListAccountsForParent', parent.id, parent.accounts, input);
       return { Accounts: page.map(accountJson), ...rest };
     },
+    ListParents(input) {
+      const id = requiredId(input, 'ChildId');
+      if (!ACCOUNT_ID.test(id) && !OU_ID.test(id)) throw invalidPattern();
+      const parent = ACCOUNT_ID.test(id) ? parentOfAccount.get(id) : parents.get(id)?.parent;
+      if (!parent) {
+        throw new Fault(
+          400,
+          'ChildNotFoundException',
+          `We can't find an organizational unit (OU) or AWS account with the ChildId that you specified: ${id}.`,
+        );
+      }
+      const { page, ...rest } = paged('ListParents', id, [parent], input);
+      return { Parents: page.map((p) => ({ Id: p.id, Type: p.type })), ...rest };
+    },
+    ListTagsForResource(input) {
+      const id = requiredId(input, 'ResourceId');
+      if (![ACCOUNT_ID, OU_ID, ROOT_ID_PATTERN, POLICY_ID].some((p) => p.test(id))) throw invalidPattern();
+      const tags = ACCOUNT_ID.test(id)
+        ? members.has(id)
+          ? (members.get(id)?.tags ?? {})
+          : undefined
+        : parents.has(id)
+          ? {}
+          : undefined;
+      if (!tags) {
+        throw new Fault(
+          400,
+          'TargetNotFoundException',
+          `We can't find a root, OU, account, or policy with the TargetId that you specified: ${id}.`,
+        );
+      }
+      const entries = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+      // No MaxResults in ListTagsForResource's model: pages of the default size.
+      const { page, ...rest } = paged('ListTagsForResource', id, entries, { NextToken: input.NextToken });
+      return { Tags: page, ...rest };
+    },
   };
 
   /** The JSON protocol's names for the callers' token faults. */
@@ -522,7 +614,7 @@ export async function startOrganization(options: OrganizationOptions): Promise<O
       }
       const handler = Object.hasOwn(orgOperations, op) ? orgOperations[op] : undefined;
       if (!handler) throw new Fault(400, 'UnknownOperationException', `Unknown operation ${target}`);
-      if (caller.accountId !== mgmt) {
+      if (caller.accountId !== mgmt || options.deniedOperations?.has(op)) {
         throw new Fault(400, 'AccessDeniedException', "You don't have permissions to access this resource.");
       }
       let input: unknown;
@@ -556,6 +648,19 @@ export async function startOrganization(options: OrganizationOptions): Promise<O
         );
       }
       return endpoint;
+    },
+    ouId(path) {
+      let ou = parents.get(ROOT_ID)!;
+      for (const [i, name] of path.entries()) {
+        const next = ou.ous.find((o) => o.name === name);
+        if (!next) {
+          throw new FakeOrganizationError(
+            `no OU "${name}" under ${['Root', ...path.slice(0, i)].join('/')} (there: ${ou.ous.map((o) => o.name).join(', ') || 'none'})`,
+          );
+        }
+        ou = next;
+      }
+      return ou.id;
     },
     counts: () => ({ sts: Object.fromEntries(stsCounts), organizations: Object.fromEntries(orgCounts) }),
     async close() {

@@ -45,7 +45,16 @@ const full: ScannerSettings = {
     thresholds: { '111111111111': { ...thresholds, rootAccessKey: 'critical' } },
   },
   securityHub: true,
-  notifications: { baseline: false, reminders: 'per-finding', maxMessagesPerRun: 25 },
+  notifications: {
+    baseline: false,
+    reminders: 'per-finding',
+    maxMessagesPerRun: 25,
+    routes: [
+      { channel: 'payments', accounts: ['111111111111'] },
+      { channel: 'data', accountTags: { env: ['prod'] }, userTags: { 'credwatch:team': ['data', 'ml'] } },
+    ],
+    defaultChannel: 'security',
+  },
 };
 
 /** Only what a settings value must have, every optional setting absent and the rest at its default. */
@@ -96,7 +105,8 @@ describe('encodeSettings and decodeSettings', () => {
       }),
       CREDWATCH_USER_DIRECTORY: 'list-users',
       CREDWATCH_SECURITY_HUB: 'true',
-      CREDWATCH_NOTIFICATIONS: '{"baseline":false,"reminders":"per-finding","maxMessagesPerRun":25}',
+      CREDWATCH_NOTIFICATIONS:
+        '{"baseline":false,"reminders":"per-finding","maxMessagesPerRun":25,"routes":[{"channel":"payments","accounts":["111111111111"]},{"channel":"data","accountTags":{"env":["prod"]},"userTags":{"credwatch:team":["data","ml"]}}],"defaultChannel":"security"}',
     });
   });
 
