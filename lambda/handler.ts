@@ -143,22 +143,27 @@ async function accountJobs({ env, sts }: Wiring, now: Date): Promise<AccountJob[
     return [{ scan: { report: iam, directory: iam, counter: iam, thresholds: env.thresholds, now } }];
   }
   const needs = routingNeeds(env.notifications.routes);
+  // Organizations is served from us-east-1 (aws partition).
+  const discovery = new OrganizationsDiscovery({
+    client: new OrganizationsClient({
+      region: 'us-east-1',
+      retryMode: 'adaptive',
+      maxAttempts: 10,
+      ...REQUEST_TIMEOUTS,
+    }),
+  });
   const found =
     settings.source === 'list'
       ? (settings.ids ?? []).map((id) => ({ id }))
-      : await new OrganizationsDiscovery({
-          // Organizations is served from us-east-1 (aws partition).
-          client: new OrganizationsClient({
-            region: 'us-east-1',
-            retryMode: 'adaptive',
-            maxAttempts: 10,
-            ...REQUEST_TIMEOUTS,
-          }),
-        }).listAccounts(settings.organizationalUnits, {
-          placement: { organizationalUnits: needs.organizationalUnits, tags: needs.accountTags },
+      : await discovery.listAccounts(settings.organizationalUnits, {
+          placement: { organizationalUnits: needs.organizationalUnits },
         });
-  const { selected, skipped } = selectAccounts(found, settings);
-  if (skipped.length > 0) logger.info('accounts not scanned', { skipped });
+  const chosen = selectAccounts(found, settings);
+  if (chosen.skipped.length > 0) logger.info('accounts not scanned', { skipped: chosen.skipped });
+  // Tags only of the accounts scanned: an excluded account's tags are neither read nor needed.
+  const selected = needs.accountTags
+    ? await discovery.place(chosen.selected, { tags: true })
+    : chosen.selected;
   return selected.map((account) => {
     const credentials = assumeRoleCredentials({
       roleArn: memberRoleArn(account.id, settings.memberRoleName, env.region),

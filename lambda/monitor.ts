@@ -12,7 +12,7 @@
  * {@link monitor} runs both. Depends on ports only.
  */
 import { ACCOUNT_USER, accountScanFailure } from './core/accounts';
-import { announcement, diff, nextStates, pages } from './core/diff';
+import { announcement, compareChanges, diff, nextStates, pages } from './core/diff';
 import { type Migration, migrateLegacyIds } from './core/migrations';
 import {
   checkPolicy,
@@ -91,8 +91,15 @@ export interface AccountDelta {
    */
   readonly baseline: boolean;
   /**
+   * The changes if the run's roll-up is due ({@link alignRollUps}): every open finding reminded.
+   * Absent when they are `changes` (or reminders are per finding). Removed by the alignment.
+   */
+  readonly rollUp?: readonly Change[];
+  /** The channels in which some of the account's reminders are due by their own interval: their roll-up is due. */
+  readonly dueChannels?: readonly string[];
+  /**
    * When the account's findings were announced resolved, by channel, within the last two reminder
-   * intervals: only with a roll-up this run, which says how many were resolved since the last one.
+   * intervals, for a roll-up's "since the last summary".
    */
   readonly resolvedAt?: readonly { readonly channel: string; readonly at: string }[];
   /** The account already has its `known` marker (it is written once, not every run). @default false */
@@ -164,8 +171,12 @@ export function deliveryReserveMs(budgetMs: number): number {
 const asError = (err: unknown): { name: string; message: string } =>
   err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
 
-/** Scans every account and diffs it against its remembered state. Nothing is sent or written. */
-export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]> {
+/**
+ * Scans every account and diffs it against its remembered state, each on its own: a delta's
+ * `rollUp` is what it says if the run's roll-up is due ({@link alignRollUps} decides). Nothing is
+ * sent or written. A batch of a state machine runs this; the deliver step aligns.
+ */
+export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
   const { now } = input;
   const clock = input.clock ?? Date.now;
   const concurrency = input.concurrency ?? 8;
@@ -186,11 +197,17 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
     return states;
   };
   // First contact: no earlier run scanned the account and delivered all it had to say (its `known`
-  // marker), and nothing is remembered about it (an earlier failure to scan it aside; an unreadable
-  // item is not an absent one).
+  // marker), and nothing is remembered about it but a baseline (an earlier failure to scan it aside;
+  // an unreadable item is not an absent one).
   const firstContact = async (accountId: string) => {
     const { states, unreadable, known } = await load(accountId);
-    return !known && unreadable.length === 0 && states.every((s) => s.finding.rule === 'account-scan-failed');
+    // A baseline committed in some channels but not all (one failed) is still first contact, so the
+    // channel that failed gets its summary too when it recovers, not each finding.
+    return (
+      !known &&
+      unreadable.length === 0 &&
+      states.every((s) => s.finding.rule === 'account-scan-failed' || s.announcedIn === 'baseline')
+    );
   };
   // Confirm live only what is about to be announced as new or worse. An open finding already
   // announced costs no IAM call, not even for its reminder: it keeps the key id it was announced with.
@@ -212,13 +229,12 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
         .map((s): [string, Date] => [s.id, new Date(s.firstSeen)]),
     );
   const options = { reminderIntervalMs: interval };
-  /** What each scanned account's diff was made of, for the roll-up's second pass and the routing. */
-  const diffed = new Map<string, { findings: Finding[]; states: FindingState[] }>();
-  const jobOf = (delta: AccountDelta) =>
-    input.accounts.find((j) => (j.accountId ?? delta.scan?.accountId) === delta.accountId);
   const { userTagKeys } = routingNeeds(policy.routes);
+  const routes = policy.routes ?? [];
+  const defaultChannel = policy.defaultChannel ?? DEFAULT_CHANNEL;
+  const configured = new Set(channelsOf(routes, defaultChannel));
 
-  const deltas = await mapLimit(input.accounts, concurrency, async (job): Promise<AccountDelta> => {
+  return mapLimit(input.accounts, concurrency, async (job): Promise<AccountDelta> => {
     let result: ScanResult | undefined;
     let error: { name: string; message: string } | undefined;
     try {
@@ -244,14 +260,21 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
     // and says nothing about that finding; decided here, before anything is sent.
     const newer = new Set(stored.filter((s) => Date.parse(s.scanTime) > now.getTime()).map((s) => s.id));
     const states = stored.filter((s) => !newer.has(s.id));
-    let changes: Change[];
+    let raw: Change[];
     let migrations: Migration[] = [];
+    let allReminded: Change[] | undefined;
+    let findings: Finding[] = [];
+    let diffedStates: FindingState[] = [];
     if (result) {
-      const findings = result.findings.filter((f) => !newer.has(f.id));
+      findings = result.findings.filter((f) => !newer.has(f.id));
       const migrated = migrateLegacyIds(states, findings);
       migrations = migrated.migrations;
-      changes = diff(findings, migrated.states, now, options);
-      diffed.set(accountId, { findings, states: migrated.states });
+      diffedStates = migrated.states;
+      raw = diff(findings, diffedStates, now, options);
+      // The roll-up variant: every open finding reminded, for a run in which any account's are due.
+      if (policy.reminders === 'roll-up') {
+        allReminded = diff(findings, diffedStates, now, { ...options, remindAll: true });
+      }
     } else {
       // Only the failure itself changes; the account's other findings keep their state until it is scanned.
       const failure = accountScanFailure(
@@ -259,7 +282,7 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
         (error?.message ?? 'unknown error').slice(0, MAX_REASON),
         job.name,
       );
-      changes = newer.has(failure.id)
+      raw = newer.has(failure.id)
         ? []
         : diff(
             [failure],
@@ -268,6 +291,26 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
             options,
           );
     }
+    // Routing: each change gets its channel; a finding whose channel changed is reminded in the new one.
+    const placement = job.placement ?? { id: accountId };
+    const userTags = result?.userTags ?? {};
+    const channelOf = (f: Finding) =>
+      channelFor(routes, defaultChannel, placement, f.user === ACCOUNT_USER ? undefined : userTags[f.user]);
+    const route = (cs: readonly Change[]) =>
+      routeChanges(cs, findings, diffedStates, channelOf, defaultChannel, configured);
+    const changes = route(raw);
+    const rollUp = allReminded && allReminded.length !== raw.length ? route(allReminded) : undefined;
+    // The channels whose reminders are due by their own interval (not one a finding just moved to).
+    const dueIds = new Set(raw.filter((c) => c.kind === 'reminder').map((c) => c.finding.id));
+    const dueChannels = [
+      ...new Set(
+        changes.filter((c) => c.kind === 'reminder' && dueIds.has(c.finding.id)).map((c) => c.channel!),
+      ),
+    ];
+    // For a roll-up's "since the last summary": when the account's findings were resolved, lately.
+    const resolvedAt = stored
+      .filter((s) => s.status === 'resolved' && now.getTime() - Date.parse(s.lastNotifiedAt) <= 2 * interval)
+      .map((s) => ({ channel: s.channel ?? defaultChannel, at: s.lastNotifiedAt }));
     // The name shown in the digest: given (Organizations), or the IAM alias when there is news.
     let name = job.name;
     if (!name && result && changes.length > 0) name = await job.scan.directory?.accountAlias();
@@ -277,6 +320,9 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
       ...(result ? { scan: result } : {}),
       ...(error ? { error } : {}),
       changes,
+      ...(rollUp ? { rollUp } : {}),
+      ...(dueChannels.length > 0 ? { dueChannels } : {}),
+      ...(resolvedAt.length > 0 ? { resolvedAt } : {}),
       baseline,
       ...(known ? { known } : {}),
       migrations,
@@ -284,50 +330,44 @@ export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]>
       unreadable,
     };
   });
+}
 
-  // Roll-up: when any account's reminders are due, every scanned account's open findings are
-  // reminded with them, so the channel gets one roll-up an interval, not one per account's phase.
-  const rolledUp =
-    policy.reminders !== 'roll-up' || !deltas.some((d) => d.changes.some((c) => c.kind === 'reminder'))
-      ? deltas
-      : await mapLimit(deltas, concurrency, async (delta): Promise<AccountDelta> => {
-          const inputs = diffed.get(delta.accountId);
-          if (!inputs || delta.error) return delta;
-          const changes = diff(inputs.findings, inputs.states, now, { ...options, remindAll: true });
-          if (changes.length === delta.changes.length) return delta;
-          const name = delta.name ?? (await jobOf(delta)?.scan.directory?.accountAlias());
-          return { ...delta, ...(name ? { name } : {}), changes };
-        });
-
-  // Routing: each change gets its channel; a finding whose channel changed is reminded in the new one.
-  const routes = policy.routes ?? [];
-  const defaultChannel = policy.defaultChannel ?? DEFAULT_CHANNEL;
-  return mapLimit(rolledUp, concurrency, async (delta): Promise<AccountDelta> => {
-    const job = jobOf(delta);
-    const placement = job?.placement ?? { id: delta.accountId };
-    const userTags = delta.scan?.userTags ?? {};
-    const channelOf = (f: Finding) =>
-      channelFor(routes, defaultChannel, placement, f.user === ACCOUNT_USER ? undefined : userTags[f.user]);
-    const inputs = diffed.get(delta.accountId);
-    const changes = routeChanges(
-      delta.changes,
-      inputs?.findings ?? [],
-      inputs?.states ?? [],
-      channelOf,
-      defaultChannel,
-    );
-    const rollUp = policy.reminders === 'roll-up' && changes.some((c) => c.kind === 'reminder');
-    const resolvedAt = rollUp
-      ? (await load(delta.accountId)).states
-          .filter(
-            (s) => s.status === 'resolved' && now.getTime() - Date.parse(s.lastNotifiedAt) <= 2 * interval,
-          )
-          .map((s) => ({ channel: s.channel ?? defaultChannel, at: s.lastNotifiedAt }))
-      : [];
-    const withResolved = resolvedAt.length > 0 ? { ...delta, changes, resolvedAt } : { ...delta, changes };
-    if (changes.length === delta.changes.length || delta.name) return withResolved;
+/**
+ * Scans every account and diffs it against its remembered state, the roll-ups aligned across them
+ * ({@link alignRollUps}). Nothing is sent or written.
+ */
+export async function scanAccounts(input: MonitorInput): Promise<AccountDelta[]> {
+  const scanned = await scanEach(input);
+  const aligned = alignRollUps(scanned);
+  // An account whose only news is the roll-up has not read its alias yet.
+  const before = new Map(scanned.map((d) => [d.accountId, d.changes.length]));
+  return mapLimit(aligned, input.concurrency ?? 8, async (delta): Promise<AccountDelta> => {
+    if (delta.name || !delta.scan || delta.changes.length === before.get(delta.accountId)) return delta;
+    const job = input.accounts.find((j) => (j.accountId ?? delta.scan?.accountId) === delta.accountId);
     const name = await job?.scan.directory?.accountAlias();
-    return { ...withResolved, ...(name ? { name } : {}) };
+    return name ? { ...delta, name } : delta;
+  });
+}
+
+/**
+ * Roll-up across accounts, per channel: when any account's reminders in a channel are due, every
+ * open finding of that channel, in every scanned account, is reminded with them (from each delta's
+ * `rollUp`), so a channel gets one roll-up an interval, not one per account's phase. A channel with
+ * nothing due is left alone: one channel that cannot be delivered (its reminders stay due) never
+ * makes the others roll up every run. Pure: the deliver step of a state machine runs it over the
+ * deltas its children wrote.
+ */
+export function alignRollUps(deltas: readonly AccountDelta[]): AccountDelta[] {
+  const due = new Set(deltas.flatMap((d) => d.dueChannels ?? []));
+  return deltas.map(({ rollUp, dueChannels: _due, ...delta }) => {
+    if (!rollUp || due.size === 0) return delta;
+    const said = new Set(delta.changes.map((c) => c.finding.id));
+    const more = rollUp.filter(
+      (c) => !said.has(c.finding.id) && c.channel !== undefined && due.has(c.channel),
+    );
+    return more.length === 0
+      ? delta
+      : { ...delta, changes: [...delta.changes, ...more].sort(compareChanges) };
   });
 }
 

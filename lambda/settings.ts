@@ -20,7 +20,13 @@ import {
   type ReminderMode,
 } from './core/notification-plan';
 import { type Thresholds, thresholdsSchema } from './core/policy';
-import { CHANNEL_NAME, CHANNEL_NAME_RULE, DEFAULT_CHANNEL, MAX_ROUTES } from './core/routing';
+import {
+  CHANNEL_NAME,
+  CHANNEL_NAME_RULE,
+  DEFAULT_CHANNEL,
+  MAX_ROUTES,
+  routeSourceProblem,
+} from './core/routing';
 
 /** The environment variable of each setting. */
 export const SETTINGS_VARIABLES = {
@@ -196,6 +202,8 @@ export function decodeSettings(env: Readonly<Record<string, string | undefined>>
         ...parseJson(V.notifications, notificationsJson, notificationsSchema),
       })
     : DEFAULT_NOTIFICATION_POLICY;
+  const routeProblem = routeSourceProblem(notifications.routes ?? [], accounts?.source ?? 'self');
+  if (routeProblem) throw new ConfigError(`environment: ${V.notifications}: ${routeProblem}`);
   const slackSecretArn = e[V.slackSecretArn];
   const stateTable = e[V.stateTable];
   const eventBusName = e[V.eventBusName];

@@ -20,7 +20,6 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Construct, IConstruct } from 'constructs';
 import type { UserDirectoryMode } from '../lambda/adapters/iam';
-import { routingNeeds } from '../lambda/core/routing';
 import {
   type AccountsConfig,
   ConfigError,
@@ -99,10 +98,6 @@ export class CredwatchStack extends Stack {
       reservedConcurrency: config.reservedConcurrency,
       securityHub: config.securityHub,
       notifications: config.notifications,
-      accountPlacement: {
-        organizationalUnits: routingNeeds(config.notifications.routes).organizationalUnits,
-        tags: routingNeeds(config.notifications.routes).accountTags,
-      },
       ...(props.handlerEntry ? { entry: props.handlerEntry } : {}),
     });
     // Only now that the scanner's role exists: a created secret denies reading to every other principal.

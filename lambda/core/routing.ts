@@ -145,11 +145,12 @@ export function channelsOf(routes: readonly Route[], defaultChannel: string): st
  * An account's changes with the channel that announces each, and the findings that moved:
  *
  * - a resolution goes to the channel that announced the finding (its state's `channel`; a state
- *   written before routing, to `defaultChannel`): the user and their tags may be gone;
+ *   written before routing, to `defaultChannel`): the user and their tags may be gone. When that
+ *   channel is no longer `configured` (its route was removed), to the finding's channel now;
  * - every other change goes to the finding's channel now (`channelOf`);
  * - an open finding with nothing to say whose channel changed (a route or a tag was edited) is
  *   reminded in its new channel at once, which has not heard of it; its old channel hears nothing
- *   more about it.
+ *   more about it. A finding whose channel is no longer configured moves the same way.
  *
  * @param findings the account's findings of this scan, and `states` what is remembered about them
  */
@@ -159,11 +160,20 @@ export function routeChanges(
   states: readonly FindingState[],
   channelOf: (finding: Finding) => string,
   defaultChannel: string,
+  configured?: ReadonlySet<string>,
 ): Change[] {
+  // The channel a state names, or none when the configuration no longer has it (a route removed).
+  const announcedIn = (state: FindingState) => {
+    const channel = state.channel ?? defaultChannel;
+    return configured === undefined || configured.has(channel) ? channel : undefined;
+  };
   const routed = changes.map(
     (c): Change => ({
       ...c,
-      channel: c.kind === 'resolved' ? (c.previous?.channel ?? defaultChannel) : channelOf(c.finding),
+      channel:
+        c.kind === 'resolved'
+          ? ((c.previous && announcedIn(c.previous)) ?? channelOf(c.previous?.finding ?? c.finding))
+          : channelOf(c.finding),
     }),
   );
   const said = new Set(changes.map((c) => c.finding.id));
@@ -174,11 +184,32 @@ export function routeChanges(
     const previous = byId.get(found.id);
     if (previous?.status !== 'open') continue;
     const channel = channelOf(found);
-    if ((previous.channel ?? defaultChannel) === channel) continue;
+    if (announcedIn(previous) === channel) continue;
     said.add(found.id);
     const knownId = previous.finding.accessKeyId;
     const finding = !found.accessKeyId && knownId ? { ...found, accessKeyId: knownId } : found;
     moved.push({ kind: 'reminder', finding, previous, channel });
   }
   return moved.length === 0 ? routed : [...routed, ...moved].sort(compareChanges);
+}
+
+/**
+ * Routes by OU or account tag read them from AWS Organizations, which only a deployment that
+ * discovers its accounts there reaches: the problem with using them for another `source`, or
+ * undefined. (The configuration, the construct and the function all refuse it.)
+ */
+export function routeSourceProblem(routes: readonly Route[], source: string): string | undefined {
+  if (source === 'organization') return undefined;
+  for (const [i, route] of routes.entries()) {
+    const field =
+      (route.organizationalUnits?.length ?? 0) > 0
+        ? 'organizationalUnits'
+        : Object.keys(route.accountTags ?? {}).length > 0
+          ? 'accountTags'
+          : undefined;
+    if (field) {
+      return `routes[${i}].${field}: routes by ${field} need accounts.source "organization" (they are read from AWS Organizations), got source "${source}"`;
+    }
+  }
+  return undefined;
 }

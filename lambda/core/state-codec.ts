@@ -93,7 +93,10 @@ const changeSchema = z.object({
   kind: z.enum(['opened', 'escalated', 'reminder', 'resolved']),
   finding: findingSchema,
   previous: stateSchema.optional(),
-  channel: z.string().regex(CHANNEL_NAME).optional(),
+  channel: z
+    .string()
+    .regex(CHANNEL_NAME, { error: `expected a channel name (${CHANNEL_NAME_RULE})` })
+    .optional(),
 });
 
 /** A change as stored in the event outbox, checked. */

@@ -18,6 +18,7 @@ import {
   DEFAULT_CHANNEL,
   MAX_ROUTES,
   type Route,
+  routeSourceProblem,
 } from '../../lambda/core/routing';
 import { accountIds, OU_ID, ROOT_ID } from './accounts';
 import { type ConfigProblem, type ErrorFor, listedOnce, wholeNumber } from './messages';
@@ -35,7 +36,10 @@ const tagValueError: ErrorFor = (iss) =>
 /** `{"KEY": "value"}` or `{"KEY": ["a", "b"]}` (any of them), normalized to arrays. */
 const tagConditions = z
   .record(
-    z.string().min(1, { error: 'expected a tag key, got an empty one' }).max(128),
+    z
+      .string()
+      .min(1, { error: 'expected a tag key, got an empty one' })
+      .max(128, { error: 'expected a tag key of at most 128 characters' }),
     z.union(
       [
         z.string({ error: tagValueError }).max(256),
@@ -70,6 +74,17 @@ const routeSchema = z
     userTags: tagConditions.optional(),
   })
   .superRefine((r, ctx) => {
+    for (const field of ['accountTags', 'userTags'] as const) {
+      if (r[field] && Object.keys(r[field]).length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          input: r[field],
+          path: [field],
+          message: 'expected at least one tag key, got {}',
+        });
+        return;
+      }
+    }
     if (!r.accounts && !r.organizationalUnits && !r.accountTags && !r.userTags) {
       ctx.addIssue({
         code: 'custom',
@@ -113,20 +128,13 @@ export function routesProblem(c: {
   readonly accounts: { readonly source: string };
   readonly notifications: { readonly routes: readonly Route[] };
 }): ConfigProblem | undefined {
-  if (c.accounts.source === 'organization') return undefined;
-  for (const [i, route] of c.notifications.routes.entries()) {
-    const field = route.organizationalUnits
-      ? 'organizationalUnits'
-      : route.accountTags
-        ? 'accountTags'
-        : undefined;
-    if (field) {
-      return {
-        path: ['notifications', 'routes', i, field],
-        input: route[field],
-        message: `routes by ${field} need accounts.source "organization" (they are read from AWS Organizations), got source "${c.accounts.source}"`,
-      };
-    }
-  }
-  return undefined;
+  const problem = routeSourceProblem(c.notifications.routes, c.accounts.source);
+  if (!problem) return undefined;
+  const i = c.notifications.routes.findIndex((r) => routeSourceProblem([r], c.accounts.source));
+  const field = c.notifications.routes[i]!.organizationalUnits ? 'organizationalUnits' : 'accountTags';
+  return {
+    path: ['notifications', 'routes', i, field],
+    input: c.notifications.routes[i]![field],
+    message: problem.slice(problem.indexOf(': ') + 2),
+  };
 }

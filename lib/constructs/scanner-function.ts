@@ -17,6 +17,7 @@ import {
   type NotificationPolicy,
 } from '../../lambda/core/notification-plan';
 import type { Thresholds } from '../../lambda/core/policy';
+import { routeSourceProblem, routingNeeds } from '../../lambda/core/routing';
 import {
   type AccountsSettings,
   encodeSettings,
@@ -113,22 +114,13 @@ export interface ScannerFunctionProps {
    * `CREDWATCH_NOTIFICATIONS`. @default DEFAULT_NOTIFICATION_POLICY
    */
   readonly notifications?: NotificationPolicy;
-  /**
-   * What routes need to know of each scanned account (lambda/core/routing.ts `routingNeeds`:
-   * `{ organizationalUnits: needs.organizationalUnits, tags: needs.accountTags }`). In a multi-account
-   * deployment, the `DiscoverAccounts` statement gets exactly the Organizations actions that reading
-   * them takes (lambda/adapters/organizations.ts, `placement`; discoveryActions): for OUs,
-   * `organizations:ListRoots` (source `organization` without OUs) or `organizations:ListParents`
-   * (source `organization` with OUs other than roots); for source `list`, `ListRoots`,
-   * `ListAccountsForParent` and `ListOrganizationalUnitsForParent` (one walk of the organization);
-   * for tags, `organizations:ListTagsForResource`. Not used when the deployment scans only its own
-   * account.
-   * @default neither: no extra action
-   */
-  readonly accountPlacement?: AccountPlacementNeeds;
 }
 
-/** Which placement of each account the scanner reads from Organizations ({@link ScannerFunctionProps.accountPlacement}). */
+/**
+ * Which placement of each account the scanner reads from Organizations, from the routes
+ * (lambda/core/routing.ts `routingNeeds`): the `DiscoverAccounts` statement gets exactly the
+ * Organizations actions reading it takes ({@link discoveryActions}).
+ */
 export interface AccountPlacementNeeds {
   /** Each account's OUs, up to the root. */
   readonly organizationalUnits: boolean;
@@ -145,21 +137,22 @@ export function discoveryActions(
   accounts: Pick<AccountsConfig, 'source' | 'organizationalUnits'>,
   placement: AccountPlacementNeeds = { organizationalUnits: false, tags: false },
 ): string[] {
+  if (accounts.source !== 'organization') return [];
   const actions = new Set<string>();
   const walk = ['ListAccountsForParent', 'ListOrganizationalUnitsForParent'];
   const ous = accounts.organizationalUnits ?? [];
-  if (accounts.source === 'organization') {
-    // Discovery itself: ListAccounts, or the walk below the given OUs.
-    for (const a of ['ListAccounts', ...walk]) actions.add(a);
-    // OUs placed: the walk starts at the roots (no OUs given), or ListParents reads the chain above
-    // each given OU that is not a root.
-    if (placement.organizationalUnits && ous.length === 0) actions.add('ListRoots');
+  if (ous.length > 0) {
+    // The walk below the given OUs; with OUs placed, ListParents reads the chain above each given
+    // OU that is not a root.
+    for (const a of walk) actions.add(a);
     if (placement.organizationalUnits && ous.some((ou) => !ou.startsWith('r-'))) actions.add('ListParents');
-  } else if (accounts.source === 'list' && placement.organizationalUnits) {
-    // OrganizationsDiscovery.place: one walk of the organization from its roots.
+  } else if (placement.organizationalUnits) {
+    // The walk of the whole organization from its roots (it lists every account on the way).
     for (const a of ['ListRoots', ...walk]) actions.add(a);
+  } else {
+    actions.add('ListAccounts');
   }
-  if (accounts.source !== 'self' && placement.tags) actions.add('ListTagsForResource');
+  if (placement.tags) actions.add('ListTagsForResource');
   return [...actions].map((a) => `organizations:${a}`).sort();
 }
 
@@ -334,6 +327,12 @@ export class ScannerFunction extends Construct {
       securityHub: props.securityHub ?? false,
       notifications: checkPolicy(props.notifications ?? DEFAULT_NOTIFICATION_POLICY),
     };
+    const routeProblem = routeSourceProblem(
+      this.settings.notifications.routes ?? [],
+      accounts?.source ?? 'self',
+    );
+    if (routeProblem) throw new ConfigError(`ScannerFunction: notifications.${routeProblem}`);
+    const needs = routingNeeds(this.settings.notifications.routes);
     const environment: Record<string, string> = {
       ...encodeSettings(this.settings),
       ...POWERTOOLS_ENVIRONMENT,
@@ -353,7 +352,10 @@ export class ScannerFunction extends Construct {
       // Its own account's IAM only when it scans that account itself: a multi-account scanner reads
       // every account, its own included, through the member role.
       ...(accounts
-        ? this.multiAccountStatements(accounts, props.accountPlacement)
+        ? this.multiAccountStatements(accounts, {
+            organizationalUnits: needs.organizationalUnits,
+            tags: needs.accountTags,
+          })
         : credentialReadStatements(stack, { userDirectory: props.userDirectory })),
       new iam.PolicyStatement({
         sid: 'ReadWebhookSecret',

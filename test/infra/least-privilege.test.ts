@@ -10,6 +10,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { DEFAULT_NOTIFICATION_POLICY } from '../../lambda/core/notification-plan';
 import type { AccountsConfig } from '../../lib/config';
 import {
   type AccountPlacementNeeds,
@@ -459,7 +460,8 @@ describe('least privilege, simulated on the synthesized policy', () => {
   });
 
   it.each<[Multi, string, string, 'Allowed' | 'ImplicitlyDenied']>([
-    ['Organization', 'organizations:ListAccounts', '*', 'Allowed'],
+    // Its accounts are under given OUs: it walks them and never lists the whole organization.
+    ['Organization', 'organizations:ListAccounts', '*', 'ImplicitlyDenied'],
     ['Organization', 'organizations:ListAccountsForParent', OU, 'Allowed'],
     ['Organization', 'organizations:ListOrganizationalUnitsForParent', OU, 'Allowed'],
     ['Organization', 'organizations:DescribeOrganization', '*', 'ImplicitlyDenied'],
@@ -475,7 +477,7 @@ describe('least privilege, simulated on the synthesized policy', () => {
 /**
  * Routes by OU or account tag (docs/alerts.md, "Routing"): the scanner reads each account's
  * placement from Organizations (lambda/adapters/organizations.ts, `placement`), and its role gets
- * exactly the actions that takes, only when routes need them (ScannerFunction `accountPlacement`).
+ * exactly the actions that takes, only when routes need them (ScannerFunction, from `notifications.routes`).
  * Proven on the policy of a scanner built on its own, for each source and need.
  */
 describe("least privilege: reading the accounts' placement for routing", () => {
@@ -512,7 +514,15 @@ describe("least privilege: reading the accounts' placement for routing", () => {
       ),
       schedulePeriod: Duration.minutes(10),
       accounts: sources[source],
-      accountPlacement,
+      notifications: {
+        ...DEFAULT_NOTIFICATION_POLICY,
+        routes: [
+          ...(accountPlacement.organizationalUnits
+            ? [{ channel: 'platform', organizationalUnits: ['ou-ab12-cdefgh34'] }]
+            : []),
+          ...(accountPlacement.tags ? [{ channel: 'prod', accountTags: { env: ['prod'] } }] : []),
+        ],
+      },
     });
     const role = Template.fromStack(stack).toJSON().Resources[logicalId(scanner.role)] as {
       Properties: { Policies: { PolicyDocument: unknown }[] };
@@ -546,29 +556,19 @@ describe("least privilege: reading the accounts' placement for routing", () => {
     ['organizations:TagResource', ACCOUNT_ARN],
     ['organizations:UntagResource', ACCOUNT_ARN],
   ];
-  const DISCOVERY = [
-    'organizations:ListAccounts',
-    'organizations:ListAccountsForParent',
-    'organizations:ListOrganizationalUnitsForParent',
-  ];
-  const WALK = DISCOVERY.slice(1);
+  const WALK = ['organizations:ListAccountsForParent', 'organizations:ListOrganizationalUnitsForParent'];
 
   it.each<[Source, AccountPlacementNeeds, string[]]>([
-    ['OrganizationOus', NONE, DISCOVERY],
-    ['OrganizationOus', OUS, [...DISCOVERY, 'organizations:ListParents']],
-    ['OrganizationOus', TAGS, [...DISCOVERY, 'organizations:ListTagsForResource']],
-    [
-      'OrganizationOus',
-      BOTH,
-      [...DISCOVERY, 'organizations:ListParents', 'organizations:ListTagsForResource'],
-    ],
-    ['Organization', NONE, DISCOVERY],
-    ['Organization', OUS, [...DISCOVERY, 'organizations:ListRoots']],
-    ['Organization', BOTH, [...DISCOVERY, 'organizations:ListRoots', 'organizations:ListTagsForResource']],
+    ['OrganizationOus', NONE, WALK],
+    ['OrganizationOus', OUS, [...WALK, 'organizations:ListParents']],
+    ['OrganizationOus', TAGS, [...WALK, 'organizations:ListTagsForResource']],
+    ['OrganizationOus', BOTH, [...WALK, 'organizations:ListParents', 'organizations:ListTagsForResource']],
+    ['Organization', NONE, ['organizations:ListAccounts']],
+    ['Organization', OUS, [...WALK, 'organizations:ListRoots']],
+    ['Organization', TAGS, ['organizations:ListAccounts', 'organizations:ListTagsForResource']],
+    ['Organization', BOTH, [...WALK, 'organizations:ListRoots', 'organizations:ListTagsForResource']],
     ['Listed', NONE, []],
-    ['Listed', OUS, [...WALK, 'organizations:ListRoots']],
-    ['Listed', TAGS, ['organizations:ListTagsForResource']],
-    ['Self', BOTH, []],
+    ['Self', NONE, []],
   ])('%s scanner, placement %j: may call exactly %j of Organizations', async (source, placement, allowed) => {
     const { policy } = build(source, placement);
     const decisions = await Promise.all(
@@ -608,11 +608,16 @@ describe("least privilege: reading the accounts' placement for routing", () => {
     },
   );
 
-  it('cdk-nag: placement gives the Listed scanner the "*" finding a list scanner otherwise has not', () => {
-    const without = findings(build('Listed', NONE).stack);
-    expect(without).not.toContain('AwsSolutions-IAM5[Resource::*]');
-    expect(findings(build('Listed', TAGS).stack)).toEqual(
-      [...without, 'AwsSolutions-IAM5[Resource::*]', 'Serverless-LambdaStarPermissions'].sort(),
-    );
-  });
+  it.each<[Source, AccountPlacementNeeds]>([
+    ['Listed', OUS],
+    ['Listed', TAGS],
+    ['Self', BOTH],
+  ])(
+    'refuses routes by OU or account tag for a %s scanner (%j): nothing can read them',
+    (source, placement) => {
+      expect(() => build(source, placement)).toThrow(
+        /^ScannerFunction: notifications\.routes\[0\]\.(organizationalUnits|accountTags): routes by \w+ need accounts\.source "organization"/,
+      );
+    },
+  );
 });

@@ -99,7 +99,7 @@ describe('a multi-account deployment', () => {
       ? join('arn:', PARTITION, `:iam::*:role/${name}`)
       : join('arn:', PARTITION, `:iam::${account as string}:role/${name}`);
 
-  it('lets the scanner assume the member role in any account of its organization and list the organization', () => {
+  it('lets the scanner assume the member role in any account of its organization and list the accounts below its OUs', () => {
     expect(grantsOf(organizationTemplate, organization.scanner.role)).toEqual(
       sortGrants([
         ...scannerGrants(organization, createdSecret(organization)),
@@ -108,7 +108,7 @@ describe('a multi-account deployment', () => {
           resource: memberRole('*', 'credwatch-member'),
           condition: { StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' } },
         },
-        { action: 'organizations:ListAccounts', resource: '*' },
+        // Below its organizationalUnits: the walk, never ListAccounts (test/infra/least-privilege.test.ts).
         { action: 'organizations:ListAccountsForParent', resource: '*' },
         { action: 'organizations:ListOrganizationalUnitsForParent', resource: '*' },
       ]),

@@ -182,6 +182,82 @@ describe('routing', () => {
     expect(second.delivered.map((c) => `${c.kind} ${c.finding.accountId}/${c.finding.user}`)).toEqual([
       `opened ${B}/bob`,
     ]);
+    // B is still on first contact (only baselined states, no marker): the recovered channel gets its
+    // baseline summary, not each finding; and B is known from now on.
+    const [post] = fixed.posts.get('data')!;
+    expect(post?.kind === 'summary' && post.summary.reason).toBe('baseline');
+    expect([...known].sort()).toEqual([A, B, C]);
+  });
+
+  it('a channel whose reminders stay due (it cannot be reached) never makes the others roll up every run', async () => {
+    const { store } = memoryStore();
+    const accounts = (now: Date) => [job(A, dataBob, now), job(B, dataBob, now), job(C, new Map(), now)];
+    const run = async (chat: ReturnType<typeof channels>, now: Date) =>
+      monitor({
+        accounts: accounts(now),
+        now,
+        state: store,
+        notifier: chat.notifier,
+        reminderIntervalMs: 7 * DAY,
+        notifications: ROUTED,
+      });
+    await run(channels(), NOW);
+    // A week later every channel's reminders are due: each gets its roll-up, but data cannot be reached.
+    const week = channels(['data']);
+    await run(week, new Date(NOW.getTime() + 7 * DAY));
+    expect([...week.posts.keys()].sort()).toEqual(['ops', 'payments']);
+    // Ten minutes later data's reminders are still due; ops and payments hear nothing more.
+    const next = channels(['data']);
+    const after = await run(next, new Date(NOW.getTime() + 7 * DAY + 10 * 60_000));
+    expect(next.posts.size).toBe(0);
+    expect(after.changes.map((c) => c.channel)).toEqual(['data']);
+    expect(after.channelErrors.map((e) => e.channel)).toEqual(['data']);
+  });
+
+  it("sends a resolution to the finding's channel now when the route that announced it was removed", async () => {
+    const { store } = memoryStore();
+    const chat = channels();
+    const first = await monitor({
+      accounts: [job(A, new Map(), NOW)],
+      now: NOW,
+      state: store,
+      notifier: chat.notifier,
+      reminderIntervalMs: 7 * DAY,
+      notifications: ROUTED,
+    });
+    expect(first.delivered.every((c) => c.channel === 'payments')).toBe(true);
+    // The payments route is gone, and alice's key was rotated away (her finding resolves).
+    const later = new Date(NOW.getTime() + HOUR);
+    const rotated: AccountJob = {
+      ...job(A, new Map(), later),
+      scan: {
+        ...job(A, new Map(), later).scan,
+        report: {
+          getReport: async () => ({
+            csv: csvOf(A)
+              .split('\n')
+              .filter((line) => !line.startsWith('alice,'))
+              .join('\n'),
+            generatedAt: later,
+          }),
+        },
+      },
+    };
+    const noPayments: NotificationPolicy = { ...ROUTED, routes: ROUTED.routes!.slice(1) };
+    const second = await monitor({
+      accounts: [rotated],
+      now: later,
+      state: store,
+      notifier: chat.notifier,
+      reminderIntervalMs: 7 * DAY,
+      notifications: noPayments,
+    });
+    expect(second.changes.map((c) => [c.kind, c.finding.user, c.channel])).toEqual([
+      // bob, still open, moves to the default channel; alice's resolution goes there too.
+      ['reminder', 'bob', 'ops'],
+      ['resolved', 'alice', 'ops'],
+    ]);
+    expect(second.channelErrors).toEqual([]);
   });
 
   it('reminds a finding in its new channel when its user is re-tagged, once', async () => {
@@ -208,5 +284,45 @@ describe('routing', () => {
     chat.posts.clear();
     const after = await run(dataBob, new Date(NOW.getTime() + 2 * HOUR));
     expect(after.changes).toEqual([]);
+  });
+
+  it("counts in a roll-up's news the resolutions of an account that has nothing open any more", async () => {
+    const { store } = memoryStore();
+    const chat = channels();
+    const clean = (accountId: string, now: Date): AccountJob => ({
+      accountId,
+      scan: {
+        report: {
+          getReport: async () => ({
+            csv: `${csvOf(accountId)
+              .split('\n')
+              .filter((line) => !/^(alice|bob),/.test(line))
+              .join('\n')}`,
+            generatedAt: now,
+          }),
+        },
+        thresholds: DEFAULT_THRESHOLDS,
+        now,
+      },
+    });
+    const run = (jobs: AccountJob[], now: Date) =>
+      monitor({ accounts: jobs, now, state: store, notifier: chat.notifier, reminderIntervalMs: 7 * DAY });
+    await run([job(A, new Map(), NOW), job(C, new Map(), NOW)], NOW);
+    const day = new Date(NOW.getTime() + DAY);
+    const fixed = await run([job(A, new Map(), day), clean(C, day)], day);
+    expect(fixed.delivered.map((c) => `${c.kind} ${c.finding.accountId}`)).toEqual([
+      `resolved ${C}`,
+      `resolved ${C}`,
+    ]);
+    chat.posts.clear();
+    const week = new Date(NOW.getTime() + 7 * DAY);
+    await run([job(A, new Map(), week), clean(C, week)], week);
+    const rollUp = chat.posts.get('default')!.find((p) => p.kind === 'summary');
+    expect(rollUp?.kind === 'summary' && rollUp.summary.sinceLast).toEqual({
+      at: NOW.toISOString(),
+      opened: 0,
+      escalated: 0,
+      resolved: 2,
+    });
   });
 });
