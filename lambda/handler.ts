@@ -1,41 +1,32 @@
 /**
- * Composition root of the scanner Lambda: environment -> adapters (one IAM adapter per account) ->
- * monitor (scan, diff, deliver, remember) -> metrics and one structured log line. The work itself is
- * in lambda/monitor.ts and lambda/scan.ts.
+ * Composition root of the scanner Lambda (one invocation per run): environment -> adapters (one IAM
+ * adapter per account, lambda/wiring.ts) -> monitor (scan, diff, deliver, remember) -> metrics and
+ * one structured log line. The work itself is in lambda/monitor.ts and lambda/scan.ts; the steps of
+ * the state machine engine are in lambda/steps.ts.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SecurityHubClient } from '@aws-sdk/client-securityhub';
-import { STSClient } from '@aws-sdk/client-sts';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { assumeRoleCredentials, memberRoleArn } from './adapters/assume-role';
-import { EventPublisher } from './adapters/event-publisher';
-import { IAM_CLIENT_DEFAULTS, IamAdapter } from './adapters/iam';
-import { OrganizationsDiscovery } from './adapters/organizations';
-import { REQUEST_TIMEOUTS } from './adapters/sdk';
-import { SecurityHubSink } from './adapters/security-hub';
-import { CompositeSink } from './adapters/sinks';
-import { SlackNotifier } from './adapters/slack/notifier';
-import { SlackDeliveryError, SlackSender } from './adapters/slack/sender';
-import {
-  createWebhookChannelsReader,
-  type WebhookChannels,
-  webhookFor,
-} from './adapters/slack/webhook-secret';
-import { DynamoStateStore } from './adapters/state-store';
-import { METRIC, METRICS_NAMESPACE, SCHEDULE_EVENT_SOURCE, SERVICE_NAME } from './contracts';
-import { selectAccounts } from './core/accounts';
-import { ConfigError, CredwatchError } from './core/errors';
+import { METRIC, SCHEDULE_EVENT_SOURCE } from './contracts';
 import { checkInvocation } from './core/invocation';
-import { DEFAULT_CHANNEL, routingNeeds } from './core/routing';
-import { type LambdaEnv, readEnv } from './env';
-import { type AccountJob, monitor } from './monitor';
-import { requiredSetting } from './settings';
+import { readEnv } from './env';
+import { monitor } from './monitor';
+import {
+  accountsToScan,
+  channelNotifier,
+  DELIVERY_MARGIN_MS,
+  eventSink,
+  finishRun,
+  type HandlerOptions,
+  logger,
+  memberAccountJob,
+  metrics,
+  ownAccountJob,
+  type RunSummary,
+  type Wiring,
+  wire,
+} from './wiring';
+
+export { AccountsIncompleteError, type HandlerOptions } from './wiring';
 
 /**
  * What EventBridge Scheduler sends (lib/constructs/scanner-schedule.ts). The scheduled time only
@@ -48,153 +39,11 @@ export interface ScheduleEvent {
 }
 
 export type HandlerResult =
-  | {
-      readonly runId: string;
-      readonly accounts: number;
-      readonly findings: number;
-      readonly changes: number;
-      readonly delivered: number;
-    }
+  | RunSummary
   | {
       /** Why the invocation was refused; nothing was read or written. */
       readonly refused: string;
     };
-
-/** What the composition root takes from outside the environment (tests inject a local Slack host). */
-export interface HandlerOptions {
-  /**
-   * Hosts (`host[:port]`) the webhook URL may point at; `http:` is then accepted for loopback hosts.
-   * @default hooks.slack.com only
-   */
-  readonly webhookHosts?: readonly string[];
-}
-
-/** Some accounts could not be scanned: the run is incomplete (after the others were delivered). */
-export class AccountsIncompleteError extends CredwatchError {}
-
-/** Time kept back at the end of an invocation to remember what was delivered and publish metrics. */
-const DELIVERY_MARGIN_MS = 15_000;
-
-const logger = new Logger({ serviceName: SERVICE_NAME });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
-
-interface Wiring {
-  readonly env: LambdaEnv;
-  /** Every channel's webhook, from the Slack secret (cached). */
-  readonly readWebhooks: () => Promise<WebhookChannels>;
-  readonly secretArn: string;
-  readonly state: DynamoStateStore;
-  readonly events?: EventPublisher;
-  readonly sts: STSClient;
-  /** When the deployment exports to Security Hub. */
-  readonly securityHub?: SecurityHubClient;
-}
-
-/** The function's own account, from its ARN (`arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME`). */
-function ownAccount(context: Context | undefined): string {
-  const account = context?.invokedFunctionArn?.split(':')[4];
-  if (!account || !/^\d{12}$/.test(account)) {
-    throw new ConfigError(
-      "Security Hub export needs the function's own account: context.invokedFunctionArn has none",
-    );
-  }
-  return account;
-}
-function wire(env: LambdaEnv, options: HandlerOptions): Wiring {
-  const secretArn = requiredSetting(env, 'slackSecretArn');
-  const tableName = requiredSetting(env, 'stateTable');
-  return {
-    env,
-    secretArn,
-    readWebhooks: createWebhookChannelsReader({
-      secretArn,
-      client: new SecretsManagerClient({ region: env.region, ...REQUEST_TIMEOUTS }),
-      ...(options.webhookHosts ? { allowedHosts: options.webhookHosts, allowInsecureHosts: true } : {}),
-    }),
-    state: new DynamoStateStore({
-      tableName,
-      client: new DynamoDBClient({ region: env.region, ...REQUEST_TIMEOUTS }),
-    }),
-    ...(env.eventBusName
-      ? {
-          events: new EventPublisher({
-            eventBusName: env.eventBusName,
-            client: new EventBridgeClient({ region: env.region, ...REQUEST_TIMEOUTS }),
-          }),
-        }
-      : {}),
-    sts: new STSClient({ region: env.region, retryMode: 'adaptive', maxAttempts: 5, ...REQUEST_TIMEOUTS }),
-    ...(env.securityHub
-      ? { securityHub: new SecurityHubClient({ region: env.region, ...REQUEST_TIMEOUTS }) }
-      : {}),
-  };
-}
-
-/** One job per account: the own account, or each selected member through its assumed role. */
-async function accountJobs({ env, sts }: Wiring, now: Date): Promise<AccountJob[]> {
-  const settings = env.accounts;
-  if (!settings) {
-    // A new IAM adapter per run: its call counters describe this scan only.
-    const iam = new IamAdapter({
-      reportDeadlineMs: env.reportDeadlineMs,
-      userDirectory: env.userDirectory,
-      client: new IAMClient({ ...IAM_CLIENT_DEFAULTS, region: env.region, ...REQUEST_TIMEOUTS }),
-    });
-    return [{ scan: { report: iam, directory: iam, counter: iam, thresholds: env.thresholds, now } }];
-  }
-  const needs = routingNeeds(env.notifications.routes);
-  // Organizations is served from us-east-1 (aws partition).
-  const discovery = new OrganizationsDiscovery({
-    client: new OrganizationsClient({
-      region: 'us-east-1',
-      retryMode: 'adaptive',
-      maxAttempts: 10,
-      ...REQUEST_TIMEOUTS,
-    }),
-  });
-  const found =
-    settings.source === 'list'
-      ? (settings.ids ?? []).map((id) => ({ id }))
-      : await discovery.listAccounts(settings.organizationalUnits, {
-          placement: { organizationalUnits: needs.organizationalUnits },
-        });
-  const chosen = selectAccounts(found, settings);
-  if (chosen.skipped.length > 0) logger.info('accounts not scanned', { skipped: chosen.skipped });
-  // Tags only of the accounts scanned: an excluded account's tags are neither read nor needed.
-  const selected = needs.accountTags
-    ? await discovery.place(chosen.selected, { tags: true })
-    : chosen.selected;
-  return selected.map((account) => {
-    const credentials = assumeRoleCredentials({
-      roleArn: memberRoleArn(account.id, settings.memberRoleName, env.region),
-      ...(settings.externalId ? { externalId: settings.externalId } : {}),
-      client: sts,
-    });
-    const iam = new IamAdapter({
-      reportDeadlineMs: env.reportDeadlineMs,
-      userDirectory: env.userDirectory,
-      client: new IAMClient({ ...IAM_CLIENT_DEFAULTS, region: env.region, credentials, ...REQUEST_TIMEOUTS }),
-    });
-    return {
-      accountId: account.id,
-      ...(account.name ? { name: account.name } : {}),
-      placement: {
-        id: account.id,
-        ...(account.organizationalUnits ? { organizationalUnits: account.organizationalUnits } : {}),
-        ...(account.tags ? { tags: account.tags } : {}),
-      },
-      scan: {
-        report: iam,
-        directory: iam,
-        counter: iam,
-        thresholds: settings.thresholds?.[account.id] ?? env.thresholds,
-        now,
-      },
-    };
-  });
-}
-
-const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
 
 /**
  * The scanner's entry point, built from its options: `handler` (below) is the one Lambda runs.
@@ -237,137 +86,24 @@ async function run(
   now: Date,
   started: number,
   context: Context | undefined,
-): Promise<HandlerResult> {
-  const { env, readWebhooks, secretArn, state, events } = wiring;
+): Promise<RunSummary> {
+  const { env, state } = wiring;
   const remaining = context?.getRemainingTimeInMillis?.();
-  // Security Hub first: an import is idempotent (by finding Id), so a chunk that EventBridge then
-  // refuses is imported again harmlessly by the next run.
-  const sinks = [
-    ...(env.securityHub
-      ? [
-          new SecurityHubSink({
-            client: wiring.securityHub ?? new SecurityHubClient({ region: env.region, ...REQUEST_TIMEOUTS }),
-            accountId: ownAccount(context),
-            region: env.region,
-          }),
-        ]
-      : []),
-    ...(events ? [events] : []),
-  ];
-  const sink = sinks.length === 0 ? undefined : sinks.length === 1 ? sinks[0]! : new CompositeSink(sinks);
+  const sink = eventSink(wiring, context);
+  const accounts = env.accounts
+    ? (await accountsToScan(wiring)).map((a) => memberAccountJob(wiring, a, now))
+    : [ownAccountJob(wiring, now)];
   const result = await monitor({
-    accounts: await accountJobs(wiring, now),
+    accounts,
     now,
     ...(env.accounts ? { concurrency: env.accounts.concurrency } : {}),
     state,
     outbox: state,
-    notifier: async (channel) =>
-      new SlackNotifier(
-        new SlackSender({ webhookUrl: webhookFor(await readWebhooks(), channel, secretArn) }),
-      ),
+    notifier: channelNotifier(wiring),
     ...(sink ? { events: sink } : {}),
     reminderIntervalMs: env.reminderIntervalMs,
     notifications: env.notifications,
     ...(remaining !== undefined ? { deadline: started + remaining - DELIVERY_MARGIN_MS } : {}),
   });
-  const scans = result.accounts.flatMap((a) => (a.scan ? [a.scan] : []));
-  const said = new Set(result.delivered);
-  const failed = result.accounts.filter((a) => a.error);
-  const findings = sum(scans.map((s) => s.findings.length));
-  // The heartbeat: only a run that scanned at least one account and every account it set out to.
-  if (scans.length > 0 && failed.length === 0) metrics.addMetric(METRIC.scansCompleted, MetricUnit.Count, 1);
-  metrics.addMetric('ScanDuration', MetricUnit.Milliseconds, Date.now() - started);
-  metrics.addMetric('FindingsCritical', MetricUnit.Count, sum(scans.map((s) => s.counts.critical)));
-  metrics.addMetric('FindingsWarning', MetricUnit.Count, sum(scans.map((s) => s.counts.warning)));
-  metrics.addMetric('FindingsInfo', MetricUnit.Count, sum(scans.map((s) => s.counts.info)));
-  metrics.addMetric('IamCalls', MetricUnit.Count, sum(scans.flatMap((s) => Object.values(s.iamCalls))));
-  metrics.addMetric('ChangesDelivered', MetricUnit.Count, result.delivered.length);
-  metrics.addMetric(METRIC.changesSummarized, MetricUnit.Count, result.summarized);
-  metrics.addMetric('DeliveryFailures', MetricUnit.Count, result.channelErrors.length);
-  metrics.addMetric(METRIC.stateItemsUnreadable, MetricUnit.Count, result.unreadableStates.length);
-  metrics.addMetric(METRIC.deliveryUncertain, MetricUnit.Count, result.uncertain);
-  metrics.addMetric(METRIC.eventsPublished, MetricUnit.Count, result.eventsPublished);
-  metrics.addMetric(METRIC.eventsPending, MetricUnit.Count, result.eventsPending);
-  metrics.addMetric(
-    METRIC.findingsUnconfirmed,
-    MetricUnit.Count,
-    sum(scans.map((s) => s.findings.filter((f) => f.unconfirmed).length)),
-  );
-  if (result.unreadableStates.length > 0) {
-    logger.warn('state items could not be read; treated as absent and overwritten by the next write', {
-      unreadable: result.unreadableStates.slice(0, 50),
-      count: result.unreadableStates.length,
-    });
-  }
-  if (env.accounts) {
-    metrics.addMetric('AccountsScanned', MetricUnit.Count, scans.length);
-    metrics.addMetric('AccountsFailed', MetricUnit.Count, failed.length);
-  }
-  for (const { channel, error: e } of result.channelErrors) {
-    const undelivered = result.changes.filter(
-      (c) => (c.channel ?? env.notifications.defaultChannel ?? DEFAULT_CHANNEL) === channel && !said.has(c),
-    ).length;
-    logger.error('Slack delivery failed; undelivered changes are announced by the next scan', {
-      channel,
-      error: e.message,
-      ...(e instanceof SlackDeliveryError
-        ? { permanent: e.permanent, status: e.status, slackError: e.slackError }
-        : {}),
-      undelivered,
-    });
-  }
-  logger.info('scan complete', {
-    accounts: result.accounts.map((a) =>
-      a.scan
-        ? {
-            accountId: a.accountId,
-            usersScanned: a.scan.usersScanned,
-            counts: a.scan.counts,
-            exempted: a.scan.exempted,
-            iamCalls: a.scan.iamCalls,
-            usersConfirmed: a.scan.usersConfirmed,
-            warnings: a.scan.warnings.map((w) => w.message),
-          }
-        : { accountId: a.accountId, error: a.error?.message },
-    ),
-    changes: result.changes.length,
-    delivered: result.delivered.length,
-    summarized: result.summarized,
-    messages: `${result.messagesDelivered}/${result.messages}`,
-    skippedAsStale: result.skippedAsStale.length,
-    migrated: result.migrated,
-    uncertain: result.uncertain,
-    events: { published: result.eventsPublished, pending: result.eventsPending },
-  });
-  if (result.commitError) {
-    // Slack has the message but the state does not say so: the next run announces it once more.
-    throw result.commitError;
-  }
-  if (result.notifierError) {
-    // A channel could not be reached at all (its webhook is not in the secret, the secret is
-    // unreadable): the other channels were delivered, this one's changes wait for the next run.
-    throw result.notifierError;
-  }
-  if (result.eventError) {
-    logger.error('events could not be published; they wait in the outbox for the next run', {
-      error: result.eventError.message,
-      pending: result.eventsPending,
-    });
-    throw result.eventError;
-  }
-  if (failed.length > 0) {
-    throw new AccountsIncompleteError(
-      `${failed.length} of ${result.accounts.length} accounts could not be scanned: ${failed
-        .map((a) => `${a.accountId} (${a.error?.message})`)
-        .join('; ')
-        .slice(0, 1000)}`,
-    );
-  }
-  return {
-    runId,
-    accounts: result.accounts.length,
-    findings,
-    changes: result.changes.length,
-    delivered: result.delivered.length,
-  };
+  return finishRun(env, runId, started, result, { scanMetrics: true });
 }

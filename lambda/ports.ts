@@ -158,3 +158,37 @@ export interface EventOutbox {
   }>;
   remove(keys: readonly string[]): Promise<void>;
 }
+
+/** One account a state machine's map scans: what discovery knew of it. */
+export interface AccountItem {
+  readonly id: string;
+  /** Organizations name, when known. */
+  readonly name?: string;
+  /** OUs above it (parent first), when routes need them. */
+  readonly organizationalUnits?: readonly string[];
+  /** Its Organizations tags, when routes need them. */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * What the steps of one state machine execution hand each other beyond the 256 KiB a state may
+ * carry (lambda/steps.ts): the account list when it is too long to pass inline, and each account's
+ * delta, written by the child that scanned it and read by the deliver step. Keyed by run id; every
+ * object expires (the bucket's lifecycle). Values are checked when read back: a store is input.
+ */
+export interface RunStore {
+  /** Writes the run's account list; returns where it is (the object key the map's ItemReader reads). */
+  putAccounts(runId: string, accounts: readonly AccountItem[]): Promise<{ readonly key: string }>;
+  /** The run's account list, as written. @throws RunStoreError when it is missing or does not decode */
+  getAccounts(runId: string): Promise<AccountItem[]>;
+  /** Writes one account's delta (JSON); a second write for the same account replaces the first. */
+  putDelta(runId: string, delta: unknown): Promise<void>;
+  /**
+   * Every delta written for the run, by account id, and the objects that did not decode (named by
+   * key, with what is wrong): the caller treats those accounts as not scanned.
+   */
+  deltas(runId: string): Promise<{
+    readonly deltas: ReadonlyMap<string, unknown>;
+    readonly unreadable: readonly { readonly key: string; readonly problem: string }[];
+  }>;
+}

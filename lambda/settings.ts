@@ -47,8 +47,10 @@ export const SETTINGS_VARIABLES = {
   accounts: 'CREDWATCH_ACCOUNTS',
   /** `true`; absent or `false`: off. */
   securityHub: 'CREDWATCH_SECURITY_HUB',
-  /** JSON `{"baseline","reminders","maxMessagesPerRun"}` (lambda/core/notification-plan.ts); absent: the defaults. */
+  /** JSON `{"baseline","reminders","maxMessagesPerRun","routes"?,"defaultChannel"?}` (lambda/core/notification-plan.ts); absent: the defaults. */
   notifications: 'CREDWATCH_NOTIFICATIONS',
+  /** The bucket the steps of a state machine run hand each other data through; absent: the single-invocation engine. */
+  runBucket: 'CREDWATCH_RUN_BUCKET',
 } as const satisfies Record<keyof ScannerSettings, string>;
 
 /** What Powertools reads (service name, metrics namespace, log level): the rest of the function's environment. */
@@ -108,6 +110,8 @@ export interface ScannerSettings {
   readonly securityHub: boolean;
   /** Baseline, roll-up and the message cap (lambda/core/notification-plan.ts). */
   readonly notifications: NotificationPolicy;
+  /** The state machine engine's run bucket (lambda/steps.ts); a deploy-time token. */
+  readonly runBucket?: string;
 }
 
 const SECOND_MS = 1000;
@@ -141,6 +145,7 @@ const environmentSchema = z.object({
     .enum(['true', 'false'], { error: `${V.securityHub} must be "true", "false" or absent` })
     .optional(),
   [V.notifications]: z.string().optional(),
+  [V.runBucket]: z.string().min(1).optional(),
 });
 
 const channelName = z.string().regex(CHANNEL_NAME, `expected a channel name (${CHANNEL_NAME_RULE})`);
@@ -207,6 +212,7 @@ export function decodeSettings(env: Readonly<Record<string, string | undefined>>
   const slackSecretArn = e[V.slackSecretArn];
   const stateTable = e[V.stateTable];
   const eventBusName = e[V.eventBusName];
+  const runBucket = e[V.runBucket];
   return {
     thresholds,
     reportDeadlineMs: e[V.reportDeadlineMs] * SECOND_MS,
@@ -219,6 +225,7 @@ export function decodeSettings(env: Readonly<Record<string, string | undefined>>
     ...(accounts ? { accounts } : {}),
     securityHub: e[V.securityHub] === 'true',
     notifications,
+    ...(runBucket ? { runBucket } : {}),
   };
 }
 
@@ -264,6 +271,7 @@ export function encodeSettings(settings: ScannerSettings): Record<string, string
       ? { [V.userDirectory]: settings.userDirectory }
       : {}),
     ...(settings.securityHub ? { [V.securityHub]: 'true' } : {}),
+    ...(settings.runBucket !== undefined ? { [V.runBucket]: settings.runBucket } : {}),
     ...(isDefaultPolicy(settings.notifications)
       ? {}
       : {
@@ -313,7 +321,10 @@ function encodeAccounts(accounts: AccountsSettings): string {
  * A setting the function cannot deliver without (the secret, the table), or a ConfigError naming its
  * variable. Only an accepted invocation needs them: a refused one reads nothing.
  */
-export function requiredSetting(settings: ScannerSettings, field: 'slackSecretArn' | 'stateTable'): string {
+export function requiredSetting(
+  settings: ScannerSettings,
+  field: 'slackSecretArn' | 'stateTable' | 'runBucket',
+): string {
   const value = settings[field];
   if (!value) throw new ConfigError(`environment: ${V[field]} is required`);
   return value;

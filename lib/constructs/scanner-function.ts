@@ -6,6 +6,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { UserDirectoryMode } from '../../lambda/adapters/iam';
@@ -43,6 +44,19 @@ export const MEMORY_MIB = { min: 128, max: 10_240 } as const;
 
 /** The handler the function bundles. */
 export const DEFAULT_HANDLER_ENTRY = path.join(__dirname, '../../lambda/handler.ts');
+/** The steps of the state machine engine (lambda/steps.ts). */
+export const STEPS_ENTRY = path.join(__dirname, '../../lambda/steps.ts');
+
+/**
+ * A step of the state machine engine (lib/constructs/scanner-state-machine.ts), and the handler it
+ * runs in lambda/steps.ts. Each step's role has only what that step calls.
+ */
+export type ScannerStep = 'discover' | 'scanBatch' | 'deliver';
+const STEP_HANDLERS: Record<ScannerStep, string> = {
+  discover: 'discover',
+  scanBatch: 'scanBatch',
+  deliver: 'deliverRun',
+};
 
 export interface ScannerFunctionProps {
   /** The validated thresholds, passed to the function as JSON. */
@@ -86,8 +100,19 @@ export interface ScannerFunctionProps {
    * @default true
    */
   readonly reservedConcurrency?: boolean;
-  /** The handler source to bundle. @default DEFAULT_HANDLER_ENTRY (lambda/handler.ts) */
+  /** The handler source to bundle. @default DEFAULT_HANDLER_ENTRY (lambda/handler.ts), STEPS_ENTRY for a step */
   readonly entry?: string;
+  /**
+   * One step of the state machine engine instead of the whole run: the function runs that step's
+   * handler (lambda/steps.ts), and its role gets only what the step calls: `discover` lists the
+   * accounts (Organizations) and writes the run bucket; `scanBatch` assumes the member roles, reads
+   * the state table and writes the run bucket; `deliver` reads the run bucket, reads and writes the
+   * state table, reads the secret, publishes events. Needs `runBucket` and `accounts`.
+   * @default the whole run in one invocation (lambda/handler.ts)
+   */
+  readonly step?: ScannerStep;
+  /** The bucket the steps hand each other data through (lib/constructs/scanner-state-machine.ts). */
+  readonly runBucket?: s3.IBucket;
   /**
    * The accounts to scan (the validated `accounts` configuration, lib/config/accounts.ts). Any source but
    * `self` names the role `scannerRoleName`, lets it assume `memberRoleName` in the scanned accounts
@@ -278,8 +303,14 @@ export class ScannerFunction extends Construct {
     const reportDeadline = props.reportDeadline ?? Duration.seconds(60);
     const reminderInterval = props.reminderInterval ?? Duration.hours(24);
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
-    const entry = props.entry ?? DEFAULT_HANDLER_ENTRY;
+    const step = props.step;
+    const entry = props.entry ?? (step ? STEPS_ENTRY : DEFAULT_HANDLER_ENTRY);
     const accounts = props.accounts?.source === 'self' ? undefined : props.accounts;
+    if (step && (!accounts || !props.runBucket)) {
+      throw new ConfigError(
+        `${where('step')}: the ${step} step of the state machine engine needs accounts other than the own account and a runBucket`,
+      );
+    }
 
     const timeoutSeconds = wholeDuration(where('timeout'), timeout, 'seconds');
     const deadlineSeconds = wholeDuration(where('reportDeadline'), reportDeadline, 'seconds');
@@ -326,6 +357,7 @@ export class ScannerFunction extends Construct {
       ...(accountsSetting ? { accounts: accountsSetting } : {}),
       securityHub: props.securityHub ?? false,
       notifications: checkPolicy(props.notifications ?? DEFAULT_NOTIFICATION_POLICY),
+      ...(props.runBucket ? { runBucket: props.runBucket.bucketName } : {}),
     };
     const routeProblem = routeSourceProblem(
       this.settings.notifications.routes ?? [],
@@ -348,7 +380,7 @@ export class ScannerFunction extends Construct {
     const stack = Stack.of(this);
     this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: logRetention });
 
-    this.statements = [
+    const all: iam.PolicyStatement[] = [
       // Its own account's IAM only when it scans that account itself: a multi-account scanner reads
       // every account, its own included, through the member role.
       ...(accounts
@@ -409,12 +441,65 @@ export class ScannerFunction extends Construct {
         // The log group's Arn attribute ends in ":*", which covers its log streams.
         resources: [this.logGroup.logGroupArn],
       }),
+      ...(props.runBucket
+        ? [
+            new iam.PolicyStatement({
+              sid: 'WriteRunBucket',
+              // lambda/adapters/run-store.ts: the account list (discover) and each account's delta (scanBatch).
+              actions: ['s3:PutObject'],
+              resources: [props.runBucket.arnForObjects('runs/*')],
+            }),
+            new iam.PolicyStatement({
+              sid: 'ReadRunBucket',
+              // The deltas (deliver): listed under the run's prefix, then read.
+              actions: ['s3:GetObject'],
+              resources: [props.runBucket.arnForObjects('runs/*')],
+            }),
+            new iam.PolicyStatement({
+              sid: 'ListRunBucket',
+              actions: ['s3:ListBucket'],
+              resources: [props.runBucket.bucketArn],
+              conditions: { StringLike: { 's3:prefix': ['runs/*'] } },
+            }),
+          ]
+        : []),
     ];
+    // Each step's role has only what that step calls (lambda/steps.ts).
+    const STEP_STATEMENTS: Record<ScannerStep, readonly string[]> = {
+      discover: ['DiscoverAccounts', 'WriteRunBucket', 'WriteOwnLogs'],
+      scanBatch: ['AssumeMemberRoles', 'ReadState', 'WriteRunBucket', 'WriteOwnLogs'],
+      deliver: [
+        'ReadWebhookSecret',
+        'DecryptWebhookSecret',
+        'ReadWriteState',
+        'PublishChanges',
+        'ExportToSecurityHub',
+        'ReadRunBucket',
+        'ListRunBucket',
+        'WriteOwnLogs',
+      ],
+    };
+    this.statements = step
+      ? [
+          ...all.filter((st) => STEP_STATEMENTS[step].includes(st.sid ?? '')),
+          ...(step === 'scanBatch'
+            ? [
+                new iam.PolicyStatement({
+                  sid: 'ReadState',
+                  // scanEach loads each account's remembered states (Query); it writes nothing.
+                  actions: ['dynamodb:Query'],
+                  resources: [props.stateTable.tableArn],
+                }),
+              ]
+            : []),
+        ]
+      : all.filter((st) => !['WriteRunBucket', 'ReadRunBucket', 'ListRunBucket'].includes(st.sid ?? ''));
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      // Member accounts' trust policies name this role, so it must keep a name they can know.
-      ...(accounts ? { roleName: accounts.scannerRoleName } : {}),
+      // Member accounts' trust policies name this role, so it must keep a name they can know: the role
+      // that assumes them (the whole run's, or the scanBatch step's).
+      ...(accounts && (!step || step === 'scanBatch') ? { roleName: accounts.scannerRoleName } : {}),
       description: accounts
         ? 'credwatch scanner: assumes the credwatch member role in the scanned accounts (which reads IAM credential metadata); reads its secret; writes its table, events, logs'
         : 'credwatch scanner: reads IAM credential metadata, its secret; writes its table, events, logs',
@@ -423,12 +508,14 @@ export class ScannerFunction extends Construct {
 
     this.function = new NodejsFunction(this, 'Function', {
       entry,
-      handler: 'handler',
+      handler: step ? STEP_HANDLERS[step] : 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: memoryMib,
       timeout,
-      ...(props.reservedConcurrency === false ? {} : { reservedConcurrentExecutions: 1 }),
+      // A step runs inside one execution at a time (the state machine's schedule and its own
+      // concurrency decide); the map's children run many scanBatch at once.
+      ...(props.reservedConcurrency === false || step ? {} : { reservedConcurrentExecutions: 1 }),
       // An asynchronous run is never retried by Lambda and expires after one schedule period: a retry
       // would rescan with a stale scheduled time, and the next scheduled run comes anyway.
       retryAttempts: 0,

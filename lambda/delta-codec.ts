@@ -1,0 +1,82 @@
+/**
+ * An account's delta as a state machine's child wrote it to the run bucket (lambda/steps.ts), read
+ * back by the deliver step: stored data is input, checked before it is used. The changes and states
+ * inside are checked with the schemas of the state table (lambda/core/state-codec.ts).
+ */
+import { z } from 'zod';
+import type { Change } from './core/state';
+import { decodeChange, decodeState } from './core/state-codec';
+import type { AccountDelta } from './monitor';
+
+const changes = z.array(z.unknown());
+
+const deltaSchema = z.object({
+  accountId: z.string().regex(/^\d{12}$/, 'expected a 12-digit account id'),
+  name: z.string().optional(),
+  scan: z
+    .looseObject({
+      accountId: z.string(),
+      findings: z.array(z.looseObject({ id: z.string() })),
+      counts: z.object({ critical: z.number(), warning: z.number(), info: z.number() }),
+      iamCalls: z.record(z.string(), z.number()),
+      warnings: z.array(z.looseObject({ message: z.string() })),
+    })
+    .optional(),
+  error: z.object({ name: z.string(), message: z.string() }).optional(),
+  changes,
+  rollUp: changes.optional(),
+  dueChannels: z.array(z.string()).optional(),
+  resolvedAt: z.array(z.object({ channel: z.string(), at: z.string() })).optional(),
+  baseline: z.boolean(),
+  known: z.boolean().optional(),
+  migrations: z.array(z.object({ from: z.unknown(), to: z.unknown() })),
+  skippedAsStale: z.array(z.string()),
+  unreadable: z.array(z.object({ id: z.string(), problem: z.string() })),
+});
+
+/**
+ * A stored delta, checked: the whole shape, then every change and migrated state.
+ * @param now the run's clock (a migrated state's scan time may not lie after it by more than the skew)
+ */
+export function decodeDelta(
+  raw: unknown,
+  now: Date,
+  skewMs: number,
+): { readonly delta: AccountDelta } | { readonly problem: string } {
+  const parsed = deltaSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.map(String).join('.');
+    return { problem: `${path === '' ? '' : `${path}: `}${issue.message}` };
+  }
+  const d = parsed.data;
+  const decodeAll = (
+    list: readonly unknown[],
+    field: string,
+  ): { readonly changes: Change[] } | { readonly problem: string } => {
+    const out: Change[] = [];
+    for (const [i, c] of list.entries()) {
+      const decoded = decodeChange(c);
+      if ('problem' in decoded) return { problem: `${field}.${i}: ${decoded.problem}` };
+      out.push(decoded.change);
+    }
+    return { changes: out };
+  };
+  const main = decodeAll(d.changes, 'changes');
+  if ('problem' in main) return { problem: main.problem };
+  const rollUp = d.rollUp ? decodeAll(d.rollUp, 'rollUp') : undefined;
+  if (rollUp && 'problem' in rollUp) return { problem: rollUp.problem };
+  for (const [i, m] of d.migrations.entries()) {
+    for (const side of ['from', 'to'] as const) {
+      const state = decodeState(m[side], now, skewMs);
+      if ('problem' in state) return { problem: `migrations.${i}.${side}: ${state.problem}` };
+    }
+  }
+  return {
+    delta: {
+      ...(d as unknown as AccountDelta),
+      changes: main.changes,
+      ...(rollUp && 'changes' in rollUp ? { rollUp: rollUp.changes } : {}),
+    },
+  };
+}

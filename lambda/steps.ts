@@ -1,0 +1,267 @@
+/**
+ * The steps of the state machine engine (lib/constructs/scanner-state-machine.ts; docs/organization.md,
+ * "Engines"), each a Lambda handler over the same code as the single-invocation engine
+ * (lambda/handler.ts): no second scanner.
+ *
+ * - {@link createSteps} `discover`: checks the schedule's event, lists the accounts to scan (with the
+ *   OUs and tags routes need) and hands them to the map inline, or through the run bucket when they
+ *   would not fit a state's 256 KiB;
+ * - `scanBatch`: one child of the map: scans a batch of accounts (`scanEach`) and writes each
+ *   account's delta to the run bucket; one account's failure is its delta, never the batch's;
+ * - `deliver`: reads every delta the children wrote, announces an account whose batch did not finish
+ *   as not scanned, aligns the roll-ups across accounts and delivers (lambda/monitor.ts `deliver`).
+ *
+ * Every step's input is checked: a state machine's payload is input like any other.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { RUN_ID_PATTERN, S3RunStore } from './adapters/run-store';
+import { REQUEST_TIMEOUTS } from './adapters/sdk';
+import { CLOCK_SKEW_MS, METRIC, SCHEDULE_EVENT_SOURCE } from './contracts';
+import { ConfigError, CredwatchError } from './core/errors';
+import { checkInvocation } from './core/invocation';
+import { decodeDelta } from './delta-codec';
+import { readEnv } from './env';
+import { type AccountDelta, alignRollUps, deliver, scanEach } from './monitor';
+import type { AccountItem, RunStore } from './ports';
+import { requiredSetting } from './settings';
+import {
+  accountLog,
+  accountsToScan,
+  addScanMetrics,
+  channelNotifier,
+  DELIVERY_MARGIN_MS,
+  eventSink,
+  finishRun,
+  type HandlerOptions,
+  logger,
+  memberAccountJob,
+  metrics,
+  type RunSummary,
+  type Wiring,
+  wire,
+} from './wiring';
+
+/** Account lists up to this size travel inline in the state machine; longer ones through the run bucket. */
+export const INLINE_ACCOUNTS_BYTES = 200 * 1024;
+
+/** A step's input is not what the state machine sends: names the field and what is wrong. */
+export class StepInputError extends CredwatchError {}
+
+/** What `discover` hands on: the run, and its accounts inline or where the run bucket has them. */
+export type Discovered =
+  | { readonly refused: string }
+  | {
+      readonly runId: string;
+      /** The run's clock (ISO): every step judges and writes by it. */
+      readonly now: string;
+      readonly count: number;
+      /** The accounts, when they fit inline. */
+      readonly accounts?: readonly AccountItem[];
+      /** Where the run bucket has them (the map's ItemReader reads it), when they do not. */
+      readonly accountsKey?: string;
+    };
+
+const isoTime = z
+  .string()
+  .refine((v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(v) && !Number.isNaN(Date.parse(v)), {
+    error: 'expected an ISO time in UTC',
+  });
+const accountItem = z.object({
+  id: z.string().regex(/^\d{12}$/, 'expected a 12-digit account id'),
+  name: z.string().optional(),
+  organizationalUnits: z.array(z.string()).optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+});
+const runRef = { runId: z.string().regex(RUN_ID_PATTERN, 'expected a run id'), now: isoTime };
+const batchSchema = z.object({
+  BatchInput: z.object(runRef),
+  Items: z.array(accountItem).min(1).max(1000),
+});
+const deliverSchema = z.object({
+  ...runRef,
+  accounts: z.array(accountItem).optional(),
+  accountsKey: z.string().optional(),
+});
+
+function parse<T>(schema: z.ZodType<T>, event: unknown, step: string): T {
+  const parsed = schema.safeParse(event);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.map(String).join('.');
+    throw new StepInputError(`${step}: input${path === '' ? '' : `.${path}`}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** The run's clock from the step input; a time after this function's clock (beyond the skew) is refused. */
+function runClock(now: string, step: string): Date {
+  const at = new Date(now);
+  if (at.getTime() > Date.now() + CLOCK_SKEW_MS) {
+    throw new StepInputError(`${step}: input.now ${now} lies in the future; no discover step wrote it`);
+  }
+  return at;
+}
+
+/** The steps, built from their options; `discover`, `scanBatch` and `deliverRun` below are what Lambda runs. */
+export function createSteps(options: HandlerOptions & { readonly runStore?: RunStore } = {}) {
+  let wiring: Wiring | undefined;
+  let store: RunStore | undefined;
+  const setUp = () => {
+    const env = wiring?.env ?? readEnv(process.env);
+    if (!env.accounts) {
+      throw new ConfigError('the state machine engine scans member accounts: CREDWATCH_ACCOUNTS is required');
+    }
+    wiring ??= wire(env, options);
+    store ??=
+      options.runStore ??
+      new S3RunStore({
+        bucketName: requiredSetting(env, 'runBucket'),
+        client: new S3Client({ region: env.region, ...REQUEST_TIMEOUTS }),
+      });
+    return { wiring, store };
+  };
+  /** Runs a step: its metrics published, its failure logged and counted, then re-thrown (the state machine's retry or catch decides). */
+  const step =
+    <T>(name: string, body: (event: unknown, context: Context | undefined, started: number) => Promise<T>) =>
+    async (event: unknown, context?: Context): Promise<T> => {
+      const started = Date.now();
+      try {
+        return await body(event, context, started);
+      } catch (err) {
+        metrics.addMetric(METRIC.scanIncomplete, MetricUnit.Count, 1);
+        logger.error(`${name} failed`, err as Error);
+        throw err;
+      } finally {
+        metrics.publishStoredMetrics();
+      }
+    };
+
+  const discover = step('discover', async (event, _context, started): Promise<Discovered> => {
+    const now = new Date(started);
+    const env = wiring?.env ?? readEnv(process.env);
+    const check = checkInvocation(event, now, env.schedulePeriodMs, SCHEDULE_EVENT_SOURCE);
+    if (!check.accepted) {
+      metrics.addMetric(METRIC.invocationsRefused, MetricUnit.Count, 1);
+      logger.warn('invocation refused: nothing was read or written', { reason: check.reason });
+      return { refused: check.reason };
+    }
+    logger.appendKeys({ runId: check.runId });
+    const { wiring: w, store: s } = setUp();
+    const accounts = await accountsToScan(w);
+    const base = { runId: check.runId, now: now.toISOString(), count: accounts.length };
+    logger.info('accounts discovered', { count: accounts.length });
+    if (Buffer.byteLength(JSON.stringify(accounts)) <= INLINE_ACCOUNTS_BYTES) return { ...base, accounts };
+    const { key } = await s.putAccounts(check.runId, accounts);
+    return { ...base, accountsKey: key };
+  });
+
+  const scanBatch = step('scanBatch', async (event, context, started) => {
+    const input = parse(batchSchema, event, 'scanBatch');
+    const { runId } = input.BatchInput;
+    const now = runClock(input.BatchInput.now, 'scanBatch');
+    logger.appendKeys({ runId });
+    const { wiring: w, store: s } = setUp();
+    const remaining = context?.getRemainingTimeInMillis?.();
+    // Scan, then write: each delta is written before the step answers, so what it scanned is never lost
+    // to a later failure of the batch. No delivery here: the margin is only for the writes.
+    const deltas = await scanEach({
+      accounts: input.Items.map((a) => memberAccountJob(w, a, now)),
+      now,
+      concurrency: w.env.accounts!.concurrency,
+      state: w.state,
+      notifier: async () => {
+        throw new ConfigError('scanBatch sends nothing');
+      },
+      reminderIntervalMs: w.env.reminderIntervalMs,
+      notifications: w.env.notifications,
+      ...(remaining !== undefined ? { deadline: started + remaining - DELIVERY_MARGIN_MS } : {}),
+    });
+    for (const delta of deltas) await s.putDelta(runId, delta);
+    addScanMetrics(w.env, deltas);
+    logger.info('batch scanned', { accounts: accountLog(deltas) });
+    return {
+      scanned: deltas.filter((d) => d.scan).length,
+      failed: deltas.filter((d) => d.error).map((d) => d.accountId),
+      changes: deltas.reduce((n, d) => n + d.changes.length, 0),
+    };
+  });
+
+  const deliverRun = step('deliver', async (event, context, started): Promise<RunSummary> => {
+    const input = parse(deliverSchema, event, 'deliver');
+    const { runId } = input;
+    const now = runClock(input.now, 'deliver');
+    logger.appendKeys({ runId });
+    const { wiring: w, store: s } = setUp();
+    const env = w.env;
+    const accounts = input.accounts ?? (await s.getAccounts(runId));
+    const written = await s.deltas(runId);
+    const deltas: AccountDelta[] = [];
+    const notScanned: { item: AccountItem; why: string }[] = [];
+    for (const item of accounts) {
+      const raw = written.deltas.get(item.id);
+      const bad = written.unreadable.find((u) => u.key.endsWith(`/${item.id}.json`));
+      if (raw === undefined) {
+        notScanned.push({
+          item,
+          why: bad
+            ? `its result in the run bucket could not be read (${bad.problem})`
+            : 'its batch of the map did not finish (it failed or timed out: see the map run)',
+        });
+        continue;
+      }
+      const decoded = decodeDelta(raw, now, CLOCK_SKEW_MS);
+      if ('problem' in decoded) {
+        notScanned.push({ item, why: `its result in the run bucket could not be read (${decoded.problem})` });
+      } else deltas.push(decoded.delta);
+    }
+    // An account whose batch did not finish is announced as not scanned, as any account that could not be.
+    const failures =
+      notScanned.length === 0
+        ? []
+        : await scanEach({
+            accounts: notScanned.map(({ item, why }) => ({
+              ...memberAccountJob(w, item, now),
+              scan: {
+                report: {
+                  getReport: async () => {
+                    throw new CredwatchError(why);
+                  },
+                },
+                thresholds: env.thresholds,
+                now,
+              },
+            })),
+            now,
+            state: w.state,
+            notifier: async () => {
+              throw new ConfigError('the failures are delivered below');
+            },
+            reminderIntervalMs: env.reminderIntervalMs,
+            notifications: env.notifications,
+          });
+    const all = alignRollUps([...deltas, ...failures]);
+    const remaining = context?.getRemainingTimeInMillis?.();
+    const sink = eventSink(w, context);
+    const outcome = await deliver(all, {
+      now,
+      state: w.state,
+      outbox: w.state,
+      notifier: channelNotifier(w),
+      ...(sink ? { events: sink } : {}),
+      notifications: env.notifications,
+      ...(remaining !== undefined ? { deadline: started + remaining - DELIVERY_MARGIN_MS } : {}),
+    });
+    return finishRun(env, runId, started, { accounts: all, ...outcome }, { scanMetrics: false });
+  });
+
+  return { discover, scanBatch, deliver: deliverRun };
+}
+
+const steps = createSteps();
+/** Lambda handlers (`steps.discover`, `steps.scanBatch`, `steps.deliver` in the bundle). */
+export const discover = steps.discover;
+export const scanBatch = steps.scanBatch;
+export const deliverRun = steps.deliver;

@@ -1,0 +1,138 @@
+/**
+ * The state machine steps' own checks (lambda/steps.ts), without AWS: a step refuses input that its
+ * state machine would not send, naming the field, before anything is read; and a delta written by a
+ * child decodes back to what scanEach produced, while a damaged one is refused with where it is wrong
+ * (lambda/delta-codec.ts).
+ */
+import { CLOCK_SKEW_MS } from '../../lambda/contracts';
+import { DEFAULT_THRESHOLDS } from '../../lambda/core/policy';
+import { decodeDelta } from '../../lambda/delta-codec';
+import { scanEach } from '../../lambda/monitor';
+import type { RunStore } from '../../lambda/ports';
+import { createSteps, StepInputError } from '../../lambda/steps';
+import { REPORT_HEADER, reportRow } from '../support/report-builder';
+
+const A = '111111111111';
+const NOW = new Date('2026-12-01T12:00:00Z');
+
+/** A store that fails the test if a step reaches it. */
+const untouchable: RunStore = {
+  putAccounts: () => Promise.reject(new Error('the step read or wrote the run bucket')),
+  getAccounts: () => Promise.reject(new Error('the step read or wrote the run bucket')),
+  putDelta: () => Promise.reject(new Error('the step read or wrote the run bucket')),
+  deltas: () => Promise.reject(new Error('the step read or wrote the run bucket')),
+};
+
+describe('state machine steps refuse input their state machine would not send', () => {
+  const saved = { ...process.env };
+  beforeAll(() => {
+    Object.assign(process.env, {
+      CREDWATCH_SCHEDULE_PERIOD_MINUTES: '10',
+      CREDWATCH_SLACK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbC123',
+      CREDWATCH_STATE_TABLE: 'state',
+      CREDWATCH_RUN_BUCKET: 'runs',
+      CREDWATCH_ACCOUNTS: JSON.stringify({ source: 'list', ids: [A], memberRoleName: 'credwatch-member' }),
+      AWS_REGION: 'us-east-1',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    });
+  });
+  afterAll(() => {
+    process.env = saved;
+  });
+  const steps = () => createSteps({ runStore: untouchable });
+
+  it.each([
+    [{}, 'scanBatch: input.BatchInput: '],
+    [{ BatchInput: { runId: 'r', now: '2026-12-01T12:00:00Z' }, Items: [] }, 'scanBatch: input.Items: '],
+    [
+      { BatchInput: { runId: 'a/../b', now: '2026-12-01T12:00:00Z' }, Items: [{ id: A }] },
+      'scanBatch: input.BatchInput.runId: expected a run id',
+    ],
+    [
+      { BatchInput: { runId: 'r', now: 'yesterday' }, Items: [{ id: A }] },
+      'scanBatch: input.BatchInput.now: expected an ISO time in UTC',
+    ],
+    [
+      { BatchInput: { runId: 'r', now: '2026-12-01T12:00:00Z' }, Items: [{ id: '12' }] },
+      'scanBatch: input.Items.0.id: expected a 12-digit account id',
+    ],
+  ])('scanBatch refuses %j', async (input, message) => {
+    const error = await steps()
+      .scanBatch(input)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StepInputError);
+    expect((error as Error).message.startsWith(message)).toBe(true);
+  });
+
+  it('deliver refuses a run clock in the future, which no discover step wrote', async () => {
+    const future = new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    await expect(steps().deliver({ runId: 'r', now: future, accounts: [] })).rejects.toThrow(
+      `deliver: input.now ${future} lies in the future; no discover step wrote it`,
+    );
+  });
+
+  it('discover refuses an event that is not the schedule, reading nothing', async () => {
+    await expect(steps().discover({ source: 'someone.else' })).resolves.toEqual({
+      refused: 'event.source: expected "credwatch.schedule", got "someone.else"',
+    });
+  });
+});
+
+describe('decodeDelta', () => {
+  const csv = `${[
+    REPORT_HEADER,
+    reportRow({ user: '<root_account>', mfa_active: 'true' }, A),
+    reportRow(
+      {
+        user: 'alice',
+        access_key_1_active: 'true',
+        access_key_1_last_rotated: '2026-01-01T00:00:00+00:00',
+        access_key_1_last_used_date: '2026-11-30T00:00:00+00:00',
+      },
+      A,
+    ),
+  ].join('\n')}\n`;
+  const delta = async () => {
+    const [d] = await scanEach({
+      accounts: [
+        {
+          accountId: A,
+          scan: {
+            report: { getReport: async () => ({ csv, generatedAt: NOW }) },
+            thresholds: DEFAULT_THRESHOLDS,
+            now: NOW,
+          },
+        },
+      ],
+      now: NOW,
+      state: {
+        load: async () => ({ states: [], unreadable: [], known: true }),
+        commit: async () => ({ written: 0, skippedAsStale: [] }),
+        markKnown: async () => {},
+      },
+      notifier: async () => {
+        throw new Error('nothing is sent');
+      },
+      reminderIntervalMs: 86_400_000,
+    });
+    // What the run bucket gives back: the JSON the child wrote.
+    return JSON.parse(JSON.stringify(d));
+  };
+
+  it('gives back what scanEach produced, through JSON', async () => {
+    const raw = await delta();
+    expect(raw.changes.length).toBeGreaterThan(0);
+    const decoded = decodeDelta(raw, NOW, CLOCK_SKEW_MS);
+    expect(decoded).toEqual({ delta: raw });
+  });
+
+  it.each([
+    [(d: Record<string, unknown>) => ({ ...d, accountId: 'x' }), 'accountId: expected a 12-digit account id'],
+    [(d: Record<string, unknown>) => ({ ...d, changes: [{ kind: 'vanished' }] }), 'changes.0: kind: '],
+    [(d: Record<string, unknown>) => ({ ...d, baseline: 'yes' }), 'baseline: '],
+  ])('refuses a damaged delta, saying where', async (damage, problem) => {
+    const decoded = decodeDelta(damage(await delta()), NOW, CLOCK_SKEW_MS);
+    expect('problem' in decoded && decoded.problem.startsWith(problem)).toBe(true);
+  });
+});
