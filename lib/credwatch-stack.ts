@@ -6,6 +6,7 @@
 import {
   Arn,
   ArnFormat,
+  type CfnElement,
   CfnOutput,
   Duration,
   Size,
@@ -24,6 +25,7 @@ import {
   type AccountsConfig,
   ConfigError,
   type CredwatchConfig,
+  engineOf,
   knownAccountIds,
   loadConfig,
   schedulePeriodMinutes,
@@ -31,6 +33,7 @@ import {
 import { ScannerAlarms } from './constructs/alarms';
 import { ScannerFunction } from './constructs/scanner-function';
 import { ScannerSchedule } from './constructs/scanner-schedule';
+import { ScannerStateMachine } from './constructs/scanner-state-machine';
 import { StateTable } from './constructs/state-table';
 import { WebhookSecret } from './constructs/webhook-secret';
 
@@ -52,7 +55,13 @@ export const NOTIFY_NO_ONE =
 
 export class CredwatchStack extends Stack {
   readonly config: CredwatchConfig;
+  /**
+   * The function that scans: the whole run (engine `lambda`), or the map's child that scans a batch
+   * of accounts (engine `step-functions`; its role is the one member accounts trust).
+   */
   readonly scanner: ScannerFunction;
+  /** The Step Functions engine (`accounts.engine`, lib/config/accounts.ts `engineOf`), when it is the one. */
+  readonly engine?: ScannerStateMachine;
   readonly webhookSecret: WebhookSecret;
   readonly stateTable: StateTable;
   readonly schedule: ScannerSchedule;
@@ -81,7 +90,7 @@ export class CredwatchStack extends Stack {
 
     this.webhookSecret = new WebhookSecret(this, 'WebhookSecret', { source: config.slackSecret });
     this.stateTable = new StateTable(this, 'State');
-    this.scanner = new ScannerFunction(this, 'Scanner', {
+    const scannerProps = {
       thresholds: config.thresholds,
       stateTable: this.stateTable.table,
       webhookSecret: this.webhookSecret.secret,
@@ -89,21 +98,38 @@ export class CredwatchStack extends Stack {
       reportDeadline: Duration.seconds(config.reportDeadlineSeconds),
       reminderInterval: Duration.hours(config.reminderHours),
       memorySize: Size.mebibytes(config.memoryMb),
-      timeout: Duration.seconds(config.timeoutSeconds),
       // One of LOG_RETENTION_DAYS (lib/config), each the value of a logs.RetentionDays member.
       logRetention: config.logRetentionDays as logs.RetentionDays,
       accounts: config.accounts,
       userDirectory: config.userDirectory,
       schedulePeriod: Duration.minutes(periodMinutes),
-      reservedConcurrency: config.reservedConcurrency,
       securityHub: config.securityHub,
       notifications: config.notifications,
-      ...(props.handlerEntry ? { entry: props.handlerEntry } : {}),
-    });
-    // Only now that the scanner's role exists: a created secret denies reading to every other principal.
-    this.webhookSecret.restrictReadsTo(this.scanner.role);
+    };
+    if (config.accounts.source !== 'self' && engineOf(config.accounts) === 'step-functions') {
+      this.engine = new ScannerStateMachine(this, 'Engine', {
+        ...scannerProps,
+        stepTimeout: Duration.seconds(config.timeoutSeconds),
+        ...(config.accounts.batchSize !== undefined ? { batchSize: config.accounts.batchSize } : {}),
+        ...(config.accounts.mapConcurrency !== undefined
+          ? { maxConcurrency: config.accounts.mapConcurrency }
+          : {}),
+      });
+      this.scanner = this.engine.scanBatch;
+    } else {
+      this.scanner = new ScannerFunction(this, 'Scanner', {
+        ...scannerProps,
+        timeout: Duration.seconds(config.timeoutSeconds),
+        reservedConcurrency: config.reservedConcurrency,
+        ...(props.handlerEntry ? { entry: props.handlerEntry } : {}),
+      });
+    }
+    /** The function that announces: the whole run's, or the engine's deliver step. */
+    const announcer = this.engine?.deliver ?? this.scanner;
+    // Only now that the reader's role exists: a created secret denies reading to every other principal.
+    this.webhookSecret.restrictReadsTo(announcer.role);
     this.schedule = new ScannerSchedule(this, 'Schedule', {
-      target: this.scanner.function,
+      target: this.engine?.stateMachine ?? this.scanner.function,
       schedule: scheduler.ScheduleExpression.expression(
         config.schedule,
         TimeZone.of(config.timeZone ?? 'Etc/UTC'),
@@ -111,7 +137,8 @@ export class CredwatchStack extends Stack {
       schedulePeriod: Duration.minutes(periodMinutes),
     });
     this.alarms = new ScannerAlarms(this, 'Alarms', {
-      function: this.scanner.function,
+      function: announcer.function,
+      ...(this.engine ? { stateMachine: this.engine.stateMachine } : {}),
       timeout: Duration.seconds(config.timeoutSeconds),
       heartbeat: Duration.minutes(config.heartbeatMinutes),
       deadLetterQueue: this.schedule.deadLetterQueue,
@@ -125,8 +152,14 @@ export class CredwatchStack extends Stack {
       description: 'Put the Slack webhook URL here: aws secretsmanager put-secret-value --secret-id <this>',
       value: this.webhookSecret.secret.secretArn,
     });
-    new CfnOutput(this, 'FunctionName', { value: this.scanner.function.functionName });
-    new CfnOutput(this, 'LogGroupName', { value: this.scanner.logGroup.logGroupName });
+    new CfnOutput(this, 'FunctionName', { value: announcer.function.functionName });
+    new CfnOutput(this, 'LogGroupName', { value: announcer.logGroup.logGroupName });
+    if (this.engine) {
+      new CfnOutput(this, 'StateMachineArn', {
+        description: 'The scanner state machine: each scheduled run is one execution (docs/organization.md)',
+        value: this.engine.stateMachine.stateMachineArn,
+      });
+    }
     new CfnOutput(this, 'StateTableName', { value: this.stateTable.table.tableName });
     if (this.alarms.topic) new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.alarms.dashboard.dashboardName });
@@ -154,15 +187,26 @@ export class CredwatchStack extends Stack {
 
     const accounts = this.config.accounts;
     const self = accounts.source === 'self';
-    const discovers = this.scanner.statements.some((s) => s.sid === 'DiscoverAccounts');
+    /** The function that discovers the accounts: the whole run's, or the engine's discover step. */
+    const discoverer = this.engine?.discover ?? this.scanner;
+    const discovers = discoverer.statements.some((s) => s.sid === 'DiscoverAccounts');
     // Any account's member role, when the scanned accounts are only known at run time.
     const anyMemberRole = !self && knownAccountIds(accounts) === undefined;
     // How cdk-nag names a resource: a literal account/partition when the stack has one, else the pseudo parameter.
     const pseudo = (value: string, name: string) => (Token.isUnresolved(value) ? `<AWS::${name}>` : value);
     const partition = pseudo(this.partition, 'Partition');
-    const starFindings: [string, string][] = [];
+    /** Wildcard findings by role, and what each wildcard is (for Serverless-LambdaStarPermissions). */
+    const stars = new Map<ScannerFunction, { findings: [string, string][]; what: string[] }>();
+    const star = (fn: ScannerFunction, what: string, ...findings: [string, string][]) => {
+      const entry = stars.get(fn) ?? { findings: [], what: [] };
+      entry.findings.push(...findings);
+      entry.what.push(what);
+      stars.set(fn, entry);
+    };
     if (self) {
-      starFindings.push(
+      star(
+        this.scanner,
+        'read-only IAM actions that IAM scopes to "*" or to every user',
         [
           'AwsSolutions-IAM5[Resource::*]',
           `iam:GenerateCredentialReport, iam:GetCredentialReport, ${this.config.userDirectory === 'list-users' ? 'iam:ListUsers' : 'iam:GetAccountAuthorizationDetails'} and iam:ListAccountAliases have no resource type; IAM accepts only "*" for them. All of them only read.`,
@@ -175,46 +219,58 @@ export class CredwatchStack extends Stack {
     } else if (discovers) {
       // A multi-account scanner has no IAM reads of its own (the member roles have them).
       // The reason names exactly the actions of the DiscoverAccounts statement (discoveryActions).
-      const discovery = this.scanner.statements.find((s) => s.sid === 'DiscoverAccounts')?.actions ?? [];
+      const discovery = discoverer.statements.find((s) => s.sid === 'DiscoverAccounts')?.actions ?? [];
       const noResourceType = discovery.filter((a) => /:List(Accounts|Roots)$/.test(a));
       const others = discovery.filter((a) => !noResourceType.includes(a));
-      starFindings.push([
+      star(discoverer, 'read-only Organizations actions that accept only "*"', [
         'AwsSolutions-IAM5[Resource::*]',
-        `${noResourceType.join(' and ')} ${noResourceType.length === 1 ? 'has' : 'have'} no resource type; IAM accepts only "*". ${others.join(', ')} would need the management account and organization ids, unknown at synth. All ${discovery.length} only read.`,
+        `${noResourceType.length > 0 ? `${noResourceType.join(' and ')} ${noResourceType.length === 1 ? 'has' : 'have'} no resource type; IAM accepts only "*". ` : ''}${others.join(', ')} would need the management account and organization ids, unknown at synth. All ${discovery.length} only read.`,
       ]);
     }
     if (anyMemberRole) {
-      starFindings.push([
+      star(this.scanner, 'the member role by name in any account', [
         `AwsSolutions-IAM5[Resource::arn:${partition}:iam::*:role/${accounts.memberRoleName}]`,
         `The scanned accounts are discovered in the organization at run time, so the account of the member role cannot be named; only the one role name is assumable${accounts.organizationId ? `, only in accounts of ${accounts.organizationId} (aws:ResourceOrgID)` : ''}, and each member role trusts only this role (docs/organization.md).`,
       ]);
     }
-    if (starFindings.length > 0) {
-      const wildcards = [
-        ...(self ? ['read-only IAM actions that IAM scopes to "*" or to every user'] : []),
-        ...(discovers ? ['read-only Organizations actions that accept only "*"'] : []),
-        ...(anyMemberRole ? ['the member role by name in any account'] : []),
-      ];
-      ack(this.scanner.role, ...starFindings, [
+    if (this.engine) {
+      const runObjects = `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.engine.runBucket.node.defaultChild as CfnElement)}.Arn>/runs/*]`;
+      for (const fn of [this.engine.discover, this.engine.scanBatch, this.engine.deliver]) {
+        star(fn, "the run bucket's objects of any run", [
+          runObjects,
+          'The run bucket holds one prefix per execution (runs/<run id>/), unknown at synth; a step reads or writes only that bucket, only under runs/.',
+        ]);
+      }
+    }
+    for (const [fn, { findings, what }] of stars) {
+      ack(fn.role, ...findings, [
         'Serverless-LambdaStarPermissions',
-        `The only wildcards are the ones above (AwsSolutions-IAM5): ${wildcards.join(', ')}; every other statement names its resources.`,
+        `The only wildcards are the ones above (AwsSolutions-IAM5): ${what.join(', ')}; every other statement names its resources.`,
       ]);
     }
-    ack(
-      this.scanner.function,
+    const lambdaFindings: [string, string][] = [
       [
         'Serverless-LambdaTracing',
-        'X-Ray tracing would add xray:PutTraceSegments/PutTelemetryRecords on "*" to a role kept to the actions the scan needs; one scheduled function is observed through its EMF metrics, JSON logs and alarms.',
+        'X-Ray tracing would add xray:PutTraceSegments/PutTelemetryRecords on "*" to a role kept to the actions the scan needs; the scanner is observed through its EMF metrics, JSON logs and alarms.',
       ],
       [
         'Serverless-LambdaDLQ',
-        'Only EventBridge Scheduler invokes the function; a failed run is not retried by Lambda (retryAttempts 0), it is alarmed on (Errors) and redone by the next scheduled run (state advances only after delivery). A Lambda DLQ would need sqs:SendMessage on the role for events that carry nothing but a timestamp.',
+        this.engine
+          ? 'Only the state machine invokes the step, synchronously: a failure is retried (throttling) or fails the execution, which is alarmed on (ExecutionsFailed) and redone by the next scheduled run. A DLQ serves asynchronous invocations only.'
+          : 'Only EventBridge Scheduler invokes the function; a failed run is not retried by Lambda (retryAttempts 0), it is alarmed on (Errors) and redone by the next scheduled run (state advances only after delivery). A Lambda DLQ would need sqs:SendMessage on the role for events that carry nothing but a timestamp.',
       ],
-      [
+    ];
+    if (this.engine) {
+      for (const fn of [this.engine.discover, this.engine.scanBatch, this.engine.deliver]) {
+        ack(fn.function, ...lambdaFindings);
+      }
+      this.acknowledgeEngineFindings(this.engine, ack);
+    } else {
+      ack(this.scanner.function, ...lambdaFindings, [
         'Serverless-LambdaAsyncFailureDestination',
         'The asynchronous invoke config exists to turn retries off (retryAttempts 0, maximumEventAge one schedule period): a failed or expired run carries nothing but its scheduled time, is alarmed on (Errors, Heartbeat) and is redone by the next scheduled run. A failure destination would need a send permission on the role for nothing to replay.',
-      ],
-    );
+      ]);
+    }
     ack(
       this.schedule.deadLetterQueue,
       [
@@ -239,6 +295,54 @@ export class CredwatchStack extends Stack {
         'The only subscriptions are operator e-mail addresses; an undeliverable alarm e-mail has no consumer that a DLQ could serve, and the alarm state stays visible in CloudWatch and on the dashboard.',
       ]);
     }
+  }
+
+  /** The state machine engine's findings: its run bucket and the role CDK writes for the state machine. */
+  private acknowledgeEngineFindings(
+    engine: ScannerStateMachine,
+    ack: (construct: IConstruct, ...rules: [id: string, reason: string][]) => void,
+  ): void {
+    ack(engine.runBucket, [
+      'AwsSolutions-S1',
+      "The run bucket only hands one execution's account list and per-account results from one step to the next; its objects expire after 7 days, only the three steps and the state machine can read or write them, and every request is in CloudTrail. Server access logs would need a second bucket for nothing anyone reads.",
+    ]);
+    const id = (c: IConstruct) => this.getLogicalId(c.node.defaultChild as CfnElement);
+    const sm = engine.stateMachine;
+    const smName = `{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${id(sm)}"}]}]}`;
+    ack(
+      sm.role,
+      ...[engine.discover, engine.scanBatch, engine.deliver].map((fn): [string, string] => [
+        `AwsSolutions-IAM5[Resource::<${id(fn.function)}.Arn>:*]`,
+        'CDK grants lambda:InvokeFunction on the step function and its versions (ARN:*); the state machine invokes only its three steps.',
+      ]),
+      [
+        'AwsSolutions-IAM5[Resource::*]',
+        'X-Ray tracing of the state machine (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) accepts only "*"; CDK writes it for tracingEnabled.',
+      ],
+      [
+        `AwsSolutions-IAM5[Resource::arn:${this.partitionName()}:s3:::<${id(engine.runBucket)}>/*]`,
+        "CDK grants the map's ItemReader s3:GetObject (only) on the run bucket's objects: it reads the run's account list, whose key is known only at run time.",
+      ],
+    );
+    ack(
+      sm.node.findChild('DistributedMapPolicy'),
+      [
+        `AwsSolutions-IAM5[Resource::arn:${this.partitionName()}:states:${this.pseudoName(this.region, 'Region')}:${this.pseudoName(this.account, 'AccountId')}:execution:${smName}:*]`,
+        "The Distributed Map's child executions are named at run time; CDK scopes the policy to this state machine's executions.",
+      ],
+      [
+        `AwsSolutions-IAM5[Resource::arn:${this.partitionName()}:states:${this.pseudoName(this.region, 'Region')}:${this.pseudoName(this.account, 'AccountId')}:execution:${smName}/*:*]`,
+        "The Distributed Map's map runs are named at run time; CDK scopes the policy to this state machine's map runs.",
+      ],
+    );
+  }
+
+  private pseudoName(value: string, name: string): string {
+    return Token.isUnresolved(value) ? `<AWS::${name}>` : value;
+  }
+
+  private partitionName(): string {
+    return this.pseudoName(this.partition, 'Partition');
   }
 }
 

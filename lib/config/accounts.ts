@@ -40,6 +40,40 @@ export interface AccountsConfig {
   readonly concurrency: number;
   /** Per-account thresholds: the global thresholds with the account's rules replaced, complete and validated. */
   readonly thresholds?: Readonly<Record<string, Thresholds>>;
+  /**
+   * How a run is carried out: one Lambda invocation, or an AWS Step Functions Distributed Map
+   * ({@link engineOf} decides when not given; docs/organization.md, "Engines").
+   */
+  readonly engine?: Engine;
+  /** Step Functions: accounts per map child. @default 25 */
+  readonly batchSize?: number;
+  /** Step Functions: map children at once. @default 10 */
+  readonly mapConcurrency?: number;
+}
+
+/** How a run is carried out (docs/organization.md, "Engines"). */
+export const ENGINES = ['lambda', 'step-functions'] as const;
+export type Engine = (typeof ENGINES)[number];
+
+/**
+ * A list of more accounts than this runs on Step Functions unless told otherwise: one invocation
+ * covered about 85 accounts on a first scan with delivery in the benchmark (docs/benchmarks.md),
+ * so this keeps a margin of more than a third.
+ */
+export const STEP_FUNCTIONS_LIST_THRESHOLD = 50;
+
+/**
+ * The engine of a deployment: the one given; else Step Functions for an organization (it may grow
+ * past one invocation at any time) or a list longer than {@link STEP_FUNCTIONS_LIST_THRESHOLD}; else
+ * one Lambda invocation (the deployment's own account, a short list).
+ */
+export function engineOf(accounts: Pick<AccountsConfig, 'source' | 'ids' | 'engine'>): Engine {
+  if (accounts.engine) return accounts.engine;
+  if (accounts.source === 'organization') return 'step-functions';
+  if (accounts.source === 'list' && (accounts.ids?.length ?? 0) > STEP_FUNCTIONS_LIST_THRESHOLD) {
+    return 'step-functions';
+  }
+  return 'lambda';
 }
 
 export const ACCOUNT_ID = /^\d{12}$/;
@@ -69,7 +103,16 @@ const organizationIdError: ErrorFor = (iss) =>
   `expected an organization id (o- and 10-32 lowercase letters or digits), got ${describeValue(iss.input)}`;
 
 /** The fields that mean nothing for the deployment's own account. */
-const NOT_WITH_SELF = ['include', 'exclude', 'externalId', 'organizationId', 'thresholds'] as const;
+const NOT_WITH_SELF = [
+  'include',
+  'exclude',
+  'externalId',
+  'organizationId',
+  'thresholds',
+  'engine',
+  'batchSize',
+  'mapConcurrency',
+] as const;
 
 /** `accounts`: the section as written, its per-account `thresholds` not yet merged (index.ts). */
 export const accountsSchema = z
@@ -100,6 +143,13 @@ export const accountsSchema = z
       .regex(ORGANIZATION_ID, { error: organizationIdError })
       .optional(),
     concurrency: wholeNumber(1, 50).default(8),
+    engine: z
+      .enum(ENGINES, {
+        error: (iss) => `expected one of ${ENGINES.join(', ')}, got ${describeValue(iss.input)}`,
+      })
+      .optional(),
+    batchSize: wholeNumber(1, 100).optional(),
+    mapConcurrency: wholeNumber(1, 1000).optional(),
     // Validated after merging over the global thresholds (configSchema's transform, thresholds.ts).
     thresholds: z
       .record(z.string(), z.unknown(), {
@@ -127,6 +177,12 @@ export const accountsSchema = z
         return issue([field], 'not allowed when source is "self" (only with "list" or "organization")');
       }
       return;
+    }
+    const engine = engineOf(a as AccountsConfig);
+    for (const field of ['batchSize', 'mapConcurrency'] as const) {
+      if (engine !== 'step-functions' && a[field] !== undefined) {
+        return issue([field], `only with the step-functions engine, got engine "${engine}"`);
+      }
     }
     const include = new Set(a.include ?? []);
     const exclude = new Set(a.exclude ?? []);

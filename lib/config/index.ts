@@ -40,7 +40,11 @@ export {
   ACCOUNT_SOURCES,
   type AccountSource,
   type AccountsConfig,
+  ENGINES,
+  type Engine,
+  engineOf,
   knownAccountIds,
+  STEP_FUNCTIONS_LIST_THRESHOLD,
 } from './accounts';
 export { ALARM_MODES } from './alarms';
 export { EXTERNAL_ID, ORGANIZATION_ID, ROLE_ARN, ROLE_NAME } from './patterns';

@@ -7,6 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { METRIC } from '../../lambda/contracts';
 import { ConfigError } from '../../lambda/core/errors';
@@ -24,6 +25,8 @@ const RUNBOOK = 'Runbook: docs/deploy.md, section "Alarms".';
 export interface ScannerAlarmsProps {
   /** The scanner function. */
   readonly function: lambda.IFunction;
+  /** The Step Functions engine's state machine: its failed, timed-out and aborted executions alarm too. */
+  readonly stateMachine?: sfn.IStateMachine;
   /** The scanner function's timeout: the duration alarm fires at 80 % of it. */
   readonly timeout: Duration;
   /**
@@ -98,6 +101,8 @@ export class ScannerAlarms extends Construct {
   readonly deliveryFailures: cloudwatch.Alarm;
   readonly deadLetters: cloudwatch.Alarm;
   readonly refusedInvocations: cloudwatch.Alarm;
+  /** The Step Functions engine's: an execution failed, timed out or was aborted. */
+  readonly executionsFailed?: cloudwatch.Alarm;
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: ScannerAlarmsProps) {
@@ -190,7 +195,31 @@ export class ScannerAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    if (props.stateMachine) {
+      const sm = props.stateMachine;
+      const failed = (metric: cloudwatch.Metric) =>
+        metric.with({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM });
+      this.executionsFailed = new cloudwatch.Alarm(this, 'ExecutionsFailed', {
+        alarmDescription: `credwatch: a run of the scanner state machine failed, timed out or was aborted (its map run and the deliver step's log say which accounts and why). ${RUNBOOK}`,
+        metric: new cloudwatch.MathExpression({
+          expression: 'failed + timedOut + aborted',
+          usingMetrics: {
+            failed: failed(sm.metricFailed()),
+            timedOut: failed(sm.metricTimedOut()),
+            aborted: failed(sm.metricAborted()),
+          },
+          period: fiveMinutes,
+          label: 'executions failed, timed out or aborted',
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
     const alarms = [
+      ...(this.executionsFailed ? [this.executionsFailed] : []),
       this.errors,
       this.throttles,
       this.duration,

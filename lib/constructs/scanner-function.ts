@@ -518,10 +518,18 @@ export class ScannerFunction extends Construct {
       ...(props.reservedConcurrency === false || step ? {} : { reservedConcurrentExecutions: 1 }),
       // An asynchronous run is never retried by Lambda and expires after one schedule period: a retry
       // would rescan with a stale scheduled time, and the next scheduled run comes anyway.
-      retryAttempts: 0,
-      maxEventAge: Duration.seconds(
-        Math.min(ASYNC_EVENT_AGE_SECONDS.max, Math.max(ASYNC_EVENT_AGE_SECONDS.min, periodMinutes * 60)),
-      ),
+      // A step is invoked synchronously by its state machine: no asynchronous invoke config.
+      ...(step
+        ? {}
+        : {
+            retryAttempts: 0,
+            maxEventAge: Duration.seconds(
+              Math.min(
+                ASYNC_EVENT_AGE_SECONDS.max,
+                Math.max(ASYNC_EVENT_AGE_SECONDS.min, periodMinutes * 60),
+              ),
+            ),
+          }),
       // The role is complete as written: nothing (CDK grants included) may add to it unnoticed.
       role: this.role.withoutPolicyUpdates(),
       logGroup: this.logGroup,

@@ -4,6 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { SCHEDULE_EVENT_SOURCE } from '../../lambda/contracts';
 import { ConfigError } from '../../lambda/core/errors';
@@ -15,9 +16,12 @@ export { SCHEDULE_EVENT_SOURCE };
 /** EventBridge Scheduler's bounds on a retry policy's maximum event age, in seconds. */
 export const SCHEDULER_EVENT_AGE_SECONDS = { min: 60, max: 86_400 } as const;
 
+const isStateMachine = (target: lambda.IFunction | sfn.IStateMachine): target is sfn.IStateMachine =>
+  'stateMachineArn' in target;
+
 export interface ScannerScheduleProps {
-  /** The function the schedule invokes. */
-  readonly target: lambda.IFunction;
+  /** The function the schedule invokes, or the state machine it starts (the Step Functions engine). */
+  readonly target: lambda.IFunction | sfn.IStateMachine;
   /**
    * When the scanner runs: a recurring `rate(...)` or `cron(...)` expression, with the time zone it
    * is read in (`ScheduleExpression.rate(Duration.minutes(30))`,
@@ -109,11 +113,17 @@ export class ScannerSchedule extends Construct {
       inlinePolicies: {
         Schedule: new iam.PolicyDocument({
           statements: [
-            new iam.PolicyStatement({
-              sid: 'InvokeScanner',
-              actions: ['lambda:InvokeFunction'],
-              resources: [props.target.functionArn],
-            }),
+            isStateMachine(props.target)
+              ? new iam.PolicyStatement({
+                  sid: 'StartScanner',
+                  actions: ['states:StartExecution'],
+                  resources: [props.target.stateMachineArn],
+                })
+              : new iam.PolicyStatement({
+                  sid: 'InvokeScanner',
+                  actions: ['lambda:InvokeFunction'],
+                  resources: [props.target.functionArn],
+                }),
             new iam.PolicyStatement({
               sid: 'DeadLetterFailedRuns',
               actions: ['sqs:SendMessage'],
@@ -124,22 +134,25 @@ export class ScannerSchedule extends Construct {
       },
     });
 
+    const targetProps = {
+      input: scheduler.ScheduleTargetInput.fromObject({
+        source: SCHEDULE_EVENT_SOURCE,
+        scheduledTime: scheduler.ContextAttribute.scheduledTime,
+        executionId: scheduler.ContextAttribute.executionId,
+      }),
+      deadLetterQueue: this.deadLetterQueue,
+      // Written out above; the target's own grants (which add the function's versions, ARN ":*") are dropped.
+      role: this.role.withoutPolicyUpdates(),
+      retryAttempts,
+      maxEventAge,
+    };
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: 'credwatch: runs the credential scan',
       scheduleGroup: this.group,
       schedule,
-      target: new targets.LambdaInvoke(props.target, {
-        input: scheduler.ScheduleTargetInput.fromObject({
-          source: SCHEDULE_EVENT_SOURCE,
-          scheduledTime: scheduler.ContextAttribute.scheduledTime,
-          executionId: scheduler.ContextAttribute.executionId,
-        }),
-        deadLetterQueue: this.deadLetterQueue,
-        // Written out above; the target's own grants (which add the function's versions, ARN ":*") are dropped.
-        role: this.role.withoutPolicyUpdates(),
-        retryAttempts,
-        maxEventAge,
-      }),
+      target: isStateMachine(props.target)
+        ? new targets.StepFunctionsStartExecution(props.target, targetProps)
+        : new targets.LambdaInvoke(props.target, targetProps),
     });
     // The schedule names its group by name only (no reference): create the group first.
     this.schedule.node.addDependency(this.group);

@@ -167,11 +167,10 @@ export class ScannerStateMachine extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       timeout: props.executionTimeout ?? STATE_MACHINE_DEFAULTS.executionTimeout,
       tracingEnabled: true,
-      // Errors only, without execution data: inputs and outputs carry account ids and findings.
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+      // Every event, without execution data: inputs and outputs carry account ids and findings.
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       comment: 'credwatch: scans the accounts of an organization in batches, then delivers what changed',
     });
-    // The map's children read the run bucket's account list through the state machine's role.
-    this.runBucket.grantRead(this.stateMachine.role, 'runs/*');
+    // The map's ItemReader is granted s3:GetObject on the run bucket's objects by CDK (nothing else).
   }
 }

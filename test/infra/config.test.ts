@@ -825,7 +825,7 @@ describe('the accounts section', () => {
     [
       'a field that does not exist',
       { source: 'organization', role: 'x' },
-      'accounts.role: unknown field; allowed here: source, ids, organizationalUnits, include, exclude, memberRoleName, scannerRoleName, externalId, organizationId, concurrency, thresholds',
+      'accounts.role: unknown field; allowed here: source, ids, organizationalUnits, include, exclude, memberRoleName, scannerRoleName, externalId, organizationId, concurrency, engine, batchSize, mapConcurrency, thresholds',
     ],
     ['a section that is not an object', 'organization', 'accounts: expected an object, got "organization"'],
   ])('rejects %s with one line naming the field', (_what, accounts, message) => {

@@ -59,6 +59,9 @@ export const organizationConfig = loadConfig(
   {
     accounts: {
       source: 'organization',
+      // The single-invocation engine, which these tests prove; the Step Functions engine (the default
+      // for an organization) has its own (test/infra/state-machine.test.ts).
+      engine: 'lambda',
       organizationalUnits: ['ou-ab12-cdefgh34', 'r-ab12'],
       exclude: [MEMBER_C],
       externalId: 'credwatch-7f3a',

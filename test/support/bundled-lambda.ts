@@ -6,9 +6,18 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { loadConfig } from '../../lib/config';
+import { App, Duration, Size, Stack } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { loadConfig, schedulePeriodMinutes } from '../../lib/config';
+import type { ScannerStep } from '../../lib/constructs/scanner-function';
+import {
+  ScannerStateMachine,
+  type ScannerStateMachineProps,
+} from '../../lib/constructs/scanner-state-machine';
+import { StateTable } from '../../lib/constructs/state-table';
+import { WebhookSecret } from '../../lib/constructs/webhook-secret';
 import { CredwatchStack } from '../../lib/credwatch-stack';
+import { type CfnTemplate, definitionOf, type ResolvedDefinition } from './state-machine';
 
 export interface SynthesizedScanner {
   /** Path of the bundled handler (`asset.<hash>/index.mjs` in the cloud assembly). */
@@ -57,6 +66,8 @@ export interface Invocation {
   readonly result?: Record<string, unknown>;
   /** The error message when the handler threw. */
   readonly error?: string;
+  /** The error's name when the handler threw (what Lambda reports as its `errorType`). */
+  readonly errorName?: string;
   /** Everything the function printed (Powertools JSON logs and EMF metrics). */
   readonly stdout: string;
   readonly stderr: string;
@@ -86,8 +97,17 @@ if (options.now !== undefined) {
   }
   globalThis.Date = FakeDate;
 }
-const { createHandler } = await import(entry);
-const handler = createHandler(options.webhookHosts ? { webhookHosts: options.webhookHosts } : {});
+const built = options.webhookHosts ? { webhookHosts: options.webhookHosts } : {};
+let handler;
+if (options.step !== undefined) {
+  // A step of the state machine engine: the steps bundle's createSteps, keyed discover/scanBatch/deliver.
+  const { createSteps } = await import(entry);
+  handler = createSteps(built)[options.step];
+  if (typeof handler !== 'function') throw new Error('createSteps() has no step ' + options.step);
+} else {
+  const { createHandler } = await import(entry);
+  handler = createHandler(built);
+}
 const started = Date.now();
 const timeoutMs = options.timeoutMs ?? 300000;
 const context = {
@@ -99,6 +119,7 @@ try {
   process.stdout.write('\\n@@RESULT ' + JSON.stringify(result) + '\\n');
 } catch (err) {
   process.stdout.write('\\n@@ERROR ' + JSON.stringify(String(err && err.message)) + '\\n');
+  process.stdout.write('\\n@@ERROR_NAME ' + JSON.stringify(String((err && err.name) || 'Error')) + '\\n');
 }
 `;
 
@@ -109,6 +130,15 @@ export interface InvokeOptions {
   readonly webhookHosts?: readonly string[];
   /** The function's timeout: what `context.getRemainingTimeInMillis()` counts down from. @default 300_000 */
   readonly timeoutMs?: number;
+  /**
+   * Run one step of the steps bundle (lambda/steps.ts, {@link synthesizeStateMachine}) instead of the
+   * whole-run handler: the child calls `createSteps({ webhookHosts })[step]` of the bundle. `deliver`
+   * is the key in what createSteps returns (the Lambda handler export is `deliverRun`).
+   * @default the bundle's `createHandler`
+   */
+  readonly step?: ScannerStep;
+  /** Aborting it kills the child (a task the state machine gave up on); the promise then rejects. */
+  readonly signal?: AbortSignal;
 }
 
 /** Runs the bundled handler once in a fresh Node process (a cold start), with only the given environment. */
@@ -122,6 +152,7 @@ export function invokeBundled(
     ...(options.now ? { now: options.now.getTime() } : {}),
     ...(options.webhookHosts ? { webhookHosts: options.webhookHosts } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.step !== undefined ? { step: options.step } : {}),
   });
   return new Promise((resolve, reject) => {
     execFile(
@@ -135,10 +166,18 @@ export function invokeBundled(
         JSON.stringify(event),
         childOptions,
       ],
-      { env: { PATH: process.env.PATH ?? '', ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
+      {
+        env: { PATH: process.env.PATH ?? '', ...env },
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 120_000,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
       (err, stdout, stderr) => {
+        if (options.signal?.aborted)
+          return reject(new Error('the bundled handler was aborted (its task was abandoned)'));
         const result = /^@@RESULT (.*)$/m.exec(stdout)?.[1];
         const error = /^@@ERROR (.*)$/m.exec(stdout)?.[1];
+        const errorName = /^@@ERROR_NAME (.*)$/m.exec(stdout)?.[1];
         if (err && !result && !error)
           return reject(new Error(`the bundled handler crashed: ${stderr || err.message}`));
         const metrics: Record<string, number> = {};
@@ -156,6 +195,7 @@ export function invokeBundled(
         resolve({
           ...(result ? { result: JSON.parse(result) } : {}),
           ...(error ? { error: JSON.parse(error) } : {}),
+          ...(errorName ? { errorName: JSON.parse(errorName) } : {}),
           stdout,
           stderr,
           metrics,
@@ -201,5 +241,139 @@ export function localEnvironment(scanner: SynthesizedScanner, local: LocalEndpoi
     AWS_ENDPOINT_URL_DYNAMODB: local.dynamodb,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: local.secretsManager,
     AWS_ENDPOINT_URL_EVENTBRIDGE: local.eventBridge,
+  };
+}
+
+/** One step function of a synthesized {@link ScannerStateMachine}: its bundle, environment and logical id. */
+export interface SynthesizedStep extends SynthesizedScanner {
+  /** The function's CloudFormation logical id: the key of its handler in `runLocally`'s `handlers`. */
+  readonly logicalId: string;
+  /** Its Lambda `Timeout`, in seconds. */
+  readonly timeoutSeconds: number;
+}
+
+export interface SynthesizedStateMachine {
+  /** The whole stack's template (for CDK assertions). */
+  readonly template: CfnTemplate & {
+    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  };
+  /** The state machine's definition, resolved by the harness (test/support/state-machine.ts). */
+  readonly machine: ResolvedDefinition;
+  /** Each step's function, by the key `createSteps` returns it under. */
+  readonly steps: Readonly<Record<ScannerStep, SynthesizedStep>>;
+  /** The run bucket's logical id. */
+  readonly runBucketLogicalId: string;
+  /** The run bucket's name as the resolved definition has it (`definitionOf` turns a bucket's Ref into this). */
+  readonly runBucketName: string;
+}
+
+const STEP_OF_HANDLER: Record<string, ScannerStep> = {
+  'index.discover': 'discover',
+  'index.scanBatch': 'scanBatch',
+  'index.deliverRun': 'deliver',
+};
+
+/**
+ * Synthesizes a {@link ScannerStateMachine} with bundling, in a stack of its own with what
+ * CredwatchStack gives its scanner (the state table, the webhook secret, the configuration's
+ * settings): the configuration's defaults with `accounts.source: "organization"`, plus `overrides`
+ * (a configuration's fields, docs/configuration.md) and `props` (the construct's own: batchSize,
+ * maxConcurrency, batchTimeout, …). Returns the template, the resolved definition and each step's
+ * bundle (`asset.<hash>/index.mjs`) and environment.
+ */
+export function synthesizeStateMachine(
+  overrides: Readonly<Record<string, unknown>> = {},
+  props: Partial<
+    Pick<
+      ScannerStateMachineProps,
+      | 'batchSize'
+      | 'maxConcurrency'
+      | 'batchTimeout'
+      | 'stepTimeout'
+      | 'executionTimeout'
+      | 'deliverMemorySize'
+    >
+  > = {},
+): SynthesizedStateMachine {
+  const outdir = mkdtempSync(join(tmpdir(), 'credwatch-synth-sfn-'));
+  const app = new App({ outdir });
+  const config = loadConfig(
+    { alarmEmails: ['ops@example.com'], accounts: { source: 'organization' }, ...overrides },
+    'integration test',
+  );
+  const stack = new Stack(app, 'CredwatchStateMachine', { analyticsReporting: false });
+  const webhookSecret = new WebhookSecret(stack, 'WebhookSecret', { source: config.slackSecret });
+  const stateTable = new StateTable(stack, 'State');
+  const construct = new ScannerStateMachine(stack, 'Scanner', {
+    thresholds: config.thresholds,
+    stateTable: stateTable.table,
+    webhookSecret: webhookSecret.secret,
+    ...(webhookSecret.key ? { webhookSecretKey: webhookSecret.key } : {}),
+    reportDeadline: Duration.seconds(config.reportDeadlineSeconds),
+    reminderInterval: Duration.hours(config.reminderHours),
+    memorySize: Size.mebibytes(config.memoryMb),
+    logRetention: config.logRetentionDays as logs.RetentionDays,
+    accounts: config.accounts,
+    userDirectory: config.userDirectory,
+    schedulePeriod: Duration.minutes(schedulePeriodMinutes(config)),
+    securityHub: config.securityHub,
+    notifications: config.notifications,
+    ...props,
+  });
+  const template = app.synth().getStackByName(stack.stackName)
+    .template as SynthesizedStateMachine['template'];
+  const steps: Partial<Record<ScannerStep, SynthesizedStep>> = {};
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const step = STEP_OF_HANDLER[String(resource.Properties.Handler)];
+    if (!step) continue;
+    if (steps[step])
+      throw new Error(`two functions run the ${step} step: ${steps[step].logicalId}, ${logicalId}`);
+    const p = resource.Properties as {
+      Code: { S3Key: string };
+      Timeout: number;
+      Environment: { Variables: Record<string, unknown> };
+    };
+    const entry = join(outdir, `asset.${p.Code.S3Key.replace(/\.zip$/, '')}`, 'index.mjs');
+    if (!existsSync(entry))
+      throw new Error(`the synthesized bundle of the ${step} step is missing: ${entry}`);
+    steps[step] = { logicalId, entry, environment: p.Environment.Variables, timeoutSeconds: p.Timeout };
+  }
+  const missing = (['discover', 'scanBatch', 'deliver'] as const).filter((s) => !steps[s]);
+  if (missing.length > 0) throw new Error(`no function runs the step(s) ${missing.join(', ')}`);
+  const runBucketLogicalId = stack.getLogicalId(construct.runBucket.node.defaultChild as never);
+  const machine = definitionOf(
+    template,
+    stack.getLogicalId(construct.stateMachine.node.defaultChild as never),
+  );
+  return {
+    template,
+    machine,
+    steps: steps as Record<ScannerStep, SynthesizedStep>,
+    runBucketLogicalId,
+    runBucketName: runBucketLogicalId.toLowerCase(),
+  };
+}
+
+/**
+ * A step's environment ({@link localEnvironment}) with its third deploy-time reference, the run
+ * bucket (a `Ref` to the bucket of the same state machine, checked), resolved to `runBucket`, and S3
+ * pointed at `s3` (e.g. moto_server).
+ */
+export function localStepEnvironment(
+  step: SynthesizedStep,
+  runBucketLogicalId: string,
+  local: LocalEndpoints & { readonly runBucket: string; readonly s3: string },
+): Record<string, string> {
+  const { CREDWATCH_RUN_BUCKET: bucket, ...rest } = step.environment;
+  if (JSON.stringify(bucket) !== JSON.stringify({ Ref: runBucketLogicalId })) {
+    throw new Error(
+      `CREDWATCH_RUN_BUCKET of ${step.logicalId} is ${JSON.stringify(bucket)}, not the run bucket ${runBucketLogicalId}`,
+    );
+  }
+  return {
+    ...localEnvironment({ entry: step.entry, environment: rest }, local),
+    CREDWATCH_RUN_BUCKET: local.runBucket,
+    AWS_ENDPOINT_URL_S3: local.s3,
   };
 }

@@ -1,0 +1,592 @@
+/**
+ * The state machine engine (lib/constructs/scanner-state-machine.ts) end to end, offline: the
+ * definition `cdk synth` produces, run on a real Amazon States Language interpreter
+ * (test/support/state-machine.ts `runLocally`, aws-local-stepfunctions with the harness's
+ * Distributed Map emulation), each Lambda task bound to its step of the esbuild bundle `cdk synth`
+ * built (test/support/bundled-lambda.ts `invokeBundled` with `step`, a fresh Node process per
+ * invocation), against the stand-ins: Organizations + STS + IAM per account, dynalite, Secrets
+ * Manager, EventBridge, the Slack receiver, and moto_server's S3 for the run bucket. What the
+ * interpreter cannot check is asserted on the template (last block); docs/organization.md, "How the
+ * state machine is tested".
+ */
+import { request } from 'node:http';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { Duration } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { STATE_TABLE_SCHEMA } from '../../lambda/contracts';
+import { INLINE_ACCOUNTS_BYTES } from '../../lambda/steps';
+import type { ScannerStep } from '../../lib/constructs/scanner-function';
+import {
+  type EventBridgeEndpoint,
+  type SecretsManagerEndpoint,
+  startEventBridgeEndpoint,
+  startSecretsManagerEndpoint,
+} from '../support/aws-json-endpoints';
+import {
+  type Invocation,
+  invokeBundled,
+  localStepEnvironment,
+  type SynthesizedStateMachine,
+  synthesizeStateMachine,
+} from '../support/bundled-lambda';
+import { type LocalDynamo, startDynalite } from '../support/dynalite';
+import { type LocalServer, readBody, serveLocally } from '../support/local-server';
+import { type MotoServer, startMotoServer } from '../support/moto-server';
+import {
+  type Organization,
+  type OrganizationMember,
+  startOrganization,
+} from '../support/organization-endpoints';
+import { sampleAccount } from '../support/sample-account';
+import { type SlackReceiver, startSlackReceiver } from '../support/slack-receiver';
+import {
+  type ExecutionOutcome,
+  type ItemReaderRequest,
+  type Json,
+  runLocally,
+  validate,
+} from '../support/state-machine';
+
+const SECRET_NAME = 'credwatch/slack-webhooks';
+const PROD = '111111111111';
+const STAGING = '222222222222';
+const SANDBOX = '333333333333';
+const STEPS: readonly ScannerStep[] = ['discover', 'scanBatch', 'deliver'];
+/** Two accounts per child: three accounts make two batches, so one batch can fail while the other does not. */
+const BATCH_SIZE = 2;
+
+/** Answers nothing, ever, to the IAM requests signed by the member-role sessions of `slow`; forwards the rest. */
+async function startStallingIamProxy(
+  upstream: string,
+  slow: string,
+): Promise<LocalServer & { stalled: number }> {
+  const target = new URL(upstream);
+  const proxy = { stalled: 0 };
+  const server = await serveLocally(async (req, res) => {
+    const body = await readBody(req);
+    // The member session keys are ASIA + the 12-digit account id (test/support/organization-endpoints.ts).
+    if (String(req.headers.authorization ?? '').includes(`Credential=ASIA${slow}`)) {
+      proxy.stalled++;
+      return; // held open until the client gives up or the proxy closes
+    }
+    await new Promise<void>((resolve, reject) => {
+      const forward = request(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: target.host },
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+          answer.on('end', resolve);
+        },
+      );
+      forward.on('error', reject);
+      forward.end(body);
+    });
+  });
+  return Object.assign(proxy, server);
+}
+
+describe('the synthesized state machine, run locally with its bundled steps', () => {
+  let sm: SynthesizedStateMachine;
+  let moto: MotoServer;
+  let s3: S3Client;
+  let now: Date;
+  let org: Organization | undefined;
+  let dynamo: LocalDynamo;
+  let slack: SlackReceiver;
+  let secrets: SecretsManagerEndpoint;
+  let bus: EventBridgeEndpoint;
+  let iamProxy: LocalServer | undefined;
+
+  beforeAll(async () => {
+    // The construct's defaults (batch timeout 4 minutes, concurrency 10, …) but batches of 2, and a
+    // longer timeout of discover and deliver (9 minutes) than the batches' (4): the child-timeout case
+    // scales every timeout down by one factor and still leaves discover and deliver ample time.
+    sm = synthesizeStateMachine({}, { batchSize: BATCH_SIZE, stepTimeout: Duration.minutes(9) });
+    moto = await startMotoServer();
+    // No forcePathStyle: for an endpoint whose host is an IP address the SDK's S3 endpoint rules
+    // address the bucket by path, as the bundled steps' clients do with the same endpoint.
+    s3 = new S3Client({ ...moto.clientConfig });
+  }, 120_000);
+  afterAll(async () => {
+    s3?.destroy();
+    await moto?.close();
+  });
+
+  beforeEach(async () => {
+    now = new Date('2026-11-23T12:00:00Z');
+    await moto.reset();
+    await s3.send(new CreateBucketCommand({ Bucket: sm.runBucketName }));
+    [dynamo, slack, bus] = await Promise.all([
+      startDynalite(),
+      startSlackReceiver(),
+      startEventBridgeEndpoint(),
+    ]);
+    secrets = await startSecretsManagerEndpoint({
+      // One webhook, as a single-channel deployment has it.
+      secrets: { [SECRET_NAME]: slack.url },
+    });
+  });
+  afterEach(async () => {
+    await Promise.all([
+      org?.close(),
+      iamProxy?.close(),
+      dynamo.close(),
+      slack.close(),
+      secrets.close(),
+      bus.close(),
+    ]);
+    org = undefined;
+    iamProxy = undefined;
+  });
+
+  const later = (m: number) => {
+    now = new Date(now.getTime() + m * 60_000);
+  };
+  const startOrg = async (accounts: OrganizationMember[], denied: ReadonlySet<string> = new Set()) => {
+    org = await startOrganization({
+      accounts,
+      denyAssumeRole: denied,
+      now: () => now,
+      iam: { now: () => now, datedByNow: true },
+    });
+    return org;
+  };
+  const member = (id: string, name: string, extra: Partial<OrganizationMember> = {}): OrganizationMember => ({
+    account: sampleAccount(now, id, name),
+    name,
+    ...extra,
+  });
+
+  interface StepCall {
+    readonly step: ScannerStep;
+    readonly payload: Json;
+    readonly run: Invocation;
+  }
+
+  /**
+   * One execution: the definition `cdk synth` produced, on the interpreter, each Lambda task bound to
+   * its step of the bundle, in a fresh process whose clock is `now` plus the execution's elapsed time.
+   */
+  async function execute(
+    options: {
+      env?: Record<string, string>;
+      timeoutScale?: number;
+      secretsIn?: readonly SlackReceiver[];
+    } = {},
+  ): Promise<{ run: ExecutionOutcome; calls: StepCall[]; reads: ItemReaderRequest[] }> {
+    const o = org!;
+    const calls: StepCall[] = [];
+    const reads: ItemReaderRequest[] = [];
+    const abandoned = new AbortController();
+    const started = Date.now();
+    const environment = (step: ScannerStep) => ({
+      ...localStepEnvironment(sm.steps[step], sm.runBucketLogicalId, {
+        secretName: SECRET_NAME,
+        tableName: dynamo.tableName,
+        iam: o.iamUrl,
+        dynamodb: dynamo.endpoint,
+        secretsManager: secrets.url,
+        eventBridge: bus.url,
+        runBucket: sm.runBucketName,
+        s3: moto.url,
+      }),
+      AWS_ENDPOINT_URL_STS: o.stsUrl,
+      AWS_ENDPOINT_URL_ORGANIZATIONS: o.organizationsUrl,
+      ...options.env,
+    });
+    const receivers = options.secretsIn ?? [slack];
+    const handlers = Object.fromEntries(
+      STEPS.map((step) => [
+        sm.steps[step].logicalId,
+        async (payload: Json) => {
+          const run = await invokeBundled(sm.steps[step].entry, environment(step), payload, {
+            step,
+            now: new Date(now.getTime() + (Date.now() - started)),
+            webhookHosts: receivers.map((r) => new URL(r.url).host),
+            timeoutMs: sm.steps[step].timeoutSeconds * 1000,
+            signal: abandoned.signal,
+          });
+          calls.push({ step, payload, run });
+          for (const r of receivers) expect(run.stdout + run.stderr).not.toContain(r.secret);
+          if (run.error !== undefined) {
+            // What Lambda reports: the error's name is its errorType (Retry/Catch match on it).
+            throw Object.assign(new Error(run.error), { name: run.errorName ?? 'Error' });
+          }
+          return run.result;
+        },
+      ]),
+    );
+    try {
+      const run = await runLocally(sm.machine.definition, {
+        handlers,
+        input: { source: 'credwatch.schedule', scheduledTime: now.toISOString(), executionId: 'test' },
+        ...(options.timeoutScale !== undefined ? { timeoutScale: options.timeoutScale } : {}),
+        // The map's ItemReader (S3 getObject, InputType JSON): the object in moto's run bucket.
+        itemReader: async (req) => {
+          reads.push(req);
+          const { Bucket, Key } = req.parameters as { Bucket: string; Key: string };
+          const object = await s3.send(new GetObjectCommand({ Bucket, Key }));
+          return JSON.parse(await object.Body!.transformToString('utf-8')) as unknown[];
+        },
+      });
+      return { run, calls, reads };
+    } finally {
+      // A task the interpreter gave up on (timed out) is still running in its process: end it.
+      abandoned.abort();
+    }
+  }
+
+  const text = (payload: unknown) => JSON.stringify(payload);
+  const header = (payload: unknown) =>
+    (payload as { blocks: { text?: { text: string } }[] }).blocks[0]?.text?.text ?? '';
+  const statesIn = (run: ExecutionOutcome) => run.invocations.map((i) => i.state);
+  const errorMessage = (run: ExecutionOutcome) =>
+    run.status === 'FAILED' ? (JSON.parse(run.cause) as { errorMessage: string }).errorMessage : '';
+  /** The state items by account (every item but the accounts' `known` markers). */
+  const storedStates = async () => {
+    const items = (await dynamo.client.send(new ScanCommand({ TableName: dynamo.tableName }))).Items ?? [];
+    const byAccount: Record<string, string[]> = {};
+    for (const item of items) {
+      if (item.sk?.S === STATE_TABLE_SCHEMA.knownMarkerSortKey) continue;
+      const account = /account#(\d{12})/.exec(item.pk?.S ?? '')?.[1] ?? item.pk?.S ?? '?';
+      byAccount[account] = [...(byAccount[account] ?? []), item.sk?.S ?? ''];
+    }
+    return byAccount;
+  };
+  const runKeys = async (prefix = 'runs/') =>
+    ((await s3.send(new ListObjectsV2Command({ Bucket: sm.runBucketName, Prefix: prefix }))).Contents ?? [])
+      .map((c) => c.Key!)
+      .sort();
+
+  it('the synthesized definition is valid ASL (asl-validator)', () => {
+    expect(validate(sm.machine.definition)).toEqual([]);
+    expect(Object.keys(sm.machine.functionArns).sort()).toEqual(
+      STEPS.map((s) => sm.steps[s].logicalId).sort(),
+    );
+  });
+
+  it('3 accounts, one denied: both batches succeed, deliver announces the failure once, the execution fails at Deliver', async () => {
+    await startOrg(
+      [member(PROD, 'prod'), member(STAGING, 'staging'), member(SANDBOX, 'sandbox')],
+      new Set([SANDBOX]),
+    );
+
+    const first = await execute();
+    expect(first.run.status).toBe('FAILED');
+    expect(statesIn(first.run)).toEqual([
+      'Discover accounts',
+      'Scan batch (ScanInline)',
+      'Scan batch (ScanInline)',
+      'Deliver',
+    ]);
+    // The denial is the account's own delta, not a failed batch: both children succeeded.
+    expect(first.run.mapRuns).toMatchObject([{ state: 'ScanInline', items: 3, children: 2, failedItems: 0 }]);
+    // (In the order the children finished.)
+    const batches = first.calls.filter((c) => c.step === 'scanBatch').map((c) => c.run.result!);
+    expect(batches.sort((a, b) => Number(b.scanned) - Number(a.scanned))).toEqual([
+      { scanned: 2, failed: [], changes: 6 },
+      { scanned: 0, failed: [SANDBOX], changes: 1 },
+    ]);
+    if (first.run.status !== 'FAILED') return;
+    expect(first.run.error).toBe('AccountsIncompleteError');
+    expect(errorMessage(first.run)).toMatch(
+      /^1 of 3 accounts could not be scanned: 333333333333 \(could not assume arn:aws:iam::333333333333:role\/credwatch-member: AccessDenied/,
+    );
+    // Each account's delta went through the run bucket.
+    const runId = (first.calls[0]!.run.result as { runId: string }).runId;
+    expect(await runKeys()).toEqual([PROD, STAGING, SANDBOX].map((id) => `runs/${runId}/deltas/${id}.json`));
+
+    // The default policy: the scanned accounts' findings in one baseline summary, the failure said at
+    // once in a digest of its own (an account that could not be scanned is never baselined).
+    expect(slack.delivered().map(header)).toEqual([
+      'credwatch: 6 findings on first scan — 2 accounts',
+      expect.stringMatching(/^credwatch: 1 new — /),
+    ]);
+    expect(text(slack.delivered()[0])).toContain(
+      '*By account:* prod (111111111111) 3 · staging (222222222222) 3',
+    );
+    expect(text(slack.delivered()[1])).toContain(
+      'credwatch could not scan account sandbox (333333333333): could not assume arn:aws:iam::333333333333:role/credwatch-member: AccessDenied',
+    );
+    const states = await storedStates();
+    expect(Object.keys(states).sort()).toEqual([PROD, STAGING, SANDBOX]);
+    expect(states[PROD]!.length).toBeGreaterThanOrEqual(3);
+    expect(states[STAGING]!.length).toBe(states[PROD]!.length);
+    expect(states[SANDBOX]).toHaveLength(1); // its account-scan-failed finding, remembered as announced
+    expect(org!.iam(SANDBOX).counts().GetCredentialReport).toBeUndefined();
+
+    later(10);
+    const second = await execute();
+    expect(second.run.status).toBe('FAILED');
+    expect(errorMessage(second.run)).toMatch(/^1 of 3 accounts could not be scanned: 333333333333/);
+    expect(slack.requests).toHaveLength(2); // the failure was already announced; nothing else is new
+  }, 120_000);
+
+  it('an empty organization: the execution succeeds, with no child and no message', async () => {
+    await startOrg([]);
+    const { run, calls } = await execute();
+    expect(run.status).toBe('SUCCEEDED');
+    if (run.status !== 'SUCCEEDED') return;
+    expect(run.output).toEqual({
+      runId: '2026-11-23T12:00:00.000Z',
+      accounts: 0,
+      findings: 0,
+      changes: 0,
+      delivered: 0,
+    });
+    expect(calls.map((c) => c.step)).toEqual(['discover', 'deliver']);
+    expect(calls[0]!.run.result).toMatchObject({ count: 0, accounts: [] });
+    expect(run.mapRuns).toMatchObject([{ state: 'ScanInline', items: 0, children: 0 }]);
+    expect(slack.requests).toEqual([]);
+    expect(bus.entries).toEqual([]);
+  }, 60_000);
+
+  it('an account list above the inline limit goes through the run bucket: the map reads it with its ItemReader', async () => {
+    // 12 accounts with 50 long tags each (a route by account tag makes discovery read them): about
+    // 230 KB of account list, over INLINE_ACCOUNTS_BYTES (200 KiB) and under a state's 256 KiB.
+    const ids = Array.from({ length: 12 }, (_, i) => String(444444444400 + i));
+    const tags = (i: number) => ({
+      ...Object.fromEntries(
+        Array.from({ length: 49 }, (_, t) => [
+          `${`cost-allocation-${t}-`.padEnd(128, 'k')}`,
+          'v'.repeat(256),
+        ]),
+      ),
+      team: i % 2 === 0 ? 'payments' : 'platform',
+    });
+    await startOrg(ids.map((id, i) => member(id, `account-${i}`, { tags: tags(i) })));
+    const payments = await startSlackReceiver();
+    try {
+      await secrets.close();
+      secrets = await startSecretsManagerEndpoint({
+        secrets: {
+          [SECRET_NAME]: JSON.stringify({ channels: { security: slack.url, payments: payments.url } }),
+        },
+      });
+      const { run, calls, reads } = await execute({
+        secretsIn: [slack, payments],
+        env: {
+          CREDWATCH_NOTIFICATIONS: JSON.stringify({
+            baseline: true,
+            reminders: 'roll-up',
+            maxMessagesPerRun: 10,
+            routes: [{ channel: 'payments', accountTags: { team: ['payments'] } }],
+            defaultChannel: 'security',
+          }),
+        },
+      });
+      const discovered = calls[0]!.run.result as { runId: string; count: number; accountsKey?: string };
+      expect(discovered).toEqual({
+        runId: '2026-11-23T12:00:00.000Z',
+        now: expect.any(String),
+        count: 12,
+        accountsKey: 'runs/2026-11-23T12:00:00.000Z/accounts.json',
+      });
+      const list = await s3.send(
+        new GetObjectCommand({ Bucket: sm.runBucketName, Key: discovered.accountsKey! }),
+      );
+      const body = await list.Body!.transformToString('utf-8');
+      expect(Buffer.byteLength(body)).toBeGreaterThan(INLINE_ACCOUNTS_BYTES);
+      expect((JSON.parse(body) as { id: string }[]).map((a) => a.id)).toEqual(ids);
+
+      expect(run.status).toBe('SUCCEEDED');
+      expect(reads).toEqual([
+        {
+          state: 'ScanFromBucket',
+          resource: 'arn:aws:states:::s3:getObject',
+          readerConfig: { InputType: 'JSON' },
+          parameters: { Bucket: sm.runBucketName, Key: discovered.accountsKey },
+        },
+      ]);
+      expect(run.mapRuns).toMatchObject([
+        { state: 'ScanFromBucket', items: 12, children: 6, failedItems: 0 },
+      ]);
+      expect(statesIn(run).filter((s) => s === 'Scan batch (ScanInline)')).toEqual([]);
+      // Deliver read the list back from the bucket: every account is in the summary of its channel.
+      if (run.status === 'SUCCEEDED') expect(run.output).toMatchObject({ accounts: 12, findings: 36 });
+      expect(payments.delivered().map(header)).toEqual(['credwatch: 18 findings on first scan — 6 accounts']);
+      expect(slack.delivered().map(header)).toEqual(['credwatch: 18 findings on first scan — 6 accounts']);
+      ids.forEach((id, i) => {
+        expect(text(payments.delivered()).includes(`account-${i} (${id})`)).toBe(i % 2 === 0);
+        expect(text(slack.delivered()).includes(`account-${i} (${id})`)).toBe(i % 2 === 1);
+      });
+    } finally {
+      await payments.close();
+    }
+  }, 180_000);
+
+  it('a batch that outlives its task timeout is tolerated by the map, and deliver announces its accounts as not scanned', async () => {
+    const o = await startOrg([member(PROD, 'prod'), member(STAGING, 'staging'), member(SANDBOX, 'sandbox')]);
+    // The sandbox's IAM never answers: its batch (the second; batches of 2) runs past its timeout.
+    const stalling = await startStallingIamProxy(o.iamUrl, SANDBOX);
+    iamProxy = stalling;
+    // Every timeout times 0.03: a batch task's 270 s become 8.1 s, discover's and deliver's 570 s 17.1 s.
+    const { run, calls } = await execute({ timeoutScale: 0.03, env: { AWS_ENDPOINT_URL_IAM: stalling.url } });
+    expect(stalling.stalled).toBeGreaterThan(0);
+    expect(run.mapRuns).toHaveLength(1);
+    const [mapRun] = run.mapRuns;
+    expect(mapRun).toMatchObject({ items: 3, children: 2, failedItems: 1 });
+    expect(mapRun!.results.map((r) => [r.status, r.error ?? null])).toEqual([
+      ['SUCCEEDED', null],
+      ['FAILED', 'States.Timeout'],
+    ]);
+    // The map did not fail the execution: deliver ran, and only then the execution failed.
+    expect(statesIn(run).at(-1)).toBe('Deliver');
+    expect(calls.filter((c) => c.step === 'scanBatch')).toHaveLength(1); // the stalled one never answered
+    expect(run.status).toBe('FAILED');
+    if (run.status !== 'FAILED') return;
+    expect(run.error).toBe('AccountsIncompleteError');
+    expect(errorMessage(run)).toBe(
+      '1 of 3 accounts could not be scanned: 333333333333 (its batch of the map did not finish (it failed or timed out: see the map run))',
+    );
+    expect(slack.delivered().map(header)).toEqual([
+      'credwatch: 6 findings on first scan — 2 accounts',
+      expect.stringMatching(/^credwatch: 1 new — /),
+    ]);
+    expect(text(slack.delivered()[1])).toContain(
+      'credwatch could not scan account sandbox (333333333333): its batch of the map did not finish (it failed or timed out: see the map run)',
+    );
+  }, 120_000);
+
+  describe('what the interpreter cannot check, on the template', () => {
+    const template = () => Template.fromJSON(sm.template);
+
+    it('the map over the bucket reads the run bucket at the key discover returns (S3 getObject, JSON)', () => {
+      const states = sm.machine.definition.States;
+      expect(states.ScanFromBucket!.ItemReader).toEqual({
+        Resource: 'arn:aws:states:::s3:getObject',
+        ReaderConfig: { InputType: 'JSON' },
+        // definitionOf renders a bucket's Ref as its lowercased logical id: this Ref is the run bucket's.
+        Parameters: { Bucket: sm.runBucketName, 'Key.$': '$.accountsKey' },
+      });
+      // …the bucket every step is given.
+      for (const step of STEPS) {
+        expect(sm.steps[step].environment.CREDWATCH_RUN_BUCKET).toEqual({ Ref: sm.runBucketLogicalId });
+      }
+    });
+
+    it('both maps run Express children in batches, tolerate every failure, and fit a child in Express limits', () => {
+      const states = sm.machine.definition.States;
+      for (const name of ['ScanInline', 'ScanFromBucket']) {
+        const map = states[name]!;
+        expect(map).toMatchObject({
+          Type: 'Map',
+          ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' } },
+          ItemBatcher: {
+            MaxItemsPerBatch: BATCH_SIZE,
+            BatchInput: { 'runId.$': '$.runId', 'now.$': '$.now' },
+          },
+          ToleratedFailurePercentage: 100,
+          MaxConcurrency: 10,
+          ResultPath: null,
+          Next: 'Deliver',
+        });
+        const child = Object.values(
+          (map.ItemProcessor as { States: Record<string, { TimeoutSeconds: number }> }).States,
+        );
+        // An Express execution lives at most 5 minutes: the child's task and its function end before.
+        expect(child).toHaveLength(1);
+        expect(child[0]!.TimeoutSeconds).toBeLessThan(300);
+        expect(sm.steps.scanBatch.timeoutSeconds).toBeLessThan(child[0]!.TimeoutSeconds);
+      }
+    });
+
+    it('the run bucket is encrypted, private, TLS-only, and forgets a run after a week', () => {
+      const t = template();
+      t.hasResourceProperties('AWS::S3::Bucket', {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LifecycleConfiguration: {
+          Rules: [
+            {
+              ExpirationInDays: 7,
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+              Status: 'Enabled',
+            },
+          ],
+        },
+      });
+      t.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: sm.runBucketLogicalId },
+        PolicyDocument: {
+          Statement: [
+            {
+              Action: 's3:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Resource: [
+                { 'Fn::GetAtt': [sm.runBucketLogicalId, 'Arn'] },
+                { 'Fn::Join': ['', [{ 'Fn::GetAtt': [sm.runBucketLogicalId, 'Arn'] }, '/*']] },
+              ],
+            },
+          ],
+        },
+      });
+    });
+
+    it("the state machine's role may read the run bucket's runs/* (the ItemReader reads through it)", () => {
+      const machine = sm.template.Resources[sm.machine.logicalId]!;
+      const roleRef = (machine.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const statements = Object.values(sm.template.Resources)
+        .filter(
+          (r) =>
+            r.Type === 'AWS::IAM::Policy' &&
+            (r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleRef),
+        )
+        .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
+      // A statement's resources as ARNs (the bucket's Ref and Arn rendered with its name), as globs.
+      const arnOf = (v: unknown): string => {
+        if (typeof v === 'string') return v;
+        const o = v as Record<string, unknown>;
+        if (o['Fn::Join']) {
+          const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+          return parts.map(arnOf).join(sep);
+        }
+        if (o['Fn::GetAtt']) return `arn:aws:s3:::${String((o['Fn::GetAtt'] as string[])[0]).toLowerCase()}`;
+        if (o.Ref === 'AWS::Partition') return 'aws';
+        return typeof o.Ref === 'string' ? o.Ref.toLowerCase() : JSON.stringify(v);
+      };
+      const covers = (glob: string, arn: string) =>
+        new RegExp(
+          `^${glob
+            .split('*')
+            .map((p) => p.replace(/[.?+^$()[\]{}|\\]/g, '\\$&'))
+            .join('.*')}$`,
+        ).test(arn);
+      const allows = (action: string, arn: string) =>
+        statements.some(
+          (st) =>
+            st.Effect === 'Allow' &&
+            ([st.Action].flat() as string[]).some((a) => covers(a, action)) &&
+            [st.Resource].flat().some((r) => covers(arnOf(r), arn)),
+        );
+      const accountList = `arn:aws:s3:::${sm.runBucketName}/runs/2026-11-23T12:00:00.000Z/accounts.json`;
+      expect(allows('s3:GetObject', accountList)).toBe(true);
+      expect(allows('s3:PutObject', accountList)).toBe(false);
+      expect(allows('s3:GetObject', `arn:aws:s3:::another-bucket/runs/x/accounts.json`)).toBe(false);
+      // It invokes exactly the three step functions, and nothing writes through it.
+      const invoked = statements
+        .filter((s) => s.Action === 'lambda:InvokeFunction')
+        .map((s) => (s.Resource as { 'Fn::GetAtt': [string] }[])[0]!['Fn::GetAtt'][0])
+        .sort();
+      expect(invoked).toEqual(STEPS.map((s) => sm.steps[s].logicalId).sort());
+      const actions = statements.flatMap((s) => [s.Action].flat() as string[]);
+      expect(actions.filter((a) => /^s3:(Put|Delete)/.test(a))).toEqual([]);
+    });
+  });
+});
