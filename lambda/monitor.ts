@@ -17,6 +17,7 @@ import { type Migration, migrateLegacyIds } from './core/migrations';
 import {
   checkPolicy,
   DEFAULT_NOTIFICATION_POLICY,
+  isBaselined,
   type NotificationPolicy,
   planPosts,
 } from './core/notification-plan';
@@ -437,8 +438,10 @@ export async function deliver(
     defaultChannel,
   )) {
     if (commitError) break;
-    const accounts = [...new Set(said.map((c) => c.finding.accountId))];
-    // A digest about one account is headed by that account, whichever was scanned first.
+    // A digest about one account is headed by that account, whichever was scanned first (summaries
+    // name their own accounts: a baselined change does not count here).
+    const digested = said.filter((c) => !isBaselined(c, baselined, policy));
+    const accounts = [...new Set((digested.length > 0 ? digested : said).map((c) => c.finding.accountId))];
     const headline = accounts.length === 1 ? accounts[0]! : deltas[0]!.accountId;
     let notifier: Notifier;
     try {

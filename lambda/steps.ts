@@ -47,6 +47,9 @@ import {
 /** Account lists up to this size travel inline in the state machine; longer ones through the run bucket. */
 export const INLINE_ACCOUNTS_BYTES = 200 * 1024;
 
+/** A Step Functions execution name. */
+const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+
 /** A step's input is not what the state machine sends: names the field and what is wrong. */
 export class StepInputError extends CredwatchError {}
 
@@ -142,19 +145,28 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
   const discover = step('discover', async (event, _context, started): Promise<Discovered> => {
     const now = new Date(started);
     const env = wiring?.env ?? readEnv(process.env);
-    const check = checkInvocation(event, now, env.schedulePeriodMs, SCHEDULE_EVENT_SOURCE);
-    if (!check.accepted) {
+    const refuse = (reason: string): Discovered => {
       metrics.addMetric(METRIC.invocationsRefused, MetricUnit.Count, 1);
-      logger.warn('invocation refused: nothing was read or written', { reason: check.reason });
-      return { refused: check.reason };
+      logger.warn('invocation refused: nothing was read or written', { reason });
+      return { refused: reason };
+    };
+    // The state machine hands on the schedule's event and its own execution's name.
+    const wrapped = (event ?? {}) as { schedule?: unknown; execution?: unknown };
+    if (typeof wrapped.execution !== 'string' || !EXECUTION_NAME.test(wrapped.execution)) {
+      return refuse('event.execution: expected the name of the state machine execution');
     }
-    logger.appendKeys({ runId: check.runId });
+    const check = checkInvocation(wrapped.schedule, now, env.schedulePeriodMs, SCHEDULE_EVENT_SOURCE);
+    if (!check.accepted) return refuse(check.reason.replace(/^event/, 'event.schedule'));
+    // The run is the scheduled time and the execution: a second execution for the same scheduled
+    // time (a re-run) never reads the first one's results.
+    const runId = `${check.runId}_${wrapped.execution}`;
+    logger.appendKeys({ runId });
     const { wiring: w, store: s } = setUp();
     const accounts = await accountsToScan(w);
-    const base = { runId: check.runId, now: now.toISOString(), count: accounts.length };
+    const base = { runId, now: now.toISOString(), count: accounts.length };
     logger.info('accounts discovered', { count: accounts.length });
     if (Buffer.byteLength(JSON.stringify(accounts)) <= INLINE_ACCOUNTS_BYTES) return { ...base, accounts };
-    const { key } = await s.putAccounts(check.runId, accounts);
+    const { key } = await s.putAccounts(runId, accounts);
     return { ...base, accountsKey: key };
   });
 

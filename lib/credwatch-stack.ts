@@ -234,11 +234,16 @@ export class CredwatchStack extends Stack {
       ]);
     }
     if (this.engine) {
-      const runObjects = `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.engine.runBucket.node.defaultChild as CfnElement)}.Arn>/runs/*]`;
-      for (const fn of [this.engine.discover, this.engine.scanBatch, this.engine.deliver]) {
+      const bucket = this.getLogicalId(this.engine.runBucket.node.defaultChild as CfnElement);
+      const objects: [ScannerFunction, string][] = [
+        [this.engine.discover, 'runs/*/accounts.json'],
+        [this.engine.scanBatch, 'runs/*/deltas/*'],
+        [this.engine.deliver, 'runs/*'],
+      ];
+      for (const [fn, key] of objects) {
         star(fn, "the run bucket's objects of any run", [
-          runObjects,
-          'The run bucket holds one prefix per execution (runs/<run id>/), unknown at synth; a step reads or writes only that bucket, only under runs/.',
+          `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/${key}]`,
+          `The run bucket holds one prefix per execution (runs/<run id>/), unknown at synth; this step ${fn === this.engine.deliver ? 'reads' : 'writes'} only ${key} of that bucket.`,
         ]);
       }
     }

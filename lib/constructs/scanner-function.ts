@@ -444,14 +444,20 @@ export class ScannerFunction extends Construct {
       ...(props.runBucket
         ? [
             new iam.PolicyStatement({
-              sid: 'WriteRunBucket',
-              // lambda/adapters/run-store.ts: the account list (discover) and each account's delta (scanBatch).
+              sid: 'WriteAccountList',
+              // lambda/adapters/run-store.ts: the run's account list, beyond the inline limit (discover).
               actions: ['s3:PutObject'],
-              resources: [props.runBucket.arnForObjects('runs/*')],
+              resources: [props.runBucket.arnForObjects('runs/*/accounts.json')],
+            }),
+            new iam.PolicyStatement({
+              sid: 'WriteDeltas',
+              // Each account's delta (scanBatch).
+              actions: ['s3:PutObject'],
+              resources: [props.runBucket.arnForObjects('runs/*/deltas/*')],
             }),
             new iam.PolicyStatement({
               sid: 'ReadRunBucket',
-              // The deltas (deliver): listed under the run's prefix, then read.
+              // The account list and the deltas (deliver), listed under the run's prefix, then read.
               actions: ['s3:GetObject'],
               resources: [props.runBucket.arnForObjects('runs/*')],
             }),
@@ -466,8 +472,8 @@ export class ScannerFunction extends Construct {
     ];
     // Each step's role has only what that step calls (lambda/steps.ts).
     const STEP_STATEMENTS: Record<ScannerStep, readonly string[]> = {
-      discover: ['DiscoverAccounts', 'WriteRunBucket', 'WriteOwnLogs'],
-      scanBatch: ['AssumeMemberRoles', 'ReadState', 'WriteRunBucket', 'WriteOwnLogs'],
+      discover: ['DiscoverAccounts', 'WriteAccountList', 'WriteOwnLogs'],
+      scanBatch: ['AssumeMemberRoles', 'ReadState', 'WriteDeltas', 'WriteOwnLogs'],
       deliver: [
         'ReadWebhookSecret',
         'DecryptWebhookSecret',
@@ -493,7 +499,10 @@ export class ScannerFunction extends Construct {
               ]
             : []),
         ]
-      : all.filter((st) => !['WriteRunBucket', 'ReadRunBucket', 'ListRunBucket'].includes(st.sid ?? ''));
+      : all.filter(
+          (st) =>
+            !['WriteAccountList', 'WriteDeltas', 'ReadRunBucket', 'ListRunBucket'].includes(st.sid ?? ''),
+        );
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

@@ -112,9 +112,10 @@ export class ScannerStateMachine extends Construct {
       memorySize: props.deliverMemorySize ?? Size.mebibytes(1024),
     });
 
-    const invoke = (scopeId: string, fn: ScannerFunction, timeout: Duration) =>
+    const invoke = (scopeId: string, fn: ScannerFunction, timeout: Duration, payload?: sfn.TaskInput) =>
       new tasks.LambdaInvoke(this, scopeId, {
         lambdaFunction: fn.function,
+        ...(payload ? { payload } : {}),
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
         taskTimeout: sfn.Timeout.duration(timeout.plus(Duration.seconds(30))),
@@ -126,7 +127,16 @@ export class ScannerStateMachine extends Construct {
         jitterStrategy: sfn.JitterType.FULL,
       });
 
-    const discover = invoke('Discover accounts', this.discover, props.stepTimeout ?? Duration.minutes(5));
+    // The schedule's event, and the execution's name (part of the run id: a re-run is its own run).
+    const discover = invoke(
+      'Discover accounts',
+      this.discover,
+      props.stepTimeout ?? Duration.minutes(5),
+      sfn.TaskInput.fromObject({
+        schedule: sfn.JsonPath.entirePayload,
+        execution: sfn.JsonPath.stringAt('$$.Execution.Name'),
+      }),
+    );
     const deliver = invoke('Deliver', this.deliver, props.stepTimeout ?? Duration.minutes(5));
     const map = (mapId: string, source: { itemsPath: string } | { itemReader: sfn.IItemReader }) => {
       const scanMap = new sfn.DistributedMap(this, mapId, {

@@ -227,6 +227,8 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
       const run = await runLocally(sm.machine.definition, {
         handlers,
         input: { source: 'credwatch.schedule', scheduledTime: now.toISOString(), executionId: 'test' },
+        // The context object Step Functions gives every execution: its name is part of the run id.
+        context: { Execution: { Name: `credwatch-${now.getTime()}` } },
         ...(options.timeoutScale !== undefined ? { timeoutScale: options.timeoutScale } : {}),
         // The map's ItemReader (S3 getObject, InputType JSON): the object in moto's run bucket.
         itemReader: async (req) => {
@@ -307,7 +309,8 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     // once in a digest of its own (an account that could not be scanned is never baselined).
     expect(slack.delivered().map(header)).toEqual([
       'credwatch: 6 findings on first scan — 2 accounts',
-      expect.stringMatching(/^credwatch: 1 new — /),
+      // Headed by the account it is about, not the first one scanned.
+      'credwatch: 1 new — sandbox (333333333333)',
     ]);
     expect(text(slack.delivered()[0])).toContain(
       '*By account:* prod (111111111111) 3 · staging (222222222222) 3',
@@ -335,7 +338,8 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     expect(run.status).toBe('SUCCEEDED');
     if (run.status !== 'SUCCEEDED') return;
     expect(run.output).toEqual({
-      runId: '2026-11-23T12:00:00.000Z',
+      // The scheduled time and the execution's name.
+      runId: '2026-11-23T12:00:00.000Z_credwatch-1795435200000',
       accounts: 0,
       findings: 0,
       changes: 0,
@@ -384,10 +388,11 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
       });
       const discovered = calls[0]!.run.result as { runId: string; count: number; accountsKey?: string };
       expect(discovered).toEqual({
-        runId: '2026-11-23T12:00:00.000Z',
+        // The scheduled time and the execution's name.
+      runId: '2026-11-23T12:00:00.000Z_credwatch-1795435200000',
         now: expect.any(String),
         count: 12,
-        accountsKey: 'runs/2026-11-23T12:00:00.000Z/accounts.json',
+        accountsKey: 'runs/2026-11-23T12:00:00.000Z_credwatch-1795435200000/accounts.json',
       });
       const list = await s3.send(
         new GetObjectCommand({ Bucket: sm.runBucketName, Key: discovered.accountsKey! }),

@@ -73,9 +73,17 @@ describe('state machine steps refuse input their state machine would not send', 
   });
 
   it('discover refuses an event that is not the schedule, reading nothing', async () => {
-    await expect(steps().discover({ source: 'someone.else' })).resolves.toEqual({
-      refused: 'event.source: expected "credwatch.schedule", got "someone.else"',
+    await expect(
+      steps().discover({ schedule: { source: 'someone.else' }, execution: 'e-1' }),
+    ).resolves.toEqual({
+      refused: 'event.schedule.source: expected "credwatch.schedule", got "someone.else"',
     });
+    // Not from the state machine at all (no execution name, or one that no execution has).
+    for (const event of [{ source: 'credwatch.schedule' }, { schedule: {}, execution: 'a/b' }]) {
+      await expect(steps().discover(event)).resolves.toEqual({
+        refused: 'event.execution: expected the name of the state machine execution',
+      });
+    }
   });
 });
 
