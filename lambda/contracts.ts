@@ -22,6 +22,11 @@ export const STATE_TABLE_SCHEMA = {
    * its changes delivered by an earlier run (no finding id starts with `#`).
    */
   knownMarkerSortKey: '#known',
+  /**
+   * The lease of the Step Functions engine's run in progress (pk, sk): one execution at a time
+   * (lambda/steps.ts). `runId` (S) holds it until `leaseUntil` (N, epoch ms).
+   */
+  runLease: { partitionKey: 'run#lease', sortKey: '#lease' },
 } as const;
 
 /** The events credwatch publishes: `source` and the `detail-type` of each kind of change. */
@@ -52,6 +57,8 @@ export const METRIC = {
   findingsUnconfirmed: 'FindingsUnconfirmed',
   /** Delivered changes announced in a summary (a baseline, a roll-up, the overflow beyond the cap), not in their own entry. */
   changesSummarized: 'ChangesSummarized',
+  /** A Step Functions run that did nothing because an earlier one still held the run lease. */
+  runsSkipped: 'RunsSkipped',
 } as const;
 
 /**

@@ -87,6 +87,24 @@ export interface StateStore {
   markKnown(accountIds: readonly string[], at: Date): Promise<void>;
 }
 
+/** Who holds the run lease, when a run could not take it. */
+export interface RunLeaseHeld {
+  readonly acquired: false;
+  readonly heldBy: string;
+  readonly until: Date;
+}
+
+/**
+ * One run at a time, for an engine whose runs can outlast the schedule period (the Step Functions
+ * engine; the single invocation has reserved concurrency 1): a run takes the lease before it scans
+ * and gives it back when it delivered. A lease whose run died is free again at its `until`.
+ */
+export interface RunLease {
+  acquire(runId: string, now: Date, until: Date): Promise<{ readonly acquired: true } | RunLeaseHeld>;
+  /** Gives the lease back if `runId` holds it; nothing when another run does. */
+  release(runId: string): Promise<void>;
+}
+
 /** What a digest is headed with. */
 export interface DigestHeading {
   /** The account a digest about one account is headed by (the first scanned otherwise). */

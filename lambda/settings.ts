@@ -51,6 +51,8 @@ export const SETTINGS_VARIABLES = {
   notifications: 'CREDWATCH_NOTIFICATIONS',
   /** The bucket the steps of a state machine run hand each other data through; absent: the single-invocation engine. */
   runBucket: 'CREDWATCH_RUN_BUCKET',
+  /** Whole minutes a Step Functions run holds its lease (the execution's timeout); absent: 120. */
+  runLeaseMs: 'CREDWATCH_RUN_LEASE_MINUTES',
 } as const satisfies Record<keyof ScannerSettings, string>;
 
 /** What Powertools reads (service name, metrics namespace, log level): the rest of the function's environment. */
@@ -112,6 +114,8 @@ export interface ScannerSettings {
   readonly notifications: NotificationPolicy;
   /** The state machine engine's run bucket (lambda/steps.ts); a deploy-time token. */
   readonly runBucket?: string;
+  /** How long a state machine run holds the run lease at most (its execution timeout): whole minutes. */
+  readonly runLeaseMs?: number;
 }
 
 const SECOND_MS = 1000;
@@ -146,6 +150,7 @@ const environmentSchema = z.object({
     .optional(),
   [V.notifications]: z.string().optional(),
   [V.runBucket]: z.string().min(1).optional(),
+  [V.runLeaseMs]: positiveInt(V.runLeaseMs).optional(),
 });
 
 const channelName = z.string().regex(CHANNEL_NAME, `expected a channel name (${CHANNEL_NAME_RULE})`);
@@ -213,6 +218,7 @@ export function decodeSettings(env: Readonly<Record<string, string | undefined>>
   const stateTable = e[V.stateTable];
   const eventBusName = e[V.eventBusName];
   const runBucket = e[V.runBucket];
+  const runLeaseMinutes = e[V.runLeaseMs];
   return {
     thresholds,
     reportDeadlineMs: e[V.reportDeadlineMs] * SECOND_MS,
@@ -226,6 +232,7 @@ export function decodeSettings(env: Readonly<Record<string, string | undefined>>
     securityHub: e[V.securityHub] === 'true',
     notifications,
     ...(runBucket ? { runBucket } : {}),
+    ...(runLeaseMinutes !== undefined ? { runLeaseMs: runLeaseMinutes * MINUTE_MS } : {}),
   };
 }
 
@@ -272,6 +279,9 @@ export function encodeSettings(settings: ScannerSettings): Record<string, string
       : {}),
     ...(settings.securityHub ? { [V.securityHub]: 'true' } : {}),
     ...(settings.runBucket !== undefined ? { [V.runBucket]: settings.runBucket } : {}),
+    ...(settings.runLeaseMs !== undefined
+      ? { [V.runLeaseMs]: wholeUnits('runLeaseMs', settings.runLeaseMs, MINUTE_MS, 'minutes') }
+      : {}),
     ...(isDefaultPolicy(settings.notifications)
       ? {}
       : {

@@ -47,6 +47,9 @@ import {
 /** Account lists up to this size travel inline in the state machine; longer ones through the run bucket. */
 export const INLINE_ACCOUNTS_BYTES = 200 * 1024;
 
+/** How long a run holds its lease when the settings do not say (the construct's execution timeout). */
+const DEFAULT_LEASE_MS = 2 * 3_600_000;
+
 /** A Step Functions execution name. */
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
@@ -56,6 +59,8 @@ export class StepInputError extends CredwatchError {}
 /** What `discover` hands on: the run, and its accounts inline or where the run bucket has them. */
 export type Discovered =
   | { readonly refused: string }
+  /** An earlier run still holds the lease: this one does nothing (the next scheduled run comes). */
+  | { readonly skipped: string }
   | {
       readonly runId: string;
       /** The run's clock (ISO): every step judges and writes by it. */
@@ -162,12 +167,30 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     const runId = `${check.runId}_${wrapped.execution}`;
     logger.appendKeys({ runId });
     const { wiring: w, store: s } = setUp();
-    const accounts = await accountsToScan(w);
-    const base = { runId, now: now.toISOString(), count: accounts.length };
-    logger.info('accounts discovered', { count: accounts.length });
-    if (Buffer.byteLength(JSON.stringify(accounts)) <= INLINE_ACCOUNTS_BYTES) return { ...base, accounts };
-    const { key } = await s.putAccounts(runId, accounts);
-    return { ...base, accountsKey: key };
+    // One run at a time: a first scan of thousands of accounts outlasts the schedule period.
+    const lease = await w.state.acquire(
+      runId,
+      now,
+      new Date(now.getTime() + (env.runLeaseMs ?? DEFAULT_LEASE_MS)),
+    );
+    if (!lease.acquired) {
+      metrics.addMetric(METRIC.runsSkipped, MetricUnit.Count, 1);
+      const reason = `run ${lease.heldBy} is still in progress (its lease ends at ${lease.until.toISOString()}); this run does nothing`;
+      logger.info('run skipped', { reason });
+      return { skipped: reason };
+    }
+    try {
+      const accounts = await accountsToScan(w);
+      const base = { runId, now: now.toISOString(), count: accounts.length };
+      logger.info('accounts discovered', { count: accounts.length });
+      if (Buffer.byteLength(JSON.stringify(accounts)) <= INLINE_ACCOUNTS_BYTES) return { ...base, accounts };
+      const { key } = await s.putAccounts(runId, accounts);
+      return { ...base, accountsKey: key };
+    } catch (err) {
+      // Nothing was scanned: the next scheduled run may start at once.
+      await w.state.release(runId).catch(() => {});
+      throw err;
+    }
   });
 
   const scanBatch = step('scanBatch', async (event, context, started) => {
@@ -207,6 +230,23 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     const now = runClock(input.now, 'deliver');
     logger.appendKeys({ runId });
     const { wiring: w, store: s } = setUp();
+    try {
+      return await deliverAll(w, s, input, runId, now, started, context);
+    } finally {
+      // Whatever happened, this run is over: the next one may start.
+      await w.state.release(runId);
+    }
+  });
+
+  const deliverAll = async (
+    w: Wiring,
+    s: RunStore,
+    input: z.infer<typeof deliverSchema>,
+    runId: string,
+    now: Date,
+    started: number,
+    context: Context | undefined,
+  ): Promise<RunSummary> => {
     const env = w.env;
     const accounts = input.accounts ?? (await s.getAccounts(runId));
     const written = await s.deltas(runId);
@@ -267,7 +307,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       ...(remaining !== undefined ? { deadline: started + remaining - DELIVERY_MARGIN_MS } : {}),
     });
     return finishRun(env, runId, started, { accounts: all, ...outcome }, { scanMetrics: false });
-  });
+  };
 
   return { discover, scanBatch, deliver: deliverRun };
 }

@@ -8,6 +8,7 @@ import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   paginateQuery,
   type QueryCommandOutput,
@@ -16,7 +17,7 @@ import { CLOCK_SKEW_MS, STATE_TABLE_SCHEMA } from '../contracts';
 import { CredwatchError } from '../core/errors';
 import type { Change, FindingState } from '../core/state';
 import { decodeChange, decodeState, type UnreadableState } from '../core/state-codec';
-import type { EventOutbox, LoadedStates, OutboxEntry } from '../ports';
+import type { EventOutbox, LoadedStates, OutboxEntry, RunLease, RunLeaseHeld } from '../ports';
 
 /** The state table's key and TTL attribute names (the contract lives in lambda/contracts.ts). */
 export { STATE_TABLE_SCHEMA };
@@ -79,7 +80,7 @@ type Item = Record<string, AttributeValue>;
  * and are read as the default channel's) and, for resolved
  * findings only, `expiresAt` (N, epoch seconds, the table's TTL attribute).
  */
-export class DynamoStateStore implements EventOutbox {
+export class DynamoStateStore implements EventOutbox, RunLease {
   private readonly tableName: string;
   private readonly client: DynamoDBClient;
   private readonly queryPageSize: number | undefined;
@@ -139,6 +140,73 @@ export class DynamoStateStore implements EventOutbox {
             );
           }
         }),
+      );
+    }
+  }
+
+  /**
+   * Takes the run lease (pk `run#lease`, sk `#lease`) for `runId` until `until`, if no other run
+   * holds it past `now` (a conditional PutItem: two runs never both take it).
+   */
+  async acquire(runId: string, now: Date, until: Date): Promise<{ readonly acquired: true } | RunLeaseHeld> {
+    const key = {
+      pk: { S: STATE_TABLE_SCHEMA.runLease.partitionKey },
+      sk: { S: STATE_TABLE_SCHEMA.runLease.sortKey },
+    };
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: { ...key, runId: { S: runId }, leaseUntil: { N: String(until.getTime()) } },
+          ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now OR runId = :run',
+          ExpressionAttributeValues: { ':now': { N: String(now.getTime()) }, ':run': { S: runId } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { acquired: true };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        // DynamoDB returns the holder with the refusal; a store that does not (dynalite) is asked.
+        const held =
+          error.Item ??
+          (await this.client
+            .send(new GetItemCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))
+            .then((r) => r.Item)
+            .catch(() => undefined));
+        const heldUntil = Number(held?.leaseUntil?.N);
+        return {
+          acquired: false,
+          heldBy: held?.runId?.S ?? 'an unknown run',
+          until: new Date(Number.isFinite(heldUntil) ? heldUntil : now.getTime()),
+        };
+      }
+      throw new StateStoreError(
+        `Could not take the run lease in table ${this.tableName}: ${messageOf(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  async release(runId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: {
+            pk: { S: STATE_TABLE_SCHEMA.runLease.partitionKey },
+            sk: { S: STATE_TABLE_SCHEMA.runLease.sortKey },
+          },
+          ConditionExpression: 'runId = :run',
+          ExpressionAttributeValues: { ':run': { S: runId } },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw new StateStoreError(
+        `Could not give back the run lease in table ${this.tableName}: ${messageOf(error)}`,
+        { cause: error },
       );
     }
   }

@@ -10,7 +10,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { UserDirectoryMode } from '../../lambda/adapters/iam';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/contracts';
+import { METRICS_NAMESPACE, SERVICE_NAME, STATE_TABLE_SCHEMA } from '../../lambda/contracts';
 import { ConfigError } from '../../lambda/core/errors';
 import {
   checkPolicy,
@@ -113,6 +113,8 @@ export interface ScannerFunctionProps {
   readonly step?: ScannerStep;
   /** The bucket the steps hand each other data through (lib/constructs/scanner-state-machine.ts). */
   readonly runBucket?: s3.IBucket;
+  /** How long a state machine run holds the run lease at most: its execution's timeout; whole minutes. */
+  readonly runLease?: Duration;
   /**
    * The accounts to scan (the validated `accounts` configuration, lib/config/accounts.ts). Any source but
    * `self` names the role `scannerRoleName`, lets it assume `memberRoleName` in the scanned accounts
@@ -358,6 +360,7 @@ export class ScannerFunction extends Construct {
       securityHub: props.securityHub ?? false,
       notifications: checkPolicy(props.notifications ?? DEFAULT_NOTIFICATION_POLICY),
       ...(props.runBucket ? { runBucket: props.runBucket.bucketName } : {}),
+      ...(props.runLease ? { runLeaseMs: props.runLease.toMilliseconds() } : {}),
     };
     const routeProblem = routeSourceProblem(
       this.settings.notifications.routes ?? [],
@@ -444,6 +447,17 @@ export class ScannerFunction extends Construct {
       ...(props.runBucket
         ? [
             new iam.PolicyStatement({
+              sid: 'HoldRunLease',
+              // lambda/adapters/state-store.ts acquire/release: the run lease item, no other item.
+              actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
+              resources: [props.stateTable.tableArn],
+              conditions: {
+                'ForAllValues:StringEquals': {
+                  'dynamodb:LeadingKeys': [STATE_TABLE_SCHEMA.runLease.partitionKey],
+                },
+              },
+            }),
+            new iam.PolicyStatement({
               sid: 'WriteAccountList',
               // lambda/adapters/run-store.ts: the run's account list, beyond the inline limit (discover).
               actions: ['s3:PutObject'],
@@ -472,7 +486,7 @@ export class ScannerFunction extends Construct {
     ];
     // Each step's role has only what that step calls (lambda/steps.ts).
     const STEP_STATEMENTS: Record<ScannerStep, readonly string[]> = {
-      discover: ['DiscoverAccounts', 'WriteAccountList', 'WriteOwnLogs'],
+      discover: ['DiscoverAccounts', 'HoldRunLease', 'WriteAccountList', 'WriteOwnLogs'],
       scanBatch: ['AssumeMemberRoles', 'ReadState', 'WriteDeltas', 'WriteOwnLogs'],
       deliver: [
         'ReadWebhookSecret',
@@ -501,7 +515,9 @@ export class ScannerFunction extends Construct {
         ]
       : all.filter(
           (st) =>
-            !['WriteAccountList', 'WriteDeltas', 'ReadRunBucket', 'ListRunBucket'].includes(st.sid ?? ''),
+            !['HoldRunLease', 'WriteAccountList', 'WriteDeltas', 'ReadRunBucket', 'ListRunBucket'].includes(
+              st.sid ?? '',
+            ),
         );
 
     this.role = new iam.Role(this, 'Role', {

@@ -3,6 +3,7 @@
  * accounts scanned by an AWS Step Functions Distributed Map instead of one Lambda invocation.
  *
  *   Discover ─ refused? ─> Refused (succeeds: the schedule's event was not accepted; nothing read)
+ *      └─ skipped? ─> Skipped (an earlier run still holds the run lease: one run at a time)
  *      └─ accounts inline? ─> ScanInline (map over `$.accounts`) ─┐
  *      └─ else ──────────────> ScanFromBucket (ItemReader: the run bucket's account list) ─┴─> Deliver
  *
@@ -102,6 +103,8 @@ export class ScannerStateMachine extends Construct {
       new ScannerFunction(this, `${name}Function`, {
         ...props,
         runBucket: this.runBucket,
+        // A run holds the lease (one at a time) at most as long as its execution may last.
+        runLease: props.executionTimeout ?? STATE_MACHINE_DEFAULTS.executionTimeout,
         timeout: props.stepTimeout ?? Duration.minutes(5),
         ...extra,
       });
@@ -165,6 +168,7 @@ export class ScannerStateMachine extends Construct {
     const definition = discover.next(
       new sfn.Choice(this, 'Accepted?')
         .when(sfn.Condition.isPresent('$.refused'), new sfn.Succeed(this, 'Refused'))
+        .when(sfn.Condition.isPresent('$.skipped'), new sfn.Succeed(this, 'Skipped'))
         .when(sfn.Condition.isPresent('$.accountsKey'), fromBucket)
         .otherwise(inline),
     );

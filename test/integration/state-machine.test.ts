@@ -10,7 +10,7 @@
  * state machine is tested".
  */
 import { request } from 'node:http';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -352,6 +352,42 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     expect(bus.entries).toEqual([]);
   }, 60_000);
 
+  it('a run while an earlier one still holds the run lease is skipped: nothing scanned, nothing sent, the lease kept', async () => {
+    await startOrg([{ account: sampleAccount(now, PROD, 'prod'), name: 'prod' }]);
+    const until = new Date(now.getTime() + 60 * 60_000);
+    // An earlier execution (a first scan of a large organization) is still under way.
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: dynamo.tableName,
+        Item: {
+          pk: { S: STATE_TABLE_SCHEMA.runLease.partitionKey },
+          sk: { S: STATE_TABLE_SCHEMA.runLease.sortKey },
+          runId: { S: 'earlier-run' },
+          leaseUntil: { N: String(until.getTime()) },
+        },
+      }),
+    );
+    const { run, calls } = await execute();
+    expect(run.status).toBe('SUCCEEDED');
+    expect(calls.map((c) => c.step)).toEqual(['discover']);
+    expect(calls[0]!.run.result).toEqual({
+      skipped: `run earlier-run is still in progress (its lease ends at ${until.toISOString()}); this run does nothing`,
+    });
+    expect(calls[0]!.run.metrics).toMatchObject({ RunsSkipped: 1 });
+    expect(calls[0]!.run.metrics.InvocationsRefused).toBeUndefined();
+    expect(slack.requests).toEqual([]);
+    const lease = await dynamo.client.send(
+      new GetItemCommand({
+        TableName: dynamo.tableName,
+        Key: {
+          pk: { S: STATE_TABLE_SCHEMA.runLease.partitionKey },
+          sk: { S: STATE_TABLE_SCHEMA.runLease.sortKey },
+        },
+      }),
+    );
+    expect(lease.Item?.runId?.S).toBe('earlier-run');
+  }, 60_000);
+
   it('an account list above the inline limit goes through the run bucket: the map reads it with its ItemReader', async () => {
     // 12 accounts with 50 long tags each (a route by account tag makes discovery read them): about
     // 230 KB of account list, over INLINE_ACCOUNTS_BYTES (200 KiB) and under a state's 256 KiB.
@@ -389,7 +425,7 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
       const discovered = calls[0]!.run.result as { runId: string; count: number; accountsKey?: string };
       expect(discovered).toEqual({
         // The scheduled time and the execution's name.
-      runId: '2026-11-23T12:00:00.000Z_credwatch-1795435200000',
+        runId: '2026-11-23T12:00:00.000Z_credwatch-1795435200000',
         now: expect.any(String),
         count: 12,
         accountsKey: 'runs/2026-11-23T12:00:00.000Z_credwatch-1795435200000/accounts.json',
