@@ -153,6 +153,10 @@ export class CredwatchStack extends Stack {
       value: this.webhookSecret.secret.secretArn,
     });
     new CfnOutput(this, 'FunctionName', { value: announcer.function.functionName });
+    new CfnOutput(this, 'WebhookReaderRoleArn', {
+      description: 'The only role that reads the webhook secret (name it in the policy of an imported secret)',
+      value: announcer.role.roleArn,
+    });
     new CfnOutput(this, 'LogGroupName', { value: announcer.logGroup.logGroupName });
     if (this.engine) {
       new CfnOutput(this, 'StateMachineArn', {
@@ -322,7 +326,7 @@ export class CredwatchStack extends Stack {
       ]),
       [
         'AwsSolutions-IAM5[Resource::*]',
-        'X-Ray tracing of the state machine (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) accepts only "*"; CDK writes it for tracingEnabled.',
+        'CDK writes two grants on "*" that accept no narrower resource: X-Ray tracing of the state machine (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets; for tracingEnabled) and the CloudWatch Logs delivery of its execution log (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups; for its log group). Neither reads or writes credwatch data.',
       ],
       [
         `AwsSolutions-IAM5[Resource::arn:${this.partitionName()}:s3:::<${id(engine.runBucket)}>/*]`,

@@ -90,6 +90,23 @@ export const listedConfig = loadConfig(
   'test',
 );
 
+/**
+ * The Step Functions engine (lib/constructs/scanner-state-machine.ts): an organization source with
+ * the default engine (step-functions), an organization id and external id, secret admin roles.
+ */
+export const stepFunctionsConfig = loadConfig(
+  {
+    accounts: {
+      source: 'organization',
+      externalId: 'credwatch-7f3a',
+      organizationId: 'o-a1b2c3d4e5',
+    },
+    alarmEmails: ['secops@example.com'],
+    slackSecret: { create: true, adminRoleArns: [ADMIN_ROLE] },
+  },
+  'test',
+);
+
 export const logicalId = (construct: IConstruct) =>
   Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnResource);
 export const ref = (construct: IConstruct) => ({ Ref: logicalId(construct) });
@@ -238,6 +255,14 @@ export function multiAccountStacks(): MultiAccountStacks {
     organizationTemplate: Template.fromStack(organization),
     listedTemplate: Template.fromStack(listed),
   };
+}
+
+/** The Engine stack (stepFunctionsConfig), synthesized as `cdk synth` does but not bundled. */
+export function stepFunctionsStack(): { readonly stack: CredwatchStack; readonly template: Template } {
+  const app = new App({ context: { ...cdkJson.context, [BUNDLING_STACKS]: [] } });
+  const stack = new CredwatchStack(app, 'Engine', { config: stepFunctionsConfig });
+  app.synth();
+  return { stack, template: Template.fromStack(stack) };
 }
 
 /** The scanner function's role session, as the simulated requests name it. */
