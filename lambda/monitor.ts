@@ -74,6 +74,11 @@ export interface MonitorInput {
   readonly deadline?: number;
   /** Epoch ms now, for the budget. @default Date.now */
   readonly clock?: () => number;
+  /**
+   * Called with each account's delta as soon as it is made (before the others are done): a state
+   * machine's child writes it out at once. A rejection fails the scan.
+   */
+  readonly onScanned?: (delta: AccountDelta) => Promise<void>;
 }
 
 /** What one account's scan and diff produced. JSON-serializable: it can cross a process or a state machine. */
@@ -315,7 +320,7 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
     // The name shown in the digest: given (Organizations), or the IAM alias when there is news.
     let name = job.name;
     if (!name && result && changes.length > 0) name = await job.scan.directory?.accountAlias();
-    return {
+    const delta: AccountDelta = {
       accountId,
       ...(name ? { name } : {}),
       ...(result ? { scan: result } : {}),
@@ -330,6 +335,8 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
       skippedAsStale: [...newer],
       unreadable,
     };
+    await input.onScanned?.(delta);
+    return delta;
   });
 }
 

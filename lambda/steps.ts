@@ -167,6 +167,9 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     const runId = `${check.runId}_${wrapped.execution}`;
     logger.appendKeys({ runId });
     const { wiring: w, store: s } = setUp();
+    // Listing reads only: done before the lease, so that a discover step that runs out of time
+    // while listing never leaves the lease held.
+    const accounts = await accountsToScan(w);
     // One run at a time: a first scan of thousands of accounts outlasts the schedule period.
     const lease = await w.state.acquire(
       runId,
@@ -180,7 +183,6 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       return { skipped: reason };
     }
     try {
-      const accounts = await accountsToScan(w);
       const base = { runId, now: now.toISOString(), count: accounts.length };
       logger.info('accounts discovered', { count: accounts.length });
       if (Buffer.byteLength(JSON.stringify(accounts)) <= INLINE_ACCOUNTS_BYTES) return { ...base, accounts };
@@ -203,6 +205,9 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     // Scan, then write: each delta is written before the step answers, so what it scanned is never lost
     // to a later failure of the batch. No delivery here: the margin is only for the writes.
     const deltas = await scanEach({
+      // Each delta is written as soon as its account is scanned: an account scanned before a slow
+      // one of the same batch runs out the step's time is not lost with it.
+      onScanned: (delta) => s.putDelta(runId, delta),
       accounts: input.Items.map((a) => memberAccountJob(w, a, now)),
       now,
       concurrency: w.env.accounts!.concurrency,
@@ -214,7 +219,6 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       notifications: w.env.notifications,
       ...(remaining !== undefined ? { deadline: started + remaining - DELIVERY_MARGIN_MS } : {}),
     });
-    for (const delta of deltas) await s.putDelta(runId, delta);
     addScanMetrics(w.env, deltas);
     logger.info('batch scanned', { accounts: accountLog(deltas) });
     return {
@@ -230,11 +234,25 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     const now = runClock(input.now, 'deliver');
     logger.appendKeys({ runId });
     const { wiring: w, store: s } = setUp();
+    // A run older than its lease (a redrive of an old execution) would announce what later runs
+    // already said: refused.
+    const leaseMs = w.env.runLeaseMs ?? DEFAULT_LEASE_MS;
+    if (Date.now() - now.getTime() > leaseMs) {
+      throw new StepInputError(
+        `deliver: run ${runId} started at ${input.now}, more than its ${leaseMs / 60_000} minutes ago; a late or redriven run is not delivered`,
+      );
+    }
+    // The budget counts from the step's start: reading the deltas is part of it.
+    const remaining = context?.getRemainingTimeInMillis?.();
+    const deadline = remaining !== undefined ? started + remaining - DELIVERY_MARGIN_MS : undefined;
     try {
-      return await deliverAll(w, s, input, runId, now, started, context);
+      return await deliverAll(w, s, input, runId, now, started, context, deadline);
     } finally {
-      // Whatever happened, this run is over: the next one may start.
-      await w.state.release(runId);
+      // Whatever happened, this run is over: the next one may start. A failure to give the lease back
+      // is logged, never in place of the run's own result (the lease then ends at its time).
+      await w.state.release(runId).catch((err: unknown) => {
+        logger.error('the run lease could not be given back; it ends at its time', err as Error);
+      });
     }
   });
 
@@ -246,6 +264,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     now: Date,
     started: number,
     context: Context | undefined,
+    deadline: number | undefined,
   ): Promise<RunSummary> => {
     const env = w.env;
     const accounts = input.accounts ?? (await s.getAccounts(runId));
@@ -295,7 +314,6 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
             notifications: env.notifications,
           });
     const all = alignRollUps([...deltas, ...failures]);
-    const remaining = context?.getRemainingTimeInMillis?.();
     const sink = eventSink(w, context);
     const outcome = await deliver(all, {
       now,
@@ -304,7 +322,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       notifier: channelNotifier(w),
       ...(sink ? { events: sink } : {}),
       notifications: env.notifications,
-      ...(remaining !== undefined ? { deadline: started + remaining - DELIVERY_MARGIN_MS } : {}),
+      ...(deadline !== undefined ? { deadline } : {}),
     });
     return finishRun(env, runId, started, { accounts: all, ...outcome }, { scanMetrics: false });
   };

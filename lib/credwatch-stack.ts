@@ -33,7 +33,11 @@ import {
 import { ScannerAlarms } from './constructs/alarms';
 import { ScannerFunction } from './constructs/scanner-function';
 import { ScannerSchedule } from './constructs/scanner-schedule';
-import { ScannerStateMachine } from './constructs/scanner-state-machine';
+import {
+  createRunBucket,
+  ScannerStateMachine,
+  STATE_MACHINE_DEFAULTS,
+} from './constructs/scanner-state-machine';
 import { StateTable } from './constructs/state-table';
 import { WebhookSecret } from './constructs/webhook-secret';
 
@@ -107,15 +111,27 @@ export class CredwatchStack extends Stack {
       notifications: config.notifications,
     };
     if (config.accounts.source !== 'self' && engineOf(config.accounts) === 'step-functions') {
+      const runBucket = createRunBucket(this, 'RunBucket');
+      // The map's child stays where the single-invocation scanner is (construct id `Scanner`): its
+      // role, which member accounts trust by name, is the same role when a deployment changes engine,
+      // updated in place rather than replaced.
+      this.scanner = new ScannerFunction(this, 'Scanner', {
+        ...scannerProps,
+        step: 'scanBatch',
+        runBucket,
+        runLease: STATE_MACHINE_DEFAULTS.executionTimeout,
+        timeout: STATE_MACHINE_DEFAULTS.batchTimeout,
+      });
       this.engine = new ScannerStateMachine(this, 'Engine', {
         ...scannerProps,
+        runBucket,
+        scanBatch: this.scanner,
         stepTimeout: Duration.seconds(config.timeoutSeconds),
         ...(config.accounts.batchSize !== undefined ? { batchSize: config.accounts.batchSize } : {}),
         ...(config.accounts.mapConcurrency !== undefined
           ? { maxConcurrency: config.accounts.mapConcurrency }
           : {}),
       });
-      this.scanner = this.engine.scanBatch;
     } else {
       this.scanner = new ScannerFunction(this, 'Scanner', {
         ...scannerProps,
@@ -154,7 +170,8 @@ export class CredwatchStack extends Stack {
     });
     new CfnOutput(this, 'FunctionName', { value: announcer.function.functionName });
     new CfnOutput(this, 'WebhookReaderRoleArn', {
-      description: 'The only role that reads the webhook secret (name it in the policy of an imported secret)',
+      description:
+        'The only role that reads the webhook secret (name it in the policy of an imported secret)',
       value: announcer.role.roleArn,
     });
     new CfnOutput(this, 'LogGroupName', { value: announcer.logGroup.logGroupName });

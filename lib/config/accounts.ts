@@ -45,7 +45,7 @@ export interface AccountsConfig {
    * ({@link engineOf} decides when not given; docs/organization.md, "Engines").
    */
   readonly engine?: Engine;
-  /** Step Functions: accounts per map child. @default 25 */
+  /** Step Functions: accounts per map child. @default 60 */
   readonly batchSize?: number;
   /** Step Functions: map children at once. @default 10 */
   readonly mapConcurrency?: number;

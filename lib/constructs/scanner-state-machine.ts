@@ -19,6 +19,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { STATE_TABLE_SCHEMA } from '../../lambda/contracts';
 import { ConfigError } from '../../lambda/core/errors';
 import { ScannerFunction, type ScannerFunctionProps } from './scanner-function';
 
@@ -32,8 +33,12 @@ export const LAMBDA_RETRY_ERRORS = [
 
 /** Bounds and defaults of the map (docs/organization.md, "Engines", for the figures behind them). */
 export const STATE_MACHINE_DEFAULTS = {
-  /** Accounts per child execution: fewer children (each costs a state transition) per run. */
-  batchSize: 25,
+  /**
+   * Accounts per child execution: each child costs a state transition of the parent, so 5,000
+   * accounts every 10 minutes stay under $20 a month of orchestration from 53 a child on
+   * (docs/organization.md, "Engines"); a child of 60 scans well inside its 4 minutes.
+   */
+  batchSize: 60,
   /** Children at once. */
   maxConcurrency: 10,
   /** A child's Lambda timeout: an Express child lives at most 5 minutes. */
@@ -44,7 +49,7 @@ export const STATE_MACHINE_DEFAULTS = {
 
 export interface ScannerStateMachineProps
   extends Omit<ScannerFunctionProps, 'step' | 'runBucket' | 'entry' | 'timeout' | 'reservedConcurrency'> {
-  /** Accounts per map child (ItemBatcher MaxItemsPerBatch), 1 to 100. @default 25 */
+  /** Accounts per map child (ItemBatcher MaxItemsPerBatch), 1 to 100. @default 60 */
   readonly batchSize?: number;
   /** Map children at once (MaxConcurrency), 1 to 1000. @default 10 */
   readonly maxConcurrency?: number;
@@ -56,6 +61,28 @@ export interface ScannerStateMachineProps
   readonly executionTimeout?: Duration;
   /** The memory of the deliver step (it holds every account's delta). @default Size.mebibytes(1024) */
   readonly deliverMemorySize?: Size;
+  /** The run bucket, when made outside ({@link createRunBucket}). @default a bucket of its own */
+  readonly runBucket?: s3.Bucket;
+  /**
+   * The scanBatch step, when made outside (a `ScannerFunction` with `step: 'scanBatch'` on the same
+   * run bucket): CredwatchStack keeps it where the single-invocation scanner was, so that the named
+   * role member accounts trust stays the same role when a deployment changes engine.
+   * @default a step of its own
+   */
+  readonly scanBatch?: ScannerFunction;
+}
+
+/** The run bucket: private, TLS-only, encrypted, every object gone after 7 days. */
+export function createRunBucket(scope: Construct, id: string): s3.Bucket {
+  return new s3.Bucket(scope, id, {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    // What one run hands its next step: needed for minutes, kept a week for a look after a failure.
+    lifecycleRules: [{ expiration: Duration.days(7), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
 }
 
 export class ScannerStateMachine extends Construct {
@@ -87,17 +114,10 @@ export class ScannerStateMachine extends Construct {
       );
     }
 
-    this.runBucket = new s3.Bucket(this, 'RunBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      // What one run hands its next step: needed for minutes, kept a week for a look after a failure.
-      lifecycleRules: [
-        { expiration: Duration.days(7), abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    this.runBucket = props.runBucket ?? createRunBucket(this, 'RunBucket');
+    if (props.scanBatch && props.scanBatch.settings.runBucket !== this.runBucket.bucketName) {
+      throw new ConfigError('ScannerStateMachine: scanBatch: must be a scanBatch step on the same runBucket');
+    }
 
     const stepFunction = (name: 'Discover' | 'ScanBatch' | 'Deliver', extra: Partial<ScannerFunctionProps>) =>
       new ScannerFunction(this, `${name}Function`, {
@@ -109,38 +129,75 @@ export class ScannerStateMachine extends Construct {
         ...extra,
       });
     this.discover = stepFunction('Discover', { step: 'discover' });
-    this.scanBatch = stepFunction('ScanBatch', { step: 'scanBatch', timeout: batchTimeout });
+    this.scanBatch =
+      props.scanBatch ?? stepFunction('ScanBatch', { step: 'scanBatch', timeout: batchTimeout });
     this.deliver = stepFunction('Deliver', {
       step: 'deliver',
       memorySize: props.deliverMemorySize ?? Size.mebibytes(1024),
     });
 
-    const invoke = (scopeId: string, fn: ScannerFunction, timeout: Duration, payload?: sfn.TaskInput) =>
+    const invoke = (
+      scopeId: string,
+      fn: ScannerFunction,
+      timeout: Duration,
+      options: { payload?: sfn.TaskInput; retryOn?: readonly string[]; maxAttempts?: number } = {},
+    ) =>
       new tasks.LambdaInvoke(this, scopeId, {
         lambdaFunction: fn.function,
-        ...(payload ? { payload } : {}),
+        ...(options.payload ? { payload: options.payload } : {}),
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
         taskTimeout: sfn.Timeout.duration(timeout.plus(Duration.seconds(30))),
       }).addRetry({
-        errors: [...LAMBDA_RETRY_ERRORS],
+        errors: [...(options.retryOn ?? LAMBDA_RETRY_ERRORS)],
         interval: Duration.seconds(2),
         backoffRate: 2,
-        maxAttempts: 6,
+        maxAttempts: options.maxAttempts ?? 6,
+        maxDelay: Duration.seconds(30),
         jitterStrategy: sfn.JitterType.FULL,
       });
 
     // The schedule's event, and the execution's name (part of the run id: a re-run is its own run).
-    const discover = invoke(
-      'Discover accounts',
-      this.discover,
-      props.stepTimeout ?? Duration.minutes(5),
-      sfn.TaskInput.fromObject({
+    const discover = invoke('Discover accounts', this.discover, props.stepTimeout ?? Duration.minutes(5), {
+      payload: sfn.TaskInput.fromObject({
         schedule: sfn.JsonPath.entirePayload,
         execution: sfn.JsonPath.stringAt('$$.Execution.Name'),
       }),
-    );
-    const deliver = invoke('Deliver', this.deliver, props.stepTimeout ?? Duration.minutes(5));
+    });
+    // Deliver posts to Slack: retried only when Lambda refused to start it (throttled), never after
+    // an answer was lost, which would post what it posted again.
+    const deliver = invoke('Deliver', this.deliver, props.stepTimeout ?? Duration.minutes(5), {
+      retryOn: ['Lambda.TooManyRequestsException'],
+    });
+    // A map or deliver that fails gives the run lease back (deliver does it itself when it can), then
+    // fails the execution with the error: the next scheduled run may start at once.
+    const failed = new sfn.Fail(this, 'Failed', {
+      errorPath: sfn.JsonPath.stringAt('$.failure.Error'),
+      causePath: sfn.JsonPath.stringAt('$.failure.Cause'),
+    });
+    const releaseLease = new tasks.DynamoDeleteItem(this, 'Release the run lease', {
+      table: props.stateTable,
+      key: {
+        [STATE_TABLE_SCHEMA.partitionKey]: tasks.DynamoAttributeValue.fromString(
+          STATE_TABLE_SCHEMA.runLease.partitionKey,
+        ),
+        [STATE_TABLE_SCHEMA.sortKey]: tasks.DynamoAttributeValue.fromString(
+          STATE_TABLE_SCHEMA.runLease.sortKey,
+        ),
+      },
+      conditionExpression: 'runId = :run',
+      expressionAttributeValues: {
+        ':run': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.runId')),
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    // Held by another run already (or given back): nothing to release.
+    releaseLease.addCatch(failed, {
+      errors: ['DynamoDB.ConditionalCheckFailedException'],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    releaseLease.next(failed);
+    deliver.addCatch(releaseLease, { errors: ['States.ALL'], resultPath: '$.failure' });
     const map = (mapId: string, source: { itemsPath: string } | { itemReader: sfn.IItemReader }) => {
       const scanMap = new sfn.DistributedMap(this, mapId, {
         ...source,
@@ -155,7 +212,11 @@ export class ScannerStateMachine extends Construct {
         // The children's answers are small but many; what deliver needs is in the run bucket.
         resultPath: sfn.JsonPath.DISCARD,
       });
-      scanMap.itemProcessor(invoke(`Scan batch (${mapId})`, this.scanBatch, batchTimeout));
+      // A child: its Lambda timeout plus its retries stay within the 5 minutes of an Express execution.
+      scanMap.itemProcessor(
+        invoke(`Scan batch (${mapId})`, this.scanBatch, batchTimeout, { maxAttempts: 3 }),
+      );
+      scanMap.addCatch(releaseLease, { errors: ['States.ALL'], resultPath: '$.failure' });
       return scanMap.next(deliver);
     };
     const inline = map('ScanInline', { itemsPath: '$.accounts' });

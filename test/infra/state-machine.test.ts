@@ -150,7 +150,8 @@ describe('the Engine stack (an organization, the default engine)', () => {
 
   it('has one state machine and no whole-run scanner: the three steps are the only functions', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    expect(stack.node.tryFindChild('Scanner')).toBeUndefined();
+    // `Scanner` is the map's child now (where the whole-run scanner was: see the engine change below).
+    expect(stack.node.tryFindChild('Scanner')).toBe(STEP_FUNCTIONS().scanBatch);
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'))
       .map(([id, r]) => [id, (r as { Properties: Json }).Properties.Handler])
       .sort();
@@ -164,6 +165,22 @@ describe('the Engine stack (an organization, the default engine)', () => {
     );
     // The role the member accounts trust is the scanBatch step's, the only one that assumes them.
     expect(stack.scanner).toBe(steps.scanBatch);
+  });
+
+  it('keeps the role member accounts trust, and the function, at the logical ids of the single-invocation engine: changing engine updates them in place', () => {
+    const lambdaEngine = new CredwatchStack(new App({ context: { [BUNDLING_STACKS]: [] } }), 'Engine', {
+      config: { ...stepFunctionsConfig, accounts: { ...stepFunctionsConfig.accounts, engine: 'lambda' } },
+    });
+    const ids = (s: CredwatchStack) => ({
+      role: logicalId(s.scanner.role),
+      function: logicalId(s.scanner.function),
+    });
+    expect(ids(stack)).toEqual(ids(lambdaEngine));
+    const roleName = (s: CredwatchStack) =>
+      (Template.fromStack(s).toJSON().Resources[ids(s).role] as { Properties: { RoleName: string } })
+        .Properties.RoleName;
+    expect(roleName(stack)).toBe('credwatch-scanner');
+    expect(roleName(lambdaEngine)).toBe('credwatch-scanner');
   });
 
   it("lets the schedule's role start exactly this state machine (and dead-letter a run), nothing else", () => {

@@ -10,7 +10,14 @@
  * state machine is tested".
  */
 import { request } from 'node:http';
-import { GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -226,6 +233,43 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     try {
       const run = await runLocally(sm.machine.definition, {
         handlers,
+        // The DynamoDB integration that gives the lease back after a failure, on dynalite, with the
+        // service's error name when the condition fails.
+        tasks: {
+          'Release the run lease': async (input) => {
+            const params = input as unknown as {
+              TableName: string;
+              Key: Record<string, AttributeValue>;
+              ConditionExpression: string;
+              ExpressionAttributeValues: Record<string, AttributeValue>;
+            };
+            try {
+              // The definition names the table by its logical id (resolved to a fake name): the stand-in's.
+              // aws-local-stepfunctions leaves the `S.$` under a `:run` key unresolved: the run id it
+              // stands for ($.runId, the scheduled time and the execution's name) is put in here.
+              const run = params.ExpressionAttributeValues[':run'] as { S?: string; 'S.$'?: string };
+              const values =
+                run['S.$'] === '$.runId'
+                  ? { ':run': { S: `${now.toISOString()}_credwatch-${now.getTime()}` } }
+                  : params.ExpressionAttributeValues;
+              await dynamo.client.send(
+                new DeleteItemCommand({
+                  ...params,
+                  TableName: dynamo.tableName,
+                  ExpressionAttributeValues: values,
+                }),
+              );
+              return {};
+            } catch (err) {
+              if (err instanceof ConditionalCheckFailedException) {
+                throw Object.assign(new Error(err.message), {
+                  name: 'DynamoDB.ConditionalCheckFailedException',
+                });
+              }
+              throw err;
+            }
+          },
+        },
         input: { source: 'credwatch.schedule', scheduledTime: now.toISOString(), executionId: 'test' },
         // The context object Step Functions gives every execution: its name is part of the run id.
         context: { Execution: { Name: `credwatch-${now.getTime()}` } },
