@@ -544,7 +544,7 @@ function pastOneInvocation(orgs: readonly OrgFigures[]): string {
 scan (${num(f.accountsWithDigest)} if it must also deliver that digest), by the figures above.`
       : 'How many accounts one invocation covers was not measured in this run.';
   const link =
-    'Past that, credwatch is to run as a Step Functions state machine (a Distributed Map of scan batches, then one deliver step): **planned, not built**; the design is in [design.md](design.md#planned-thousands-of-accounts-step-functions). What this run measured for it:';
+    'Past that, credwatch runs as a Step Functions state machine (a Distributed Map of scan batches, then one deliver step: [design.md](design.md#thousands-of-accounts-the-step-functions-engine), measured in [Step Functions engine](#step-functions-engine)). What this run measured for it:';
   if (!largest || !f || n === undefined)
     return `${covers} ${link}
 

@@ -7,8 +7,9 @@
  * docs/benchmarks.md.
  *
  * Options:
- * - `--only scans,delivery,cli,alerts` measures only these parts (default: all four); the sections of
- *   the others are kept as they are on the page (bench/report.ts, `renderPage`);
+ * - `--only scans,delivery,cli,alerts,engine` measures only these parts (default: all five); the sections
+ *   of the others are kept as they are on the page (bench/report.ts, `renderPage`; bench/engine.ts
+ *   `withEngineSection` for the Step Functions engine's);
  * - `--sizes 100,1000` users of the single account (default 100,1000,5000);
  * - `--accounts 50,200` member accounts of the organizations (default 50,200; `none` skips them);
  * - `--full-naive` runs the per-user scan at every size instead of extrapolating it above 1,000 users;
@@ -17,6 +18,8 @@
  * - `--full-reminder` runs the reminder scan (+24 h) at every size, not only up to 100 users;
  * - `--cli-scan` also runs the CLI's scan (every finding confirmed live) of the single account;
  * - `--alerts-accounts N` member accounts of the alerts part (default 200, the issue's figure);
+ * - `--engine-accounts 50,200` organization sizes of the engine part (default 50,200; the largest is
+ *   also measured at map concurrency 40 and 100);
  * - `--rates 10,20` IAM requests/s of the delivery runs (default 10,20); `--delivery-users N` their
  *   account's users (default 5,000);
  * - `--render-only` measures nothing: re-renders the page from the figures the last run of each part
@@ -49,6 +52,7 @@ import { runNode } from './child';
 import { measureCli } from './cli';
 import { type DeliveryFigures, measureDelivery } from './delivery';
 import { generateReports, settle } from './endpoints';
+import { DEFAULT_ENGINE_ACCOUNTS, type EngineFigures, measureEngine, withEngineSection } from './engine';
 import { BenchError } from './errors';
 import { median, num } from './markdown';
 import { NAIVE_PAGE_SIZE, naiveCallCount } from './naive-scan';
@@ -394,7 +398,7 @@ function numbers(option: string, raw: string, max: number): number[] {
 }
 
 /** The parts of the benchmark `--only` can pick. */
-const PARTS = ['scans', 'delivery', 'cli', 'alerts'] as const;
+const PARTS = ['scans', 'delivery', 'cli', 'alerts', 'engine'] as const;
 type Part = (typeof PARTS)[number];
 
 /** The raw figures of the last run of each part, kept to re-render the page without measuring (`--render-only`). */
@@ -478,6 +482,7 @@ async function main(): Promise<void> {
       rates: { type: 'string' },
       'delivery-users': { type: 'string' },
       'alerts-accounts': { type: 'string' },
+      'engine-accounts': { type: 'string' },
       'full-naive': { type: 'boolean', default: false },
       'full-org': { type: 'boolean', default: false },
       'full-reminder': { type: 'boolean', default: false },
@@ -519,9 +524,16 @@ async function main(): Promise<void> {
           : ALERTS.accounts;
         figures.alerts = keep(part, await measureAlerts(harness, tmp, count));
       }
+      if (part === 'engine') {
+        const sizes = values['engine-accounts']
+          ? numbers('--engine-accounts', values['engine-accounts'], 1_000)
+          : DEFAULT_ENGINE_ACCOUNTS;
+        Object.assign(figures, { engine: keep(part, await measureEngine(tmp, sizes)) });
+      }
     }
     const previous = existsSync(DOC) ? readFileSync(DOC, 'utf8') : undefined;
-    const markdown = renderPage(figures, previous);
+    const engine = (figures as { engine?: EngineFigures }).engine;
+    const markdown = withEngineSection(renderPage(figures, previous), engine, previous);
     process.stdout.write(markdown);
     if (!values['no-write']) {
       writeFileSync(DOC, markdown);
