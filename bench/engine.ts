@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { createHandler } from '../lambda/handler';
 import type { AccountItem, RunStore } from '../lambda/ports';
 import { createSteps } from '../lambda/steps';
+import { STATE_MACHINE_DEFAULTS } from '../lib/constructs/scanner-state-machine';
 import { generateAccount } from '../test/support/account-generator';
 import { startEventBridgeEndpoint, startSecretsManagerEndpoint } from '../test/support/aws-json-endpoints';
 import {
@@ -37,7 +38,6 @@ import {
 import { startDynalite } from '../test/support/dynalite';
 import { startOrganization } from '../test/support/organization-endpoints';
 import { startSlackReceiver } from '../test/support/slack-receiver';
-import { STATE_MACHINE_DEFAULTS } from '../lib/constructs/scanner-state-machine';
 import { runLocally } from '../test/support/state-machine';
 import { runNode } from './child';
 import { generateReports, settle } from './endpoints';

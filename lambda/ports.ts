@@ -103,6 +103,8 @@ export interface RunLease {
   acquire(runId: string, now: Date, until: Date): Promise<{ readonly acquired: true } | RunLeaseHeld>;
   /** Gives the lease back if `runId` holds it; nothing when another run does. */
   release(runId: string): Promise<void>;
+  /** Who holds the lease past `now`, when another run than `runId` does (a consistent read). */
+  heldByOther(runId: string, now: Date): Promise<RunLeaseHeld | undefined>;
 }
 
 /** What a digest is headed with. */

@@ -25,7 +25,7 @@ import { checkInvocation } from './core/invocation';
 import { decodeDelta } from './delta-codec';
 import { readEnv } from './env';
 import { type AccountDelta, alignRollUps, deliver, scanEach } from './monitor';
-import type { AccountItem, RunStore } from './ports';
+import type { AccountItem, RunLeaseHeld, RunStore } from './ports';
 import { requiredSetting } from './settings';
 import {
   accountLog,
@@ -113,6 +113,19 @@ function runClock(now: string, step: string): Date {
   return at;
 }
 
+/**
+ * A run older than its lease (a redrive of an old execution) would announce what later runs already
+ * said, and scan for nothing: refused.
+ */
+function refuseLateRun(w: Wiring, runId: string, at: string, now: Date, step: string): void {
+  const leaseMs = w.env.runLeaseMs ?? DEFAULT_LEASE_MS;
+  if (Date.now() - now.getTime() > leaseMs) {
+    throw new StepInputError(
+      `${step}: run ${runId} started at ${at}, more than its ${leaseMs / 60_000} minutes ago; a late or redriven run is not carried on`,
+    );
+  }
+}
+
 /** The steps, built from their options; `discover`, `scanBatch` and `deliverRun` below are what Lambda runs. */
 export function createSteps(options: HandlerOptions & { readonly runStore?: RunStore } = {}) {
   let wiring: Wiring | undefined;
@@ -167,8 +180,17 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     const runId = `${check.runId}_${wrapped.execution}`;
     logger.appendKeys({ runId });
     const { wiring: w, store: s } = setUp();
-    // Listing reads only: done before the lease, so that a discover step that runs out of time
-    // while listing never leaves the lease held.
+    const skip = (held: RunLeaseHeld): Discovered => {
+      metrics.addMetric(METRIC.runsSkipped, MetricUnit.Count, 1);
+      const reason = `run ${held.heldBy} is still in progress (its lease ends at ${held.until.toISOString()}); this run does nothing`;
+      logger.info('run skipped', { reason });
+      return { skipped: reason };
+    };
+    // A run in progress: skipped before listing anything.
+    const before = await w.state.heldByOther(runId, now);
+    if (before) return skip(before);
+    // Listing reads only: done before the lease is taken, so that a discover step that runs out of
+    // time while listing never leaves it held.
     const accounts = await accountsToScan(w);
     // One run at a time: a first scan of thousands of accounts outlasts the schedule period.
     const lease = await w.state.acquire(
@@ -176,12 +198,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       now,
       new Date(now.getTime() + (env.runLeaseMs ?? DEFAULT_LEASE_MS)),
     );
-    if (!lease.acquired) {
-      metrics.addMetric(METRIC.runsSkipped, MetricUnit.Count, 1);
-      const reason = `run ${lease.heldBy} is still in progress (its lease ends at ${lease.until.toISOString()}); this run does nothing`;
-      logger.info('run skipped', { reason });
-      return { skipped: reason };
-    }
+    if (!lease.acquired) return skip(lease);
     try {
       const base = { runId, now: now.toISOString(), count: accounts.length };
       logger.info('accounts discovered', { count: accounts.length });
@@ -201,13 +218,23 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     const now = runClock(input.BatchInput.now, 'scanBatch');
     logger.appendKeys({ runId });
     const { wiring: w, store: s } = setUp();
+    refuseLateRun(w, runId, input.BatchInput.now, now, 'scanBatch');
+    const unwritten: string[] = [];
     const remaining = context?.getRemainingTimeInMillis?.();
     // Scan, then write: each delta is written before the step answers, so what it scanned is never lost
     // to a later failure of the batch. No delivery here: the margin is only for the writes.
     const deltas = await scanEach({
       // Each delta is written as soon as its account is scanned: an account scanned before a slow
-      // one of the same batch runs out the step's time is not lost with it.
-      onScanned: (delta) => s.putDelta(runId, delta),
+      // one of the same batch runs out the step's time is not lost with it. One that cannot be
+      // written is logged and left out: deliver announces that account as not scanned.
+      onScanned: (delta) =>
+        s.putDelta(runId, delta).catch((err: unknown) => {
+          unwritten.push(delta.accountId);
+          logger.error('an account scanned could not be written to the run bucket', {
+            accountId: delta.accountId,
+            error: (err as Error).message,
+          });
+        }),
       accounts: input.Items.map((a) => memberAccountJob(w, a, now)),
       now,
       concurrency: w.env.accounts!.concurrency,
@@ -224,6 +251,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     return {
       scanned: deltas.filter((d) => d.scan).length,
       failed: deltas.filter((d) => d.error).map((d) => d.accountId),
+      unwritten,
       changes: deltas.reduce((n, d) => n + d.changes.length, 0),
     };
   });
@@ -234,14 +262,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     const now = runClock(input.now, 'deliver');
     logger.appendKeys({ runId });
     const { wiring: w, store: s } = setUp();
-    // A run older than its lease (a redrive of an old execution) would announce what later runs
-    // already said: refused.
-    const leaseMs = w.env.runLeaseMs ?? DEFAULT_LEASE_MS;
-    if (Date.now() - now.getTime() > leaseMs) {
-      throw new StepInputError(
-        `deliver: run ${runId} started at ${input.now}, more than its ${leaseMs / 60_000} minutes ago; a late or redriven run is not delivered`,
-      );
-    }
+    refuseLateRun(w, runId, input.now, now, 'deliver');
     // The budget counts from the step's start: reading the deltas is part of it.
     const remaining = context?.getRemainingTimeInMillis?.();
     const deadline = remaining !== undefined ? started + remaining - DELIVERY_MARGIN_MS : undefined;

@@ -189,6 +189,35 @@ export class DynamoStateStore implements EventOutbox, RunLease {
     }
   }
 
+  async heldByOther(runId: string, now: Date): Promise<RunLeaseHeld | undefined> {
+    let item: Item | undefined;
+    try {
+      item = (
+        await this.client.send(
+          new GetItemCommand({
+            TableName: this.tableName,
+            Key: {
+              pk: { S: STATE_TABLE_SCHEMA.runLease.partitionKey },
+              sk: { S: STATE_TABLE_SCHEMA.runLease.sortKey },
+            },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
+    } catch (error) {
+      throw new StateStoreError(
+        `Could not read the run lease in table ${this.tableName}: ${messageOf(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const until = Number(item?.leaseUntil?.N);
+    const holder = item?.runId?.S;
+    if (!item || holder === runId || !(until > now.getTime())) return undefined;
+    return { acquired: false, heldBy: holder ?? 'an unknown run', until: new Date(until) };
+  }
+
   async release(runId: string): Promise<void> {
     try {
       await this.client.send(

@@ -14,6 +14,7 @@
  * has only what the step calls (ScannerFunction `step`).
  */
 import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -191,11 +192,19 @@ export class ScannerStateMachine extends Construct {
       },
       resultPath: sfn.JsonPath.DISCARD,
     });
-    // Held by another run already (or given back): nothing to release.
-    releaseLease.addCatch(failed, {
-      errors: ['DynamoDB.ConditionalCheckFailedException'],
-      resultPath: sfn.JsonPath.DISCARD,
+    releaseLease.addRetry({
+      errors: [
+        'DynamoDB.ProvisionedThroughputExceededException',
+        'DynamoDB.ThrottlingException',
+        'DynamoDB.InternalServerErrorException',
+      ],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 4,
     });
+    // Held by another run already (or given back): nothing to release. Any other failure to release
+    // must not hide the run's own failure either: the lease then ends at its time.
+    releaseLease.addCatch(failed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
     releaseLease.next(failed);
     deliver.addCatch(releaseLease, { errors: ['States.ALL'], resultPath: '$.failure' });
     const map = (mapId: string, source: { itemsPath: string } | { itemReader: sfn.IItemReader }) => {
@@ -212,7 +221,9 @@ export class ScannerStateMachine extends Construct {
         // The children's answers are small but many; what deliver needs is in the run bucket.
         resultPath: sfn.JsonPath.DISCARD,
       });
-      // A child: its Lambda timeout plus its retries stay within the 5 minutes of an Express execution.
+      // A child: retried (3 times at most, 2-8 s apart) only when Lambda throttled or failed to start
+      // it; a child whose first attempt ran long and is then retried can outlive the 5 minutes of an
+      // Express execution, which the map tolerates like any failed child.
       scanMap.itemProcessor(
         invoke(`Scan batch (${mapId})`, this.scanBatch, batchTimeout, { maxAttempts: 3 }),
       );
@@ -247,5 +258,19 @@ export class ScannerStateMachine extends Construct {
       comment: 'credwatch: scans the accounts of an organization in batches, then delivers what changed',
     });
     // The map's ItemReader is granted s3:GetObject on the run bucket's objects by CDK (nothing else).
+    // CDK grants the lease release dynamodb:DeleteItem on the whole state table: only the lease item.
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DeleteOnlyTheRunLease',
+        effect: iam.Effect.DENY,
+        actions: ['dynamodb:DeleteItem'],
+        resources: [props.stateTable.tableArn],
+        conditions: {
+          'ForAnyValue:StringNotEquals': {
+            'dynamodb:LeadingKeys': [STATE_TABLE_SCHEMA.runLease.partitionKey],
+          },
+        },
+      }),
+    );
   }
 }

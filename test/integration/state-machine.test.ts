@@ -337,8 +337,8 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     // (In the order the children finished.)
     const batches = first.calls.filter((c) => c.step === 'scanBatch').map((c) => c.run.result!);
     expect(batches.sort((a, b) => Number(b.scanned) - Number(a.scanned))).toEqual([
-      { scanned: 2, failed: [], changes: 6 },
-      { scanned: 0, failed: [SANDBOX], changes: 1 },
+      { scanned: 2, failed: [], unwritten: [], changes: 6 },
+      { scanned: 0, failed: [SANDBOX], unwritten: [], changes: 1 },
     ]);
     if (first.run.status !== 'FAILED') return;
     expect(first.run.error).toBe('AccountsIncompleteError');

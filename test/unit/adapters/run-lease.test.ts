@@ -50,6 +50,18 @@ describe('the run lease', () => {
     });
   });
 
+  it('says who else holds it, and nothing when no one, the asking run, or a run whose lease ended does', async () => {
+    await expect(store.heldByOther('b', T0)).resolves.toBeUndefined();
+    await store.acquire('a', T0, minutes(120));
+    await expect(store.heldByOther('b', minutes(5))).resolves.toEqual({
+      acquired: false,
+      heldBy: 'a',
+      until: minutes(120),
+    });
+    await expect(store.heldByOther('a', minutes(5))).resolves.toBeUndefined();
+    await expect(store.heldByOther('b', minutes(121))).resolves.toBeUndefined();
+  });
+
   it("is not an account's state", async () => {
     await store.acquire('a', T0, minutes(120));
     await expect(store.load('lease')).resolves.toEqual({ states: [], unreadable: [], known: false });
