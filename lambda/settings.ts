@@ -213,7 +213,7 @@ export function decodeSettings(env: Readonly<Record<string, string | undefined>>
       })
     : DEFAULT_NOTIFICATION_POLICY;
   const routeProblem = routeSourceProblem(notifications.routes ?? [], accounts?.source ?? 'self');
-  if (routeProblem) throw new ConfigError(`environment: ${V.notifications}: ${routeProblem}`);
+  if (routeProblem) throw new ConfigError(`environment: ${V.notifications}: ${routeProblem.text}`);
   const slackSecretArn = e[V.slackSecretArn];
   const stateTable = e[V.stateTable];
   const eventBusName = e[V.eventBusName];

@@ -193,14 +193,23 @@ export function routeChanges(
   return moved.length === 0 ? routed : [...routed, ...moved].sort(compareChanges);
 }
 
+/** A route that cannot work with the deployment's account source: where, and why. */
+export interface RouteSourceProblem {
+  readonly index: number;
+  readonly field: 'organizationalUnits' | 'accountTags';
+  readonly message: string;
+  /** `routes[N].field: message` */
+  readonly text: string;
+}
+
 /**
  * Routes by OU or account tag read them from AWS Organizations, which only a deployment that
- * discovers its accounts there reaches: the problem with using them for another `source`, or
+ * discovers its accounts there reaches: the first route that uses them with another `source`, or
  * undefined. (The configuration, the construct and the function all refuse it.)
  */
-export function routeSourceProblem(routes: readonly Route[], source: string): string | undefined {
+export function routeSourceProblem(routes: readonly Route[], source: string): RouteSourceProblem | undefined {
   if (source === 'organization') return undefined;
-  for (const [i, route] of routes.entries()) {
+  for (const [index, route] of routes.entries()) {
     const field =
       (route.organizationalUnits?.length ?? 0) > 0
         ? 'organizationalUnits'
@@ -208,7 +217,8 @@ export function routeSourceProblem(routes: readonly Route[], source: string): st
           ? 'accountTags'
           : undefined;
     if (field) {
-      return `routes[${i}].${field}: routes by ${field} need accounts.source "organization" (they are read from AWS Organizations), got source "${source}"`;
+      const message = `routes by ${field} need accounts.source "organization" (they are read from AWS Organizations), got source "${source}"`;
+      return { index, field, message, text: `routes[${index}].${field}: ${message}` };
     }
   }
   return undefined;

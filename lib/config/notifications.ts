@@ -130,11 +130,10 @@ export function routesProblem(c: {
 }): ConfigProblem | undefined {
   const problem = routeSourceProblem(c.notifications.routes, c.accounts.source);
   if (!problem) return undefined;
-  const i = c.notifications.routes.findIndex((r) => routeSourceProblem([r], c.accounts.source));
-  const field = c.notifications.routes[i]!.organizationalUnits ? 'organizationalUnits' : 'accountTags';
+  const { index, field, message } = problem;
   return {
-    path: ['notifications', 'routes', i, field],
-    input: c.notifications.routes[i]![field],
-    message: problem.slice(problem.indexOf(': ') + 2),
+    path: ['notifications', 'routes', index, field],
+    input: c.notifications.routes[index]![field],
+    message,
   };
 }

@@ -366,7 +366,7 @@ export class ScannerFunction extends Construct {
       this.settings.notifications.routes ?? [],
       accounts?.source ?? 'self',
     );
-    if (routeProblem) throw new ConfigError(`ScannerFunction: notifications.${routeProblem}`);
+    if (routeProblem) throw new ConfigError(`ScannerFunction: notifications.${routeProblem.text}`);
     const needs = routingNeeds(this.settings.notifications.routes);
     const environment: Record<string, string> = {
       ...encodeSettings(this.settings),
