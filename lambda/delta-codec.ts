@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { Change } from './core/state';
-import { decodeChange, decodeState } from './core/state-codec';
+import { decodeChange, decodeState, describe } from './core/state-codec';
 import type { AccountDelta } from './monitor';
 
 const changes = z.array(z.unknown());
@@ -44,11 +44,7 @@ export function decodeDelta(
   skewMs: number,
 ): { readonly delta: AccountDelta } | { readonly problem: string } {
   const parsed = deltaSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issue.path.map(String).join('.');
-    return { problem: `${path === '' ? '' : `${path}: `}${issue.message}` };
-  }
+  if (!parsed.success) return { problem: describe(parsed.error) };
   const d = parsed.data;
   const decodeAll = (
     list: readonly unknown[],

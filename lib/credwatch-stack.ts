@@ -213,9 +213,7 @@ export class CredwatchStack extends Stack {
     const discovers = discoverer.statements.some((s) => s.sid === 'DiscoverAccounts');
     // Any account's member role, when the scanned accounts are only known at run time.
     const anyMemberRole = !self && knownAccountIds(accounts) === undefined;
-    // How cdk-nag names a resource: a literal account/partition when the stack has one, else the pseudo parameter.
-    const pseudo = (value: string, name: string) => (Token.isUnresolved(value) ? `<AWS::${name}>` : value);
-    const partition = pseudo(this.partition, 'Partition');
+    const partition = this.partitionName();
     /** Wildcard findings by role, and what each wildcard is (for Serverless-LambdaStarPermissions). */
     const stars = new Map<ScannerFunction, { findings: [string, string][]; what: string[] }>();
     const star = (fn: ScannerFunction, what: string, ...findings: [string, string][]) => {
@@ -233,7 +231,7 @@ export class CredwatchStack extends Stack {
           `iam:GenerateCredentialReport, iam:GetCredentialReport, ${this.config.userDirectory === 'list-users' ? 'iam:ListUsers' : 'iam:GetAccountAuthorizationDetails'} and iam:ListAccountAliases have no resource type; IAM accepts only "*" for them. All of them only read.`,
         ],
         [
-          `AwsSolutions-IAM5[Resource::arn:${partition}:iam::${pseudo(this.account, 'AccountId')}:user/*]`,
+          `AwsSolutions-IAM5[Resource::arn:${partition}:iam::${this.pseudoName(this.account, 'AccountId')}:user/*]`,
           'iam:ListAccessKeys and iam:GetAccessKeyLastUsed must read every IAM user of the account (read-only); the user ARN pattern is the narrowest resource that covers them.',
         ],
       );
@@ -363,6 +361,7 @@ export class CredwatchStack extends Stack {
     );
   }
 
+  /** How cdk-nag names a resource: a literal account/partition when the stack has one, else the pseudo parameter. */
   private pseudoName(value: string, name: string): string {
     return Token.isUnresolved(value) ? `<AWS::${name}>` : value;
   }

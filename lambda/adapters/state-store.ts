@@ -149,15 +149,11 @@ export class DynamoStateStore implements EventOutbox, RunLease {
    * holds it past `now` (a conditional PutItem: two runs never both take it).
    */
   async acquire(runId: string, now: Date, until: Date): Promise<{ readonly acquired: true } | RunLeaseHeld> {
-    const key = {
-      pk: { S: STATE_TABLE_SCHEMA.runLease.partitionKey },
-      sk: { S: STATE_TABLE_SCHEMA.runLease.sortKey },
-    };
     try {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: { ...key, runId: { S: runId }, leaseUntil: { N: String(until.getTime()) } },
+          Item: { ...LEASE_KEY, runId: { S: runId }, leaseUntil: { N: String(until.getTime()) } },
           ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now OR runId = :run',
           ExpressionAttributeValues: { ':now': { N: String(now.getTime()) }, ':run': { S: runId } },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -170,7 +166,7 @@ export class DynamoStateStore implements EventOutbox, RunLease {
         const held =
           error.Item ??
           (await this.client
-            .send(new GetItemCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))
+            .send(new GetItemCommand({ TableName: this.tableName, Key: LEASE_KEY, ConsistentRead: true }))
             .then((r) => r.Item)
             .catch(() => undefined));
         const heldUntil = Number(held?.leaseUntil?.N);
@@ -196,10 +192,7 @@ export class DynamoStateStore implements EventOutbox, RunLease {
         await this.client.send(
           new GetItemCommand({
             TableName: this.tableName,
-            Key: {
-              pk: { S: STATE_TABLE_SCHEMA.runLease.partitionKey },
-              sk: { S: STATE_TABLE_SCHEMA.runLease.sortKey },
-            },
+            Key: LEASE_KEY,
             ConsistentRead: true,
           }),
         )
@@ -223,10 +216,7 @@ export class DynamoStateStore implements EventOutbox, RunLease {
       await this.client.send(
         new DeleteItemCommand({
           TableName: this.tableName,
-          Key: {
-            pk: { S: STATE_TABLE_SCHEMA.runLease.partitionKey },
-            sk: { S: STATE_TABLE_SCHEMA.runLease.sortKey },
-          },
+          Key: LEASE_KEY,
           ConditionExpression: 'runId = :run',
           ExpressionAttributeValues: { ':run': { S: runId } },
         }),
@@ -473,6 +463,12 @@ function fromItem(item: Item, now: Date): { state: FindingState } | { problem: s
     CLOCK_SKEW_MS,
   );
 }
+
+/** The key of the run lease item (STATE_TABLE_SCHEMA.runLease). */
+const LEASE_KEY: Item = {
+  pk: { S: STATE_TABLE_SCHEMA.runLease.partitionKey },
+  sk: { S: STATE_TABLE_SCHEMA.runLease.sortKey },
+};
 
 /** The partition key of an account's items. */
 export const partitionKey = (accountId: string): string => `account#${accountId}`;

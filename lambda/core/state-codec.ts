@@ -22,6 +22,9 @@ const isoTime = z
   .refine((v) => ISO.test(v) && !Number.isNaN(Date.parse(v)), { error: 'expected an ISO time' });
 const text = z.string().min(1);
 const days = z.int().min(0).optional();
+const channelName = z
+  .string()
+  .regex(CHANNEL_NAME, { error: `expected a channel name (${CHANNEL_NAME_RULE})` });
 
 const findingSchema = z.object({
   id: text,
@@ -53,13 +56,11 @@ const stateSchema = z.object({
   scanTime: isoTime,
   finding: findingSchema,
   announcedIn: z.enum(SUMMARY_REASONS as [string, ...string[]]).optional(),
-  channel: z
-    .string()
-    .regex(CHANNEL_NAME, { error: `expected a channel name (${CHANNEL_NAME_RULE})` })
-    .optional(),
+  channel: channelName.optional(),
 });
 
-function describe(error: z.ZodError): string {
+/** A zod error as one line: the first issue, with its path (`finding.rule: …`). */
+export function describe(error: z.ZodError): string {
   const issue = error.issues[0]!;
   const path = issue.path.map(String).join('.');
   return `${path === '' ? '' : `${path}: `}${issue.message}`;
@@ -93,10 +94,7 @@ const changeSchema = z.object({
   kind: z.enum(['opened', 'escalated', 'reminder', 'resolved']),
   finding: findingSchema,
   previous: stateSchema.optional(),
-  channel: z
-    .string()
-    .regex(CHANNEL_NAME, { error: `expected a channel name (${CHANNEL_NAME_RULE})` })
-    .optional(),
+  channel: channelName.optional(),
 });
 
 /** A change as stored in the event outbox, checked. */

@@ -444,7 +444,8 @@ export class ScannerFunction extends Construct {
         // The log group's Arn attribute ends in ":*", which covers its log streams.
         resources: [this.logGroup.logGroupArn],
       }),
-      ...(props.runBucket
+      // Only a step of the state machine engine hands data on through the run bucket.
+      ...(step && props.runBucket
         ? [
             new iam.PolicyStatement({
               sid: 'HoldRunLease',
@@ -513,12 +514,7 @@ export class ScannerFunction extends Construct {
               ]
             : []),
         ]
-      : all.filter(
-          (st) =>
-            !['HoldRunLease', 'WriteAccountList', 'WriteDeltas', 'ReadRunBucket', 'ListRunBucket'].includes(
-              st.sid ?? '',
-            ),
-        );
+      : all;
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
