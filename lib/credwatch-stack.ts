@@ -94,22 +94,7 @@ export class CredwatchStack extends Stack {
 
     this.webhookSecret = new WebhookSecret(this, 'WebhookSecret', { source: config.slackSecret });
     this.stateTable = new StateTable(this, 'State');
-    const scannerProps = {
-      thresholds: config.thresholds,
-      stateTable: this.stateTable.table,
-      webhookSecret: this.webhookSecret.secret,
-      ...(this.webhookSecret.key ? { webhookSecretKey: this.webhookSecret.key } : {}),
-      reportDeadline: Duration.seconds(config.reportDeadlineSeconds),
-      reminderInterval: Duration.hours(config.reminderHours),
-      memorySize: Size.mebibytes(config.memoryMb),
-      // One of LOG_RETENTION_DAYS (lib/config), each the value of a logs.RetentionDays member.
-      logRetention: config.logRetentionDays as logs.RetentionDays,
-      accounts: config.accounts,
-      userDirectory: config.userDirectory,
-      schedulePeriod: Duration.minutes(periodMinutes),
-      securityHub: config.securityHub,
-      notifications: config.notifications,
-    };
+    const scannerProps = scannerPropsOf(config, this.stateTable, this.webhookSecret);
     if (config.accounts.source !== 'self' && engineOf(config.accounts) === 'step-functions') {
       const runBucket = createRunBucket(this, 'RunBucket');
       // The map's child stays where the single-invocation scanner is (construct id `Scanner`): its
@@ -369,6 +354,34 @@ export class CredwatchStack extends Stack {
   private partitionName(): string {
     return this.pseudoName(this.partition, 'Partition');
   }
+}
+
+/**
+ * What the configuration gives every scanner function, whichever engine: thresholds, durations,
+ * sizes, accounts, notifications, the table and the secret. Engine-specific props (timeout, step)
+ * are added by the caller.
+ */
+export function scannerPropsOf(
+  config: CredwatchConfig,
+  stateTable: StateTable,
+  webhookSecret: WebhookSecret,
+) {
+  return {
+    thresholds: config.thresholds,
+    stateTable: stateTable.table,
+    webhookSecret: webhookSecret.secret,
+    ...(webhookSecret.key ? { webhookSecretKey: webhookSecret.key } : {}),
+    reportDeadline: Duration.seconds(config.reportDeadlineSeconds),
+    reminderInterval: Duration.hours(config.reminderHours),
+    memorySize: Size.mebibytes(config.memoryMb),
+    // One of LOG_RETENTION_DAYS (lib/config), each the value of a logs.RetentionDays member.
+    logRetention: config.logRetentionDays as logs.RetentionDays,
+    accounts: config.accounts,
+    userDirectory: config.userDirectory,
+    schedulePeriod: Duration.minutes(schedulePeriodMinutes(config)),
+    securityHub: config.securityHub,
+    notifications: config.notifications,
+  };
 }
 
 /** Run the cdk-nag AwsSolutions and Serverless packs on every synth of the app; any unacknowledged finding fails it. */

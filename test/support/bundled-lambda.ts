@@ -6,9 +6,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Duration, Size, Stack } from 'aws-cdk-lib';
-import type * as logs from 'aws-cdk-lib/aws-logs';
-import { loadConfig, schedulePeriodMinutes } from '../../lib/config';
+import { App, Stack } from 'aws-cdk-lib';
+import { loadConfig } from '../../lib/config';
 import type { ScannerStep } from '../../lib/constructs/scanner-function';
 import {
   ScannerStateMachine,
@@ -16,7 +15,7 @@ import {
 } from '../../lib/constructs/scanner-state-machine';
 import { StateTable } from '../../lib/constructs/state-table';
 import { WebhookSecret } from '../../lib/constructs/webhook-secret';
-import { CredwatchStack } from '../../lib/credwatch-stack';
+import { CredwatchStack, scannerPropsOf } from '../../lib/credwatch-stack';
 import { type CfnTemplate, definitionOf, type ResolvedDefinition } from './state-machine';
 
 export interface SynthesizedScanner {
@@ -305,19 +304,8 @@ export function synthesizeStateMachine(
   const webhookSecret = new WebhookSecret(stack, 'WebhookSecret', { source: config.slackSecret });
   const stateTable = new StateTable(stack, 'State');
   const construct = new ScannerStateMachine(stack, 'Scanner', {
-    thresholds: config.thresholds,
-    stateTable: stateTable.table,
-    webhookSecret: webhookSecret.secret,
-    ...(webhookSecret.key ? { webhookSecretKey: webhookSecret.key } : {}),
-    reportDeadline: Duration.seconds(config.reportDeadlineSeconds),
-    reminderInterval: Duration.hours(config.reminderHours),
-    memorySize: Size.mebibytes(config.memoryMb),
-    logRetention: config.logRetentionDays as logs.RetentionDays,
-    accounts: config.accounts,
-    userDirectory: config.userDirectory,
-    schedulePeriod: Duration.minutes(schedulePeriodMinutes(config)),
-    securityHub: config.securityHub,
-    notifications: config.notifications,
+    // What CredwatchStack gives its scanner functions.
+    ...scannerPropsOf(config, stateTable, webhookSecret),
     ...props,
   });
   const template = app.synth().getStackByName(stack.stackName)
