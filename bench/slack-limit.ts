@@ -6,8 +6,7 @@
  * it, Slack's own 429 answer (`rate_limited`, `Retry-After: 1`, from the receiver's fixture); within
  * it, the request is forwarded to the receiver and its answer passed back.
  */
-import { request } from 'node:http';
-import { readBody, serveLocally } from '../test/support/local-server';
+import { forwardRequest, readBody, serveLocally } from '../test/support/local-server';
 import { SLACK_RESPONSES, type SlackReceiver } from '../test/support/slack-receiver';
 
 export interface SlackLimitOptions {
@@ -50,24 +49,7 @@ export async function startLimitedSlack(
       return;
     }
     forwarded++;
-    await new Promise<void>((resolve, reject) => {
-      const forward = request(
-        {
-          host: upstream.hostname,
-          port: upstream.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, host: upstream.host },
-        },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-          answer.on('end', resolve);
-        },
-      );
-      forward.on('error', reject);
-      forward.end(body);
-    });
+    await forwardRequest(upstream, req, body, res);
   });
   return {
     url: `${server.url}${upstream.pathname}`,

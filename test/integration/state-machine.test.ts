@@ -9,7 +9,6 @@
  * interpreter cannot check is asserted on the template (last block); docs/organization.md, "How the
  * state machine is tested".
  */
-import { request } from 'node:http';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -38,7 +37,7 @@ import {
   synthesizeStateMachine,
 } from '../support/bundled-lambda';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
-import { type LocalServer, readBody, serveLocally } from '../support/local-server';
+import { forwardRequest, type LocalServer, readBody, serveLocally } from '../support/local-server';
 import { type MotoServer, startMotoServer } from '../support/moto-server';
 import {
   type Organization,
@@ -77,24 +76,7 @@ async function startStallingIamProxy(
       proxy.stalled++;
       return; // held open until the client gives up or the proxy closes
     }
-    await new Promise<void>((resolve, reject) => {
-      const forward = request(
-        {
-          host: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, host: target.host },
-        },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-          answer.on('end', resolve);
-        },
-      );
-      forward.on('error', reject);
-      forward.end(body);
-    });
+    await forwardRequest(target, req, body, res);
   });
   return Object.assign(proxy, server);
 }

@@ -4,8 +4,7 @@
  * service gives (HTTP 500 `InternalServerError` by default). Lets a test break one service part-way
  * through a run of the bundled Lambda.
  */
-import { request } from 'node:http';
-import { type LocalServer, readBody, serveLocally } from './local-server';
+import { forwardRequest, type LocalServer, readBody, serveLocally } from './local-server';
 
 export interface ProxiedRequest {
   /** The `X-Amz-Target` header, e.g. `DynamoDB_20120810.PutItem`. */
@@ -38,24 +37,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       res.end(answer);
       return;
     }
-    await new Promise<void>((resolve, reject) => {
-      const forward = request(
-        {
-          host: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, host: target.host },
-        },
-        (upstreamRes) => {
-          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-          upstreamRes.pipe(res);
-          upstreamRes.on('end', resolve);
-        },
-      );
-      forward.on('error', reject);
-      forward.end(body);
-    });
+    await forwardRequest(target, req, body, res);
   });
   return {
     ...server,

@@ -1,5 +1,5 @@
 /** What every local stand-in server shares: listening on 127.0.0.1 and reading a request body. */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface LocalServer {
@@ -40,4 +40,35 @@ export async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Sends `req` (its method, path and headers, with `body` already read) on to `upstream` and pipes the
+ * answer back unchanged: what the local proxies in front of a stand-in do for the requests they let
+ * through.
+ */
+export function forwardRequest(
+  upstream: URL,
+  req: IncomingMessage,
+  body: string,
+  res: ServerResponse,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const forward = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: upstream.host },
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        answer.on('end', resolve);
+      },
+    );
+    forward.on('error', reject);
+    forward.end(body);
+  });
 }
