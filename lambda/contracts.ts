@@ -67,3 +67,9 @@ export const METRIC = {
  * the future cannot come from a correct run: it is treated as unreadable and overwritten.
  */
 export const CLOCK_SKEW_MS = 60_000;
+
+/**
+ * The Step Functions engine's execution timeout, which is also how long a run holds the run lease at
+ * most (lib/constructs/scanner-state-machine.ts; lambda/steps.ts when the settings do not say).
+ */
+export const EXECUTION_TIMEOUT_MS = 2 * 3_600_000;

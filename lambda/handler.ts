@@ -22,6 +22,7 @@ import {
   metrics,
   ownAccountJob,
   type RunSummary,
+  refuseInvocation,
   type Wiring,
   wire,
 } from './wiring';
@@ -59,11 +60,7 @@ export function createHandler(options: HandlerOptions = {}) {
     try {
       const env = wiring?.env ?? readEnv(process.env);
       const check = checkInvocation(event, now, env.schedulePeriodMs, SCHEDULE_EVENT_SOURCE);
-      if (!check.accepted) {
-        metrics.addMetric(METRIC.invocationsRefused, MetricUnit.Count, 1);
-        logger.warn('invocation refused: nothing was read or written', { reason: check.reason });
-        return { refused: check.reason };
-      }
+      if (!check.accepted) return refuseInvocation(check.reason);
       const runId = check.runId;
       logger.appendKeys({ runId });
       wiring ??= wire(env, options);

@@ -19,7 +19,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { RUN_ID_PATTERN, S3RunStore } from './adapters/run-store';
 import { REQUEST_TIMEOUTS } from './adapters/sdk';
-import { CLOCK_SKEW_MS, METRIC, SCHEDULE_EVENT_SOURCE } from './contracts';
+import { CLOCK_SKEW_MS, EXECUTION_TIMEOUT_MS, METRIC, SCHEDULE_EVENT_SOURCE } from './contracts';
 import { ConfigError, CredwatchError } from './core/errors';
 import { checkInvocation } from './core/invocation';
 import { decodeDelta } from './delta-codec';
@@ -40,15 +40,13 @@ import {
   memberAccountJob,
   metrics,
   type RunSummary,
+  refuseInvocation,
   type Wiring,
   wire,
 } from './wiring';
 
 /** Account lists up to this size travel inline in the state machine; longer ones through the run bucket. */
 export const INLINE_ACCOUNTS_BYTES = 200 * 1024;
-
-/** How long a run holds its lease when the settings do not say (the construct's execution timeout). */
-const DEFAULT_LEASE_MS = 2 * 3_600_000;
 
 /** A Step Functions execution name. */
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
@@ -118,7 +116,7 @@ function runClock(now: string, step: string): Date {
  * said, and scan for nothing: refused.
  */
 function refuseLateRun(w: Wiring, runId: string, at: string, now: Date, step: string): void {
-  const leaseMs = w.env.runLeaseMs ?? DEFAULT_LEASE_MS;
+  const leaseMs = w.env.runLeaseMs ?? EXECUTION_TIMEOUT_MS;
   if (Date.now() - now.getTime() > leaseMs) {
     throw new StepInputError(
       `${step}: run ${runId} started at ${at}, more than its ${leaseMs / 60_000} minutes ago; a late or redriven run is not carried on`,
@@ -163,18 +161,13 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
   const discover = step('discover', async (event, _context, started): Promise<Discovered> => {
     const now = new Date(started);
     const env = wiring?.env ?? readEnv(process.env);
-    const refuse = (reason: string): Discovered => {
-      metrics.addMetric(METRIC.invocationsRefused, MetricUnit.Count, 1);
-      logger.warn('invocation refused: nothing was read or written', { reason });
-      return { refused: reason };
-    };
     // The state machine hands on the schedule's event and its own execution's name.
     const wrapped = (event ?? {}) as { schedule?: unknown; execution?: unknown };
     if (typeof wrapped.execution !== 'string' || !EXECUTION_NAME.test(wrapped.execution)) {
-      return refuse('event.execution: expected the name of the state machine execution');
+      return refuseInvocation('event.execution: expected the name of the state machine execution');
     }
     const check = checkInvocation(wrapped.schedule, now, env.schedulePeriodMs, SCHEDULE_EVENT_SOURCE);
-    if (!check.accepted) return refuse(check.reason.replace(/^event/, 'event.schedule'));
+    if (!check.accepted) return refuseInvocation(check.reason.replace(/^event/, 'event.schedule'));
     // The run is the scheduled time and the execution: a second execution for the same scheduled
     // time (a re-run) never reads the first one's results.
     const runId = `${check.runId}_${wrapped.execution}`;
@@ -196,7 +189,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     const lease = await w.state.acquire(
       runId,
       now,
-      new Date(now.getTime() + (env.runLeaseMs ?? DEFAULT_LEASE_MS)),
+      new Date(now.getTime() + (env.runLeaseMs ?? EXECUTION_TIMEOUT_MS)),
     );
     if (!lease.acquired) return skip(lease);
     try {

@@ -215,6 +215,13 @@ export function channelNotifier({ readWebhooks, secretArn }: Wiring): (channel: 
     new SlackNotifier(new SlackSender({ webhookUrl: webhookFor(await readWebhooks(), channel, secretArn) }));
 }
 
+/** An invocation refused before anything was read or written: counted, logged, answered. */
+export function refuseInvocation(reason: string): { readonly refused: string } {
+  metrics.addMetric(METRIC.invocationsRefused, MetricUnit.Count, 1);
+  logger.warn('invocation refused: nothing was read or written', { reason });
+  return { refused: reason };
+}
+
 const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
 
 /** What one run did, in numbers: the handler's answer. */

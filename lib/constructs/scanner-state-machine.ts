@@ -20,7 +20,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { STATE_TABLE_SCHEMA } from '../../lambda/contracts';
+import { EXECUTION_TIMEOUT_MS, STATE_TABLE_SCHEMA } from '../../lambda/contracts';
 import { ConfigError } from '../../lambda/core/errors';
 import { ScannerFunction, type ScannerFunctionProps } from './scanner-function';
 
@@ -45,7 +45,7 @@ export const STATE_MACHINE_DEFAULTS = {
   /** A child's Lambda timeout: an Express child lives at most 5 minutes. */
   batchTimeout: Duration.minutes(4),
   /** The whole execution: a first scan of 5,000 accounts fits well within it. */
-  executionTimeout: Duration.hours(2),
+  executionTimeout: Duration.millis(EXECUTION_TIMEOUT_MS),
 } as const;
 
 export interface ScannerStateMachineProps
