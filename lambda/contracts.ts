@@ -23,6 +23,15 @@ export const STATE_TABLE_SCHEMA = {
    */
   knownMarkerSortKey: '#known',
   /**
+   * The sort-key prefix of an account's enforcement actions (pk `account#ID`, like its finding
+   * states; no finding id starts with `#`): one item per action, the audit trail, never expiring (no
+   * `expiresAt`). `sk = #action/<accessKeyId>/<at, ISO>/<kind>`; attributes (S): `action` (the kind:
+   * `deactivated`, `reactivation-seen`), `accountId`, `user`, `accessKeyId`, `credential`, `at`,
+   * `reason`, `runId` and, when known, `actor` and `noticeAt` (lambda/core/enforcement.ts
+   * `EnforcementAction`, decoded by lambda/core/state-codec.ts `decodeAction`).
+   */
+  actionSortKeyPrefix: '#action/',
+  /**
    * The lease of the Step Functions engine's run in progress (pk, sk): one execution at a time
    * (lambda/steps.ts). `runId` (S) holds it until `leaseUntil` (N, epoch ms).
    */
@@ -59,6 +68,10 @@ export const METRIC = {
   changesSummarized: 'ChangesSummarized',
   /** A Step Functions run that did nothing because an earlier one still held the run lease. */
   runsSkipped: 'RunsSkipped',
+  /** Access keys enforcement deactivated in this run (docs/enforcement.md). */
+  keysDeactivated: 'KeysDeactivated',
+  /** Access keys due for deactivation that IAM refused, or whose action could not be recorded. */
+  enforcementFailed: 'EnforcementFailed',
 } as const;
 
 /**

@@ -13,6 +13,7 @@
  */
 import { ACCOUNT_USER, accountScanFailure } from './core/accounts';
 import { announcement, compareChanges, diff, nextStates, pages } from './core/diff';
+import { isEnforcementRule } from './core/enforcement';
 import { type Migration, migrateLegacyIds } from './core/migrations';
 import {
   checkPolicy,
@@ -33,7 +34,7 @@ import type { Change, FindingState } from './core/state';
 import type { UnreadableState } from './core/state-codec';
 import type { Finding } from './core/types';
 import type { EventOutbox, EventSink, LoadedStates, Notifier, StateStore } from './ports';
-import { mapLimit, type ScanInput, type ScanResult, scan } from './scan';
+import { mapLimit, type ScanEnforcement, type ScanInput, type ScanResult, scan } from './scan';
 
 export interface AccountJob {
   /**
@@ -234,6 +235,19 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
         .filter((s) => s.status === 'open')
         .map((s): [string, Date] => [s.id, new Date(s.firstSeen)]),
     );
+  // Enforcement reads what the account remembers of its notices and actions, and records each new
+  // action at once in the state store (lambda/core/enforcement.ts).
+  const withMemory = (e: ScanEnforcement): ScanEnforcement => ({
+    ...e,
+    memory: async (accountId) => {
+      const { states, actions } = await load(accountId);
+      return {
+        states: new Map(states.filter((s) => isEnforcementRule(s.finding.rule)).map((s) => [s.id, s])),
+        actions: actions ?? [],
+      };
+    },
+    ...(input.state.recordAction ? { record: (a) => input.state.recordAction!(a) } : {}),
+  });
   const options = { reminderIntervalMs: interval };
   const { userTagKeys } = routingNeeds(policy.routes);
   const routes = policy.routes ?? [];
@@ -246,6 +260,7 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
     try {
       result = await scan({
         ...job.scan,
+        ...(job.scan.enforcement ? { enforcement: withMemory(job.scan.enforcement) } : {}),
         ...(userTagKeys.length > 0 ? { keepUserTags: userTagKeys } : {}),
         selectForConfirmation,
         knownSince,

@@ -2,6 +2,7 @@
  * The ports the scan use case depends on. Adapters in lambda/adapters implement them; tests and the
  * CLI can supply their own. Nothing here does I/O.
  */
+import type { EnforcementAction } from './core/enforcement';
 import type { Post } from './core/notification-plan';
 import type { Change, FindingState } from './core/state';
 import type { UnreadableState } from './core/state-codec';
@@ -57,6 +58,19 @@ export interface IamDirectory {
   rootMfaIsVirtual?(): Promise<boolean>;
 }
 
+/**
+ * The one IAM write credwatch makes, only when enforcement is on in `enforce` mode
+ * (docs/enforcement.md): it sets a key Inactive, and nothing else (it cannot activate or delete).
+ */
+export interface KeyDeactivator {
+  /**
+   * UpdateAccessKey with Status Inactive for the user's key. `gone` when IAM no longer knows the user
+   * or key (NoSuchEntity): nothing to deactivate.
+   * @throws IamWriteError naming the action, the user and the key when IAM refuses (AccessDenied, throttled past retries)
+   */
+  deactivateAccessKey(userName: string, accessKeyId: string): Promise<'deactivated' | 'gone'>;
+}
+
 /** Counts of the IAM calls a scan made, by action (e.g. `ListAccessKeys`). */
 export interface IamCallCounter {
   /** Logical calls, one per operation invoked. */
@@ -74,6 +88,8 @@ export interface LoadedStates {
    * clean account is known too, so its first finding is announced, not baselined.
    */
   readonly known: boolean;
+  /** The enforcement actions recorded for the account (lambda/core/enforcement.ts): its audit trail. @default none */
+  readonly actions?: readonly EnforcementAction[];
 }
 
 /** Remembered finding states (lambda/core/state.ts), per account. */
@@ -85,6 +101,12 @@ export interface StateStore {
   ): Promise<{ readonly written: number; readonly skippedAsStale: readonly string[] }>;
   /** Records that these accounts were scanned and all their changes delivered (see `known`). */
   markKnown(accountIds: readonly string[], at: Date): Promise<void>;
+  /**
+   * Records one enforcement action at once, before it is announced: the audit trail, and what a
+   * later run reads to tell credwatch's deactivation from a person's (`LoadedStates.actions`).
+   * Optional: a store without it cannot back enforcement (the scan refuses to act).
+   */
+  recordAction?(action: EnforcementAction): Promise<void>;
 }
 
 /** Who holds the run lease, when a run could not take it. */

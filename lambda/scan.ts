@@ -5,13 +5,50 @@
  * with ListAccessKeys (key ids, rotations, deletions, deactivations since the report) -> evaluate again.
  */
 import { accountIdOf, parseCredentialReport } from './core/credential-report';
-import { IamReadError } from './core/errors';
-import { countBySeverity, evaluate, keyCredential } from './core/evaluate';
+import {
+  actionReason,
+  type EnforcementAction,
+  type EnforcementPlan,
+  type EnforcementPolicy,
+  enforcementFindings,
+  isEnforcementRule,
+  planEnforcement,
+} from './core/enforcement';
+import { IamReadError, IamWriteError } from './core/errors';
+import { compareFindings, countBySeverity, evaluate, keyCredential } from './core/evaluate';
 import type { Thresholds } from './core/policy';
 import { readsKeysLive } from './core/rules';
+import type { FindingState } from './core/state';
 import type { AccessKey, CredentialRecord, Finding, ScanWarning, Severity, UserTags } from './core/types';
 import { mapLimit } from './map-limit';
-import type { IamCallCounter, IamDirectory, LiveAccessKey, ProgressListener, ReportSource } from './ports';
+import type {
+  IamCallCounter,
+  IamDirectory,
+  KeyDeactivator,
+  LiveAccessKey,
+  ProgressListener,
+  ReportSource,
+} from './ports';
+
+/** Enforcement for one account's scan (lambda/core/enforcement.ts, docs/enforcement.md). */
+export interface ScanEnforcement {
+  readonly policy: EnforcementPolicy;
+  /** Names the run in each recorded action. */
+  readonly runId: string;
+  /** The scanner's principal (role ARN), recorded as the actor. */
+  readonly actor?: string;
+  /** The scanner's own access key ids: never touched. */
+  readonly ownKeyIds?: ReadonlySet<string>;
+  /** What the account remembers: its enforcement findings' states (by id) and recorded actions. */
+  readonly memory?: (accountId: string) => Promise<{
+    readonly states: ReadonlyMap<string, FindingState>;
+    readonly actions: readonly EnforcementAction[];
+  }>;
+  /** Sets keys Inactive; in `enforce` mode, without it (or without `record`) nothing is acted on. */
+  readonly deactivator?: KeyDeactivator;
+  /** Records an action at once, before anything else happens (the audit trail). */
+  readonly record?: (action: EnforcementAction) => Promise<void>;
+}
 
 export interface ScanInput {
   readonly report: ReportSource;
@@ -63,6 +100,8 @@ export interface ScanInput {
     accountId: string,
     preliminary: readonly Finding[],
   ) => Promise<(finding: Finding) => boolean>;
+  /** Opt-in enforcement; absent or mode `off`: none (no plan, no finding, no write). */
+  readonly enforcement?: ScanEnforcement;
 }
 
 export interface ScanResult {
@@ -91,6 +130,19 @@ export interface ScanResult {
    * were asked for.
    */
   readonly userTags?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * The enforcement plan of the account as it stands after this scan (keys acted on are in
+   * `deactivated`), and what was done; absent when enforcement is off.
+   */
+  readonly enforcement?: EnforcementOutcome;
+}
+
+export interface EnforcementOutcome {
+  readonly plan: EnforcementPlan;
+  /** Actions this scan took and recorded. */
+  readonly actions: readonly EnforcementAction[];
+  /** Keys that were due but could not be deactivated (the error of each); retried next run. */
+  readonly failed: readonly { readonly user: string; readonly accessKeyId: string; readonly error: string }[];
 }
 
 /** The `keep` tags of each user that has any, by user name. */
@@ -134,6 +186,31 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
       ...(knownSince ? { knownSince } : {}),
       ...(rootMfaIsVirtual !== undefined ? { rootMfaIsVirtual } : {}),
     });
+
+  const enforcing =
+    input.enforcement && input.enforcement.policy.mode !== 'off' ? input.enforcement : undefined;
+  const memory = enforcing?.memory
+    ? await enforcing.memory(accountOf(records))
+    : { states: new Map<string, FindingState>(), actions: [] as EnforcementAction[] };
+  const planOf = (
+    e: ScanEnforcement,
+    confirmedUsers: ReadonlySet<string> | undefined,
+    actions: readonly EnforcementAction[],
+  ) =>
+    planEnforcement({
+      accountId: accountOf(records),
+      records,
+      ...(tags ? { tags } : {}),
+      thresholds,
+      policy: e.policy,
+      now,
+      states: memory.states,
+      actions,
+      ...(e.ownKeyIds ? { ownKeyIds: e.ownKeyIds } : {}),
+      ...(confirmedUsers ? { confirmedUsers } : {}),
+    });
+  /** Users whose keys were read live in this scan (enforcement acts only on those). */
+  let confirmedUsers: ReadonlySet<string> | undefined;
 
   if (input.directory) {
     const directory = input.directory;
@@ -201,6 +278,13 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
       if (!readsKeysLive(f.rule) || !wanted(f)) continue;
       toConfirm.add(f.user);
       if (f.rule === 'access-key-unused') unusedKeys.add(`${f.user}/${f.credential}`);
+    }
+    // Enforcement reads live what it may act on: due keys (state and last use), new notices, keys it
+    // deactivated that the report shows Active.
+    if (enforcing) {
+      const pre = planOf(enforcing, undefined, memory.actions);
+      for (const user of pre.confirm) toConfirm.add(user);
+      for (const k of pre.keys) if (k.stage === 'held') unusedKeys.add(`${k.user}/${k.credential}`);
     }
     // Root keys cannot be listed from a role: ListAccessKeys without UserName lists the caller's keys.
     for (const r of records) if (r.isRoot) toConfirm.delete(r.user);
@@ -284,6 +368,7 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
       );
     }
     usersConfirmed = confirmed.length;
+    confirmedUsers = new Set(confirmed.filter((c) => c.record).map((c) => c.user));
     for (const c of confirmed) {
       if (c.record) byUser.set(c.user, c.record);
       else {
@@ -301,22 +386,33 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
       input.onProgress?.(`${unconfirmed.size} users not confirmed live (see warnings)`);
   }
 
+  let enforcement: EnforcementOutcome | undefined;
+  if (enforcing) {
+    enforcement = await enforce(enforcing, accountOf(records), confirmedUsers);
+    if (enforcement.actions.some((a) => a.kind === 'deactivated')) unchanged = undefined;
+  }
+
   const { findings: judged, warnings: evalWarnings } = unchanged ?? judge();
   warnings.push(...evalWarnings);
-  const findings =
+  const marked =
     unconfirmed.size === 0
       ? judged
       : judged.map((f) =>
           unconfirmed.has(f.user) && readsKeysLive(f.rule) ? { ...f, unconfirmed: true } : f,
         );
+  const findings = enforcement
+    ? [...marked, ...enforcementFindings(accountOf(records), enforcement.plan)].sort(compareFindings)
+    : marked;
+  // The counts are of credentials: an enforcement notice is about a key already counted.
+  const credentialFindings = enforcement ? findings.filter((f) => !isEnforcementRule(f.rule)) : findings;
   return {
     accountId: accountOf(records),
     evaluatedAt: now.toISOString(),
     reportGeneratedAt: report.generatedAt?.toISOString() ?? null,
     usersScanned: records.length,
     findings,
-    counts: countBySeverity(findings),
-    exempted: findings.filter((f) => f.exemption).length,
+    counts: countBySeverity(credentialFindings),
+    exempted: credentialFindings.filter((f) => f.exemption).length,
     iamCalls: input.counter?.calls() ?? {},
     iamRequests: input.counter?.requests() ?? {},
     usersConfirmed,
@@ -325,7 +421,123 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
     ...(input.keepUserTags && input.keepUserTags.length > 0
       ? { userTags: keptTags(tags, input.keepUserTags) }
       : {}),
+    ...(enforcement ? { enforcement } : {}),
   };
+
+  /**
+   * Records what a person undid, then deactivates the due keys one by one (enforce, with a
+   * deactivator and a store to record in): each action is recorded at once, and the records are
+   * patched so the findings judge the key as it now is. A key that could not be deactivated is a
+   * warning and stays due (the next run retries); once a record cannot be written, no further key
+   * is touched in this run (an action must never go unrecorded twice).
+   */
+  async function enforce(
+    e: ScanEnforcement,
+    accountId: string,
+    live: ReadonlySet<string> | undefined,
+  ): Promise<EnforcementOutcome> {
+    const actions: EnforcementAction[] = [...memory.actions];
+    const taken: EnforcementAction[] = [];
+    const failed: { user: string; accessKeyId: string; error: string }[] = [];
+    let plan = planOf(e, live, actions);
+    let recording = e.record !== undefined;
+    const record = async (action: EnforcementAction): Promise<boolean> => {
+      actions.push(action);
+      taken.push(action);
+      if (!recording) return false;
+      try {
+        await e.record!(action);
+        return true;
+      } catch (err) {
+        recording = false;
+        warnings.push({
+          code: 'enforcement-unrecorded',
+          user: action.user,
+          message: `user "${action.user}": access key ${action.accessKeyId}: the ${action.kind} action could not be recorded (${err instanceof Error ? err.message : String(err)}); no further key is deactivated in this run`,
+        });
+        return false;
+      }
+    };
+    for (const r of plan.reactivated) {
+      warnings.push({
+        code: 'key-reactivated',
+        user: r.user,
+        message: `user "${r.user}": access key ${r.accessKeyId}, deactivated by credwatch, is Active again: left alone until a new final notice and its lead time`,
+      });
+      await record({
+        kind: 'reactivation-seen',
+        accountId,
+        user: r.user,
+        accessKeyId: r.accessKeyId,
+        credential: r.credential,
+        at: now.toISOString(),
+        reason: 'Active again after credwatch deactivated it',
+        runId: e.runId,
+        ...(e.actor ? { actor: e.actor } : {}),
+      });
+    }
+    const due = plan.keys.filter((k) => k.stage === 'due');
+    if (e.policy.mode === 'enforce' && due.length > 0 && (!e.deactivator || !e.record)) {
+      warnings.push({
+        code: 'enforcement-not-acting',
+        message: `${due.length} access keys are due for deactivation, but this scan has no ${e.deactivator ? 'store to record actions in' : 'IAM permission to deactivate keys'}: nothing was deactivated`,
+      });
+    }
+    if (e.policy.mode === 'enforce' && e.deactivator) {
+      for (const k of due) {
+        if (!recording) break;
+        const keyId = k.accessKeyId!;
+        try {
+          const outcome = await e.deactivator.deactivateAccessKey(k.user, keyId);
+          if (outcome === 'gone') {
+            warnings.push({
+              code: 'enforcement-key-gone',
+              user: k.user,
+              message: `user "${k.user}": access key ${keyId} was deleted before it could be deactivated`,
+            });
+            continue;
+          }
+        } catch (err) {
+          const error = err instanceof IamWriteError || err instanceof Error ? err.message : String(err);
+          failed.push({ user: k.user, accessKeyId: keyId, error });
+          warnings.push({
+            code: 'enforcement-failed',
+            user: k.user,
+            message: `user "${k.user}": access key ${keyId} could not be deactivated (${error}); retried next run`,
+          });
+          continue;
+        }
+        records = records.map((r) =>
+          r.user !== k.user
+            ? r
+            : { ...r, accessKeys: r.accessKeys.map((a) => (a.id === keyId ? { ...a, active: false } : a)) },
+        );
+        await record({
+          kind: 'deactivated',
+          accountId,
+          user: k.user,
+          accessKeyId: keyId,
+          credential: k.credential,
+          at: now.toISOString(),
+          reason: actionReason(k),
+          runId: e.runId,
+          ...(e.actor ? { actor: e.actor } : {}),
+          ...(k.noticeAt ? { noticeAt: k.noticeAt } : {}),
+        });
+      }
+    }
+    if (taken.length > 0) plan = planOf(e, live, actions);
+    for (const k of plan.keys) {
+      if (k.stage !== 'held') continue;
+      warnings.push({
+        code: 'enforcement-held',
+        user: k.user,
+        message: `user "${k.user}": ${k.accessKeyId ? `access key ${k.accessKeyId}` : k.credential} is due for deactivation but held: ${k.heldBy}`,
+      });
+    }
+    warnings.push(...plan.warnings);
+    return { plan, actions: taken, failed };
+  }
 }
 
 const accountOf = (records: readonly CredentialRecord[]) =>

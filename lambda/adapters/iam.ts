@@ -9,6 +9,9 @@
  * no policy document readable).
  *
  * Whether the root user's MFA is a virtual device comes from ListVirtualMFADevices (root-virtual-mfa).
+ *
+ * One write, for enforcement ({@link KeyDeactivator}): UpdateAccessKey with Status Inactive, always.
+ * Nothing here can send Status Active or delete a key.
  */
 import {
   type AccessKeyMetadata,
@@ -30,14 +33,23 @@ import {
   ListVirtualMFADevicesCommand,
   type ListVirtualMFADevicesCommandInput,
   type Tag,
+  UpdateAccessKeyCommand,
+  type UpdateAccessKeyCommandInput,
 } from '@aws-sdk/client-iam';
-import { ConfigError, CredentialReportUnavailableError, CredwatchError, IamReadError } from '../core/errors';
+import {
+  ConfigError,
+  CredentialReportUnavailableError,
+  CredwatchError,
+  IamReadError,
+  IamWriteError,
+} from '../core/errors';
 import type { LastUse } from '../core/types';
 import { mapLimit } from '../map-limit';
 import type {
   CredentialReport,
   IamCallCounter,
   IamDirectory,
+  KeyDeactivator,
   LiveAccessKey,
   LiveUser,
   ProgressListener,
@@ -66,7 +78,8 @@ export type IamAction =
   | 'ListUserTags'
   | 'ListAccessKeys'
   | 'GetAccessKeyLastUsed'
-  | 'ListVirtualMFADevices';
+  | 'ListVirtualMFADevices'
+  | 'UpdateAccessKey';
 
 /** The ways {@link IamAdapter.listUsers} can read the users and their tags. */
 export const USER_DIRECTORY_MODES = ['authorization-details', 'list-users'] as const;
@@ -218,6 +231,54 @@ const toReport = (out: GetCredentialReportCommandOutput): CredentialReport => {
   return { csv: new TextDecoder('utf-8').decode(out.Content), generatedAt: out.GeneratedTime ?? null };
 };
 
+/**
+ * IAM's user name pattern (`[\w+=,.@-]+`) and length (CreateUser: 1–64). UpdateAccessKey's model
+ * allows 128 characters, but no user can have a longer name than CreateUser takes.
+ */
+const USER_NAME = /^[\w+=,.@-]{1,64}$/;
+/** An access key id: 16–128 upper-case letters and digits (`AKIA…`; the model's `[\w]+` with IAM's alphabet). */
+const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
+
+/**
+ * The one UpdateAccessKey request the adapter can build: Status is the literal `Inactive`, whatever
+ * the caller passes (it passes only a user and a key).
+ */
+const deactivation = (userName: string, accessKeyId: string) =>
+  ({
+    UserName: userName,
+    AccessKeyId: accessKeyId,
+    Status: 'Inactive',
+  }) as const satisfies UpdateAccessKeyCommandInput;
+
+/**
+ * Refuses a user name or key id IAM would refuse, before anything is sent. A bad key id is not
+ * echoed: a secret access key passed by mistake must not reach a log.
+ */
+const checkDeactivationInput = (userName: unknown, accessKeyId: unknown): void => {
+  const refuse = (problem: string) => new IamWriteError(`IAM UpdateAccessKey not sent: ${problem}`);
+  if (typeof userName !== 'string' || !USER_NAME.test(userName)) {
+    const shown =
+      typeof userName === 'string'
+        ? `${JSON.stringify(userName.slice(0, 80))}${userName.length > 80 ? '…' : ''} (${userName.length} characters)`
+        : typeof userName;
+    throw refuse(
+      `userName ${shown} is not an IAM user name (1–64 characters of letters, digits and _+=,.@-)`,
+    );
+  }
+  if (typeof accessKeyId !== 'string' || !ACCESS_KEY_ID.test(accessKeyId)) {
+    const shown = typeof accessKeyId === 'string' ? `${accessKeyId.length} characters` : typeof accessKeyId;
+    throw refuse(
+      `accessKeyId for user "${userName}" is not an access key id (${shown}; IAM's are 16–128 upper-case letters and digits)`,
+    );
+  }
+};
+
+/** IAM's error code (`AccessDenied`, `NoSuchEntity`, …): the SDK keeps it as `Code`; else the error's name. */
+const iamCode = (err: unknown): string => {
+  const code = (err as { Code?: unknown } | null)?.Code;
+  return typeof code === 'string' && code !== '' ? code : (errorName(err) ?? 'Error');
+};
+
 /** The ARN of an account's root user, in any partition (`arn:aws:iam::123456789012:root`). */
 const ROOT_ARN = /^arn:aws[a-z-]*:iam::\d{12}:root$/;
 
@@ -233,12 +294,14 @@ interface CountableCommand {
 
 /**
  * Reads IAM for credwatch: the {@link ReportSource} for a live account, the {@link IamDirectory}
- * that brings the report up to date, and the {@link IamCallCounter} the benchmarks read.
+ * that brings the report up to date, and the {@link IamCallCounter} the benchmarks read. Its one
+ * write is the {@link KeyDeactivator} of enforcement.
  *
  * The SDK's adaptive retry absorbs Throttling and LimitExceeded; report polling is bounded by
- * `reportDeadlineMs`. Every other failure is an {@link IamReadError} naming the action.
+ * `reportDeadlineMs`. Every other failure is an {@link IamReadError} naming the action (an
+ * {@link IamWriteError} for the write).
  */
-export class IamAdapter implements ReportSource, IamDirectory, IamCallCounter {
+export class IamAdapter implements ReportSource, IamDirectory, KeyDeactivator, IamCallCounter {
   private readonly client: IAMClient;
   private readonly reportDeadlineMs: number;
   private readonly pollIntervalMs: number;
@@ -478,6 +541,33 @@ export class IamAdapter implements ReportSource, IamDirectory, IamCallCounter {
     } catch (err) {
       throw readError(action, err);
     }
+  }
+
+  /**
+   * Sets the user's access key Inactive (UpdateAccessKey, Status Inactive: the only status this
+   * adapter sends). Setting an inactive key Inactive again changes nothing, so the SDK's retries
+   * (throttling, 5xx) are safe. Counted in {@link calls} and {@link requests} as `UpdateAccessKey`.
+   * @returns `deactivated`, or `gone` when IAM knows no such user, or no such key of that user (NoSuchEntity)
+   * @throws IamWriteError naming the field, before any request, when the user name or key id is not one IAM takes
+   * @throws IamWriteError naming the action, the user, the key and IAM's error code when IAM refuses
+   *   (AccessDenied, LimitExceeded, ServiceFailure or Throttling once the SDK's retries ran out)
+   */
+  async deactivateAccessKey(userName: string, accessKeyId: string): Promise<'deactivated' | 'gone'> {
+    const action = 'UpdateAccessKey';
+    checkDeactivationInput(userName, accessKeyId);
+    try {
+      await this.client.send(
+        this.counted(action, new UpdateAccessKeyCommand(deactivation(userName, accessKeyId))),
+      );
+    } catch (err) {
+      if (errorName(err) === 'NoSuchEntityException') return 'gone';
+      const message = err instanceof Error ? err.message : String(err);
+      throw new IamWriteError(
+        `IAM ${action} (Status Inactive) for user "${userName}", access key ${accessKeyId} failed: ${iamCode(err)}${message ? `: ${message}` : ''}`,
+        { cause: err },
+      );
+    }
+    return 'deactivated';
   }
 
   /** Logical IAM calls made so far, by action (a paginated read counts one call a page). */

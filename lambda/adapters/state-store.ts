@@ -1,7 +1,8 @@
 /**
  * Remembers what credwatch already announced, one DynamoDB item per finding:
  * `pk = account#<accountId>`, `sk = <finding id>`. Writes are conditional, so a scan that finishes
- * late can never overwrite the state written by a newer one.
+ * late can never overwrite the state written by a newer one. Beside them, in the same partition, the
+ * account's enforcement actions (`sk = #action/…`): the audit trail, written once, never expiring.
  */
 import {
   type AttributeValue,
@@ -14,9 +15,10 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { CLOCK_SKEW_MS, STATE_TABLE_SCHEMA } from '../contracts';
+import type { EnforcementAction } from '../core/enforcement';
 import { CredwatchError } from '../core/errors';
 import type { Change, FindingState } from '../core/state';
-import { decodeChange, decodeState, type UnreadableState } from '../core/state-codec';
+import { decodeAction, decodeChange, decodeState, type UnreadableState } from '../core/state-codec';
 import type { EventOutbox, LoadedStates, OutboxEntry, RunLease, RunLeaseHeld } from '../ports';
 
 /** The state table's key and TTL attribute names (the contract lives in lambda/contracts.ts). */
@@ -79,6 +81,11 @@ type Item = Record<string, AttributeValue>;
  * channel that last announced it, lambda/core/routing.ts; items written before routing have none
  * and are read as the default channel's) and, for resolved
  * findings only, `expiresAt` (N, epoch seconds, the table's TTL attribute).
+ *
+ * Enforcement actions (STATE_TABLE_SCHEMA.actionSortKeyPrefix): `pk` (S, the account's), `sk` (S,
+ * `#action/<accessKeyId>/<at as UTC ISO>/<kind>`), `action` (S, the kind), `accountId`, `user`,
+ * `accessKeyId`, `credential`, `at`, `reason`, `runId` (S) and, when known, `actor`, `noticeAt` (S);
+ * no `expiresAt`.
  */
 export class DynamoStateStore implements EventOutbox, RunLease {
   private readonly tableName: string;
@@ -96,25 +103,92 @@ export class DynamoStateStore implements EventOutbox, RunLease {
   }
 
   /**
-   * Every remembered finding of one account (strongly consistent, all pages). An item that does not
-   * decode is returned in `unreadable` (its id and what is wrong), never thrown: one bad item must not
-   * stop the scan of its account, let alone the others.
+   * Every remembered finding of one account (strongly consistent, all pages), and its recorded
+   * enforcement actions (oldest first by `at`, ties by sort key; `actions` is absent when the account
+   * has none, so a load reads as it did before actions existed). An item that does
+   * not decode is returned in `unreadable` (its sort key and what is wrong), never thrown: one bad
+   * item must not stop the scan of its account, let alone the others.
    */
   async load(accountId: string): Promise<LoadedStates> {
     const states: FindingState[] = [];
     const unreadable: UnreadableState[] = [];
+    const actions: { sk: string; at: number; action: EnforcementAction }[] = [];
     const now = this.clock();
     let known = false;
     for await (const item of this.partition(partitionKey(accountId), `the state of account ${accountId}`)) {
-      if (item.sk?.S === STATE_TABLE_SCHEMA.knownMarkerSortKey) {
+      const sk = item.sk?.S;
+      if (sk === STATE_TABLE_SCHEMA.knownMarkerSortKey) {
         known = true;
+        continue;
+      }
+      if (sk?.startsWith(STATE_TABLE_SCHEMA.actionSortKeyPrefix)) {
+        const decoded = actionFromItem(item, sk, accountId);
+        if ('action' in decoded) {
+          actions.push({ sk, at: Date.parse(decoded.action.at), action: decoded.action });
+        } else {
+          unreadable.push({ id: sk, problem: decoded.problem });
+        }
         continue;
       }
       const decoded = fromItem(item, now);
       if ('state' in decoded) states.push(decoded.state);
-      else unreadable.push({ id: item.sk?.S ?? '?', problem: decoded.problem });
+      else unreadable.push({ id: sk ?? '?', problem: decoded.problem });
     }
-    return { states, unreadable, known };
+    actions.sort((a, b) => a.at - b.at || (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
+    return {
+      states,
+      unreadable,
+      known,
+      ...(actions.length > 0 ? { actions: actions.map((a) => a.action) } : {}),
+    };
+  }
+
+  /**
+   * Records one enforcement action (pk `account#ID`, sk `#action/<key>/<at>/<kind>`, no TTL) at
+   * once, before it is announced. The write is conditional on the item not existing: the same action
+   * recorded again (a retried run) writes nothing and is no error, and the first record stands.
+   * @throws StateStoreError before writing anything when the action does not decode (naming the
+   *   field), and when DynamoDB refuses the write (naming the account, the user and the key)
+   */
+  async recordAction(action: EnforcementAction): Promise<void> {
+    const decoded = decodeAction(action);
+    const what = `the ${action?.kind} action on access key ${action?.accessKeyId} of user "${action?.user}" in account ${action?.accountId}`;
+    if ('problem' in decoded) {
+      throw new StateStoreError(`Refused to record ${what}: ${decoded.problem}; nothing written`);
+    }
+    const a = decoded.action;
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: { S: partitionKey(a.accountId) },
+            sk: { S: actionSortKey(a) },
+            action: { S: a.kind },
+            accountId: { S: a.accountId },
+            user: { S: a.user },
+            accessKeyId: { S: a.accessKeyId },
+            credential: { S: a.credential },
+            at: { S: a.at },
+            reason: { S: a.reason },
+            runId: { S: a.runId },
+            ...(a.actor !== undefined ? { actor: { S: a.actor } } : {}),
+            ...(a.noticeAt !== undefined ? { noticeAt: { S: a.noticeAt } } : {}),
+          },
+          ConditionExpression: 'attribute_not_exists(sk)',
+        }),
+      );
+    } catch (error) {
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        nameOf(error) === 'ConditionalCheckFailedException'
+      ) {
+        return;
+      }
+      throw new StateStoreError(`Could not record ${what} in table ${this.tableName}: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
   }
 
   /** Writes each account's `known` marker (pk `account#ID`, sk `#known`, `knownAt`: the run's time). */
@@ -462,6 +536,42 @@ function fromItem(item: Item, now: Date): { state: FindingState } | { problem: s
     now,
     CLOCK_SKEW_MS,
   );
+}
+
+/** The sort key of an action's item: its key, its time (as UTC ISO: one instant, one key) and kind. */
+export const actionSortKey = (a: Pick<EnforcementAction, 'accessKeyId' | 'at' | 'kind'>): string =>
+  `${STATE_TABLE_SCHEMA.actionSortKeyPrefix}${a.accessKeyId}/${new Date(a.at).toISOString()}/${a.kind}`;
+
+/**
+ * An action item as an action, decoded with lambda/core/state-codec.ts `decodeAction`. The item must
+ * be where its fields say: in its account's partition, under the sort key of its key, time and kind.
+ */
+function actionFromItem(
+  item: Item,
+  sk: string,
+  accountId: string,
+): { action: EnforcementAction } | { problem: string } {
+  // Any other attribute type is passed as null, for the schema to name it.
+  const attr = (name: string) => (item[name] === undefined ? undefined : (item[name].S ?? null));
+  const decoded = decodeAction({
+    kind: attr('action'),
+    accountId: attr('accountId'),
+    user: attr('user'),
+    accessKeyId: attr('accessKeyId'),
+    credential: attr('credential'),
+    at: attr('at'),
+    reason: attr('reason'),
+    runId: attr('runId'),
+    ...(item.actor !== undefined ? { actor: attr('actor') } : {}),
+    ...(item.noticeAt !== undefined ? { noticeAt: attr('noticeAt') } : {}),
+  });
+  if ('problem' in decoded) return decoded;
+  if (decoded.action.accountId !== accountId) {
+    return { problem: `accountId ${decoded.action.accountId} is not the partition's account ${accountId}` };
+  }
+  const expected = actionSortKey(decoded.action);
+  if (sk !== expected) return { problem: `sk is not the action's key, time and kind (${expected})` };
+  return decoded;
 }
 
 /** The key of the run lease item (STATE_TABLE_SCHEMA.runLease). */

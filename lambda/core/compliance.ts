@@ -61,6 +61,11 @@ export const COMPLIANCE: Partial<Record<string, Compliance>> = {
   'exemption-expired': NONE,
   'exemption-granted': NONE,
   'account-scan-failed': NONE,
+  // Enforcement's notices and actions are credwatch's own doing, evidence for no control.
+  'access-key-final-notice': NONE,
+  'access-key-deactivated': NONE,
+  'access-key-deactivation-planned': NONE,
+  'access-key-would-deactivate': NONE,
 };
 
 /** The controls a finding of `rule` is evidence for; empty lists for a rule not mapped. */

@@ -32,7 +32,14 @@ export const CHANGE_KINDS: readonly ChangeKind[] = ['opened', 'escalated', 'remi
  * Rules announced once when they open (and when they resolve), whatever their severity, and never
  * reminded or escalated: notices such as an exemption taking effect.
  */
-export const ANNOUNCED_ONCE: ReadonlySet<RuleId> = new Set<RuleId>(['exemption-granted']);
+export const ANNOUNCED_ONCE: ReadonlySet<RuleId> = new Set<RuleId>([
+  'exemption-granted',
+  // Enforcement (lambda/core/enforcement.ts): a notice or an action is said once, when it happens.
+  'access-key-final-notice',
+  'access-key-deactivated',
+  'access-key-deactivation-planned',
+  'access-key-would-deactivate',
+]);
 
 /** A finding pages (counts for Slack) when it is a warning or critical, or a notice, and not exempted. */
 export function pages(finding: Finding): boolean {

@@ -26,3 +26,6 @@ export class CredentialReportUnavailableError extends CredwatchError {}
 
 /** A call to IAM failed in a way that makes the scan incomplete. */
 export class IamReadError extends CredwatchError {}
+
+/** A write to IAM (enforcement's UpdateAccessKey) failed: names the action, the user and the key. */
+export class IamWriteError extends CredwatchError {}

@@ -10,6 +10,7 @@
  * - **Cap**: no run posts more than `maxMessagesPerRun` messages to a channel; the changes beyond
  *   it are one overflow summary, remembered as announced there (not lost, not repeated).
  */
+import { isEnforcementRule } from './enforcement';
 import { ConfigError } from './errors';
 import { checkRoutes, DEFAULT_CHANNEL, type Route } from './routing';
 import type { Change } from './state';
@@ -135,14 +136,17 @@ export function planPosts(
 
 /**
  * A change is baselined when its account is on first contact and it is a finding opening there:
- * never an account that could not be scanned (that is an operational alert, said at once).
+ * never an account that could not be scanned (that is an operational alert, said at once), never an
+ * enforcement notice or action (lambda/core/enforcement.ts: a final notice must reach the channel
+ * in its own entry before any deactivation counts from it).
  */
 export function isBaselined(c: Change, baselined: ReadonlySet<string>, policy: NotificationPolicy): boolean {
   return (
     policy.baseline &&
     c.kind === 'opened' &&
     baselined.has(c.finding.accountId) &&
-    c.finding.rule !== 'account-scan-failed'
+    c.finding.rule !== 'account-scan-failed' &&
+    !isEnforcementRule(c.finding.rule)
   );
 }
 

@@ -5,6 +5,7 @@
  * silent, and the next write of that id replaces it. Pure: the clock is passed in.
  */
 import { z } from 'zod';
+import type { EnforcementAction } from './enforcement';
 import { CHANNEL_NAME, CHANNEL_NAME_RULE } from './routing';
 import type { Change, FindingState } from './state';
 import { SUMMARY_REASONS } from './summary';
@@ -102,4 +103,54 @@ export function decodeChange(raw: unknown): { readonly change: Change } | { read
   const parsed = changeSchema.safeParse(raw);
   if (!parsed.success) return { problem: describe(parsed.error) };
   return { change: parsed.data as unknown as Change };
+}
+
+/** The longest `credential`, `reason` or `runId` an action may carry. */
+export const ACTION_TEXT_MAX = 500;
+/** The longest `actor` (a role ARN: IAM allows 2048 characters). */
+const ACTOR_MAX = 2048;
+const bounded = (max: number) =>
+  z
+    .string()
+    .min(1, { error: 'expected a non-empty string' })
+    .max(max, { error: `expected at most ${max} characters` });
+
+/**
+ * An enforcement action (lambda/core/enforcement.ts) as stored. Unknown attributes are dropped, not
+ * refused: a later release may add one, and its items must still read here.
+ */
+const actionSchema = z.object({
+  kind: z.enum(['deactivated', 'reactivation-seen']),
+  accountId: z.string().regex(/^\d{12}$/, { error: 'expected a 12-digit account id' }),
+  user: z
+    .string()
+    .regex(/^[\w+=,.@-]{1,64}$/, { error: 'expected an IAM user name (1-64 of A-Za-z0-9_+=,.@-)' }),
+  accessKeyId: z
+    .string()
+    .regex(/^[A-Z0-9]{16,128}$/, { error: 'expected an access key id (16-128 of A-Z0-9)' }),
+  credential: bounded(ACTION_TEXT_MAX),
+  at: isoTime,
+  reason: bounded(ACTION_TEXT_MAX),
+  runId: bounded(ACTION_TEXT_MAX),
+  actor: bounded(ACTOR_MAX).optional(),
+  noticeAt: isoTime.optional(),
+});
+
+/**
+ * A recorded enforcement action, checked: what the state store reads back, and what it refuses to
+ * write. @returns the action, or the problem as one line naming the field (`accessKeyId: …`)
+ */
+export function decodeAction(
+  raw: unknown,
+): { readonly action: EnforcementAction } | { readonly problem: string } {
+  const parsed = actionSchema.safeParse(raw);
+  if (!parsed.success) return { problem: describe(parsed.error) };
+  const { actor, noticeAt, ...required } = parsed.data;
+  return {
+    action: {
+      ...required,
+      ...(actor !== undefined ? { actor } : {}),
+      ...(noticeAt !== undefined ? { noticeAt } : {}),
+    },
+  };
 }

@@ -31,6 +31,14 @@ const RULE_ID_LIST = [
   'exemption-granted',
   /** Multi-account: the account could not be scanned (role missing, access denied, throttled past the deadline). */
   'account-scan-failed',
+  /** Enforcement (lambda/core/enforcement.ts), enforce: the key will be deactivated on or after a date. */
+  'access-key-final-notice',
+  /** Enforcement, enforce: credwatch deactivated the key; the finding carries the undo command. */
+  'access-key-deactivated',
+  /** Enforcement, dry run: what enforce would do to the key, and when. */
+  'access-key-deactivation-planned',
+  /** Enforcement, dry run: enforce would deactivate the key in this run. */
+  'access-key-would-deactivate',
 ] as const;
 
 export type RuleId = (typeof RULE_ID_LIST)[number];

@@ -86,6 +86,24 @@ const RULE_TEXT: Partial<Record<string, RuleText>> = {
     description:
       'The account could not be scanned (member role missing, access denied, throttled past the deadline): its credentials were not judged.',
   },
+  'access-key-final-notice': {
+    title: 'Final notice',
+    description:
+      "credwatch's enforcement will deactivate this access key on the day named unless it is rotated (docs/enforcement.md).",
+  },
+  'access-key-deactivated': {
+    title: 'Key deactivated by credwatch',
+    description:
+      "credwatch's enforcement set this access key Inactive after its final notice; the finding names the command that undoes it.",
+  },
+  'access-key-deactivation-planned': {
+    title: 'Deactivation planned (dry run)',
+    description: 'Enforcement in dry run: what enforce would do to this access key, and when.',
+  },
+  'access-key-would-deactivate': {
+    title: 'Would deactivate (dry run)',
+    description: 'Enforcement in dry run: enforce would deactivate this access key in this run.',
+  },
 };
 
 export function ruleText(rule: string): RuleText {

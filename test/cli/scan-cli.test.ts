@@ -45,6 +45,11 @@ describe('credwatch scan CLI', () => {
       'root-credentials-removed',
       'root-used',
       'root-virtual-mfa',
+      // Enforcement's notices need an enforcement policy (test/unit/use-case/enforcement.test.ts).
+      'access-key-final-notice',
+      'access-key-deactivated',
+      'access-key-deactivation-planned',
+      'access-key-would-deactivate',
     ];
     expect([...rules].sort()).toEqual(RULE_IDS.filter((r) => !needsMore.includes(r)).sort());
   });

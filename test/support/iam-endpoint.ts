@@ -6,7 +6,21 @@
  *
  * Actions: ListUsers, ListAccessKeys, GetAccessKeyLastUsed, ListUserTags, ListAccountAliases,
  * GetAccountAuthorizationDetails, GenerateCredentialReport, GetCredentialReport,
- * ListVirtualMFADevices. Anything else is 400 InvalidAction. Signatures are not checked.
+ * ListVirtualMFADevices, and one write, UpdateAccessKey. Anything else is 400 InvalidAction.
+ * Signatures are not checked.
+ *
+ * UpdateAccessKey (UserName, AccessKeyId, Status) sets the key's status in the account model, so the
+ * next ListAccessKeys and the next credential report *generated* show it (a report already generated
+ * is a snapshot, as IAM's is). Its answer has no `UpdateAccessKeyResult`, only `ResponseMetadata`,
+ * as in the API reference's sample (test/fixtures/iam-xml/awsdoc_UpdateAccessKey_sample_response.xml).
+ * It refuses what IAM refuses: a missing Status or one other than Active|Inactive, a missing or
+ * malformed AccessKeyId or UserName (400 ValidationError, worded as IAM words its validation
+ * errors); an unknown user (404 NoSuchEntity, `The user with name X cannot be found.`); a key that
+ * is not that user's (404 NoSuchEntity, `The Access Key with id X cannot be found.`). Without
+ * UserName it updates a key of the signing key's owner, as IAM does. Every UpdateAccessKey request,
+ * refused ones included, is recorded as sent in {@link IamEndpoint.updates}. `deny('UpdateAccessKey',
+ * { userName, accessKeyId })` denies it for chosen users or keys; `failNext('UpdateAccessKey',
+ * 'Throttling')` (or `throttle` with `actions`) throttles it.
  *
  * Virtual MFA devices ({@link IamEndpointOptions.virtualMfa}): the account model knows only whether a
  * principal has MFA; the option says whose MFA is a virtual device. ListVirtualMFADevices answers in
@@ -99,6 +113,15 @@ export interface IamEndpointOptions {
   readonly callerArn?: string;
 }
 
+/** One UpdateAccessKey request as the endpoint received it (null: the parameter was absent), and its answer. */
+export interface KeyUpdate {
+  readonly userName: string | null;
+  readonly accessKeyId: string | null;
+  readonly status: string | null;
+  /** `OK`, or the error code answered (`NoSuchEntity`, `ValidationError`, `AccessDenied`, `Throttling`, …). */
+  readonly answer: string;
+}
+
 export interface IamEndpoint {
   /** `http://127.0.0.1:PORT`, for `new IAMClient({ endpoint: url })`. */
   readonly url: string;
@@ -111,10 +134,13 @@ export interface IamEndpoint {
   failNext(action: string, fault: InjectedFault, times?: number): void;
   /**
    * From now on, every request for `action` (only those about `userName`, when given: its UserName
-   * parameter, or the owner of the access key for GetAccessKeyLastUsed) answers AccessDenied, as for a
-   * caller whose policies do not allow it. Counted like any request.
+   * parameter, or the owner of the access key for GetAccessKeyLastUsed; and only those whose
+   * AccessKeyId parameter is `accessKeyId`, when given) answers AccessDenied, as for a caller whose
+   * policies do not allow it. Counted like any request.
    */
-  deny(action: string, options?: { readonly userName?: string }): void;
+  deny(action: string, options?: { readonly userName?: string; readonly accessKeyId?: string }): void;
+  /** Every UpdateAccessKey request received so far, in order, refused ones included. */
+  updates(): readonly KeyUpdate[];
   close(): Promise<void>;
 }
 
@@ -137,7 +163,12 @@ const FAULTS: Record<Exclude<InjectedFault, 'AccessDenied'>, IamError> = {
 };
 
 /** Actions whose resource is one user: named by UserName, else the signing user (as IAM does for these). */
-const USER_ACTIONS = new Set(['GetUser', 'ListAccessKeys', 'ListUserTags']);
+const USER_ACTIONS = new Set(['GetUser', 'ListAccessKeys', 'ListUserTags', 'UpdateAccessKey']);
+
+/** The statuses UpdateAccessKey takes (API reference: Valid Values Active | Inactive). */
+const KEY_STATUSES = ['Active', 'Inactive'] as const;
+/** Actions whose answer has no `<Action>Result` element, only `ResponseMetadata`. */
+const NO_RESULT_ACTIONS = new Set(['UpdateAccessKey']);
 
 type Params = URLSearchParams;
 type Node = { readonly name: string; readonly content: string | readonly Node[] };
@@ -176,7 +207,9 @@ export async function startIamEndpoint(options: IamEndpointOptions = {}): Promis
 
   let counts = new Map<string, number>();
   const faults = new Map<string, InjectedFault[]>();
-  const denials: { readonly action: string; readonly userName?: string }[] = [];
+  const denials: { readonly action: string; readonly userName?: string; readonly accessKeyId?: string }[] =
+    [];
+  const updates: KeyUpdate[] = [];
   const defaultCaller =
     options.callerArn ?? `arn:aws:sts::${account.accountId}:assumed-role/credwatch-scanner/credwatch`;
   const timers = new Set<NodeJS.Timeout>();
@@ -311,8 +344,35 @@ export async function startIamEndpoint(options: IamEndpointOptions = {}): Promis
   const denied = (action: string, params: Params, req: IncomingMessage): boolean =>
     denials.some(
       (d) =>
-        d.action === action && (d.userName === undefined || d.userName === subjectUser(action, params, req)),
+        d.action === action &&
+        (d.userName === undefined || d.userName === subjectUser(action, params, req)) &&
+        (d.accessKeyId === undefined || d.accessKeyId === params.get('AccessKeyId')),
     );
+
+  /** IAM's wording of input constraints: `N validation error(s) detected: A; B`. */
+  const validationError = (problems: readonly string[]): IamError =>
+    new IamError(
+      400,
+      'ValidationError',
+      `${problems.length} validation error${problems.length === 1 ? '' : 's'} detected: ${problems.join('; ')}`,
+    );
+  /** The constraint problems of one string parameter (its member name is lower camel case). */
+  const constraintProblems = (
+    member: string,
+    value: string | null,
+    { min, max, pattern, source }: { min: number; max: number; pattern: RegExp; source: string },
+  ): string[] => {
+    if (value === null)
+      return [`Value null at '${member}' failed to satisfy constraint: Member must not be null`];
+    const problems: string[] = [];
+    const at = `Value '${value}' at '${member}' failed to satisfy constraint:`;
+    if (value.length < min) problems.push(`${at} Member must have length greater than or equal to ${min}`);
+    if (value.length > max) problems.push(`${at} Member must have length less than or equal to ${max}`);
+    if (value.length > 0 && !pattern.test(value)) {
+      problems.push(`${at} Member must satisfy regular expression pattern: ${source}`);
+    }
+    return problems;
+  };
 
   const actions: Record<string, (params: Params, req: IncomingMessage) => Node[]> = {
     ListUsers(params) {
@@ -355,6 +415,54 @@ export async function startIamEndpoint(options: IamEndpointOptions = {}): Promis
         el('AccessKeyMetadata', members(page.map((k) => keyMember(name, k)))),
         ...tail,
       ];
+    },
+
+    UpdateAccessKey(params, req) {
+      const userName = params.get('UserName');
+      const id = params.get('AccessKeyId');
+      const status = params.get('Status');
+      const problems = [
+        ...(userName === null
+          ? []
+          : constraintProblems('userName', userName, {
+              min: 1,
+              max: 128,
+              pattern: /^[\w+=,.@-]+$/,
+              source: '[\\w+=,.@-]+',
+            })),
+        ...constraintProblems('accessKeyId', id, { min: 16, max: 128, pattern: /^\w+$/, source: '[\\w]+' }),
+        ...(status === null
+          ? [`Value null at 'status' failed to satisfy constraint: Member must not be null`]
+          : (KEY_STATUSES as readonly string[]).includes(status)
+            ? []
+            : [
+                `Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [${KEY_STATUSES.join(', ')}]`,
+              ]),
+      ];
+      if (problems.length > 0 || id === null || status === null) throw validationError(problems);
+      let owner: string;
+      let keys: readonly FakeAccessKey[];
+      if (userName !== null) {
+        owner = userName;
+        keys = userNamed(userName).accessKeys;
+      } else {
+        // Without UserName, IAM updates a key of the caller (the signing key's owner).
+        const signer = account.findAccessKey(callerKey(req) ?? '')?.owner;
+        if (!signer) {
+          throw new IamError(
+            400,
+            'ValidationError',
+            'Must specify userName when calling with non-User credentials',
+          );
+        }
+        owner = signer === 'root' ? ROOT : signer.name;
+        keys = signer === 'root' ? account.root.accessKeys : signer.accessKeys;
+      }
+      if (!keys.some((k) => k.id === id)) {
+        throw new IamError(404, 'NoSuchEntity', `The Access Key with id ${id} cannot be found.`);
+      }
+      account.setAccessKeyStatus(owner, id, status as (typeof KEY_STATUSES)[number]);
+      return [];
     },
 
     GetAccessKeyLastUsed(params) {
@@ -527,8 +635,9 @@ export async function startIamEndpoint(options: IamEndpointOptions = {}): Promis
       if (!handler) {
         throw new IamError(400, 'InvalidAction', `Could not find operation ${action} for version 2010-05-08`);
       }
-      const result = el(`${action}Result`, handler(params, req));
-      return { status: 200, body: xmlDocument(el(`${action}Response`, [result, metadata])) };
+      const result = handler(params, req);
+      const content = NO_RESULT_ACTIONS.has(action) ? [metadata] : [el(`${action}Result`, result), metadata];
+      return { status: 200, body: xmlDocument(el(`${action}Response`, content)) };
     } catch (err) {
       const e = err instanceof IamError ? err : new IamError(500, 'ServiceFailure', String(err));
       const error = el('Error', [
@@ -550,6 +659,14 @@ export async function startIamEndpoint(options: IamEndpointOptions = {}): Promis
     count(action);
     const requestId = `00000000-0000-4000-8000-${(++requestSeq).toString(16).padStart(12, '0')}`;
     const { status, body } = answer(action, params, req, requestId);
+    if (action === 'UpdateAccessKey') {
+      updates.push({
+        userName: params.get('UserName'),
+        accessKeyId: params.get('AccessKeyId'),
+        status: params.get('Status'),
+        answer: status === 200 ? 'OK' : (/<Code>([^<]*)<\/Code>/.exec(body)?.[1] ?? String(status)),
+      });
+    }
     if (latencyMs > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
@@ -585,8 +702,10 @@ export async function startIamEndpoint(options: IamEndpointOptions = {}): Promis
       denials.push({
         action,
         ...(denyOptions.userName !== undefined ? { userName: denyOptions.userName } : {}),
+        ...(denyOptions.accessKeyId !== undefined ? { accessKeyId: denyOptions.accessKeyId } : {}),
       });
     },
+    updates: () => [...updates],
     close: () => {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();

@@ -262,6 +262,10 @@ const RULE_LABELS: Record<RuleId, string> = {
   'exemption-expired': 'exemption expired',
   'exemption-granted': 'exemption granted',
   'account-scan-failed': 'account not scanned',
+  'access-key-final-notice': 'final notice',
+  'access-key-deactivated': 'key deactivated',
+  'access-key-deactivation-planned': 'deactivation planned (dry run)',
+  'access-key-would-deactivate': 'would deactivate (dry run)',
 };
 
 const UNUSED_RULES: ReadonlySet<RuleId> = new Set(['access-key-unused', 'password-unused']);

@@ -6,7 +6,11 @@
  */
 import type { RuleId } from '../types';
 import { accessKeyAge } from './access-key-age';
+import { accessKeyDeactivated } from './access-key-deactivated';
+import { accessKeyDeactivationPlanned } from './access-key-deactivation-planned';
+import { accessKeyFinalNotice } from './access-key-final-notice';
 import { accessKeyUnused } from './access-key-unused';
+import { accessKeyWouldDeactivate } from './access-key-would-deactivate';
 import { accountScanFailed } from './account-scan-failed';
 import type { RuleDefinition, ThresholdKey } from './definition';
 import { exemptionExpired } from './exemption-expired';
@@ -40,6 +44,10 @@ export const RULES = {
   'exemption-expired': exemptionExpired,
   'exemption-granted': exemptionGranted,
   'account-scan-failed': accountScanFailed,
+  'access-key-final-notice': accessKeyFinalNotice,
+  'access-key-deactivated': accessKeyDeactivated,
+  'access-key-deactivation-planned': accessKeyDeactivationPlanned,
+  'access-key-would-deactivate': accessKeyWouldDeactivate,
 } as const satisfies { readonly [Id in RuleId]: RuleDefinition<Id> };
 
 /** The thresholds no rule reads; must be none (a forgotten rule, or a stale threshold). */

@@ -22,6 +22,10 @@ const EXPECTED: Record<string, { cis: string[]; fsbp: string[] }> = {
   'exemption-expired': { cis: [], fsbp: [] },
   'exemption-granted': { cis: [], fsbp: [] },
   'account-scan-failed': { cis: [], fsbp: [] },
+  'access-key-final-notice': { cis: [], fsbp: [] },
+  'access-key-deactivated': { cis: [], fsbp: [] },
+  'access-key-deactivation-planned': { cis: [], fsbp: [] },
+  'access-key-would-deactivate': { cis: [], fsbp: [] },
 };
 
 describe('compliance mapping', () => {

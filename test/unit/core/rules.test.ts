@@ -71,7 +71,7 @@ describe('the rule registry', () => {
     expect(RULES['account-scan-failed'].threshold).toBeNull();
   });
 
-  it('judges each principal with its own rules; account-scan-failed judges no record', () => {
+  it('judges each principal with its own rules; account-scan-failed and enforcement judge no record', () => {
     const by = (p: string) => RULE_LIST.filter((r) => r.principal === p).map((r) => r.id);
     expect(by('root')).toEqual([
       'root-access-key',
@@ -80,8 +80,15 @@ describe('the rule registry', () => {
       'root-used',
       'root-virtual-mfa',
     ]);
-    expect(by('account')).toEqual(['account-scan-failed']);
-    expect(RULES['account-scan-failed'].evaluate({} as never)).toEqual([]);
+    // Made elsewhere: by the monitor (accounts.ts) and by the enforcement plan (enforcement.ts).
+    expect(by('account')).toEqual([
+      'account-scan-failed',
+      'access-key-final-notice',
+      'access-key-deactivated',
+      'access-key-deactivation-planned',
+      'access-key-would-deactivate',
+    ]);
+    for (const id of by('account')) expect(RULES[id as RuleId].evaluate({} as never)).toEqual([]);
   });
 
   it('never marks the exemption notices, nor root findings, as exempted', () => {

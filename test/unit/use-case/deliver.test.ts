@@ -4,8 +4,10 @@
  * integration tests run the same against the bundled Lambda and the stand-ins.
  */
 import { diff } from '../../../lambda/core/diff';
+import type { EnforcementAction } from '../../../lambda/core/enforcement';
 import type { Post } from '../../../lambda/core/notification-plan';
 import type { Change, FindingState } from '../../../lambda/core/state';
+import { decodeAction } from '../../../lambda/core/state-codec';
 import type { Finding } from '../../../lambda/core/types';
 import { type AccountDelta, deliver } from '../../../lambda/monitor';
 import type {
@@ -32,15 +34,33 @@ const finding = (n: number): Finding => ({
   summary: 'old',
 });
 
-/** A state store and outbox in memory; `failCommitAt` makes the n-th commit (1-based) fail. */
+/**
+ * A state store and outbox in memory; `failCommitAt` makes the n-th commit (1-based) fail. Actions
+ * are checked and kept once per key, time and kind, as the DynamoDB store does.
+ */
 class MemoryStore implements StateStore, EventOutbox {
   readonly states = new Map<string, FindingState>();
   readonly outbox = new Map<string, Change>();
+  readonly actions = new Map<string, EnforcementAction>();
   commits = 0;
   failCommitAt?: number;
   readonly known = new Set<string>();
   async load(accountId: string): Promise<LoadedStates> {
-    return { states: [...this.states.values()], unreadable: [], known: this.known.has(accountId) };
+    const actions = [...this.actions.values()]
+      .filter((a) => a.accountId === accountId)
+      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    return {
+      states: [...this.states.values()],
+      unreadable: [],
+      known: this.known.has(accountId),
+      ...(actions.length > 0 ? { actions } : {}),
+    };
+  }
+  async recordAction(action: EnforcementAction) {
+    const decoded = decodeAction(action);
+    if ('problem' in decoded) throw new Error(`Refused to record the action: ${decoded.problem}`);
+    const key = `${action.accountId}/${action.accessKeyId}/${new Date(action.at).toISOString()}/${action.kind}`;
+    if (!this.actions.has(key)) this.actions.set(key, decoded.action);
   }
   async markKnown(accountIds: readonly string[]) {
     for (const id of accountIds) this.known.add(id);
