@@ -25,6 +25,7 @@ import {
   configFieldOrigin,
   loadConfigSources,
   MEMBER_ROLE_STACK_NAME,
+  memberRoleEnforcement,
   readConfigFile,
 } from 'credwatch';
 
@@ -46,8 +47,10 @@ try {
     description: 'credwatch: watches the age and use of IAM credentials and reports to Slack',
     // No env: environment-agnostic (above). Synth needs no credentials.
   });
-  // Environment-agnostic and parameterized: one template for every member account.
-  new CredwatchMemberRoleStack(app, MEMBER_ROLE_STACK_NAME);
+  // Environment-agnostic and parameterized: one template for every member account. With enforcement
+  // in `enforce` mode it may also deactivate access keys (docs/enforcement.md); otherwise read-only.
+  const enforcement = memberRoleEnforcement(config);
+  new CredwatchMemberRoleStack(app, MEMBER_ROLE_STACK_NAME, enforcement ? { enforcement } : {});
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`credwatch: invalid configuration: ${err.message}\n`);

@@ -13,6 +13,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { Command, Option } from 'commander';
 import { IAM_CLIENT_DEFAULTS, IamAdapter } from '../lambda/adapters/iam';
 import { ROOT_USER } from '../lambda/core/credential-report';
+import type { EnforcementPolicy } from '../lambda/core/enforcement';
 import { ConfigError, CredentialReportParseError, CredwatchError } from '../lambda/core/errors';
 import { countBySeverity } from '../lambda/core/evaluate';
 import { DEFAULT_NOTIFICATION_POLICY, MESSAGE_CAP_BOUNDS } from '../lambda/core/notification-plan';
@@ -21,13 +22,14 @@ import { type Finding, RULE_IDS, type ScanWarning, type Severity, severityRank }
 import { joinChunks, jsonDocumentChunks } from '../lambda/formats/json-chunks';
 import type { CredentialReport, ReportSource } from '../lambda/ports';
 import { type ScanResult, scan } from '../lambda/scan';
+import type { EnforcementSettings } from '../lambda/settings';
 import { checkProfile, credentialsHint } from './cli/aws';
 import { parseCommandLine } from './cli/command';
 import {
   parseNow,
+  readConfigSections,
   readReportFile,
   readTagsFile,
-  readThresholds,
   type TagsFile,
   UsageError,
 } from './cli/input';
@@ -68,6 +70,7 @@ interface Options {
   reportDeadline: string;
   baseline?: boolean;
   maxMessages?: string;
+  plan?: boolean;
 }
 
 /** The `--json` document (docs/cli.md). */
@@ -243,7 +246,12 @@ async function run(opts: Options): Promise<Run> {
   const filters = readFilters(opts);
   const now = parseNow(opts.now);
   const maxAgeHours = wholeNumber('--max-report-age', opts.maxReportAge, 1, 87_600, 'hours');
-  const thresholds = readThresholds(opts.config);
+  const { thresholds, enforcement } = readConfigSections(opts.config);
+  if (opts.plan && !enforcement) {
+    throw new UsageError(
+      `--plan needs --config FILE whose "enforcement" section sets a mode (dry-run or enforce) and its ages (docs/enforcement.md)${opts.config ? `; ${opts.config} turns enforcement off` : ''}`,
+    );
+  }
   const tags = opts.tags ? readTagsFile(opts.tags) : undefined;
   if (tags && !opts.report) {
     throw new UsageError('--tags applies to --report; a live scan reads the tags from IAM');
@@ -254,8 +262,10 @@ async function run(opts: Options): Promise<Run> {
   let report: ReportSource;
   let live: IamAdapter | undefined;
   const profile = opts.profile ?? (process.env.AWS_PROFILE || undefined);
+  let reportCsv: string | undefined;
   if (opts.report) {
     const file: CredentialReport = readReportFile(opts.report);
+    reportCsv = file.csv;
     report = { getReport: async () => file };
   } else {
     const deadline = wholeNumber('--report-deadline', opts.reportDeadline, 1, 900, 'seconds');
@@ -271,6 +281,10 @@ async function run(opts: Options): Promise<Run> {
     report = live;
   }
   const onConfirmProgress = opts.quiet ? undefined : confirmProgress();
+  const accountPolicy = opts.plan && enforcement ? planPolicy(enforcement, reportCsv) : undefined;
+  if (accountPolicy?.mode === 'off')
+    info('--plan: enforcement is off for this account (enforcement.accounts): nothing is planned');
+  const planned = accountPolicy?.mode === 'off' ? undefined : accountPolicy;
   let scanned: ScanResult;
   try {
     scanned = await scan({
@@ -280,6 +294,8 @@ async function run(opts: Options): Promise<Run> {
       ...(tags ? { tags: tags.tags } : {}),
       thresholds,
       now,
+      // The plan only: the CLI never deactivates (no deactivator, no store), whatever the mode says.
+      ...(planned ? { enforcement: { policy: { ...planned, mode: 'dry-run' as const }, runId: 'cli' } } : {}),
       onProgress: info,
       ...(onConfirmProgress ? { onConfirmProgress } : {}),
     });
@@ -293,6 +309,7 @@ async function run(opts: Options): Promise<Run> {
       `${opts.tags}: the tags are of account ${tags.accountId}, the report ${opts.report} of account ${scanned.accountId}`,
     );
   }
+  if (scanned.enforcement) info(planLine(scanned));
   const extra = cliWarnings(scanned, opts, tags, now, maxAgeHours);
   // The table lists it among its warnings; JSON, other formats and files get it said on stderr too.
   if (format !== 'table' || opts.output) {
@@ -344,6 +361,26 @@ async function run(opts: Options): Promise<Run> {
   }
   return { code, stdout: opts.quiet ? '' : typeof text === 'string' ? text : joinChunks(text) };
 }
+
+/**
+ * The policy `--plan` applies: the account's own (`enforcement.accounts`) when the report names an
+ * account that has one, else the deployment's.
+ */
+function planPolicy(settings: EnforcementSettings, csv: string | undefined): EnforcementPolicy {
+  if (!settings.accounts || csv === undefined) return settings.policy;
+  const account = /arn:aws[\w-]*:iam::(\d{12}):/.exec(csv)?.[1];
+  return (account ? settings.accounts[account] : undefined) ?? settings.policy;
+}
+
+/** One line on stderr: what the plan says, in numbers. */
+function planLine(result: ScanResult): string {
+  const plan = result.enforcement!.plan;
+  const past = plan.keys.filter((k) => k.days >= k.deactivateDays).length;
+  const untouched = plan.untouched.length;
+  return `enforcement plan (${RULE_PLANNED} findings; nothing is changed): ${plan.keys.length} access keys would get a final notice now, ${past} of them already past the deactivation age (deactivated once their notice's lead time has passed); never touched: ${untouched === 0 ? 'none' : plan.untouched.map((u) => `${u.user}${u.credential ? ` ${u.credential}` : ''} (${u.why})`).join('; ')}`;
+}
+
+const RULE_PLANNED = 'access-key-deactivation-planned';
 
 /** Exit code for an error: 2 for what the user gave us, 3 for a scan that could not complete. */
 function exitCodeOf(err: unknown): number {
@@ -421,6 +458,10 @@ export async function main(argv: string[]): Promise<number> {
     )
     .option('-q, --quiet', 'print nothing but errors: the exit code says it all')
     .option('--report-deadline <seconds>', 'live scan: how long to wait for IAM to generate the report', '60')
+    .option(
+      '--plan',
+      'with --config: the enforcement plan (docs/enforcement.md) as access-key-deactivation-planned findings; never changes anything',
+    )
     .option(
       '--baseline',
       "with --format slack: the first scheduled run's baseline summary, not every finding",

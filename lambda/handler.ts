@@ -88,8 +88,8 @@ async function run(
   const remaining = context?.getRemainingTimeInMillis?.();
   const sink = eventSink(wiring, context);
   const accounts = env.accounts
-    ? (await accountsToScan(wiring)).map((a) => memberAccountJob(wiring, a, now))
-    : [ownAccountJob(wiring, now)];
+    ? (await accountsToScan(wiring)).map((a) => memberAccountJob(wiring, a, now, runId))
+    : [ownAccountJob(wiring, now, runId, context?.invokedFunctionArn)];
   const result = await monitor({
     accounts,
     now,

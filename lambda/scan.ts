@@ -138,7 +138,8 @@ export interface ScanResult {
 }
 
 export interface EnforcementOutcome {
-  readonly plan: EnforcementPlan;
+  /** The plan (JSON-serializable: without the users the scan was asked to read live). */
+  readonly plan: Omit<EnforcementPlan, 'confirm'>;
   /** Actions this scan took and recorded. */
   readonly actions: readonly EnforcementAction[];
   /** Keys that were due but could not be deactivated (the error of each); retried next run. */
@@ -536,7 +537,8 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
       });
     }
     warnings.push(...plan.warnings);
-    return { plan, actions: taken, failed };
+    const { confirm: _confirm, ...serializable } = plan;
+    return { plan: serializable, actions: taken, failed };
   }
 }
 

@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import type { UserDirectoryMode } from './adapters/iam';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './contracts';
+import { DEFAULT_ENFORCEMENT, type EnforcementPolicy, enforcementPolicySchema } from './core/enforcement';
 import { ConfigError } from './core/errors';
 import {
   checkPolicy,
@@ -53,6 +54,11 @@ export const SETTINGS_VARIABLES = {
   runBucket: 'CREDWATCH_RUN_BUCKET',
   /** Whole minutes a Step Functions run holds its lease (the execution's timeout); absent: 120. */
   runLeaseMs: 'CREDWATCH_RUN_LEASE_MINUTES',
+  /**
+   * JSON `{"policy": {...}, "accounts"?: {"<id>": {fields that differ from policy}}}` (lambda/core/enforcement.ts);
+   * absent: enforcement off.
+   */
+  enforcement: 'CREDWATCH_ENFORCEMENT',
 } as const satisfies Record<keyof ScannerSettings, string>;
 
 /** What Powertools reads (service name, metrics namespace, log level): the rest of the function's environment. */
@@ -86,6 +92,17 @@ const accountsSchema = z.object({
 export type AccountsSettings = z.infer<typeof accountsSchema>;
 
 /**
+ * Opt-in enforcement (lambda/core/enforcement.ts, docs/enforcement.md): the policy, and the policy of
+ * each account that has its own (`enforcement.accounts` of the configuration, already merged over the
+ * policy and checked at synth time).
+ */
+export interface EnforcementSettings {
+  readonly policy: EnforcementPolicy;
+  /** Complete policies by 12-digit account id; an account not listed has `policy`. */
+  readonly accounts?: Readonly<Record<string, EnforcementPolicy>>;
+}
+
+/**
  * The scanner's settings. Durations are in milliseconds here and in the units of their variable in
  * the environment (seconds, hours, minutes), so they must be whole units of it. A string may be a
  * deploy-time token (a secret ARN, a table name): it is passed through as it is.
@@ -116,6 +133,22 @@ export interface ScannerSettings {
   readonly runBucket?: string;
   /** How long a state machine run holds the run lease at most (its execution timeout): whole minutes. */
   readonly runLeaseMs?: number;
+  /** Opt-in enforcement; absent: off in every account ({@link enforcementOf}). */
+  readonly enforcement?: EnforcementSettings;
+}
+
+/** The enforcement policy of one account: its own, else the deployment's, else off. */
+export function enforcementOf(
+  settings: Pick<ScannerSettings, 'enforcement'>,
+  accountId: string,
+): EnforcementPolicy {
+  const e = settings.enforcement;
+  return e?.accounts?.[accountId] ?? e?.policy ?? DEFAULT_ENFORCEMENT;
+}
+
+/** Every policy of an enforcement setting: the deployment's, then each account's. */
+export function enforcementPolicies(enforcement: EnforcementSettings | undefined): EnforcementPolicy[] {
+  return enforcement ? [enforcement.policy, ...Object.values(enforcement.accounts ?? {})] : [];
 }
 
 const SECOND_MS = 1000;
@@ -151,6 +184,7 @@ const environmentSchema = z.object({
   [V.notifications]: z.string().optional(),
   [V.runBucket]: z.string().min(1).optional(),
   [V.runLeaseMs]: positiveInt(V.runLeaseMs).optional(),
+  [V.enforcement]: z.string().optional(),
 });
 
 const channelName = z.string().regex(CHANNEL_NAME, `expected a channel name (${CHANNEL_NAME_RULE})`);
@@ -171,6 +205,67 @@ const notificationsSchema = z.strictObject({
   defaultChannel: channelName.optional(),
 });
 
+/** CREDWATCH_ENFORCEMENT as written: each account's policy as the fields that differ from `policy`. */
+const enforcementWireSchema = z.strictObject({
+  policy: enforcementPolicySchema,
+  accounts: z.record(accountId, z.record(z.string(), z.unknown())).optional(),
+});
+
+/** The policy fields in the order CREDWATCH_ENFORCEMENT writes them. */
+const POLICY_FIELDS = [
+  'mode',
+  'finalNoticeKeyAgeDays',
+  'deactivateKeyAgeDays',
+  'finalNoticeUnusedDays',
+  'deactivateUnusedDays',
+  'leadTimeDays',
+  'recentUseHours',
+  'protectedUsers',
+] as const satisfies readonly (keyof EnforcementPolicy)[];
+
+/** CREDWATCH_ENFORCEMENT, read: each account's fields merged over the policy and checked as a whole. */
+function decodeEnforcement(text: string): EnforcementSettings {
+  const wire = parseJson(V.enforcement, text, enforcementWireSchema);
+  if (!wire.accounts) return { policy: wire.policy };
+  const accounts: Record<string, EnforcementPolicy> = {};
+  for (const [id, fields] of Object.entries(wire.accounts)) {
+    const parsed = enforcementPolicySchema.safeParse({ ...wire.policy, ...fields });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const keys = issue.code === 'unrecognized_keys' ? [issue.keys[0]!] : [];
+      const field = ['accounts', id, ...issue.path.map(String), ...keys].join('.');
+      throw new ConfigError(`environment: ${V.enforcement}: ${field}: ${issue.message}`);
+    }
+    accounts[id] = parsed.data;
+  }
+  return { policy: wire.policy, accounts };
+}
+
+/** A policy's fields in a fixed order; with `base`, only the fields that differ from it. */
+function policyFields(policy: EnforcementPolicy, base?: EnforcementPolicy): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of POLICY_FIELDS) {
+    if (base && JSON.stringify(policy[field]) === JSON.stringify(base[field])) continue;
+    out[field] = policy[field];
+  }
+  return out;
+}
+
+/** CREDWATCH_ENFORCEMENT: the policy whole, each account's policy as what differs from it (the 4 KB of environment). */
+function encodeEnforcement(enforcement: EnforcementSettings): string {
+  const { policy, accounts } = enforcement;
+  return JSON.stringify({
+    policy: policyFields(policy),
+    ...(accounts
+      ? {
+          accounts: Object.fromEntries(
+            Object.entries(accounts).map(([id, p]) => [id, policyFields(p, policy)]),
+          ),
+        }
+      : {}),
+  });
+}
+
 function parseJson<T>(name: string, text: string, schema: z.ZodType<T>): T {
   let raw: unknown;
   try {
@@ -181,7 +276,10 @@ function parseJson<T>(name: string, text: string, schema: z.ZodType<T>): T {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`environment: ${name}: ${issue.path.join('.')}: ${issue.message}`);
+    // An unknown field is named like any other (its path is the object's).
+    const keys = issue.code === 'unrecognized_keys' ? [issue.keys[0]!] : [];
+    const field = [...issue.path.map(String), ...keys].join('.');
+    throw new ConfigError(`environment: ${name}: ${field === '' ? '' : `${field}: `}${issue.message}`);
   }
   return parsed.data;
 }
@@ -219,6 +317,8 @@ export function decodeSettings(env: Readonly<Record<string, string | undefined>>
   const eventBusName = e[V.eventBusName];
   const runBucket = e[V.runBucket];
   const runLeaseMinutes = e[V.runLeaseMs];
+  const enforcementJson = e[V.enforcement];
+  const enforcement = enforcementJson ? decodeEnforcement(enforcementJson) : undefined;
   return {
     thresholds,
     reportDeadlineMs: e[V.reportDeadlineMs] * SECOND_MS,
@@ -233,6 +333,7 @@ export function decodeSettings(env: Readonly<Record<string, string | undefined>>
     notifications,
     ...(runBucket ? { runBucket } : {}),
     ...(runLeaseMinutes !== undefined ? { runLeaseMs: runLeaseMinutes * MINUTE_MS } : {}),
+    ...(enforcement ? { enforcement } : {}),
   };
 }
 
@@ -260,7 +361,7 @@ function wholeUnits(field: keyof ScannerSettings, ms: number, unitMs: number, un
  * The environment variables that carry `settings` (the CREDWATCH_* ones; add POWERTOOLS_ENVIRONMENT
  * for the function). A setting at its default is still written, except `userDirectory`
  * (`authorization-details`), `securityHub` (false), `notifications` (DEFAULT_NOTIFICATION_POLICY)
- * and absent optional settings, which are left out.
+ * and absent optional settings (`enforcement` among them: absent is off), which are left out.
  * @throws ConfigError when a duration is not a whole number of its variable's unit
  */
 export function encodeSettings(settings: ScannerSettings): Record<string, string> {
@@ -282,6 +383,7 @@ export function encodeSettings(settings: ScannerSettings): Record<string, string
     ...(settings.runLeaseMs !== undefined
       ? { [V.runLeaseMs]: wholeUnits('runLeaseMs', settings.runLeaseMs, MINUTE_MS, 'minutes') }
       : {}),
+    ...(settings.enforcement ? { [V.enforcement]: encodeEnforcement(settings.enforcement) } : {}),
     ...(isDefaultPolicy(settings.notifications)
       ? {}
       : {

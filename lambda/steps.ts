@@ -228,7 +228,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
             error: (err as Error).message,
           });
         }),
-      accounts: input.Items.map((a) => memberAccountJob(w, a, now)),
+      accounts: input.Items.map((a) => memberAccountJob(w, a, now, runId)),
       now,
       concurrency: w.env.accounts!.concurrency,
       state: w.state,
@@ -308,7 +308,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
         ? []
         : await scanEach({
             accounts: notScanned.map(({ item, why }) => ({
-              ...memberAccountJob(w, item, now),
+              ...memberAccountJob(w, item, now, runId),
               scan: {
                 report: {
                   getReport: async () => {

@@ -32,12 +32,14 @@ import {
 import { DynamoStateStore } from './adapters/state-store';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './contracts';
 import { selectAccounts } from './core/accounts';
+import { DEFAULT_ENFORCEMENT } from './core/enforcement';
 import { ConfigError, CredwatchError } from './core/errors';
 import { DEFAULT_CHANNEL, routingNeeds } from './core/routing';
 import type { LambdaEnv } from './env';
 import type { AccountDelta, AccountJob, MonitorResult } from './monitor';
 import type { AccountItem, EventSink, Notifier } from './ports';
-import { requiredSetting } from './settings';
+import type { ScanEnforcement } from './scan';
+import { enforcementOf, requiredSetting } from './settings';
 
 /** What the composition root takes from outside the environment (tests inject a local Slack host). */
 export interface HandlerOptions {
@@ -111,15 +113,48 @@ export function wire(env: LambdaEnv, options: HandlerOptions): Wiring {
   };
 }
 
+/**
+ * What a scan of one account enforces (docs/enforcement.md), when its policy is on: the run that
+ * acts, who acts, and in `enforce` mode the IAM adapter that deactivates (through the same
+ * credentials as the scan). The scan adds the account's memory and the store that records actions.
+ */
+function enforcementOfJob(
+  env: LambdaEnv,
+  accountId: string | undefined,
+  iam: IamAdapter,
+  runId: string,
+  actor: string | undefined,
+): { readonly enforcement?: ScanEnforcement } {
+  const policy = accountId ? enforcementOf(env, accountId) : (env.enforcement?.policy ?? DEFAULT_ENFORCEMENT);
+  if (policy.mode === 'off') return {};
+  return {
+    enforcement: {
+      policy,
+      runId,
+      ...(actor ? { actor } : {}),
+      ...(policy.mode === 'enforce' ? { deactivator: iam } : {}),
+    },
+  };
+}
+
 /** The deployment's own account, scanned with the function's own credentials. */
-export function ownAccountJob({ env }: Wiring, now: Date): AccountJob {
+export function ownAccountJob({ env }: Wiring, now: Date, runId: string, actor?: string): AccountJob {
   // A new IAM adapter per run: its call counters describe this scan only.
   const iam = new IamAdapter({
     reportDeadlineMs: env.reportDeadlineMs,
     userDirectory: env.userDirectory,
     client: new IAMClient({ ...IAM_CLIENT_DEFAULTS, region: env.region, ...REQUEST_TIMEOUTS }),
   });
-  return { scan: { report: iam, directory: iam, counter: iam, thresholds: env.thresholds, now } };
+  return {
+    scan: {
+      report: iam,
+      directory: iam,
+      counter: iam,
+      thresholds: env.thresholds,
+      now,
+      ...enforcementOfJob(env, undefined, iam, runId, actor),
+    },
+  };
 }
 
 /**
@@ -160,11 +195,17 @@ export async function accountsToScan({ env }: Wiring): Promise<AccountItem[]> {
 }
 
 /** A member account's job: scanned through its member role. */
-export function memberAccountJob({ env, sts }: Wiring, account: AccountItem, now: Date): AccountJob {
+export function memberAccountJob(
+  { env, sts }: Wiring,
+  account: AccountItem,
+  now: Date,
+  runId: string,
+): AccountJob {
   const settings = env.accounts;
   if (!settings) throw new ConfigError('memberAccountJob: the deployment scans only its own account');
+  const roleArn = memberRoleArn(account.id, settings.memberRoleName, env.region);
   const credentials = assumeRoleCredentials({
-    roleArn: memberRoleArn(account.id, settings.memberRoleName, env.region),
+    roleArn,
     ...(settings.externalId ? { externalId: settings.externalId } : {}),
     client: sts,
   });
@@ -187,6 +228,7 @@ export function memberAccountJob({ env, sts }: Wiring, account: AccountItem, now
       counter: iam,
       thresholds: settings.thresholds?.[account.id] ?? env.thresholds,
       now,
+      ...enforcementOfJob(env, account.id, iam, runId, roleArn),
     },
   };
 }
@@ -246,6 +288,25 @@ export function addScanMetrics(env: LambdaEnv, deltas: readonly AccountDelta[]):
     MetricUnit.Count,
     sum(scans.map((s) => s.findings.filter((f) => f.unconfirmed).length)),
   );
+  const enforced = scans.flatMap((s) => (s.enforcement ? [s.enforcement] : []));
+  if (enforced.length > 0) {
+    metrics.addMetric(
+      METRIC.keysDeactivated,
+      MetricUnit.Count,
+      sum(enforced.map((e) => e.actions.filter((a) => a.kind === 'deactivated').length)),
+    );
+    metrics.addMetric(
+      METRIC.enforcementFailed,
+      MetricUnit.Count,
+      sum(
+        scans.map(
+          (s) =>
+            s.warnings.filter((w) => w.code === 'enforcement-failed' || w.code === 'enforcement-unrecorded')
+              .length,
+        ),
+      ),
+    );
+  }
   if (env.accounts) {
     metrics.addMetric('AccountsScanned', MetricUnit.Count, scans.length);
     metrics.addMetric('AccountsFailed', MetricUnit.Count, failed.length);
@@ -264,6 +325,10 @@ export const accountLog = (deltas: readonly AccountDelta[]) =>
           iamCalls: a.scan.iamCalls,
           usersConfirmed: a.scan.usersConfirmed,
           warnings: a.scan.warnings.map((w) => w.message),
+          // The audit trail in the log too: each action with its key, reason and run.
+          ...(a.scan.enforcement && a.scan.enforcement.actions.length > 0
+            ? { enforcementActions: a.scan.enforcement.actions }
+            : {}),
         }
       : { accountId: a.accountId, error: a.error?.message },
   );

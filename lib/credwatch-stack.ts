@@ -25,6 +25,7 @@ import {
   type AccountsConfig,
   ConfigError,
   type CredwatchConfig,
+  enforcementSettings,
   engineOf,
   knownAccountIds,
   loadConfig,
@@ -217,7 +218,9 @@ export class CredwatchStack extends Stack {
         ],
         [
           `AwsSolutions-IAM5[Resource::arn:${partition}:iam::${this.pseudoName(this.account, 'AccountId')}:user/*]`,
-          'iam:ListAccessKeys and iam:GetAccessKeyLastUsed must read every IAM user of the account (read-only); the user ARN pattern is the narrowest resource that covers them.',
+          this.scanner.statements.some((st) => st.sid === 'DeactivateAccessKeys')
+            ? 'iam:ListAccessKeys and iam:GetAccessKeyLastUsed must read every IAM user of the account (read-only), and enforcement (mode enforce) deactivates the keys of any user that reaches its deactivation age with iam:UpdateAccessKey (the only IAM write; explicitly denied on users tagged credwatch:protected and on enforcement.protectedUsers); the user ARN pattern is the narrowest resource that covers them.'
+            : 'iam:ListAccessKeys and iam:GetAccessKeyLastUsed must read every IAM user of the account (read-only); the user ARN pattern is the narrowest resource that covers them.',
         ],
       );
     } else if (discovers) {
@@ -381,6 +384,8 @@ export function scannerPropsOf(
     schedulePeriod: Duration.minutes(schedulePeriodMinutes(config)),
     securityHub: config.securityHub,
     notifications: config.notifications,
+    // Written to the function only when some policy is not off; permissions only for `enforce`.
+    enforcement: enforcementSettings(config.enforcement),
   };
 }
 

@@ -15,6 +15,12 @@
 
 export type { UserDirectoryMode } from '../lambda/adapters/iam';
 export {
+  DEFAULT_ENFORCEMENT,
+  type EnforcementMode,
+  type EnforcementPolicy,
+  enforcementPolicySchema,
+} from '../lambda/core/enforcement';
+export {
   ANNOUNCE_EVERYTHING,
   DEFAULT_NOTIFICATION_POLICY,
   type NotificationPolicy,
@@ -24,7 +30,9 @@ export { DEFAULT_THRESHOLDS, type Thresholds } from '../lambda/core/policy';
 export {
   type AccountsSettings,
   decodeSettings,
+  type EnforcementSettings,
   encodeSettings,
+  enforcementOf,
   type ScannerSettings,
   SETTINGS_VARIABLES,
 } from '../lambda/settings';
@@ -89,4 +97,6 @@ export {
   type CredwatchMemberRoleStackProps,
   MEMBER_ROLE_STACK_NAME,
   MEMBER_ROLE_TEMPLATE_FILE,
+  memberRoleEnforcement,
+  memberRoleTemplateFor,
 } from './member-role-stack';

@@ -11,7 +11,8 @@ import { CredwatchError } from '../../lambda/core/errors';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../../lambda/core/policy';
 import type { UserTags } from '../../lambda/core/types';
 import type { CredentialReport } from '../../lambda/ports';
-import { loadConfig, readConfigFile } from '../../lib/config';
+import type { EnforcementSettings } from '../../lambda/settings';
+import { enforcementOn, enforcementSettings, loadConfig, readConfigFile } from '../../lib/config';
 
 /** Bad usage or input: exit 2. */
 export class UsageError extends CredwatchError {}
@@ -193,10 +194,26 @@ export function readTagsFile(file: string): TagsFile {
 
 /** The thresholds of `--config FILE`, or the defaults. */
 export function readThresholds(file: string | undefined): Thresholds {
-  if (!file) return DEFAULT_THRESHOLDS;
+  return readConfigSections(file).thresholds;
+}
+
+/**
+ * The sections of `--config FILE` the CLI uses: the thresholds and the enforcement policy (absent
+ * when the file turns enforcement off), or the defaults without a file.
+ */
+export function readConfigSections(file: string | undefined): {
+  readonly thresholds: Thresholds;
+  readonly enforcement?: EnforcementSettings;
+} {
+  if (!file) return { thresholds: DEFAULT_THRESHOLDS };
   const path = userPath(file);
   if (!existsSync(path)) throw new UsageError(`cannot read ${file}: no such file`);
-  return loadConfig(readConfigFile(path, file), file).thresholds;
+  const config = loadConfig(readConfigFile(path, file), file);
+  const enforcement = enforcementSettings(config.enforcement);
+  return {
+    thresholds: config.thresholds,
+    ...(enforcementOn(enforcement) ? { enforcement } : {}),
+  };
 }
 
 /**

@@ -487,7 +487,7 @@ export const actionReason = (k: KeyPlan): string => `${k.reason}: ${reasonText(k
  * - dry run: `access-key-deactivation-planned` while a key is planned, `access-key-would-deactivate`
  *   when enforce would deactivate it in this run.
  */
-export function enforcementFindings(accountId: string, plan: EnforcementPlan): Finding[] {
+export function enforcementFindings(accountId: string, plan: Omit<EnforcementPlan, 'confirm'>): Finding[] {
   if (plan.mode === 'off') return [];
   const dry = plan.mode === 'dry-run';
   const findings: Finding[] = [];

@@ -3,7 +3,8 @@
  * (`source: "self"`), a list of `ids`, or an AWS Organization (optionally some `organizationalUnits`),
  * narrowed by `include` and `exclude`; the member role it assumes in each (`memberRoleName`,
  * `scannerRoleName`, `externalId`, `organizationId`), how many at once (`concurrency`), and which
- * accounts may carry per-account `thresholds` (their values are merged and checked by thresholds.ts).
+ * accounts may carry per-account `thresholds` (their values are merged and checked by thresholds.ts)
+ * or per-account `enforcement.accounts` (enforcement.ts): {@link accountKeyProblem}.
  * {@link knownAccountIds} says which accounts that is when it is fixed at synth time.
  */
 import { z } from 'zod';
@@ -185,24 +186,35 @@ export const accountsSchema = z
       }
     }
     const include = new Set(a.include ?? []);
-    const exclude = new Set(a.exclude ?? []);
     const both = (a.exclude ?? []).findIndex((id) => include.has(id));
     if (both >= 0) return issue(['exclude', both], `"${a.exclude![both]}" is also in include`);
     if (a.ids !== undefined && knownAccountIds(a as AccountsConfig)!.length === 0) {
       return issue([include.size > 0 ? 'include' : 'exclude'], 'leaves none of ids to scan');
     }
     for (const id of Object.keys(a.thresholds ?? {})) {
-      if (!ACCOUNT_ID.test(id)) {
-        return issue(
-          ['thresholds', id],
-          `expected a 12-digit AWS account id as the key, got ${describeValue(id)}`,
-        );
-      }
-      if (a.ids !== undefined && !a.ids.includes(id)) return issue(['thresholds', id], 'not one of ids');
-      if (include.size > 0 && !include.has(id)) return issue(['thresholds', id], 'not one of include');
-      if (exclude.has(id)) return issue(['thresholds', id], 'excluded (in exclude)');
+      const problem = accountKeyProblem(a, id);
+      if (problem) return issue(['thresholds', id], problem);
     }
   });
+
+/**
+ * Why `id` cannot key a per-account setting (`accounts.thresholds`, `enforcement.accounts`) of a
+ * deployment scanning `accounts`: not a 12-digit id, or not one of the accounts it scans when they
+ * are fixed at synth (`ids`, `include`, `exclude`). `undefined`: it may. The own account (source
+ * `self`) has no per-account settings: its global ones are its own.
+ */
+export function accountKeyProblem(
+  accounts: Pick<AccountsConfig, 'source' | 'ids' | 'include' | 'exclude'>,
+  id: string,
+): string | undefined {
+  if (accounts.source === 'self')
+    return 'not allowed when source is "self" (only with "list" or "organization")';
+  if (!ACCOUNT_ID.test(id)) return `expected a 12-digit AWS account id as the key, got ${describeValue(id)}`;
+  if (accounts.ids !== undefined && !accounts.ids.includes(id)) return 'not one of ids';
+  if ((accounts.include?.length ?? 0) > 0 && !accounts.include!.includes(id)) return 'not one of include';
+  if (accounts.exclude?.includes(id)) return 'excluded (in exclude)';
+  return undefined;
+}
 
 /**
  * The accounts a deployment will scan when they are fixed at synth time: `ids` (source `list`) or

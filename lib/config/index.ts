@@ -1,7 +1,7 @@
 /**
  * The deployment configuration of credwatch (docs/configuration.md): the top-level schema, which
  * puts the sections of the other files of this folder together (schedule.ts, thresholds.ts,
- * alarms.ts, slack-secret.ts, scanner.ts, accounts.ts) and fills in their defaults; loading it from
+ * alarms.ts, slack-secret.ts, scanner.ts, accounts.ts, enforcement.ts) and fills in their defaults; loading it from
  * one value ({@link loadConfig}) or from several sources merged field by field
  * ({@link loadConfigSources}: credwatch.config.json, then the `credwatch` CDK context value); and
  * reading the JSON file. Every wrong value is one ConfigError line: `source: field.path: what is
@@ -14,6 +14,7 @@ import { describeValue } from '../../lambda/core/describe-value';
 import { ConfigError } from '../../lambda/core/errors';
 import { type AccountsConfig, accountsSchema } from './accounts';
 import { alarmDestinationProblem, alarmEmailsSchema, alarmModeSchema, alarmTopicArnSchema } from './alarms';
+import { checkAccountEnforcement, enforcementAccountsProblem, enforcementSchema } from './enforcement';
 import { type ConfigProblem, formatPath, issueMessage, wholeNumber } from './messages';
 import { notificationsSchema, routesProblem } from './notifications';
 import {
@@ -47,6 +48,13 @@ export {
   STEP_FUNCTIONS_LIST_THRESHOLD,
 } from './accounts';
 export { ALARM_MODES } from './alarms';
+export {
+  type EnforcementConfig,
+  enforcementOn,
+  enforcementSettings,
+  enforces,
+  PROTECTED_USERS_POLICY_CHARACTERS,
+} from './enforcement';
 export { EXTERNAL_ID, ORGANIZATION_ID, ROLE_ARN, ROLE_NAME } from './patterns';
 export { DEADLINE_MARGIN_SECONDS, LOG_RETENTION_DAYS, USER_DIRECTORY_MODES } from './scanner';
 export {
@@ -89,6 +97,8 @@ const configSchema = z
     accounts: accountsSchema.prefault({}),
     /** Baseline, roll-up and the message cap (docs/alerts.md, "At scale"). */
     notifications: notificationsSchema,
+    /** Opt-in enforcement: final notices and deactivation of access keys (docs/configuration.md#enforcement). */
+    enforcement: enforcementSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
     // Relations between sections, in this order; only the first problem is reported (loadConfig).
@@ -101,12 +111,15 @@ const configSchema = z
     if (alarms) add(alarms);
     const routes = routesProblem(c);
     if (routes) add(routes);
+    const enforcementAccounts = enforcementAccountsProblem(c);
+    if (enforcementAccounts) add(enforcementAccounts);
   })
   .transform((c, ctx) => {
     const { thresholds: overrides, ...rest } = c.accounts;
     const accounts: AccountsConfig = overrides
       ? { ...rest, thresholds: mergeAccountThresholds(overrides, c.thresholds, ctx) }
       : rest;
+    checkAccountEnforcement(c.enforcement, ctx);
     return {
       ...c,
       /** Minutes between two expected scans; the heartbeat alarm fires after three without one. */

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { UserDirectoryMode } from '../../lambda/adapters/iam';
 import { ConfigError } from '../../lambda/core/errors';
-import { credentialReadStatements } from './scanner-function';
+import { credentialReadStatements, deactivationStatements } from './scanner-function';
 
 /** The member role's name unless configured otherwise (`accounts.memberRoleName`). */
 export const DEFAULT_MEMBER_ROLE_NAME = 'credwatch-member';
@@ -35,6 +35,21 @@ export interface MemberRoleProps {
    * @default 'authorization-details'
    */
   readonly userDirectory?: UserDirectoryMode | string;
+  /**
+   * Enforcement in mode `enforce` in some scanned account (lib/config/enforcement.ts): the role may
+   * also deactivate access keys, `iam:UpdateAccessKey` on the account's users, explicitly denied on
+   * users tagged `credwatch:protected` and on `protectedUsers` (scanner-function.ts
+   * `deactivationStatements`, the same statements the scanner gets in its own account). Fixed at
+   * synth: the committed template (no enforcement) stays read-only.
+   * @default none: read-only
+   */
+  readonly enforcement?: MemberRoleEnforcement;
+}
+
+/** What a member role that deactivates access keys needs to know (lib/member-role-stack.ts `memberRoleEnforcement`). */
+export interface MemberRoleEnforcement {
+  /** `enforcement.protectedUsers`: IAM user names (a trailing `*` is a prefix) whose keys are never updated. */
+  readonly protectedUsers: readonly string[];
 }
 
 type StatementJson = { readonly Sid?: string } & Record<string, unknown>;
@@ -138,10 +153,19 @@ export class MemberRole extends Construct {
     });
     if (listsUsers) conditions.push(listsUsers);
     this.conditions = conditions;
+    if (props.enforcement) {
+      statements.push(
+        ...deactivationStatements(Stack.of(this), props.enforcement.protectedUsers).map((st) =>
+          st.toStatementJson(),
+        ),
+      );
+    }
 
     this.resource = new iam.CfnRole(this, 'Resource', {
       roleName,
-      description: 'credwatch: lets the credwatch scanner read IAM credential metadata in this account',
+      description: props.enforcement
+        ? 'credwatch: lets the credwatch scanner read IAM credential metadata and deactivate access keys (enforcement) in this account'
+        : 'credwatch: lets the credwatch scanner read IAM credential metadata in this account',
       maxSessionDuration: MEMBER_SESSION_SECONDS,
       assumeRolePolicyDocument: {
         Version: '2012-10-17',

@@ -11,6 +11,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { UserDirectoryMode } from '../../lambda/adapters/iam';
 import { METRICS_NAMESPACE, SERVICE_NAME, STATE_TABLE_SCHEMA } from '../../lambda/contracts';
+import { enforcementPolicySchema, TAG_PROTECTED } from '../../lambda/core/enforcement';
 import { ConfigError } from '../../lambda/core/errors';
 import {
   checkPolicy,
@@ -21,16 +22,26 @@ import type { Thresholds } from '../../lambda/core/policy';
 import { routeSourceProblem, routingNeeds } from '../../lambda/core/routing';
 import {
   type AccountsSettings,
+  type EnforcementSettings,
   encodeSettings,
   POWERTOOLS_ENVIRONMENT,
   type ScannerSettings,
   SETTINGS_VARIABLES,
 } from '../../lambda/settings';
-import { type AccountsConfig, DEADLINE_MARGIN_SECONDS, knownAccountIds } from '../config';
+import {
+  type AccountsConfig,
+  DEADLINE_MARGIN_SECONDS,
+  enforcementOn,
+  enforces,
+  knownAccountIds,
+} from '../config';
 import { wholeDuration, wholeMebibytes } from './validate';
 
 // The names the function emits its metrics under, shared with lambda/ (one definition).
 export { METRICS_NAMESPACE, SERVICE_NAME };
+
+/** The partition key prefix of an account's items in the state table (`account#ID`). */
+const ACCOUNT_PARTITION_PREFIX = 'account#';
 
 /** Lambda's bounds on the age of an asynchronous invocation event, in seconds. */
 export const ASYNC_EVENT_AGE_SECONDS = { min: 60, max: 21_600 } as const;
@@ -141,6 +152,15 @@ export interface ScannerFunctionProps {
    * `CREDWATCH_NOTIFICATIONS`. @default DEFAULT_NOTIFICATION_POLICY
    */
   readonly notifications?: NotificationPolicy;
+  /**
+   * Opt-in enforcement (lib/config/enforcement.ts `enforcement`, docs/enforcement.md), passed as
+   * `CREDWATCH_ENFORCEMENT` when some policy is not `off`. Only when some policy has mode `enforce`
+   * does the role get more: scanning its own account, `iam:UpdateAccessKey` on the account's users
+   * with the Deny statements of {@link deactivationStatements}; the scanBatch step, `dynamodb:PutItem`
+   * of the accounts' items (it records each deactivation at once). `off` and `dry-run` add nothing.
+   * @default off
+   */
+  readonly enforcement?: EnforcementSettings;
 }
 
 /**
@@ -233,6 +253,89 @@ export function credentialReadStatements(
         ]
       : []),
   ];
+}
+
+/** The Sids of {@link deactivationStatements}. */
+export const DEACTIVATION_SIDS = [
+  'DeactivateAccessKeys',
+  'NeverTouchTaggedUsers',
+  'NeverTouchListedUsers',
+] as const;
+
+/**
+ * What deactivating access keys takes (enforcement mode `enforce`, in the scanner's own account or a
+ * member role): `iam:UpdateAccessKey` on the account's users, and nothing else of IAM's writes; an
+ * explicit Deny of it on users tagged `credwatch:protected` and on the `protectedUsers` names
+ * (`user/NAME` and, for any path, `user/*\/NAME`; a name ending in `*` is a prefix, so the Deny may
+ * cover more users than the list, never fewer). The Deny holds even if someone adds an Allow later.
+ *
+ * IAM has no condition key for the status UpdateAccessKey sets: this lets the role activate a key as
+ * well as deactivate it. That credwatch never activates a key is the adapter's doing (it only ever
+ * sends `Status: Inactive`, lambda/adapters/iam.ts), not IAM's (docs/deploy.md, "Enforcement").
+ */
+export function deactivationStatements(
+  stack: Stack,
+  protectedUsers: readonly string[],
+): iam.PolicyStatement[] {
+  const user = (name: string) =>
+    stack.formatArn({ service: 'iam', region: '', resource: 'user', resourceName: name });
+  return [
+    new iam.PolicyStatement({
+      sid: 'DeactivateAccessKeys',
+      // Resource type `user`: any user of this account (the policy decides which keys, the adapter
+      // sends Inactive only). No condition key says which status is set (above).
+      actions: ['iam:UpdateAccessKey'],
+      resources: [user('*')],
+    }),
+    new iam.PolicyStatement({
+      sid: 'NeverTouchTaggedUsers',
+      effect: iam.Effect.DENY,
+      actions: ['iam:UpdateAccessKey'],
+      resources: [user('*')],
+      // The tag is present, whatever its value.
+      conditions: { Null: { [`iam:ResourceTag/${TAG_PROTECTED}`]: 'false' } },
+    }),
+    ...(protectedUsers.length > 0
+      ? [
+          new iam.PolicyStatement({
+            sid: 'NeverTouchListedUsers',
+            effect: iam.Effect.DENY,
+            actions: ['iam:UpdateAccessKey'],
+            resources: protectedUsers.flatMap((name) => [user(name), user(`*/${name}`)]),
+          }),
+        ]
+      : []),
+  ];
+}
+
+/**
+ * The enforcement settings checked as the function reads them (lambda/core/enforcement.ts
+ * `enforcementPolicySchema`): a library user's props get the configuration's refusals.
+ * @throws ConfigError `ScannerFunction: enforcement.<policy or accounts.ID>.<field>: why`
+ */
+function checkedEnforcement(enforcement: EnforcementSettings): EnforcementSettings {
+  const check = (path: string, policy: unknown) => {
+    const parsed = enforcementPolicySchema.safeParse(policy);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0]!;
+    const field = [path, ...issue.path.map(String)].join('.');
+    throw new ConfigError(`ScannerFunction: enforcement.${field}: ${issue.message}`);
+  };
+  const policy = check('policy', enforcement.policy);
+  if (!enforcement.accounts) return { policy };
+  return {
+    policy,
+    accounts: Object.fromEntries(
+      Object.entries(enforcement.accounts).map(([id, p]) => {
+        if (!/^\d{12}$/.test(id)) {
+          throw new ConfigError(
+            `ScannerFunction: enforcement.accounts: expected 12-digit account ids as keys, got "${id}"`,
+          );
+        }
+        return [id, check(`accounts.${id}`, p)];
+      }),
+    ),
+  };
 }
 
 /**
@@ -347,6 +450,11 @@ export class ScannerFunction extends Construct {
     const secretKey = props.webhookSecretKey ?? secret.encryptionKey;
 
     const accountsSetting = accountsSettings(accounts);
+    const enforcement =
+      props.enforcement && enforcementOn(props.enforcement)
+        ? checkedEnforcement(props.enforcement)
+        : undefined;
+    const enforcing = enforces(enforcement);
     this.settings = {
       thresholds: props.thresholds,
       reportDeadlineMs: reportDeadline.toMilliseconds(),
@@ -361,6 +469,7 @@ export class ScannerFunction extends Construct {
       notifications: checkPolicy(props.notifications ?? DEFAULT_NOTIFICATION_POLICY),
       ...(props.runBucket ? { runBucket: props.runBucket.bucketName } : {}),
       ...(props.runLease ? { runLeaseMs: props.runLease.toMilliseconds() } : {}),
+      ...(enforcement ? { enforcement } : {}),
     };
     const routeProblem = routeSourceProblem(
       this.settings.notifications.routes ?? [],
@@ -375,8 +484,13 @@ export class ScannerFunction extends Construct {
     const bytes = environmentBytes(environment);
     if (bytes > MAX_ENVIRONMENT_BYTES) {
       const accountsVariable = SETTINGS_VARIABLES.accounts;
+      const enforcementVariable = SETTINGS_VARIABLES.enforcement;
+      const enforcementBytes =
+        environment[enforcementVariable] === undefined
+          ? ''
+          : `, ${enforcementVariable}: ${Buffer.byteLength(environment[enforcementVariable])}`;
       throw new ConfigError(
-        `ScannerFunction: the environment would take up to ${bytes} bytes, more than Lambda's ${MAX_ENVIRONMENT_BYTES} (${accountsVariable}: ${Buffer.byteLength(environment[accountsVariable] ?? '')}); list fewer accounts or per-account thresholds`,
+        `ScannerFunction: the environment would take up to ${bytes} bytes, more than Lambda's ${MAX_ENVIRONMENT_BYTES} (${accountsVariable}: ${Buffer.byteLength(environment[accountsVariable] ?? '')}${enforcementBytes}); list fewer accounts or per-account thresholds${enforcementBytes ? ' or per-account enforcement' : ''}`,
       );
     }
 
@@ -392,6 +506,8 @@ export class ScannerFunction extends Construct {
             tags: needs.accountTags,
           })
         : credentialReadStatements(stack, { userDirectory: props.userDirectory })),
+      // Enforcement in its own account: a multi-account scanner deactivates through the member role.
+      ...(enforcing && !accounts ? deactivationStatements(stack, enforcement!.policy.protectedUsers) : []),
       new iam.PolicyStatement({
         sid: 'ReadWebhookSecret',
         actions: ['secretsmanager:GetSecretValue'],
@@ -412,7 +528,8 @@ export class ScannerFunction extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadWriteState',
         // What lambda/adapters/state-store.ts calls: Query to load, conditional PutItem to commit,
-        // PutItem/DeleteItem for the event outbox (an event waits there until EventBridge took it).
+        // PutItem/DeleteItem for the event outbox (an event waits there until EventBridge took it);
+        // with enforcement, PutItem also records each action (`#action/...` items) at once.
         actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
         resources: [props.stateTable.tableArn],
       }),
@@ -507,10 +624,29 @@ export class ScannerFunction extends Construct {
             ? [
                 new iam.PolicyStatement({
                   sid: 'ReadState',
-                  // scanEach loads each account's remembered states (Query); it writes nothing.
+                  // scanEach loads each account's remembered states (Query); it writes nothing but,
+                  // with enforcement, the record of each action (RecordEnforcementActions).
                   actions: ['dynamodb:Query'],
                   resources: [props.stateTable.tableArn],
                 }),
+                ...(enforcing
+                  ? [
+                      new iam.PolicyStatement({
+                        sid: 'RecordEnforcementActions',
+                        // lambda/adapters/state-store.ts: a deactivation is recorded at once (an item
+                        // `#action/...` of the account's partition `account#ID`), before the batch
+                        // ends. Only the accounts' partitions: never the run lease. IAM has no
+                        // condition key for the sort key, so the `#action/` prefix is the adapter's.
+                        actions: ['dynamodb:PutItem'],
+                        resources: [props.stateTable.tableArn],
+                        conditions: {
+                          'ForAllValues:StringLike': {
+                            'dynamodb:LeadingKeys': [`${ACCOUNT_PARTITION_PREFIX}*`],
+                          },
+                        },
+                      }),
+                    ]
+                  : []),
               ]
             : []),
         ]
@@ -523,7 +659,9 @@ export class ScannerFunction extends Construct {
       ...(accounts && (!step || step === 'scanBatch') ? { roleName: accounts.scannerRoleName } : {}),
       description: accounts
         ? 'credwatch scanner: assumes the credwatch member role in the scanned accounts (which reads IAM credential metadata); reads its secret; writes its table, events, logs'
-        : 'credwatch scanner: reads IAM credential metadata, its secret; writes its table, events, logs',
+        : enforcing
+          ? 'credwatch scanner: reads IAM credential metadata, its secret; deactivates access keys (enforcement); writes its table, events, logs'
+          : 'credwatch scanner: reads IAM credential metadata, its secret; writes its table, events, logs',
       inlinePolicies: { Scanner: new iam.PolicyDocument({ statements: [...this.statements] }) },
     });
 

@@ -2,12 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
+import { DEFAULT_ENFORCEMENT, enforcementPolicySchema } from '../../lambda/core/enforcement';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../../lambda/core/policy';
 import {
   type AccountsConfig,
   ConfigError,
   type CredwatchConfig,
   configFieldOrigin,
+  enforcementSettings,
   knownAccountIds,
   loadConfig,
   loadConfigSources,
@@ -59,6 +61,7 @@ describe('loadConfig', () => {
         scannerRoleName: 'credwatch-scanner',
         concurrency: 8,
       },
+      enforcement: DEFAULT_ENFORCEMENT,
     };
     expect(loadConfig(undefined, FILE)).toEqual(expected);
     expect(loadConfig({}, FILE)).toEqual(expected);
@@ -104,6 +107,17 @@ describe('loadConfig', () => {
         externalId: 'credwatch:2025/ext-id',
         organizationId: 'o-a1b2c3d4e5',
         concurrency: 16,
+      },
+      enforcement: {
+        mode: 'dry-run',
+        finalNoticeKeyAgeDays: 80,
+        deactivateKeyAgeDays: 90,
+        finalNoticeUnusedDays: 60,
+        deactivateUnusedDays: 120,
+        leadTimeDays: 14,
+        recentUseHours: 48,
+        protectedUsers: ['break-glass', 'ci-*'],
+        accounts: { '111111111111': { mode: 'enforce', deactivateKeyAgeDays: 100 } },
       },
     };
     const config = loadConfig(raw, FILE);
@@ -399,7 +413,7 @@ describe('loadConfig', () => {
     [
       'a field that does not exist',
       { memory: 1024 },
-      'credwatch.config.json: memory: unknown field; allowed here: schedule, timeZone, heartbeatMinutes, thresholds, reminderHours, alarmEmails, alarmTopicArn, alarms, slackSecret, logRetentionDays, memoryMb, timeoutSeconds, reportDeadlineSeconds, userDirectory, reservedConcurrency, securityHub, accounts, notifications',
+      'credwatch.config.json: memory: unknown field; allowed here: schedule, timeZone, heartbeatMinutes, thresholds, reminderHours, alarmEmails, alarmTopicArn, alarms, slackSecret, logRetentionDays, memoryMb, timeoutSeconds, reportDeadlineSeconds, userDirectory, reservedConcurrency, securityHub, accounts, notifications, enforcement',
     ],
     [
       'a timeout as long as the rate',
@@ -927,5 +941,255 @@ describe('readConfigFile', () => {
     const error = errorOf(() => readConfigFile(file, FILE));
     expect(error.message).toMatch(/^credwatch\.config\.json: not valid JSON: /);
     expect(error.cause).toBeInstanceOf(SyntaxError);
+  });
+});
+
+describe('enforcement', () => {
+  const [A, B, C] = ['111111111111', '222222222222', '333333333333'];
+  const AGES = { finalNoticeKeyAgeDays: 80, deactivateKeyAgeDays: 90 };
+  const listed = { source: 'list', ids: [A, B], exclude: [] };
+  const refusal = (raw: unknown) => errorOf(() => loadConfig(raw, FILE)).message;
+
+  it('is off by default, with the documented defaults of the core policy', () => {
+    const config = loadConfig({}, FILE);
+    expect(config.enforcement).toEqual(DEFAULT_ENFORCEMENT);
+    expect(config.enforcement).toMatchObject({ mode: 'off', leadTimeDays: 7, recentUseHours: 24 });
+    expect(enforcementSettings(config.enforcement)).toEqual({ policy: DEFAULT_ENFORCEMENT });
+  });
+
+  it('keeps a dry-run and an enforce policy as given, defaults filled in', () => {
+    const dry = loadConfig(
+      { enforcement: { mode: 'dry-run', finalNoticeUnusedDays: 60, deactivateUnusedDays: 90 } },
+      FILE,
+    ).enforcement;
+    expect(dry).toEqual({
+      ...DEFAULT_ENFORCEMENT,
+      mode: 'dry-run',
+      finalNoticeUnusedDays: 60,
+      deactivateUnusedDays: 90,
+    });
+    const given = {
+      mode: 'enforce',
+      ...AGES,
+      leadTimeDays: 14,
+      recentUseHours: 48,
+      protectedUsers: ['break-glass', 'ci-*'],
+    };
+    const enforce = loadConfig({ enforcement: given }, FILE).enforcement;
+    expect(enforce).toEqual(enforcementPolicySchema.parse(given));
+    expect(enforcementSettings(enforce)).toEqual({ policy: enforcementPolicySchema.parse(given) });
+  });
+
+  it('resolves each account override over the policy', () => {
+    const config = loadConfig(
+      {
+        accounts: listed,
+        enforcement: {
+          mode: 'dry-run',
+          ...AGES,
+          protectedUsers: ['break-glass'],
+          accounts: { [A]: { mode: 'enforce', deactivateKeyAgeDays: 120 }, [B]: { mode: 'off' } },
+        },
+      },
+      FILE,
+    );
+    // Kept as written (overrides as given), resolved for the function.
+    expect(config.enforcement.accounts).toEqual({
+      [A]: { mode: 'enforce', deactivateKeyAgeDays: 120 },
+      [B]: { mode: 'off' },
+    });
+    const { accounts: _, ...policy } = config.enforcement;
+    expect(enforcementSettings(config.enforcement)).toEqual({
+      policy,
+      accounts: {
+        [A]: { ...policy, mode: 'enforce', deactivateKeyAgeDays: 120 },
+        [B]: { ...policy, mode: 'off' },
+      },
+    });
+    // The account keeps the deployment's protected users: an override cannot change them.
+    expect(enforcementSettings(config.enforcement).accounts?.[A]?.protectedUsers).toEqual(['break-glass']);
+  });
+
+  it('allows an override for any account of an organization without include', () => {
+    const config = loadConfig(
+      {
+        accounts: { source: 'organization' },
+        enforcement: { ...AGES, accounts: { [C]: { mode: 'enforce' } } },
+      },
+      FILE,
+    );
+    expect(enforcementSettings(config.enforcement).accounts?.[C]?.mode).toBe('enforce');
+  });
+
+  it('is idempotent: a loaded enforcement section loads to itself', () => {
+    const once = loadConfig(
+      {
+        accounts: listed,
+        enforcement: {
+          mode: 'dry-run',
+          ...AGES,
+          accounts: { [A]: { mode: 'enforce', finalNoticeKeyAgeDays: 60 } },
+        },
+      },
+      FILE,
+    );
+    expect(loadConfig(once, 'again')).toEqual(once);
+  });
+
+  it.each<[string, unknown, string]>([
+    [
+      'a notice age without its deactivation age',
+      { enforcement: { mode: 'dry-run', finalNoticeKeyAgeDays: 80 } },
+      'enforcement.deactivateKeyAgeDays: finalNoticeKeyAgeDays and deactivateKeyAgeDays are set together',
+    ],
+    [
+      'a deactivation age without its notice age',
+      { enforcement: { deactivateUnusedDays: 90 } },
+      'enforcement.finalNoticeUnusedDays: finalNoticeUnusedDays and deactivateUnusedDays are set together',
+    ],
+    [
+      'a notice age equal to the deactivation age',
+      { enforcement: { mode: 'enforce', finalNoticeKeyAgeDays: 90, deactivateKeyAgeDays: 90 } },
+      'enforcement.finalNoticeKeyAgeDays: finalNoticeKeyAgeDays must be less than deactivateKeyAgeDays',
+    ],
+    [
+      'a notice age after the deactivation age',
+      { enforcement: { finalNoticeUnusedDays: 120, deactivateUnusedDays: 90 } },
+      'enforcement.finalNoticeUnusedDays: finalNoticeUnusedDays must be less than deactivateUnusedDays',
+    ],
+    [
+      'enforce without ages',
+      { enforcement: { mode: 'enforce' } },
+      'enforcement.mode: mode enforce needs finalNoticeKeyAgeDays/deactivateKeyAgeDays or finalNoticeUnusedDays/deactivateUnusedDays',
+    ],
+    [
+      'dry-run without ages',
+      { enforcement: { mode: 'dry-run', leadTimeDays: 3 } },
+      'enforcement.mode: mode dry-run needs finalNoticeKeyAgeDays/deactivateKeyAgeDays or finalNoticeUnusedDays/deactivateUnusedDays',
+    ],
+    [
+      'an unknown mode',
+      { enforcement: { mode: 'on', ...AGES } },
+      'enforcement.mode: expected one of "off", "dry-run", "enforce", got "on"',
+    ],
+    [
+      'a lead time of zero days',
+      { enforcement: { leadTimeDays: 0 } },
+      'enforcement.leadTimeDays: expected a whole number from 1 to 3650, got 0',
+    ],
+    [
+      'a recent-use window beyond 90 days',
+      { enforcement: { recentUseHours: 2161 } },
+      'enforcement.recentUseHours: expected a whole number from 1 to 2160, got 2161',
+    ],
+    [
+      'an age that is not whole',
+      { enforcement: { finalNoticeKeyAgeDays: 80.5, deactivateKeyAgeDays: 90 } },
+      'enforcement.finalNoticeKeyAgeDays: expected a whole number from 1 to 3650, got 80.5',
+    ],
+    [
+      'a field that does not exist',
+      { enforcement: { deactivateAfterDays: 90 } },
+      'enforcement.deactivateAfterDays: unknown field; allowed here: mode, finalNoticeKeyAgeDays, deactivateKeyAgeDays, finalNoticeUnusedDays, deactivateUnusedDays, leadTimeDays, recentUseHours, protectedUsers, accounts',
+    ],
+    [
+      'a section that is not an object',
+      { enforcement: 'enforce' },
+      'enforcement: expected an object, got "enforce"',
+    ],
+    [
+      'a protected user name with a space',
+      { enforcement: { protectedUsers: ['break glass'] } },
+      'enforcement.protectedUsers[0]: expected an IAM user name (1-64 characters of A-Z a-z 0-9 + = , . @ _ -), optionally ending in * for a prefix, got "break glass"',
+    ],
+    [
+      'a protected user name with a wildcard inside',
+      { enforcement: { protectedUsers: ['ci-*-deploy'] } },
+      'enforcement.protectedUsers[0]: expected an IAM user name (1-64 characters of A-Z a-z 0-9 + = , . @ _ -), optionally ending in * for a prefix, got "ci-*-deploy"',
+    ],
+    [
+      'a protected user listed twice',
+      { enforcement: { protectedUsers: ['ci-*', 'admin', 'ci-*'] } },
+      'enforcement.protectedUsers[2]: "ci-*" is listed twice',
+    ],
+    [
+      'more protected users than the role policy has room for',
+      { enforcement: { protectedUsers: Array.from({ length: 60 }, (_, i) => `service-user-${i}`) } },
+      "enforcement.protectedUsers: 60 names take 6820 characters of the scanner role's policy, more than the 5000 it has room for (IAM allows 10,240 per role); tag the users credwatch:protected instead",
+    ],
+    [
+      'an account override with the own account',
+      { enforcement: { ...AGES, accounts: { [A]: { mode: 'enforce' } } } },
+      'enforcement.accounts.111111111111: not allowed when source is "self" (only with "list" or "organization")',
+    ],
+    [
+      'an account override for an account that is not listed',
+      { accounts: listed, enforcement: { ...AGES, accounts: { [C]: { mode: 'enforce' } } } },
+      'enforcement.accounts.333333333333: not one of ids',
+    ],
+    [
+      'an account override for an account that is not included',
+      { accounts: { source: 'organization', include: [A] }, enforcement: { accounts: { [B]: {} } } },
+      'enforcement.accounts.222222222222: not one of include',
+    ],
+    [
+      'an account override for an excluded account',
+      { accounts: { source: 'list', ids: [A, B], exclude: [B] }, enforcement: { accounts: { [B]: {} } } },
+      'enforcement.accounts.222222222222: excluded (in exclude)',
+    ],
+    [
+      'an account override keyed by an account name',
+      { accounts: { source: 'organization' }, enforcement: { accounts: { production: {} } } },
+      'enforcement.accounts.production: expected a 12-digit AWS account id as the key, got "production"',
+    ],
+    [
+      'account overrides given as an array',
+      { accounts: listed, enforcement: { accounts: [] } },
+      'enforcement.accounts: expected an object of 12-digit account ids to enforcement overrides, got []',
+    ],
+    [
+      'an account override that is not an object',
+      { accounts: listed, enforcement: { accounts: { [A]: 'enforce' } } },
+      'enforcement.accounts.111111111111: expected an object, got "enforce"',
+    ],
+    [
+      'an account override with a field an account cannot change',
+      { accounts: listed, enforcement: { accounts: { [A]: { protectedUsers: [] } } } },
+      'enforcement.accounts.111111111111.protectedUsers: unknown field; allowed here: mode, finalNoticeKeyAgeDays, deactivateKeyAgeDays, finalNoticeUnusedDays, deactivateUnusedDays',
+    ],
+    [
+      'an account override with a bad mode',
+      { accounts: listed, enforcement: { accounts: { [A]: { mode: 'yes' } } } },
+      'enforcement.accounts.111111111111.mode: expected one of "off", "dry-run", "enforce", got "yes"',
+    ],
+    [
+      'an account override that enforces without ages',
+      { accounts: listed, enforcement: { accounts: { [A]: { mode: 'enforce' } } } },
+      'enforcement.accounts.111111111111.mode: mode enforce needs finalNoticeKeyAgeDays/deactivateKeyAgeDays or finalNoticeUnusedDays/deactivateUnusedDays',
+    ],
+    [
+      'an account override that puts the deactivation before the notice',
+      { accounts: listed, enforcement: { ...AGES, accounts: { [A]: { deactivateKeyAgeDays: 70 } } } },
+      'enforcement.accounts.111111111111.finalNoticeKeyAgeDays: finalNoticeKeyAgeDays must be less than deactivateKeyAgeDays',
+    ],
+    [
+      'an account override that breaks a pair',
+      { accounts: listed, enforcement: { ...AGES, accounts: { [B]: { deactivateKeyAgeDays: null } } } },
+      'enforcement.accounts.222222222222.deactivateKeyAgeDays: finalNoticeKeyAgeDays and deactivateKeyAgeDays are set together',
+    ],
+  ])('refuses %s, naming the field', (_name, raw, message) => {
+    expect(refusal(raw)).toBe(`${FILE}: ${message}`);
+  });
+
+  it('names the source that set enforcement when sources are merged', () => {
+    const message = errorOf(() =>
+      loadConfigSources([
+        { name: FILE, value: { enforcement: { mode: 'dry-run', ...AGES } } },
+        { name: 'context "credwatch"', value: { enforcement: { mode: 'enforce' } } },
+      ]),
+    ).message;
+    expect(message).toBe(
+      'context "credwatch": enforcement.mode: mode enforce needs finalNoticeKeyAgeDays/deactivateKeyAgeDays or finalNoticeUnusedDays/deactivateUnusedDays',
+    );
   });
 });

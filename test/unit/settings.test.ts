@@ -5,12 +5,16 @@
  * stack wrote before this module existed, and must keep decoding to the same settings.
  */
 import { Token } from 'aws-cdk-lib';
+import { DEFAULT_ENFORCEMENT, type EnforcementPolicy } from '../../lambda/core/enforcement';
+import { ConfigError } from '../../lambda/core/errors';
 import { DEFAULT_NOTIFICATION_POLICY } from '../../lambda/core/notification-plan';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../../lambda/core/policy';
 import { readEnv } from '../../lambda/env';
 import {
   decodeSettings,
+  type EnforcementSettings,
   encodeSettings,
+  enforcementOf,
   POWERTOOLS_ENVIRONMENT,
   requiredSetting,
   type ScannerSettings,
@@ -271,5 +275,123 @@ describe('what the function needs beyond the settings', () => {
       'environment: CREDWATCH_STATE_TABLE is required',
     );
     expect(requiredSetting(full, 'stateTable')).toBe('Credwatch-StateTable-1ABC');
+  });
+});
+
+describe('enforcement settings (CREDWATCH_ENFORCEMENT)', () => {
+  const A = '111111111111';
+  const B = '222222222222';
+  const policy: EnforcementPolicy = {
+    ...DEFAULT_ENFORCEMENT,
+    mode: 'dry-run',
+    finalNoticeKeyAgeDays: 80,
+    deactivateKeyAgeDays: 90,
+    protectedUsers: ['break-glass', 'ci-*'],
+  };
+  const enforcement: EnforcementSettings = {
+    policy,
+    accounts: {
+      [A]: { ...policy, mode: 'enforce', deactivateKeyAgeDays: 120 },
+      [B]: { ...policy, mode: 'off' },
+    },
+  };
+  const listed: ScannerSettings = {
+    ...minimal,
+    accounts: { source: 'list', ids: [A, B], memberRoleName: 'credwatch-member', concurrency: 8 },
+    enforcement,
+  };
+  const variable = (value: unknown) => ({
+    ...encodeSettings(minimal),
+    CREDWATCH_ENFORCEMENT: JSON.stringify(value),
+  });
+
+  it('give back the policy and every account policy unchanged', () => {
+    expect(decodeSettings(encodeSettings(listed))).toEqual(listed);
+    const single: ScannerSettings = { ...minimal, enforcement: { policy } };
+    expect(decodeSettings(encodeSettings(single))).toEqual(single);
+  });
+
+  it('write the policy whole and each account as what differs from it (Lambda has 4 KB of environment)', () => {
+    expect(JSON.parse(encodeSettings(listed).CREDWATCH_ENFORCEMENT!)).toEqual({
+      policy: {
+        mode: 'dry-run',
+        finalNoticeKeyAgeDays: 80,
+        deactivateKeyAgeDays: 90,
+        finalNoticeUnusedDays: null,
+        deactivateUnusedDays: null,
+        leadTimeDays: 7,
+        recentUseHours: 24,
+        protectedUsers: ['break-glass', 'ci-*'],
+      },
+      accounts: { [A]: { mode: 'enforce', deactivateKeyAgeDays: 120 }, [B]: { mode: 'off' } },
+    });
+  });
+
+  it('leave the variable out without enforcement: an existing environment is unchanged, and reads as off', () => {
+    expect(encodeSettings(minimal).CREDWATCH_ENFORCEMENT).toBeUndefined();
+    const decoded = decodeSettings(encodeSettings(minimal));
+    expect(decoded.enforcement).toBeUndefined();
+    expect(enforcementOf(decoded, A)).toEqual(DEFAULT_ENFORCEMENT);
+    expect(enforcementOf(decoded, A).mode).toBe('off');
+  });
+
+  it("enforcementOf gives an account its own policy, and every other account the deployment's", () => {
+    const decoded = decodeSettings(encodeSettings(listed));
+    expect(enforcementOf(decoded, A)).toEqual({ ...policy, mode: 'enforce', deactivateKeyAgeDays: 120 });
+    expect(enforcementOf(decoded, B).mode).toBe('off');
+    expect(enforcementOf(decoded, '333333333333')).toEqual(policy);
+  });
+
+  it.each<[string, string, string]>([
+    ['not JSON', '{policy', 'environment: CREDWATCH_ENFORCEMENT: not valid JSON'],
+    ['without a policy', '{}', 'environment: CREDWATCH_ENFORCEMENT: policy: '],
+    [
+      'with an unknown mode',
+      JSON.stringify({ policy: { mode: 'on' } }),
+      'environment: CREDWATCH_ENFORCEMENT: policy.mode: ',
+    ],
+    [
+      'with the notice after the deactivation',
+      JSON.stringify({ policy: { finalNoticeKeyAgeDays: 90, deactivateKeyAgeDays: 80 } }),
+      'environment: CREDWATCH_ENFORCEMENT: policy.finalNoticeKeyAgeDays: finalNoticeKeyAgeDays must be less than deactivateKeyAgeDays',
+    ],
+    [
+      'enforcing without ages',
+      JSON.stringify({ policy: { mode: 'enforce' } }),
+      'environment: CREDWATCH_ENFORCEMENT: policy.mode: mode enforce needs',
+    ],
+    [
+      'with an account that is not an account id',
+      JSON.stringify({ policy: {}, accounts: { prod: {} } }),
+      'environment: CREDWATCH_ENFORCEMENT: accounts.prod: ',
+    ],
+    [
+      'with an account that breaks a pair',
+      JSON.stringify({
+        policy: { finalNoticeKeyAgeDays: 80, deactivateKeyAgeDays: 90 },
+        accounts: { [A]: { deactivateKeyAgeDays: null } },
+      }),
+      `environment: CREDWATCH_ENFORCEMENT: accounts.${A}.deactivateKeyAgeDays: finalNoticeKeyAgeDays and deactivateKeyAgeDays are set together`,
+    ],
+    [
+      'with an unknown account field',
+      JSON.stringify({ policy: {}, accounts: { [A]: { deactivateAfterDays: 3 } } }),
+      `environment: CREDWATCH_ENFORCEMENT: accounts.${A}.deactivateAfterDays: Unrecognized key`,
+    ],
+    [
+      'with an unknown field',
+      JSON.stringify({ policy: {}, dryRun: true }),
+      'environment: CREDWATCH_ENFORCEMENT: dryRun: ',
+    ],
+  ])('refuse a value %s, naming the variable and the field', (_what, value, message) => {
+    const env = { ...encodeSettings(minimal), CREDWATCH_ENFORCEMENT: value };
+    expect(() => decodeSettings(env)).toThrow(ConfigError);
+    expect(() => decodeSettings(env)).toThrow(message);
+  });
+
+  it('refuse an account policy that is not 12 digits even when it is valid', () => {
+    expect(() => decodeSettings(variable({ policy: {}, accounts: { '1234': {} } }))).toThrow(
+      /^environment: CREDWATCH_ENFORCEMENT: accounts\.1234: /,
+    );
   });
 });
