@@ -10,8 +10,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Command, Option } from 'commander';
 import { IAM_CLIENT_DEFAULTS, IamAdapter } from '../lambda/adapters/iam';
+import { REQUEST_TIMEOUTS } from '../lambda/adapters/sdk';
 import { ROOT_USER } from '../lambda/core/credential-report';
 import type { EnforcementPolicy } from '../lambda/core/enforcement';
 import { ConfigError, CredentialReportParseError, CredwatchError } from '../lambda/core/errors';
@@ -263,6 +265,8 @@ async function run(opts: Options): Promise<Run> {
   let live: IamAdapter | undefined;
   const profile = opts.profile ?? (process.env.AWS_PROFILE || undefined);
   let reportCsv: string | undefined;
+  let ownKeyIds: ReadonlySet<string> | undefined;
+  let liveAccount: string | undefined;
   if (opts.report) {
     const file: CredentialReport = readReportFile(opts.report);
     reportCsv = file.csv;
@@ -274,14 +278,30 @@ async function run(opts: Options): Promise<Run> {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     // IAM is global; the SDK still needs a region to sign with. AWS_REGION picks the partition (aws-cn, ...).
     const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-    live = new IamAdapter({
-      reportDeadlineMs: deadline * 1000,
-      client: new IAMClient({ ...IAM_CLIENT_DEFAULTS, region, ...(opts.profile ? { profile } : {}) }),
-    });
+    const client = new IAMClient({ ...IAM_CLIENT_DEFAULTS, region, ...(opts.profile ? { profile } : {}) });
+    live = new IamAdapter({ reportDeadlineMs: deadline * 1000, client });
     report = live;
+    if (opts.plan && enforcement) {
+      // The plan of a live scan: the caller's own key is never planned, and its account's policy applies.
+      try {
+        const credentials = await client.config.credentials();
+        ownKeyIds = new Set([credentials.accessKeyId]);
+        const sts = new STSClient({ region, ...REQUEST_TIMEOUTS, ...(opts.profile ? { profile } : {}) });
+        liveAccount = (await sts.send(new GetCallerIdentityCommand({}))).Account;
+      } catch (err) {
+        const hint = credentialsHint(err, profile);
+        throw new IncompleteError(
+          hint ?? `--plan: the caller's identity could not be read: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
+      }
+    }
   }
   const onConfirmProgress = opts.quiet ? undefined : confirmProgress();
-  const accountPolicy = opts.plan && enforcement ? planPolicy(enforcement, reportCsv) : undefined;
+  const accountPolicy =
+    opts.plan && enforcement ? planPolicy(enforcement, reportCsv, liveAccount) : undefined;
   if (accountPolicy?.mode === 'off')
     info('--plan: enforcement is off for this account (enforcement.accounts): nothing is planned');
   const planned = accountPolicy?.mode === 'off' ? undefined : accountPolicy;
@@ -295,7 +315,15 @@ async function run(opts: Options): Promise<Run> {
       thresholds,
       now,
       // The plan only: the CLI never deactivates (no deactivator, no store), whatever the mode says.
-      ...(planned ? { enforcement: { policy: { ...planned, mode: 'dry-run' as const }, runId: 'cli' } } : {}),
+      ...(planned
+        ? {
+            enforcement: {
+              policy: { ...planned, mode: 'dry-run' as const },
+              runId: 'cli',
+              ...(ownKeyIds ? { ownKeyIds } : {}),
+            },
+          }
+        : {}),
       onProgress: info,
       ...(onConfirmProgress ? { onConfirmProgress } : {}),
     });
@@ -366,9 +394,14 @@ async function run(opts: Options): Promise<Run> {
  * The policy `--plan` applies: the account's own (`enforcement.accounts`) when the report names an
  * account that has one, else the deployment's.
  */
-function planPolicy(settings: EnforcementSettings, csv: string | undefined): EnforcementPolicy {
-  if (!settings.accounts || csv === undefined) return settings.policy;
-  const account = /arn:aws[\w-]*:iam::(\d{12}):/.exec(csv)?.[1];
+function planPolicy(
+  settings: EnforcementSettings,
+  csv: string | undefined,
+  liveAccount: string | undefined,
+): EnforcementPolicy {
+  if (!settings.accounts) return settings.policy;
+  const account =
+    liveAccount ?? (csv !== undefined ? /arn:aws[\w-]*:iam::(\d{12}):/.exec(csv)?.[1] : undefined);
   return (account ? settings.accounts[account] : undefined) ?? settings.policy;
 }
 

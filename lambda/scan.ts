@@ -208,6 +208,7 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
       states: memory.states,
       actions,
       ...(e.ownKeyIds ? { ownKeyIds: e.ownKeyIds } : {}),
+      ...(knownSince ? { knownSince } : {}),
       ...(confirmedUsers ? { confirmedUsers } : {}),
     });
   /** Users whose keys were read live in this scan (enforcement acts only on those). */
@@ -441,7 +442,9 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
     const taken: EnforcementAction[] = [];
     const failed: { user: string; accessKeyId: string; error: string }[] = [];
     let plan = planOf(e, live, actions);
-    let recording = e.record !== undefined;
+    // Only enforce writes: a dry run records nothing, not even a re-activation it sees.
+    const enforcing = e.policy.mode === 'enforce';
+    let recording = enforcing && e.record !== undefined;
     const record = async (action: EnforcementAction): Promise<boolean> => {
       actions.push(action);
       taken.push(action);
@@ -463,7 +466,9 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
       warnings.push({
         code: 'key-reactivated',
         user: r.user,
-        message: `user "${r.user}": access key ${r.accessKeyId}, deactivated by credwatch, is Active again: left alone until a new final notice and its lead time`,
+        message: enforcing
+          ? `user "${r.user}": access key ${r.accessKeyId}, deactivated by credwatch, is Active again: left alone until a new final notice and its lead time`
+          : `user "${r.user}": access key ${r.accessKeyId}, deactivated by credwatch, is Active again (a dry run: not recorded)`,
       });
       await record({
         kind: 'reactivation-seen',
@@ -478,15 +483,24 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
       });
     }
     const due = plan.keys.filter((k) => k.stage === 'due');
-    if (e.policy.mode === 'enforce' && due.length > 0 && (!e.deactivator || !e.record)) {
+    if (enforcing && due.length > 0 && (!e.deactivator || !e.record)) {
       warnings.push({
         code: 'enforcement-not-acting',
-        message: `${due.length} access keys are due for deactivation, but this scan has no ${e.deactivator ? 'store to record actions in' : 'IAM permission to deactivate keys'}: nothing was deactivated`,
+        message: `${due.length} access keys are due for deactivation, but this scan has no ${e.deactivator ? 'store to record actions in' : 'deactivator (IAM write access) for the account'}: nothing was deactivated`,
       });
     }
-    if (e.policy.mode === 'enforce' && e.deactivator) {
-      for (const k of due) {
+    if (enforcing && e.deactivator) {
+      const clock = input.clock ?? Date.now;
+      for (const [i, k] of due.entries()) {
         if (!recording) break;
+        // Within the scan's budget: what is left is due again next run (nothing lost, nothing half-done).
+        if (input.confirmDeadline !== undefined && clock() >= input.confirmDeadline) {
+          warnings.push({
+            code: 'enforcement-out-of-time',
+            message: `${due.length - i} access keys due for deactivation were left for the next run: this run's time was up`,
+          });
+          break;
+        }
         const keyId = k.accessKeyId!;
         try {
           const outcome = await e.deactivator.deactivateAccessKey(k.user, keyId);

@@ -26,6 +26,7 @@ import {
   ConfigError,
   type CredwatchConfig,
   enforcementSettings,
+  enforces,
   engineOf,
   knownAccountIds,
   loadConfig,
@@ -148,6 +149,9 @@ export class CredwatchStack extends Stack {
       ...(config.alarmTopicArn !== undefined ? { alarmTopicArn: config.alarmTopicArn } : {}),
       actions: config.alarms === 'on',
       reservedConcurrency: config.reservedConcurrency,
+      // The EnforcementFailed alarm, only when some policy deactivates keys.
+      enforces: enforces(scannerProps.enforcement),
+      schedulePeriod: Duration.minutes(periodMinutes),
     });
 
     new CfnOutput(this, 'WebhookSecretArn', {

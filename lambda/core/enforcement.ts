@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { DAY_MS, isoDay, wholeDaysBetween } from './dates';
 import type { Thresholds } from './policy';
 import { TAG_EXEMPT, userOverrides } from './policy';
-import { keyCredential } from './rules/helpers';
+import { exemptionCredential, keyCredential } from './rules/helpers';
 import type { FindingState } from './state';
 import type { AccessKey, CredentialRecord, Finding, RuleId, ScanWarning, UserTags } from './types';
 
@@ -171,6 +171,8 @@ export interface KeyPlan {
   readonly arn: string;
   readonly accessKeyId?: string;
   readonly credential: string;
+  /** The credential of the key's notice finding: the key's, or after an action `<credential>@<time>` (a new generation). */
+  readonly noticeCredential: string;
   /** `age` or `unused`: which figure reached its notice age (the one that deactivates first). */
   readonly reason: 'age' | 'unused';
   /** The figure, in days, and the ages that apply to the user. */
@@ -232,6 +234,11 @@ export interface PlanInput {
   /** The scanner's own access key ids: never touched. */
   readonly ownKeyIds?: ReadonlySet<string>;
   /**
+   * When each still-open finding was first seen, by id (the remembered states): an exemption is
+   * bounded from the day it was first announced (`thresholds.tagLimits.maxExemptionDays`).
+   */
+  readonly knownSince?: ReadonlyMap<string, Date>;
+  /**
    * Users whose keys were read live in this run: a key is deactivated only when its state and last
    * use were read live. @default none (a report file: nothing is ever due, only planned)
    */
@@ -249,9 +256,34 @@ export function isProtected(user: string, list: readonly string[]): boolean {
 export const enforcementId = (accountId: string, user: string, rule: string, credential: string): string =>
   `${accountId}/${user}/${rule}/${credential}`;
 
-/** The day (UTC) a figure of `now`'s `figure` days reaches `target` days. */
-const dayReached = (now: Date, figure: number, target: number): number =>
-  now.getTime() + Math.max(0, target - figure) * DAY_MS;
+/** The next midnight (UTC) at or after `ms`. */
+const ceilDay = (ms: number): number => Math.ceil(ms / DAY_MS) * DAY_MS;
+
+/** `2026-12-08T12:00:00Z` of an ISO time: a generation's name in a finding id. */
+const compactTime = (iso: string): string =>
+  new Date(Date.parse(iso)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/**
+ * The deactivation day a remembered notice announced, from the deactivation age it carried
+ * (`thresholdDays`): later ages or tags never bring it forward. For an age notice the day is exact
+ * (the key's creation time is its credential); otherwise it is estimated from the figure the notice
+ * carried (`days`), never earlier than announced.
+ */
+function announcedDay(
+  notice: FindingState,
+  key: AccessKey,
+  reason: KeyPlan['reason'],
+  leadTimeDays: number,
+): number {
+  const at = Date.parse(notice.firstSeen);
+  const { days, thresholdDays } = notice.finding;
+  let reached = at;
+  if (thresholdDays !== undefined) {
+    if (reason === 'age') reached = key.createdAt!.getTime() + thresholdDays * DAY_MS;
+    else if (days !== undefined) reached = at + (thresholdDays - days) * DAY_MS;
+  }
+  return ceilDay(Math.max(reached, at + leadTimeDays * DAY_MS));
+}
 
 /**
  * The plan of every active access key of the account's users under the policy. Nothing when the
@@ -273,6 +305,9 @@ export function planEnforcement(input: PlanInput): EnforcementPlan {
   const today = isoDay(now);
   const noticeRule = policy.mode === 'enforce' ? ENFORCEMENT_RULES.finalNotice : ENFORCEMENT_RULES.planned;
   const lastActions = latestActions(input.actions ?? []);
+  // An action names its key by id when known (twins created in the same second share a credential).
+  const lastOf = (user: string, key: AccessKey, credential: string) =>
+    (key.id ? lastActions.get(`${user}/#${key.id}`) : undefined) ?? lastActions.get(`${user}/${credential}`);
 
   for (const record of input.records) {
     if (record.isRoot) continue;
@@ -286,7 +321,7 @@ export function planEnforcement(input: PlanInput): EnforcementPlan {
     // only a key read live as Active was re-activated by a person; the report's word is not enough.
     const actedOn = new Set<string>();
     for (const { key, credential } of keyed) {
-      const last = lastActions.get(`${user}/${credential}`);
+      const last = lastOf(user, key, credential);
       if (last?.kind !== 'deactivated') continue;
       if (key.active && live) {
         reactivated.push({ user, accessKeyId: key.id ?? last.accessKeyId, credential });
@@ -307,7 +342,11 @@ export function planEnforcement(input: PlanInput): EnforcementPlan {
       untouched.push({ user, why: `tagged ${TAG_PROTECTED}` });
       continue;
     }
-    const overrides = userOverrides(user, tags, input.thresholds, today);
+    // An exemption is bounded from the day it was first announced, as for the findings (evaluate.ts).
+    const overrides = userOverrides(user, tags, input.thresholds, today, (e) => {
+      const since = input.knownSince?.get(`${accountId}/${user}/exemption-granted/${exemptionCredential(e)}`);
+      return since ? isoDay(since) : undefined;
+    });
     if (overrides.exemption) {
       untouched.push({ user, why: `exempted by ${TAG_EXEMPT} until ${overrides.exemption.until}` });
       continue;
@@ -320,16 +359,30 @@ export function planEnforcement(input: PlanInput): EnforcementPlan {
       }
       const plan = planKey(key, ages, now);
       if (!plan) continue;
-      const id = enforcementId(accountId, user, noticeRule, credential);
-      const notice = validNotice(input.states?.get(id), lastActions.get(`${user}/${credential}`));
-      const earliest = (notice ? Date.parse(notice.firstSeen) : now.getTime()) + policy.leadTimeDays * DAY_MS;
-      const deactivateAt = Math.max(dayReached(now, plan.days, plan.deactivateDays), earliest);
+      const last = lastOf(user, key, credential);
+      // After an action on the key, its next notice is a new finding (a generation of its own), so it
+      // is announced even while an older notice's state is still open (a run that did not deliver).
+      const noticeCredential = last ? `${credential}@${compactTime(last.at)}` : credential;
+      const id = enforcementId(accountId, user, noticeRule, noticeCredential);
+      const notice = validNotice(input.states?.get(id), last);
+      const noticeAt = notice ? Date.parse(notice.firstSeen) : now.getTime();
+      // Never before the day the notice announced (the ages or tags may have changed since), never
+      // before the lead time, and on a day boundary: "on or after" a day means from its midnight (UTC).
+      const { reachedAt, ...figures } = plan;
+      const deactivateAt = ceilDay(
+        Math.max(
+          reachedAt,
+          noticeAt + policy.leadTimeDays * DAY_MS,
+          notice ? announcedDay(notice, key, plan.reason, policy.leadTimeDays) : 0,
+        ),
+      );
       const base = {
         user,
         arn: record.arn,
         ...(key.id ? { accessKeyId: key.id } : {}),
         credential,
-        ...plan,
+        noticeCredential,
+        ...figures,
         ...(notice ? { noticeAt: notice.firstSeen } : {}),
         deactivateOn: isoDay(new Date(deactivateAt)),
         ...(overrides.owner ? { owner: overrides.owner } : {}),
@@ -374,16 +427,19 @@ function userAges(
   const trimmed = value.trim();
   const n = /^\d{1,5}$/.test(trimmed) ? Number(trimmed) : Number.NaN;
   const gap = base.deactivateAge - base.noticeAge;
-  if (!Number.isInteger(n) || n <= gap) {
+  // A tag may only postpone: anyone who can tag a user must not be able to have its keys deactivated
+  // sooner than the policy says.
+  if (!Number.isInteger(n) || n < base.deactivateAge) {
     warnings.push({
       code: 'bad-tag',
       user,
       tag: TAG_DEACTIVATE_KEY_AGE,
-      message: `user "${user}": tag ${TAG_DEACTIVATE_KEY_AGE}="${value}" ignored: expected a whole number of days above ${gap} (the gap between the final notice and the deactivation)`,
+      message: `user "${user}": tag ${TAG_DEACTIVATE_KEY_AGE}="${value}" ignored: expected a whole number of days, at least the policy's ${base.deactivateAge} (a tag may postpone a deactivation, never bring it forward)`,
     });
     return base;
   }
-  const ceiling = thresholds.tagLimits.maxKeyAgeDays;
+  // The ceiling bounds how far a tag postpones; it never makes the policy itself stricter.
+  const ceiling = Math.max(thresholds.tagLimits.maxKeyAgeDays, base.deactivateAge);
   let deactivateAge = n;
   if (n > ceiling) {
     warnings.push({
@@ -402,8 +458,11 @@ function planKey(
   key: AccessKey,
   ages: Ages,
   now: Date,
-): Pick<KeyPlan, 'reason' | 'days' | 'noticeDays' | 'deactivateDays'> | undefined {
-  const candidates: Pick<KeyPlan, 'reason' | 'days' | 'noticeDays' | 'deactivateDays'>[] = [];
+): (Pick<KeyPlan, 'reason' | 'days' | 'noticeDays' | 'deactivateDays'> & { reachedAt: number }) | undefined {
+  const candidates: (Pick<KeyPlan, 'reason' | 'days' | 'noticeDays' | 'deactivateDays'> & {
+    reachedAt: number;
+  })[] = [];
+  const created = key.createdAt!.getTime();
   const age = wholeDaysBetween(key.createdAt!, now);
   if (ages.noticeAge !== null && ages.deactivateAge !== null && age >= ages.noticeAge) {
     candidates.push({
@@ -411,18 +470,22 @@ function planKey(
       days: age,
       noticeDays: ages.noticeAge,
       deactivateDays: ages.deactivateAge,
+      // The instant the key is (or was) that many whole days old: fixed, whenever the run is.
+      reachedAt: created + ages.deactivateAge * DAY_MS,
     });
   }
-  const unused = wholeDaysBetween(key.lastUsed?.date ?? key.createdAt!, now);
+  const since = key.lastUsed?.date ?? key.createdAt!;
+  const unused = wholeDaysBetween(since, now);
   if (ages.noticeUnused !== null && ages.deactivateUnused !== null && unused >= ages.noticeUnused) {
     candidates.push({
       reason: 'unused',
       days: unused,
       noticeDays: ages.noticeUnused,
       deactivateDays: ages.deactivateUnused,
+      reachedAt: since.getTime() + ages.deactivateUnused * DAY_MS,
     });
   }
-  candidates.sort((a, b) => a.deactivateDays - a.days - (b.deactivateDays - b.days));
+  candidates.sort((a, b) => a.reachedAt - b.reachedAt);
   return candidates[0];
 }
 
@@ -434,7 +497,9 @@ function validNotice(
   state: FindingState | undefined,
   last: EnforcementAction | undefined,
 ): FindingState | undefined {
-  if (!state || state.status !== 'open' || state.announcedIn === 'baseline') return undefined;
+  // Only its own entry is a notice: never a baseline or an overflow summary (the notifier keeps
+  // enforcement out of those; an item written otherwise does not count).
+  if (state?.status !== 'open' || state.announcedIn !== undefined) return undefined;
   // A notice of the run that saw the re-activation (same instant) counts: it was said after it.
   if (last && Date.parse(state.firstSeen) < Date.parse(last.at)) return undefined;
   return state;
@@ -450,18 +515,19 @@ function holdReason(key: AccessKey, live: boolean, policy: EnforcementPolicy, no
   return undefined;
 }
 
-/** The latest action on each key (`user/credential`). */
+/** The latest action on each key, by `user/credential` and by `user/#accessKeyId`. */
 function latestActions(actions: readonly EnforcementAction[]): Map<string, EnforcementAction> {
   const latest = new Map<string, EnforcementAction>();
   for (const a of actions) {
-    const k = `${a.user}/${a.credential}`;
-    const seen = latest.get(k);
-    // Later wins; at the same instant a re-activation seen follows the deactivation it undoes.
-    const later =
-      !seen ||
-      Date.parse(a.at) > Date.parse(seen.at) ||
-      (Date.parse(a.at) === Date.parse(seen.at) && a.kind === 'reactivation-seen');
-    if (later) latest.set(k, a);
+    for (const k of [`${a.user}/${a.credential}`, `${a.user}/#${a.accessKeyId}`]) {
+      const seen = latest.get(k);
+      // Later wins; at the same instant a re-activation seen follows the deactivation it undoes.
+      const later =
+        !seen ||
+        Date.parse(a.at) > Date.parse(seen.at) ||
+        (Date.parse(a.at) === Date.parse(seen.at) && a.kind === 'reactivation-seen');
+      if (later) latest.set(k, a);
+    }
   }
   return latest;
 }
@@ -510,10 +576,11 @@ export function enforcementFindings(accountId: string, plan: Omit<EnforcementPla
     if (!dry) {
       findings.push({
         ...common,
-        id: enforcementId(accountId, k.user, ENFORCEMENT_RULES.finalNotice, k.credential),
+        id: enforcementId(accountId, k.user, ENFORCEMENT_RULES.finalNotice, k.noticeCredential),
+        credential: k.noticeCredential,
         rule: ENFORCEMENT_RULES.finalNotice,
         severity: 'critical',
-        summary: `Final notice: credwatch will deactivate ${keyName(k)} of ${k.user} on or after ${k.deactivateOn} (${reasonText(k)}) unless it is rotated.${held}`,
+        summary: `Final notice: credwatch will deactivate ${keyName(k)} of ${k.user} on or after ${k.deactivateOn} (${reasonText(k)}) unless it is ${k.reason === 'age' ? 'rotated' : 'used again or deleted'}.${held}`,
       });
       continue;
     }
@@ -521,7 +588,8 @@ export function enforcementFindings(accountId: string, plan: Omit<EnforcementPla
     if (k.stage === 'notice') {
       findings.push({
         ...common,
-        id: enforcementId(accountId, k.user, ENFORCEMENT_RULES.planned, k.credential),
+        id: enforcementId(accountId, k.user, ENFORCEMENT_RULES.planned, k.noticeCredential),
+        credential: k.noticeCredential,
         rule: ENFORCEMENT_RULES.planned,
         severity: 'warning',
         summary: `Dry run: enforcement would give ${k.user} a final notice for ${keyName(k)} ${noticeOn === 'now' ? 'now' : `on ${noticeOn}`} and deactivate it on or after ${k.deactivateOn} (${reasonText(k)}).`,
@@ -531,7 +599,8 @@ export function enforcementFindings(accountId: string, plan: Omit<EnforcementPla
     // Due or held: the plan stays open, and what enforce would do in this run is said once.
     findings.push({
       ...common,
-      id: enforcementId(accountId, k.user, ENFORCEMENT_RULES.planned, k.credential),
+      id: enforcementId(accountId, k.user, ENFORCEMENT_RULES.planned, k.noticeCredential),
+      credential: k.noticeCredential,
       rule: ENFORCEMENT_RULES.planned,
       severity: 'warning',
       summary: `Dry run: enforcement would give ${k.user} a final notice for ${keyName(k)} on ${noticeOn} and deactivate it on or after ${k.deactivateOn} (${reasonText(k)}).`,
@@ -539,7 +608,8 @@ export function enforcementFindings(accountId: string, plan: Omit<EnforcementPla
     if (k.stage === 'due') {
       findings.push({
         ...common,
-        id: enforcementId(accountId, k.user, ENFORCEMENT_RULES.wouldDeactivate, k.credential),
+        id: enforcementId(accountId, k.user, ENFORCEMENT_RULES.wouldDeactivate, k.noticeCredential),
+        credential: k.noticeCredential,
         rule: ENFORCEMENT_RULES.wouldDeactivate,
         severity: 'warning',
         summary: `Dry run: enforcement would deactivate ${keyName(k)} of ${k.user} in this run (${reasonText(k)}; planned since ${noticeOn}); undo: ${undoCommand(k.user, k.accessKeyId ?? '<key id>')}`,
@@ -547,14 +617,17 @@ export function enforcementFindings(accountId: string, plan: Omit<EnforcementPla
     }
   }
   for (const d of plan.deactivated) {
+    // One finding per deactivation (its time in the id): a second one, after a re-activation, is
+    // announced even if the first one's state was never resolved.
+    const credential = `${d.action.credential}@${compactTime(d.action.at)}`;
     findings.push({
-      id: enforcementId(accountId, d.user, ENFORCEMENT_RULES.deactivated, d.action.credential),
+      id: enforcementId(accountId, d.user, ENFORCEMENT_RULES.deactivated, credential),
       accountId,
       user: d.user,
       arn: d.arn,
       rule: ENFORCEMENT_RULES.deactivated,
       severity: 'critical',
-      credential: d.action.credential,
+      credential,
       accessKeyId: d.action.accessKeyId,
       summary: `credwatch deactivated access key ${d.action.accessKeyId} of ${d.user} at ${d.action.at.slice(0, 16).replace('T', ' ')} UTC (${d.action.reason}${d.action.noticeAt ? `; final notice ${d.action.noticeAt.slice(0, 10)}` : ''}). Undo: ${undoCommand(d.user, d.action.accessKeyId)}`,
     });

@@ -51,6 +51,16 @@ export interface ScannerAlarmsProps {
   readonly actions?: boolean;
   /** Whether the function reserves one concurrent execution (worded in the Throttles alarm). @default true */
   readonly reservedConcurrency?: boolean;
+  /**
+   * Whether some enforcement policy has mode `enforce` (lib/config/enforcement.ts `enforces`): the
+   * EnforcementFailed alarm too. @default false
+   */
+  readonly enforces?: boolean;
+  /**
+   * One schedule period (for a cron schedule, its longest gap), whole minutes, at most 56 hours: the
+   * EnforcementFailed alarm's window. @default `heartbeat`
+   */
+  readonly schedulePeriod?: Duration;
 }
 
 /** Period and evaluation periods of the heartbeat alarm that fit CloudWatch's evaluation limits. */
@@ -63,6 +73,26 @@ export function heartbeatWindow(heartbeatMinutes: number): { period: Duration; e
   return {
     period: Duration.days(1),
     evaluationPeriods: Math.ceil((HEARTBEAT_PERIODS * heartbeatMinutes) / 1440),
+  };
+}
+
+/**
+ * Period, evaluation periods and datapoints to alarm of an alarm that fires on one breaching
+ * datapoint within one schedule period: the period itself up to a day (CloudWatch's longest here,
+ * as for the heartbeat), else "1 out of N" days covering it (at most 3 for 56 hours).
+ */
+export function schedulePeriodWindow(periodMinutes: number): {
+  period: Duration;
+  evaluationPeriods: number;
+  datapointsToAlarm: number;
+} {
+  if (periodMinutes <= 1440) {
+    return { period: Duration.minutes(periodMinutes), evaluationPeriods: 1, datapointsToAlarm: 1 };
+  }
+  return {
+    period: Duration.days(1),
+    evaluationPeriods: Math.ceil(periodMinutes / 1440),
+    datapointsToAlarm: 1,
   };
 }
 
@@ -83,7 +113,8 @@ export function credwatchMetric(
 
 /**
  * Alarms on the scanner itself (errors, throttles, slow runs, missing heartbeat, failed Slack
- * deliveries, dead letters, refused invocations) to an encrypted SNS topic with an e-mail subscription
+ * deliveries, dead letters, refused invocations; with enforcement in mode `enforce`, keys it failed to
+ * deactivate) to an encrypted SNS topic with an e-mail subscription
  * per address (or to an existing topic, or to no one), and a dashboard of scan duration, findings by
  * severity, IAM calls and deliveries.
  */
@@ -103,6 +134,8 @@ export class ScannerAlarms extends Construct {
   readonly refusedInvocations: cloudwatch.Alarm;
   /** The Step Functions engine's: an execution failed, timed out or was aborted. */
   readonly executionsFailed?: cloudwatch.Alarm;
+  /** With enforcement in mode `enforce`: a due key IAM refused, or whose action was not recorded. */
+  readonly enforcementFailed?: cloudwatch.Alarm;
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: ScannerAlarmsProps) {
@@ -195,6 +228,29 @@ export class ScannerAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    if (props.enforces) {
+      const periodMinutes = props.schedulePeriod
+        ? wholeDuration('ScannerAlarms: schedulePeriod', props.schedulePeriod, 'minutes')
+        : heartbeatMinutes;
+      if (periodMinutes > MAX_HEARTBEAT_MINUTES) {
+        throw new ConfigError(
+          `ScannerAlarms: schedulePeriod: expected at most ${MAX_HEARTBEAT_MINUTES} minutes (56 hours), got ${periodMinutes} minutes`,
+        );
+      }
+      const window = schedulePeriodWindow(periodMinutes);
+      // Every step emits with the same namespace and dimension (no function name), so one metric
+      // covers the single-invocation scanner and the Step Functions engine's scanBatch step alike.
+      this.enforcementFailed = new cloudwatch.Alarm(this, 'EnforcementFailed', {
+        alarmDescription: `credwatch: enforcement could not deactivate a due access key (IAM refused it) or could not record its deactivation (${METRIC.enforcementFailed} >= 1 in one schedule period, ${periodMinutes} minutes). Read the warnings enforcement-failed ("could not be deactivated") and enforcement-unrecorded ("could not be recorded") in the ${props.stateMachine ? 'scanBatch step\'s "batch scanned"' : '"scan complete"'} log line (each in its account's entry, naming the user, key and error). AccessDenied in a member account: redeploy its member role with enforcement (docs/organization.md); in the scanner's own account: an SCP or permissions boundary denies iam:UpdateAccessKey. The key is retried next run. ${RUNBOOK}`,
+        metric: credwatchMetric(METRIC.enforcementFailed, { period: window.period }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: window.evaluationPeriods,
+        datapointsToAlarm: window.datapointsToAlarm,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
     if (props.stateMachine) {
       const sm = props.stateMachine;
       const failed = (metric: cloudwatch.Metric) =>
@@ -227,6 +283,7 @@ export class ScannerAlarms extends Construct {
       this.deliveryFailures,
       this.deadLetters,
       this.refusedInvocations,
+      ...(this.enforcementFailed ? [this.enforcementFailed] : []),
     ];
     if (this.topic) {
       const action = new actions.SnsAction(this.topic);

@@ -33,10 +33,13 @@ const SECRET_NAME = 'credwatch/slack-webhook';
 const ACCOUNT_ID = '123456789012';
 /** The policy the stack is synthesized with (the configuration's `enforcement` section). */
 const POLICY = { finalNoticeKeyAgeDays: 83, deactivateKeyAgeDays: 90, leadTimeDays: 7 } as const;
-/** The first run; a final notice given then is due a lead time later, on this day. */
+/**
+ * The first run; a final notice given then is due a lead time later, from the next midnight (UTC):
+ * "on or after" a day means from its start.
+ */
 const T0 = new Date('2026-11-23T12:00:00Z');
 const NOTICE_DAY = '2026-11-23';
-const DUE_DAY = '2026-11-30';
+const DUE_DAY = '2026-12-01';
 /** Minutes past the lead time the due run comes (the child's clock runs on during each run). */
 const PAST_DUE_MINUTES = 10;
 
@@ -65,9 +68,9 @@ describe('the bundled scanner with enforcement', () => {
   const later = (minutes: number) => {
     now = new Date(now.getTime() + minutes * 60_000);
   };
-  /** Past the lead time of a notice given at T0 (the key's deactivation age was reached long ago). */
+  /** Just past the day a notice given at T0 announced (the key's deactivation age was reached long ago). */
   const toDueTime = () => {
-    now = new Date(T0.getTime() + POLICY.leadTimeDays * DAY_MS + PAST_DUE_MINUTES * 60_000);
+    now = new Date(Date.parse(`${DUE_DAY}T00:00:00Z`) + PAST_DUE_MINUTES * 60_000);
   };
 
   /**

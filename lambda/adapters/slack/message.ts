@@ -5,8 +5,10 @@
  * cannot ping a channel. Slack's limits are respected by splitting into ordered messages; nothing
  * is dropped. See docs/alerts.md for a rendered example.
  */
+
 import { ACCOUNT_USER } from '../../core/accounts';
 import { ROOT_USER } from '../../core/credential-report';
+import { isEnforcementRule } from '../../core/enforcement';
 import { ConfigError } from '../../core/errors';
 import type { Change, ChangeKind } from '../../core/state';
 import type { Summary, SummaryItem, SummaryReason } from '../../core/summary';
@@ -320,8 +322,11 @@ export function renderEntry(c: Change, consoleBase: string): string {
   else if (/^access-key-\d$/.test(f.credential)) facts.push(`key slot ${f.credential.slice(-1)}`);
   // A resolved finding needs nothing from anyone: no stale figures, no mention, no call to action.
   if (c.kind === 'resolved') return `• ${facts.join(' · ')}`;
-  if (f.days !== undefined) facts.push(`${f.days} days ${UNUSED_RULES.has(f.rule) ? 'unused' : 'old'}`);
-  if (f.thresholdDays !== undefined) facts.push(`${f.severity} at ${f.thresholdDays} days`);
+  // An enforcement entry's summary states its figures (old or unused, the deactivation age, the day).
+  const enforcement = isEnforcementRule(f.rule);
+  if (f.days !== undefined && !enforcement)
+    facts.push(`${f.days} days ${UNUSED_RULES.has(f.rule) ? 'unused' : 'old'}`);
+  if (f.thresholdDays !== undefined && !enforcement) facts.push(`${f.severity} at ${f.thresholdDays} days`);
   if (f.lastUsed === null) facts.push('never used');
   else if (f.lastUsed) {
     const where = [f.lastUsed.service, f.lastUsed.region].filter((s): s is string => !!s);

@@ -6,6 +6,7 @@
  * accepted message before the next one starts.
  */
 
+import { isEnforcementRule } from '../../core/enforcement';
 import { capMessages, type Post } from '../../core/notification-plan';
 import type { Change } from '../../core/state';
 import { type SummaryReason, summarize } from '../../core/summary';
@@ -67,7 +68,9 @@ export function renderPosts(
   });
   const { kept, folded } = capMessages(all, maxMessages);
   if (folded.length === 0) return [...kept];
-  const overflow = folded.flatMap((m) => m.carries);
+  // An enforcement notice or action is never folded into the overflow: a summary is nobody's final
+  // notice. It stays unsaid (no state), so the next run announces it in its own entry.
+  const overflow = folded.flatMap((m) => m.carries).filter((c) => !isEnforcementRule(c.finding.rule));
   const ownersNotMessaged = folded.flatMap((m) => (m.owner ? [m.owner] : []));
   return [
     ...kept,

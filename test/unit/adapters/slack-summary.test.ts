@@ -276,6 +276,31 @@ describe('renderPosts', () => {
     for (const m of messages) expectSafe(m.message);
   });
 
+  it('never folds an enforcement notice into the overflow: it stays unsaid, for its own entry next run', () => {
+    const notices = Array.from({ length: 600 }, (_, i): Change => {
+      const c = hostileChange(i, 'opened', accountIds.slice(0, 5));
+      return {
+        ...c,
+        finding: { ...c.finding, id: `${c.finding.id}-notice`, rule: 'access-key-final-notice' },
+      };
+    });
+    const changes = [...notices, ...Array.from({ length: 400 }, (_, i) => hostileChange(1000 + i))].sort(
+      compareChanges,
+    );
+    const messages = renderPosts(planPosts(changes, new Set(), DEFAULT_NOTIFICATION_POLICY), heading, 10);
+    expect(messages).toHaveLength(10);
+    const overflow = messages[9]!;
+    expect(overflow.announcedIn).toBe('overflow');
+    expect(overflow.carries.some((c) => c.finding.rule === 'access-key-final-notice')).toBe(false);
+    // The notices carried are those in the nine messages of their own; the others are carried by none.
+    const carried = new Set(carriedIds(messages));
+    const unsaid = notices.filter((c) => !carried.has(c.finding.id));
+    expect(unsaid.length).toBeGreaterThan(0);
+    expect(carriedIds(messages.slice(0, 9)).filter((id) => id.endsWith('-notice')).length).toBe(
+      600 - unsaid.length,
+    );
+  });
+
   it('leaves the messages alone at or under the cap', () => {
     const changes = HUGE.slice(0, 40);
     const posts = planPosts(changes, new Set(), DEFAULT_NOTIFICATION_POLICY);

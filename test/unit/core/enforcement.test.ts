@@ -6,12 +6,13 @@ import {
   resolveEnforcement,
   undoCommand,
 } from '../../../lambda/core/enforcement';
+import { exemptionCredential } from '../../../lambda/core/evaluate';
 import { isBaselined } from '../../../lambda/core/notification-plan';
 import { DEFAULT_THRESHOLDS } from '../../../lambda/core/policy';
 import type { FindingState } from '../../../lambda/core/state';
 import type { CredentialRecord, Finding } from '../../../lambda/core/types';
 
-const NOW = new Date('2026-12-01T12:00:00Z');
+const NOW = new Date('2026-12-01T00:00:00Z');
 const DAY = 86_400_000;
 const ACCOUNT = '123456789012';
 
@@ -113,7 +114,7 @@ describe('planEnforcement', () => {
     expect(young.keys).toEqual([]);
   });
 
-  it('moves the pair with credwatch:deactivate-key-age-days, capped at the key-age ceiling', () => {
+  it('lets credwatch:deactivate-key-age-days only postpone the pair, capped at the key-age ceiling', () => {
     const tags = new Map([
       ['late', { 'credwatch:deactivate-key-age-days': '200' }],
       ['greedy', { 'credwatch:deactivate-key-age-days': '9999' }],
@@ -134,8 +135,51 @@ describe('planEnforcement', () => {
     ]);
     expect(plan.warnings.map((w) => w.code)).toEqual(['tag-capped', 'bad-tag']);
     expect(plan.warnings[1]!.message).toBe(
-      'user "bad": tag credwatch:deactivate-key-age-days="10" ignored: expected a whole number of days above 20 (the gap between the final notice and the deactivation)',
+      'user "bad": tag credwatch:deactivate-key-age-days="10" ignored: expected a whole number of days, at least the policy\'s 100 (a tag may postpone a deactivation, never bring it forward)',
     );
+  });
+
+  it('never makes the policy stricter by the ceiling: a policy above maxKeyAgeDays keeps its own ages', () => {
+    const strict = enforcementPolicySchema.parse({
+      mode: 'enforce',
+      finalNoticeKeyAgeDays: 390,
+      deactivateKeyAgeDays: 400,
+    });
+    const plan = planEnforcement({
+      accountId: ACCOUNT,
+      records: [record('slow', 395)],
+      tags: new Map([['slow', { 'credwatch:deactivate-key-age-days': '500' }]]),
+      thresholds: DEFAULT_THRESHOLDS,
+      policy: strict,
+      now: NOW,
+    });
+    // The tag asks for 500; the ceiling (365) is below the policy's 400, so the policy's ages hold.
+    expect(plan.keys.map((k) => [k.noticeDays, k.deactivateDays])).toEqual([[390, 400]]);
+    expect(plan.warnings.map((w) => w.code)).toEqual(['tag-capped']);
+  });
+
+  it('bounds an exemption from the day it was first announced, as the findings do', () => {
+    const tags = new Map([['lazy', { 'credwatch:exempt': 'until=2099-01-01 reason=forever' }]]);
+    const input = {
+      accountId: ACCOUNT,
+      records: [record('lazy', 200)],
+      tags,
+      thresholds: DEFAULT_THRESHOLDS,
+      policy,
+      now: NOW,
+    };
+    // Seen today for the first time: exempted (capped at 90 days).
+    expect(planEnforcement(input).untouched.map((u) => u.why)).toEqual([
+      'exempted by credwatch:exempt until 2027-03-01',
+    ]);
+    // First announced 100 days ago: the 90 days are over, the key is planned.
+    const granted = `${ACCOUNT}/lazy/exemption-granted/${exemptionCredential({ until: '2099-01-01', reason: 'forever' })}`;
+    const later = planEnforcement({
+      ...input,
+      knownSince: new Map([[granted, new Date(NOW.getTime() - 100 * DAY)]]),
+    });
+    expect(later.untouched).toEqual([]);
+    expect(later.keys.map((k) => k.user)).toEqual(['lazy']);
   });
 
   const noticeState = (user: string, firstSeen: Date, extra: Partial<FindingState> = {}): FindingState => {
@@ -166,6 +210,15 @@ describe('planEnforcement', () => {
         ...(confirmed ? { confirmedUsers: new Set(['alice']) } : {}),
       }).keys[0]!;
     expect(plan(noticeState('alice', at8)).stage).toBe('due');
+    // An overflow summary is nobody's notice either.
+    expect(plan(noticeState('alice', at8, { announcedIn: 'overflow' })).stage).toBe('notice');
+    // The day a notice announced holds, even when the ages changed since: eight days ago, at 112 days,
+    // it said "deactivation at 150" (the policy then), so the key's 150th day, 30 days from now.
+    const announced = noticeState('alice', at8, {
+      finding: { id: 'x', days: 112, thresholdDays: 150 } as Finding,
+    });
+    const kept = plan({ ...announced, id: noticeState('alice', at8).id });
+    expect([kept.stage, kept.deactivateOn]).toEqual(['notice', '2026-12-31']);
     // A baseline summary is no notice to anyone; a resolved notice is no notice.
     expect(plan(noticeState('alice', at8, { announcedIn: 'baseline' })).stage).toBe('notice');
     expect(plan(noticeState('alice', at8, { status: 'resolved' })).stage).toBe('notice');
@@ -196,7 +249,7 @@ describe('planEnforcement', () => {
       now: NOW,
     });
     const [notice] = enforcementFindings(ACCOUNT, plan);
-    expect(notice!.id).toMatch(/^123456789012\/alice\/access-key-final-notice\/key-2026-08-03T12:00:00Z$/);
+    expect(notice!.id).toMatch(/^123456789012\/alice\/access-key-final-notice\/key-2026-08-03T00:00:00Z$/);
     expect(
       isBaselined({ kind: 'opened', finding: notice! }, new Set([ACCOUNT]), {
         baseline: true,

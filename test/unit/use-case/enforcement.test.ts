@@ -20,7 +20,7 @@ import { report } from '../../support/report-builder';
 
 const ACCOUNT = '123456789012';
 const DAY = 86_400_000;
-const T0 = new Date('2026-12-01T12:00:00Z');
+const T0 = new Date('2026-12-01T00:00:00Z');
 const at = (days: number) => new Date(T0.getTime() + days * DAY);
 
 /** A key created `ageDays` before T0, last used `usedDaysAgo` before T0 (null: never). */
@@ -91,7 +91,10 @@ class Iam implements IamDirectory, KeyDeactivator {
   async accountAlias() {
     return undefined;
   }
+  /** Called after each deactivation (a test's clock moves on). */
+  afterUpdate = () => {};
   async deactivateAccessKey(user: string, id: string): Promise<'deactivated' | 'gone'> {
+    this.afterUpdate();
     if (this.refuse.has(id)) throw new IamWriteError(`UpdateAccessKey ${user} ${id}: AccessDenied`);
     const key = this.keys[user]?.find((k) => k.id === id);
     if (!key) return 'gone';
@@ -122,12 +125,17 @@ class Runs {
     public enforcement: EnforcementPolicy,
     readonly ownKeyIds: ReadonlySet<string> = new Set(),
   ) {}
-  async run(now: Date, options: { deactivator?: boolean } = {}): Promise<ScanResult & { said: Finding[] }> {
+  async run(
+    now: Date,
+    options: { deactivator?: boolean; confirmDeadline?: number; clock?: () => number } = {},
+  ): Promise<ScanResult & { said: Finding[] }> {
     const result = await scan({
       report: { getReport: async () => ({ csv: this.iam.csv(), generatedAt: now }) },
       directory: this.iam,
       thresholds: DEFAULT_THRESHOLDS,
       now,
+      ...(options.confirmDeadline !== undefined ? { confirmDeadline: options.confirmDeadline } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
       enforcement: {
         policy: this.enforcement,
         runId: `run-${now.toISOString()}`,
@@ -195,6 +203,22 @@ describe('enforcement, run after run', () => {
     const after = await runs.run(at(8));
     expect(ruleIds(after.said)).toEqual([]);
     expect(after.findings.map((f) => f.rule)).toContain('access-key-deactivated');
+    expect(iam.updates).toHaveLength(1);
+  });
+
+  it('deactivates from the midnight of the announced day, whatever the time of day the runs come', async () => {
+    const iam = new Iam({ alice: [{ id: 'AKIAALICE00000000001', ageDays: 95, usedDaysAgo: 3 }] });
+    const runs = new Runs(iam, policy());
+    const noon = (days: number) => new Date(at(days).getTime() + 12.5 * 3_600_000);
+    const first = await runs.run(noon(0));
+    // Notice at 12:30 plus 7 days: from the next midnight, 2026-12-09.
+    expect(first.said.find((f) => f.rule === 'access-key-final-notice')!.summary).toContain(
+      'on or after 2026-12-09',
+    );
+    await runs.run(noon(7));
+    expect(iam.updates).toEqual([]);
+    // The first run on the day, at 09:00: deactivated (not postponed to the next midnight).
+    await runs.run(new Date(at(8).getTime() + 9 * 3_600_000));
     expect(iam.updates).toHaveLength(1);
   });
 
@@ -394,7 +418,7 @@ describe('enforcement, run after run', () => {
     const due = await runs.run(at(7), { deactivator: false });
     expect(iam.updates).toEqual([]);
     expect(due.warnings.find((w) => w.code === 'enforcement-not-acting')?.message).toBe(
-      '1 access keys are due for deactivation, but this scan has no IAM permission to deactivate keys: nothing was deactivated',
+      '1 access keys are due for deactivation, but this scan has no deactivator (IAM write access) for the account: nothing was deactivated',
     );
   });
 
@@ -424,6 +448,67 @@ describe('enforcement, run after run', () => {
     iam.keys.idle![0]!.usedDaysAgo = -6;
     await runs.run(at(7));
     expect(iam.updates).toEqual([{ user: 'never', id: 'AKIANEVER00000000001' }]);
+  });
+
+  it('announces a new notice after a re-activation even when the deactivation run was never delivered', async () => {
+    const iam = new Iam({ alice: [{ id: 'AKIAALICE00000000001', ageDays: 95, usedDaysAgo: 3 }] });
+    const runs = new Runs(iam, policy());
+    await runs.run(T0);
+    // The deactivating run's messages never reach the channel: the old notice's state stays open.
+    runs.deliver = false;
+    await runs.run(at(7));
+    expect(iam.updates).toHaveLength(1);
+    runs.deliver = true;
+    iam.keys.alice![0]!.active = true;
+    const seen = await runs.run(at(8));
+    const notices = seen.said.filter((f) => f.rule === 'access-key-final-notice');
+    expect(notices).toHaveLength(1);
+    // A generation of its own: after the action, the notice is a new finding.
+    expect(notices[0]!.id).toMatch(/\/access-key-final-notice\/key-[0-9T:-]+Z@2026-12-09T00:00:00Z$/);
+    expect(notices[0]!.summary).toContain('on or after 2026-12-16');
+    await runs.run(at(14));
+    expect(iam.updates).toHaveLength(1);
+    const again = await runs.run(at(15));
+    expect(iam.updates).toHaveLength(2);
+    // The second deactivation is a finding of its own too, announced although the first one never was resolved.
+    expect(again.said.filter((f) => f.rule === 'access-key-deactivated')).toHaveLength(1);
+  });
+
+  it('in dry run records nothing, not even a re-activation it sees', async () => {
+    const iam = new Iam({ alice: [{ id: 'AKIAALICE00000000001', ageDays: 95, usedDaysAgo: 3 }] });
+    const runs = new Runs(iam, policy());
+    await runs.run(T0);
+    await runs.run(at(7));
+    expect(runs.actions.map((a) => a.kind)).toEqual(['deactivated']);
+    runs.enforcement = policy({ mode: 'dry-run' });
+    iam.keys.alice![0]!.active = true;
+    const dry = await runs.run(at(8));
+    expect(runs.actions.map((a) => a.kind)).toEqual(['deactivated']);
+    expect(dry.warnings.find((w) => w.code === 'key-reactivated')?.message).toBe(
+      'user "alice": access key AKIAALICE00000000001, deactivated by credwatch, is Active again (a dry run: not recorded)',
+    );
+    expect(iam.updates).toHaveLength(1);
+  });
+
+  it("stops deactivating when the scan's time is up, and leaves the rest for the next run", async () => {
+    const iam = new Iam({
+      a: [{ id: 'AKIAA000000000000001', ageDays: 120, usedDaysAgo: 3 }],
+      b: [{ id: 'AKIAB000000000000001', ageDays: 120, usedDaysAgo: 3 }],
+    });
+    const runs = new Runs(iam, policy());
+    await runs.run(T0);
+    let late = false;
+    iam.afterUpdate = () => {
+      late = true;
+    };
+    const due = await runs.run(at(7), { confirmDeadline: 1_000, clock: () => (late ? 2_000 : 0) });
+    expect(iam.updates.map((u) => u.user)).toEqual(['a']);
+    expect(due.warnings.find((w) => w.code === 'enforcement-out-of-time')?.message).toBe(
+      "1 access keys due for deactivation were left for the next run: this run's time was up",
+    );
+    iam.afterUpdate = () => {};
+    await runs.run(at(8));
+    expect(iam.updates.map((u) => u.user)).toEqual(['a', 'b']);
   });
 
   it('does nothing at all when enforcement is off', async () => {
