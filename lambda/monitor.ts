@@ -164,6 +164,8 @@ export interface MonitorResult {
 }
 
 const MAX_REASON = 300;
+/** Changes a message carries are remembered (outbox, then state) this many at a time, the deadline checked between. */
+export const COMMIT_CHUNK = 1000;
 /** PutEvents takes at most 10 entries; the outbox is published and removed in chunks of that size. */
 const EVENT_CHUNK = 10;
 
@@ -491,20 +493,33 @@ export async function deliver(
         {
           ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
           maxMessages: policy.maxMessagesPerRun,
-          // Remembered before the next message starts: a fault repeats at most this one message.
+          // Remembered before the next message starts: a fault repeats at most this one message. A
+          // summary can carry a whole organization's first scan: it is remembered in chunks, and
+          // once the deadline has passed no further chunk starts (the run ends in time and says so;
+          // what is not remembered is announced again next run, at most this message's worth).
           onDelivered: async (carried, announcedIn) => {
             messagesDelivered++;
             if (carried.length === 0) return;
-            try {
-              if (input.outbox && input.events) await input.outbox.add(carried, now);
-              const written = await input.state.commit(nextStates(carried, now, announcedIn));
-              skippedAsStale.push(...written.skippedAsStale);
-            } catch (err) {
-              commitError = err instanceof Error ? err : new Error(String(err));
-              throw err;
+            const clock = input.clock ?? Date.now;
+            for (let i = 0; i < carried.length; i += COMMIT_CHUNK) {
+              if (i > 0 && input.deadline !== undefined && clock() >= input.deadline) {
+                commitError = new Error(
+                  `out of time remembering a message the channel accepted: ${carried.length - i} of its ${carried.length} changes are not remembered and are announced again next run`,
+                );
+                throw commitError;
+              }
+              const chunk = carried.slice(i, i + COMMIT_CHUNK);
+              try {
+                if (input.outbox && input.events) await input.outbox.add(chunk, now);
+                const written = await input.state.commit(nextStates(chunk, now, announcedIn));
+                skippedAsStale.push(...written.skippedAsStale);
+              } catch (err) {
+                commitError = err instanceof Error ? err : new Error(String(err));
+                throw err;
+              }
+              delivered.push(...chunk);
+              if (announcedIn) summarized += chunk.length;
             }
-            delivered.push(...carried);
-            if (announcedIn) summarized += carried.length;
           },
         },
       );
@@ -523,7 +538,15 @@ export async function deliver(
   if (!commitError) {
     const said = new Set(delivered);
     const known = deltas
-      .filter((d) => !d.known && d.scan && !d.error && d.changes.every((c) => said.has(c)))
+      // An enforcement notice is never baselined, so one not said yet (held back beyond the cap)
+      // does not keep its account on first contact.
+      .filter(
+        (d) =>
+          !d.known &&
+          d.scan &&
+          !d.error &&
+          d.changes.every((c) => said.has(c) || isEnforcementRule(c.finding.rule)),
+      )
       .map((d) => d.accountId);
     if (known.length > 0) {
       try {

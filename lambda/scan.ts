@@ -445,12 +445,19 @@ export async function scan(input: ScanInput): Promise<ScanResult> {
     // Only enforce writes: a dry run records nothing, not even a re-activation it sees.
     const enforcing = e.policy.mode === 'enforce';
     let recording = enforcing && e.record !== undefined;
+    // A deactivation is part of this run's plan whether or not its record could be written (the
+    // key is inactive: it is announced); a re-activation seen counts only once recorded, so an
+    // unrecorded one (a dry run, a failing store) is seen again next run, under the same ids.
     const record = async (action: EnforcementAction): Promise<boolean> => {
-      actions.push(action);
-      taken.push(action);
+      const keep = () => {
+        actions.push(action);
+        taken.push(action);
+      };
+      if (action.kind === 'deactivated') keep();
       if (!recording) return false;
       try {
         await e.record!(action);
+        if (action.kind !== 'deactivated') keep();
         return true;
       } catch (err) {
         recording = false;

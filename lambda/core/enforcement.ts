@@ -265,9 +265,7 @@ const compactTime = (iso: string): string =>
 
 /**
  * The deactivation day a remembered notice announced, from the deactivation age it carried
- * (`thresholdDays`): later ages or tags never bring it forward. For an age notice the day is exact
- * (the key's creation time is its credential); otherwise it is estimated from the figure the notice
- * carried (`days`), never earlier than announced.
+ * (`thresholdDays`) and the key's own dates: later ages or tags never bring it forward.
  */
 function announcedDay(
   notice: FindingState,
@@ -276,11 +274,13 @@ function announcedDay(
   leadTimeDays: number,
 ): number {
   const at = Date.parse(notice.firstSeen);
-  const { days, thresholdDays } = notice.finding;
+  const { thresholdDays } = notice.finding;
   let reached = at;
   if (thresholdDays !== undefined) {
-    if (reason === 'age') reached = key.createdAt!.getTime() + thresholdDays * DAY_MS;
-    else if (days !== undefined) reached = at + (thresholdDays - days) * DAY_MS;
+    // Exact, from the key's own dates: its creation, or its last use (a use since the notice moves
+    // the day later, never earlier).
+    const since = reason === 'age' ? key.createdAt! : (key.lastUsed?.date ?? key.createdAt!);
+    reached = since.getTime() + thresholdDays * DAY_MS;
   }
   return ceilDay(Math.max(reached, at + leadTimeDays * DAY_MS));
 }
@@ -308,6 +308,10 @@ export function planEnforcement(input: PlanInput): EnforcementPlan {
   // An action names its key by id when known (twins created in the same second share a credential).
   const lastOf = (user: string, key: AccessKey, credential: string) =>
     (key.id ? lastActions.get(`${user}/#${key.id}`) : undefined) ?? lastActions.get(`${user}/${credential}`);
+  const lastDeactivations = latestActions((input.actions ?? []).filter((a) => a.kind === 'deactivated'));
+  const lastDeactivationOf = (user: string, key: AccessKey, credential: string) =>
+    (key.id ? lastDeactivations.get(`${user}/#${key.id}`) : undefined) ??
+    lastDeactivations.get(`${user}/${credential}`);
 
   for (const record of input.records) {
     if (record.isRoot) continue;
@@ -360,9 +364,13 @@ export function planEnforcement(input: PlanInput): EnforcementPlan {
       const plan = planKey(key, ages, now);
       if (!plan) continue;
       const last = lastOf(user, key, credential);
-      // After an action on the key, its next notice is a new finding (a generation of its own), so it
-      // is announced even while an older notice's state is still open (a run that did not deliver).
-      const noticeCredential = last ? `${credential}@${compactTime(last.at)}` : credential;
+      // After credwatch deactivated the key, its next notice is a new finding (a generation named by
+      // that deactivation, which is always recorded), so it is announced even while an older
+      // notice's state is still open (a run that did not deliver). A notice for the key being unused
+      // is another finding than one for its age: a key warned as unused, then used, gets an age
+      // notice of its own before any deactivation for its age.
+      const deactivation = lastDeactivationOf(user, key, credential);
+      const noticeCredential = `${credential}${plan.reason === 'unused' ? '~unused' : ''}${deactivation ? `@${compactTime(deactivation.at)}` : ''}`;
       const id = enforcementId(accountId, user, noticeRule, noticeCredential);
       const notice = validNotice(input.states?.get(id), last);
       const noticeAt = notice ? Date.parse(notice.firstSeen) : now.getTime();
@@ -580,7 +588,7 @@ export function enforcementFindings(accountId: string, plan: Omit<EnforcementPla
         credential: k.noticeCredential,
         rule: ENFORCEMENT_RULES.finalNotice,
         severity: 'critical',
-        summary: `Final notice: credwatch will deactivate ${keyName(k)} of ${k.user} on or after ${k.deactivateOn} (${reasonText(k)}) unless it is ${k.reason === 'age' ? 'rotated' : 'used again or deleted'}.${held}`,
+        summary: `Final notice: credwatch will deactivate ${keyName(k)} of ${k.user} on or after ${k.deactivateOn} (${reasonText(k)}) unless it is ${k.reason === 'age' ? 'rotated' : 'used or deleted'}.${held}`,
       });
       continue;
     }

@@ -129,7 +129,8 @@ export function complianceLabels(c: Compliance): { cis: string[]; fsbp: string[]
 
 export { complianceOf };
 
-const KEY_CREDENTIAL = /^key-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$/;
+// An enforcement finding adds `~unused` and `@<time>` to its key's credential (lambda/core/enforcement.ts).
+const KEY_CREDENTIAL = /^key-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)(?:~unused)?(?:@[0-9T:Z-]+)?$/;
 
 /** When a finding's access key was created, from its credential (`key-<creation time>`); null otherwise. */
 export function keyCreatedAt(f: Finding): Date | null {

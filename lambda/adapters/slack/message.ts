@@ -441,6 +441,8 @@ export interface OverflowContext {
   readonly cap: number;
   /** Owners whose list was not posted because of the cap. */
   readonly ownersNotMessaged: readonly string[];
+  /** Enforcement entries (final notices, deactivations) beyond the cap: never summarized, said next run. */
+  readonly heldBack?: number;
 }
 
 /** One line of a summary's list: who, which credential, how old, whose. */
@@ -483,9 +485,17 @@ export function buildSummaryMessage(
     overflow:
       summary.total > 0
         ? `This run had ${summary.total} more ${summary.total === 1 ? 'change' : 'changes'} than fit in its limit of ${overflow?.cap ?? '?'} messages: each is recorded as announced here, and none is repeated.`
-        : `This run reached its limit of ${overflow?.cap ?? '?'} messages before the owners' lists below; their findings were in the roll-up.`,
+        : (overflow?.ownersNotMessaged.length ?? 0) > 0
+          ? `This run reached its limit of ${overflow?.cap ?? '?'} messages before the owners' lists below; their findings were in the roll-up.`
+          : `This run reached its limit of ${overflow?.cap ?? '?'} messages.`,
   };
   const lines: string[] = [intro[summary.reason]];
+  const held = overflow?.heldBack ?? 0;
+  if (held > 0) {
+    lines.push(
+      `${held} enforcement ${held === 1 ? 'entry (a final notice or a deactivation) waits' : 'entries (final notices, deactivations) wait'} for the next run, each in its own entry: a summary is nobody's notice.`,
+    );
+  }
   if (summary.sinceLast) {
     const { at, opened, escalated, resolved } = summary.sinceLast;
     const news = [

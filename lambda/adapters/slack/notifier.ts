@@ -70,7 +70,9 @@ export function renderPosts(
   if (folded.length === 0) return [...kept];
   // An enforcement notice or action is never folded into the overflow: a summary is nobody's final
   // notice. It stays unsaid (no state), so the next run announces it in its own entry.
-  const overflow = folded.flatMap((m) => m.carries).filter((c) => !isEnforcementRule(c.finding.rule));
+  const foldedChanges = folded.flatMap((m) => m.carries);
+  const overflow = foldedChanges.filter((c) => !isEnforcementRule(c.finding.rule));
+  const heldBack = foldedChanges.length - overflow.length;
   const ownersNotMessaged = folded.flatMap((m) => (m.owner ? [m.owner] : []));
   return [
     ...kept,
@@ -78,6 +80,7 @@ export function renderPosts(
       message: buildSummaryMessage(summarize('overflow', overflow), ctx, {
         cap: maxMessages,
         ownersNotMessaged,
+        ...(heldBack > 0 ? { heldBack } : {}),
       }),
       carries: overflow,
       announcedIn: 'overflow',

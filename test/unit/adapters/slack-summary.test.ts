@@ -292,6 +292,10 @@ describe('renderPosts', () => {
     const overflow = messages[9]!;
     expect(overflow.announcedIn).toBe('overflow');
     expect(overflow.carries.some((c) => c.finding.rule === 'access-key-final-notice')).toBe(false);
+    // The summary says how many wait, and why.
+    expect(texts(overflow.message).join('\n')).toMatch(
+      /\d+ enforcement entries \(final notices, deactivations\) wait for the next run, each in its own entry: a summary is nobody's notice\./,
+    );
     // The notices carried are those in the nine messages of their own; the others are carried by none.
     const carried = new Set(carriedIds(messages));
     const unsaid = notices.filter((c) => !carried.has(c.finding.id));

@@ -9,7 +9,7 @@ import type { Post } from '../../../lambda/core/notification-plan';
 import type { Change, FindingState } from '../../../lambda/core/state';
 import { decodeAction } from '../../../lambda/core/state-codec';
 import type { Finding } from '../../../lambda/core/types';
-import { type AccountDelta, deliver } from '../../../lambda/monitor';
+import { type AccountDelta, COMMIT_CHUNK, deliver } from '../../../lambda/monitor';
 import type {
   EventOutbox,
   EventSink,
@@ -267,6 +267,53 @@ describe('deliver', () => {
     const second = await run(store, new MemoryChannel(), bus);
     expect(second.eventsPublished).toBe(8);
     expect(store.outbox.size).toBe(0);
+  });
+
+  it('remembers a large message in chunks, and stops between them once the deadline has passed', async () => {
+    const store = new MemoryStore();
+    // One message carries all 2,500 changes (a first scan's baseline summary, say).
+    const channel = new MemoryChannel(5000);
+    const bus = new MemoryBus();
+    const changes = diff(
+      Array.from({ length: 2500 }, (_, i) => finding(i + 1)),
+      [],
+      NOW,
+      { reminderIntervalMs: 86_400_000 },
+    );
+    const delta: AccountDelta = {
+      accountId: ACCOUNT,
+      changes,
+      baseline: false,
+      migrations: [],
+      skippedAsStale: [],
+      unreadable: [],
+    };
+    const deadline = Date.now() + 60_000;
+    // The deadline passes while the first chunk is being remembered.
+    const clock = () => (store.commits >= 1 ? deadline : deadline - 1);
+    const first = await deliver([delta], {
+      now: NOW,
+      state: store,
+      outbox: store,
+      notifier: async () => channel,
+      events: bus,
+      deadline,
+      clock,
+    });
+    expect(first.messagesDelivered).toBe(1);
+    expect(first.delivered).toHaveLength(COMMIT_CHUNK);
+    expect(store.states.size).toBe(COMMIT_CHUNK);
+    expect(first.commitError?.message).toBe(
+      `out of time remembering a message the channel accepted: ${2500 - COMMIT_CHUNK} of its 2500 changes are not remembered and are announced again next run`,
+    );
+    // The next run announces only what was not remembered: one message's worth, not more.
+    const again = diff(
+      Array.from({ length: 2500 }, (_, i) => finding(i + 1)),
+      [...store.states.values()],
+      NOW,
+      { reminderIntervalMs: 86_400_000 },
+    );
+    expect(again).toHaveLength(2500 - COMMIT_CHUNK);
   });
 
   it('a delta crosses JSON unchanged: scan and deliver can run in different processes', () => {

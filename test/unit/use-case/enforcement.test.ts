@@ -463,8 +463,8 @@ describe('enforcement, run after run', () => {
     const seen = await runs.run(at(8));
     const notices = seen.said.filter((f) => f.rule === 'access-key-final-notice');
     expect(notices).toHaveLength(1);
-    // A generation of its own: after the action, the notice is a new finding.
-    expect(notices[0]!.id).toMatch(/\/access-key-final-notice\/key-[0-9T:-]+Z@2026-12-09T00:00:00Z$/);
+    // A generation of its own, named by the deactivation: after it, the notice is a new finding.
+    expect(notices[0]!.id).toMatch(/\/access-key-final-notice\/key-[0-9T:-]+Z@2026-12-08T00:00:00Z$/);
     expect(notices[0]!.summary).toContain('on or after 2026-12-16');
     await runs.run(at(14));
     expect(iam.updates).toHaveLength(1);
@@ -472,6 +472,43 @@ describe('enforcement, run after run', () => {
     expect(iam.updates).toHaveLength(2);
     // The second deactivation is a finding of its own too, announced although the first one never was resolved.
     expect(again.said.filter((f) => f.rule === 'access-key-deactivated')).toHaveLength(1);
+  });
+
+  it('says a notice once while a re-activation cannot be recorded, run after run', async () => {
+    const iam = new Iam({ alice: [{ id: 'AKIAALICE00000000001', ageDays: 95, usedDaysAgo: 3 }] });
+    const runs = new Runs(iam, policy());
+    await runs.run(T0);
+    await runs.run(at(7));
+    iam.keys.alice![0]!.active = true;
+    runs.failRecord = true;
+    const said = [];
+    for (const day of [8, 9, 10, 20]) said.push(...ruleIds((await runs.run(at(day))).said));
+    expect(said).toEqual(['alice:access-key-final-notice']);
+    // Nothing is deactivated while nothing can be recorded.
+    expect(iam.updates).toHaveLength(1);
+  });
+
+  it('gives an age notice of its own to a key warned as unused that is then used', async () => {
+    const iam = new Iam({ alice: [{ id: 'AKIAALICE00000000001', ageDays: 85, usedDaysAgo: 40 }] });
+    const runs = new Runs(
+      iam,
+      policy({
+        finalNoticeKeyAgeDays: 83,
+        deactivateKeyAgeDays: 120,
+        finalNoticeUnusedDays: 30,
+        deactivateUnusedDays: 50,
+      }),
+    );
+    const first = await runs.run(T0);
+    const unused = first.said.find((f) => f.rule === 'access-key-final-notice')!;
+    expect(unused.summary).toContain('unused for 40 days, deactivation at 50');
+    // Used again two days later: the unused notice resolves, and the age notice is said on its own.
+    iam.keys.alice![0]!.usedDaysAgo = -2;
+    const used = await runs.run(at(2));
+    const age = used.said.find((f) => f.rule === 'access-key-final-notice')!;
+    expect(age.id).not.toBe(unused.id);
+    expect(age.summary).toContain('87 days old, deactivation at 120');
+    expect(age.summary).toContain('on or after 2027-01-05');
   });
 
   it('in dry run records nothing, not even a re-activation it sees', async () => {
@@ -488,6 +525,13 @@ describe('enforcement, run after run', () => {
       'user "alice": access key AKIAALICE00000000001, deactivated by credwatch, is Active again (a dry run: not recorded)',
     );
     expect(iam.updates).toHaveLength(1);
+    // The plan is said once, under one id, however many dry runs see the re-activation.
+    const planned = [
+      ...ruleIds(dry.said),
+      ...ruleIds((await runs.run(at(9))).said),
+      ...ruleIds((await runs.run(at(10))).said),
+    ];
+    expect(planned).toEqual(['alice:access-key-deactivation-planned']);
   });
 
   it("stops deactivating when the scan's time is up, and leaves the rest for the next run", async () => {
