@@ -592,26 +592,16 @@ export function enforcementFindings(accountId: string, plan: Omit<EnforcementPla
       });
       continue;
     }
+    // The plan stays open while the key is planned (notice, due or held); on the day enforce would
+    // act, what it would do in this run is said once more.
     const noticeOn = k.noticeAt ? k.noticeAt.slice(0, 10) : 'now';
-    if (k.stage === 'notice') {
-      findings.push({
-        ...common,
-        id: enforcementId(accountId, k.user, ENFORCEMENT_RULES.planned, k.noticeCredential),
-        credential: k.noticeCredential,
-        rule: ENFORCEMENT_RULES.planned,
-        severity: 'warning',
-        summary: `Dry run: enforcement would give ${k.user} a final notice for ${keyName(k)} ${noticeOn === 'now' ? 'now' : `on ${noticeOn}`} and deactivate it on or after ${k.deactivateOn} (${reasonText(k)}).`,
-      });
-      continue;
-    }
-    // Due or held: the plan stays open, and what enforce would do in this run is said once.
     findings.push({
       ...common,
       id: enforcementId(accountId, k.user, ENFORCEMENT_RULES.planned, k.noticeCredential),
       credential: k.noticeCredential,
       rule: ENFORCEMENT_RULES.planned,
       severity: 'warning',
-      summary: `Dry run: enforcement would give ${k.user} a final notice for ${keyName(k)} on ${noticeOn} and deactivate it on or after ${k.deactivateOn} (${reasonText(k)}).`,
+      summary: `Dry run: enforcement would give ${k.user} a final notice for ${keyName(k)} ${noticeOn === 'now' ? 'now' : `on ${noticeOn}`} and deactivate it on or after ${k.deactivateOn} (${reasonText(k)}).`,
     });
     if (k.stage === 'due') {
       findings.push({
