@@ -142,7 +142,11 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       });
     return { wiring, store };
   };
-  /** Runs a step: its metrics published, its failure logged and counted, then re-thrown (the state machine's retry or catch decides). */
+  /**
+   * Runs a step: its metrics published, its failure logged and counted, then re-thrown (the state
+   * machine's retry or catch decides). A failed batch is not counted as an incomplete run: the map
+   * tolerates it and deliver, which announces its accounts as not scanned, counts the run once.
+   */
   const step =
     <T>(name: string, body: (event: unknown, context: Context | undefined, started: number) => Promise<T>) =>
     async (event: unknown, context?: Context): Promise<T> => {
@@ -150,7 +154,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       try {
         return await body(event, context, started);
       } catch (err) {
-        metrics.addMetric(METRIC.scanIncomplete, MetricUnit.Count, 1);
+        if (name !== 'scanBatch') metrics.addMetric(METRIC.scanIncomplete, MetricUnit.Count, 1);
         logger.error(`${name} failed`, err as Error);
         throw err;
       } finally {
@@ -302,7 +306,9 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
         notScanned.push({ item, why: `its result in the run bucket could not be read (${decoded.problem})` });
       } else deltas.push(decoded.delta);
     }
-    // An account whose batch did not finish is announced as not scanned, as any account that could not be.
+    // An account whose batch did not finish is announced as not scanned, as any account that could not
+    // be, and counted as failed here (its batch, which counts the others, never answered).
+    if (notScanned.length > 0) metrics.addMetric('AccountsFailed', MetricUnit.Count, notScanned.length);
     const failures =
       notScanned.length === 0
         ? []

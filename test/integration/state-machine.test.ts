@@ -520,7 +520,36 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     expect(text(slack.delivered()[1])).toContain(
       'credwatch could not scan account sandbox (333333333333): its batch of the map did not finish (it failed or timed out: see the map run)',
     );
+    // Counted once each: the account its batch never reported, and the incomplete run (by deliver).
+    const deliverCall = calls.find((c) => c.step === 'deliver')!;
+    expect(deliverCall.run.metrics).toMatchObject({ AccountsFailed: 1, ScanIncomplete: 1 });
   }, 120_000);
+
+  it('a batch that fails counts no incomplete run of its own: deliver counts the run, once', async () => {
+    // A batch given an input it refuses throws; the map tolerates it and deliver decides the run.
+    const env = localStepEnvironment(sm.steps.scanBatch, sm.runBucketLogicalId, {
+      secretName: SECRET_NAME,
+      tableName: dynamo.tableName,
+      iam: 'http://127.0.0.1:9',
+      dynamodb: dynamo.endpoint,
+      secretsManager: secrets.url,
+      eventBridge: bus.url,
+      runBucket: sm.runBucketName,
+      s3: moto.url,
+    });
+    const run = await invokeBundled(
+      sm.steps.scanBatch.entry,
+      env,
+      { BatchInput: {} },
+      {
+        step: 'scanBatch',
+        now,
+        timeoutMs: 30_000,
+      },
+    );
+    expect(run.error).toMatch(/^scanBatch: input\.BatchInput\./);
+    expect(run.metrics.ScanIncomplete).toBeUndefined();
+  }, 60_000);
 
   describe('what the interpreter cannot check, on the template', () => {
     const template = () => Template.fromJSON(sm.template);
