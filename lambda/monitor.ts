@@ -433,6 +433,8 @@ export async function deliver(
   let summarized = 0;
   let uncertain = 0;
   let commitError: Error | undefined;
+  /** Remembering an accepted message stopped at the deadline (a first scan too large for one run). */
+  let outOfTime = false;
 
   // Migrated states first, silently: each under its new id, its old id retired as resolved.
   if (migrations.length > 0) {
@@ -503,6 +505,7 @@ export async function deliver(
             const clock = input.clock ?? Date.now;
             for (let i = 0; i < carried.length; i += COMMIT_CHUNK) {
               if (i > 0 && input.deadline !== undefined && clock() >= input.deadline) {
+                outOfTime = true;
                 commitError = new Error(
                   `out of time remembering a message the channel accepted: ${carried.length - i} of its ${carried.length} changes are not remembered and are announced again next run`,
                 );
@@ -535,7 +538,9 @@ export async function deliver(
 
   // Every account scanned whose changes were all delivered is known from now on: its next finding
   // is announced, not baselined, even when it had nothing to say this time.
-  if (!commitError) {
+  // `delivered` holds only what was remembered, so after a stop at the deadline the accounts whose
+  // changes were all remembered are known too (a first scan spread over several runs).
+  if (!commitError || outOfTime) {
     const said = new Set(delivered);
     const known = deltas
       // An enforcement notice is never baselined, so one not said yet (held back beyond the cap)
@@ -552,7 +557,7 @@ export async function deliver(
       try {
         await input.state.markKnown(known, now);
       } catch (err) {
-        commitError = err instanceof Error ? err : new Error(String(err));
+        commitError ??= err instanceof Error ? err : new Error(String(err));
       }
     }
   }
@@ -563,7 +568,11 @@ export async function deliver(
   let eventError: Error | undefined;
   if (input.events) {
     try {
-      if (input.outbox) {
+      if (input.outbox && outOfTime) {
+        // Out of time already: the outbox (perhaps a first scan's worth) is not even read; it is
+        // published first by the next run. At least this run's remembered changes wait in it.
+        eventsPending = delivered.length;
+      } else if (input.outbox) {
         const { entries, unreadable } = await input.outbox.pending();
         unreadableStates.push(...unreadable.map((u) => ({ ...u, accountId: 'outbox' })));
         eventsPending = entries.length;

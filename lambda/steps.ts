@@ -30,6 +30,7 @@ import { requiredSetting } from './settings';
 import {
   accountLog,
   accountsToScan,
+  addAccountMetrics,
   addScanMetrics,
   channelNotifier,
   DELIVERY_MARGIN_MS,
@@ -243,7 +244,8 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       notifications: w.env.notifications,
       ...(remaining !== undefined ? { deadline: started + remaining - DELIVERY_MARGIN_MS } : {}),
     });
-    addScanMetrics(w.env, deltas);
+    // The accounts' own counts are deliver's: it sees each account's final outcome once.
+    addScanMetrics(w.env, deltas, { accounts: false });
     logger.info('batch scanned', { accounts: accountLog(deltas) });
     return {
       scanned: deltas.filter((d) => d.scan).length,
@@ -306,9 +308,8 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
         notScanned.push({ item, why: `its result in the run bucket could not be read (${decoded.problem})` });
       } else deltas.push(decoded.delta);
     }
-    // An account whose batch did not finish is announced as not scanned, as any account that could not
-    // be, and counted as failed here (its batch, which counts the others, never answered).
-    if (notScanned.length > 0) metrics.addMetric('AccountsFailed', MetricUnit.Count, notScanned.length);
+    // An account whose batch did not finish (or whose result cannot be read) is announced as not
+    // scanned, as any account that could not be.
     const failures =
       notScanned.length === 0
         ? []
@@ -334,6 +335,8 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
             notifications: env.notifications,
           });
     const all = alignRollUps([...deltas, ...failures]);
+    // Every account of the run once: scanned, or failed (in its batch, or its batch never answered).
+    addAccountMetrics(env, all);
     const sink = eventSink(w, context);
     const outcome = await deliver(all, {
       now,

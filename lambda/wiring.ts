@@ -275,10 +275,17 @@ export interface RunSummary {
   readonly delivered: number;
 }
 
-/** The metrics of the accounts scanned (a run, or a batch of a state machine's map). */
-export function addScanMetrics(env: LambdaEnv, deltas: readonly AccountDelta[]): void {
+/**
+ * The metrics of the accounts scanned (a run, or a batch of a state machine's map).
+ * @param accounts also `AccountsScanned` and `AccountsFailed` (multi-account): false for a batch,
+ *   whose run's deliver step counts every account's final outcome once ({@link addAccountMetrics})
+ */
+export function addScanMetrics(
+  env: LambdaEnv,
+  deltas: readonly AccountDelta[],
+  options: { readonly accounts: boolean } = { accounts: true },
+): void {
   const scans = deltas.flatMap((a) => (a.scan ? [a.scan] : []));
-  const failed = deltas.filter((a) => a.error);
   metrics.addMetric('FindingsCritical', MetricUnit.Count, sum(scans.map((s) => s.counts.critical)));
   metrics.addMetric('FindingsWarning', MetricUnit.Count, sum(scans.map((s) => s.counts.warning)));
   metrics.addMetric('FindingsInfo', MetricUnit.Count, sum(scans.map((s) => s.counts.info)));
@@ -307,10 +314,14 @@ export function addScanMetrics(env: LambdaEnv, deltas: readonly AccountDelta[]):
       ),
     );
   }
-  if (env.accounts) {
-    metrics.addMetric('AccountsScanned', MetricUnit.Count, scans.length);
-    metrics.addMetric('AccountsFailed', MetricUnit.Count, failed.length);
-  }
+  if (options.accounts) addAccountMetrics(env, deltas);
+}
+
+/** `AccountsScanned` and `AccountsFailed` of a multi-account run, each account once. */
+export function addAccountMetrics(env: LambdaEnv, deltas: readonly AccountDelta[]): void {
+  if (!env.accounts) return;
+  metrics.addMetric('AccountsScanned', MetricUnit.Count, deltas.filter((a) => a.scan).length);
+  metrics.addMetric('AccountsFailed', MetricUnit.Count, deltas.filter((a) => a.error).length);
 }
 
 /** One log line per account scanned: what it found, what it cost, what went wrong. */

@@ -522,7 +522,15 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     );
     // Counted once each: the account its batch never reported, and the incomplete run (by deliver).
     const deliverCall = calls.find((c) => c.step === 'deliver')!;
-    expect(deliverCall.run.metrics).toMatchObject({ AccountsFailed: 1, ScanIncomplete: 1 });
+    expect(deliverCall.run.metrics).toMatchObject({
+      AccountsScanned: 2,
+      AccountsFailed: 1,
+      ScanIncomplete: 1,
+    });
+    // A batch counts its findings and calls, not its accounts: deliver counts each account once.
+    const answered = calls.find((c) => c.step === 'scanBatch')!;
+    expect(answered.run.metrics.IamCalls).toBeGreaterThan(0);
+    expect(answered.run.metrics.AccountsScanned).toBeUndefined();
   }, 120_000);
 
   it('a batch that fails counts no incomplete run of its own: deliver counts the run, once', async () => {
@@ -548,6 +556,8 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
       },
     );
     expect(run.error).toMatch(/^scanBatch: input\.BatchInput\./);
+    // A failing step's metrics are captured (the deliver step's ScanIncomplete in the test above);
+    // a failing batch has none to publish.
     expect(run.metrics.ScanIncomplete).toBeUndefined();
   }, 60_000);
 

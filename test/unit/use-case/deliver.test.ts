@@ -271,27 +271,40 @@ describe('deliver', () => {
 
   it('remembers a large message in chunks, and stops between them once the deadline has passed', async () => {
     const store = new MemoryStore();
-    // One message carries all 2,500 changes (a first scan's baseline summary, say).
+    // One message carries every change (a first scan's baseline summary, say).
     const channel = new MemoryChannel(5000);
     const bus = new MemoryBus();
-    const changes = diff(
+    const OTHER = '210987654321';
+    const small = diff(
+      Array.from({ length: 5 }, (_, i) => ({
+        ...finding(i + 1),
+        id: `${OTHER}/user${i + 1}/access-key-age/key-2025-01-01T00:00:00Z`,
+        accountId: OTHER,
+      })),
+      [],
+      NOW,
+      { reminderIntervalMs: 86_400_000 },
+    );
+    const large = diff(
       Array.from({ length: 2500 }, (_, i) => finding(i + 1)),
       [],
       NOW,
       { reminderIntervalMs: 86_400_000 },
     );
-    const delta: AccountDelta = {
-      accountId: ACCOUNT,
+    const scanned = { accountId: '', findings: [], counts: { critical: 0, warning: 0, info: 0 } } as never;
+    const delta = (accountId: string, changes: Change[]): AccountDelta => ({
+      accountId,
+      scan: scanned,
       changes,
       baseline: false,
       migrations: [],
       skippedAsStale: [],
       unreadable: [],
-    };
+    });
     const deadline = Date.now() + 60_000;
     // The deadline passes while the first chunk is being remembered.
     const clock = () => (store.commits >= 1 ? deadline : deadline - 1);
-    const first = await deliver([delta], {
+    const first = await deliver([delta(OTHER, small), delta(ACCOUNT, large)], {
       now: NOW,
       state: store,
       outbox: store,
@@ -300,20 +313,27 @@ describe('deliver', () => {
       deadline,
       clock,
     });
+    const total = small.length + large.length;
     expect(first.messagesDelivered).toBe(1);
     expect(first.delivered).toHaveLength(COMMIT_CHUNK);
     expect(store.states.size).toBe(COMMIT_CHUNK);
     expect(first.commitError?.message).toBe(
-      `out of time remembering a message the channel accepted: ${2500 - COMMIT_CHUNK} of its 2500 changes are not remembered and are announced again next run`,
+      `out of time remembering a message the channel accepted: ${total - COMMIT_CHUNK} of its ${total} changes are not remembered and are announced again next run`,
     );
+    // Only what was remembered waits to be published; the outbox is not even read (it could be large).
+    expect(store.outbox.size).toBe(COMMIT_CHUNK);
+    expect(bus.published).toEqual([]);
+    expect(first.eventsPending).toBe(COMMIT_CHUNK);
+    // The account whose changes were all remembered is known; the other is not (first contact still).
+    expect([...store.known]).toEqual([OTHER]);
     // The next run announces only what was not remembered: one message's worth, not more.
     const again = diff(
       Array.from({ length: 2500 }, (_, i) => finding(i + 1)),
-      [...store.states.values()],
+      [...store.states.values()].filter((st) => st.accountId === ACCOUNT),
       NOW,
       { reminderIntervalMs: 86_400_000 },
     );
-    expect(again).toHaveLength(2500 - COMMIT_CHUNK);
+    expect(again).toHaveLength(total - COMMIT_CHUNK);
   });
 
   it('a delta crosses JSON unchanged: scan and deliver can run in different processes', () => {
