@@ -36,7 +36,18 @@ export const STATE_TABLE_SCHEMA = {
    * (lambda/steps.ts). `runId` (S) holds it until `leaseUntil` (N, epoch ms).
    */
   runLease: { partitionKey: 'run#lease', sortKey: '#lease' },
+  /**
+   * The record of a Slack message a channel of the app posted with findings opened in it (pk
+   * `thread#<conversation id>`, sk `<message ts>`): `body` (S, the message as posted and what was
+   * resolved since, JSON owned by lambda/adapters/slack/app-notifier.ts), `writtenAt` (S, ISO) and
+   * `expiresAt` (N, TTL, {@link MESSAGE_RECORD_RETENTION_DAYS} after the last write). What lets a
+   * resolution update the message it was announced in, without reading the channel's history.
+   */
+  threadPartitionPrefix: 'thread#',
 } as const;
+
+/** How long the record of a posted Slack message is kept after its last write (its thread's findings' life). */
+export const MESSAGE_RECORD_RETENTION_DAYS = 400;
 
 /** The events credwatch publishes: `source` and the `detail-type` of each kind of change. */
 export const EVENT_SOURCE = 'credwatch';

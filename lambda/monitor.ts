@@ -499,7 +499,7 @@ export async function deliver(
           // summary can carry a whole organization's first scan: it is remembered in chunks, and
           // once the deadline has passed no further chunk starts (the run ends in time and says so;
           // what is not remembered is announced again next run, at most this message's worth).
-          onDelivered: async (carried, announcedIn) => {
+          onDelivered: async (carried, announcedIn, posted) => {
             messagesDelivered++;
             if (carried.length === 0) return;
             const clock = input.clock ?? Date.now;
@@ -514,7 +514,7 @@ export async function deliver(
               const chunk = carried.slice(i, i + COMMIT_CHUNK);
               try {
                 if (input.outbox && input.events) await input.outbox.add(chunk, now);
-                const written = await input.state.commit(nextStates(chunk, now, announcedIn));
+                const written = await input.state.commit(nextStates(chunk, now, announcedIn, posted));
                 skippedAsStale.push(...written.skippedAsStale);
               } catch (err) {
                 commitError = err instanceof Error ? err : new Error(String(err));

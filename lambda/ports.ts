@@ -4,7 +4,7 @@
  */
 import type { EnforcementAction } from './core/enforcement';
 import type { Post } from './core/notification-plan';
-import type { Change, FindingState } from './core/state';
+import type { Change, FindingState, PostedMessage } from './core/state';
 import type { UnreadableState } from './core/state-codec';
 import type { SummaryReason } from './core/summary';
 import type { LastUse } from './core/types';
@@ -109,6 +109,16 @@ export interface StateStore {
   recordAction?(action: EnforcementAction): Promise<void>;
 }
 
+/**
+ * Records of messages a channel posted and may update later (a Slack channel of the app: the message
+ * whose entries opened findings, updated when they are resolved). The body is the channel's own
+ * (opaque here, checked by the channel when read back: stored state is input).
+ */
+export interface MessageRecords {
+  getMessage(message: PostedMessage): Promise<string | undefined>;
+  putMessage(message: PostedMessage, body: string, at: Date): Promise<void>;
+}
+
 /** Who holds the run lease, when a run could not take it. */
 export interface RunLeaseHeld {
   readonly acquired: false;
@@ -151,9 +161,15 @@ export interface NotifyOptions {
   /**
    * Called after each message the channel accepted, with the changes it carried (none for an
    * owner's list) and the summary it was, if one, before the next message starts: the caller
-   * remembers them there. A rejection stops delivery and is re-thrown.
+   * remembers them there. A rejection stops delivery and is re-thrown. `posted` is where the message
+   * can be found again, when the channel can (a Slack channel of the app: its conversation and `ts`):
+   * the findings it opened are threaded under it.
    */
-  readonly onDelivered: (changes: readonly Change[], announcedIn?: SummaryReason) => Promise<void>;
+  readonly onDelivered: (
+    changes: readonly Change[],
+    announcedIn?: SummaryReason,
+    posted?: PostedMessage,
+  ) => Promise<void>;
 }
 
 export interface NotifyResult {

@@ -14,12 +14,19 @@ import {
   paginateQuery,
   type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { CLOCK_SKEW_MS, STATE_TABLE_SCHEMA } from '../contracts';
+import { CLOCK_SKEW_MS, MESSAGE_RECORD_RETENTION_DAYS, STATE_TABLE_SCHEMA } from '../contracts';
 import type { EnforcementAction } from '../core/enforcement';
 import { CredwatchError } from '../core/errors';
-import type { Change, FindingState } from '../core/state';
+import type { Change, FindingState, PostedMessage } from '../core/state';
 import { decodeAction, decodeChange, decodeState, type UnreadableState } from '../core/state-codec';
-import type { EventOutbox, LoadedStates, OutboxEntry, RunLease, RunLeaseHeld } from '../ports';
+import type {
+  EventOutbox,
+  LoadedStates,
+  MessageRecords,
+  OutboxEntry,
+  RunLease,
+  RunLeaseHeld,
+} from '../ports';
 
 /** The state table's key and TTL attribute names (the contract lives in lambda/contracts.ts). */
 export { STATE_TABLE_SCHEMA };
@@ -79,7 +86,9 @@ type Item = Record<string, AttributeValue>;
  * `announcedIn` (S, only when the last announcement was a summary: `baseline`, `roll-up`,
  * `overflow`; items written before it existed have none and decode as before), `channel` (S, the
  * channel that last announced it, lambda/core/routing.ts; items written before routing have none
- * and are read as the default channel's) and, for resolved
+ * and are read as the default channel's), `thread` (M: `conversation`, `ts`, both S; the Slack
+ * message of a channel of the app that first announced the finding; absent otherwise and in items
+ * written before it existed) and, for resolved
  * findings only, `expiresAt` (N, epoch seconds, the table's TTL attribute).
  *
  * Enforcement actions (STATE_TABLE_SCHEMA.actionSortKeyPrefix): `pk` (S, the account's), `sk` (S,
@@ -87,7 +96,7 @@ type Item = Record<string, AttributeValue>;
  * `accessKeyId`, `credential`, `at`, `reason`, `runId` (S) and, when known, `actor`, `noticeAt` (S);
  * no `expiresAt`.
  */
-export class DynamoStateStore implements EventOutbox, RunLease {
+export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
   private readonly tableName: string;
   private readonly client: DynamoDBClient;
   private readonly queryPageSize: number | undefined;
@@ -214,6 +223,57 @@ export class DynamoStateStore implements EventOutbox, RunLease {
             );
           }
         }),
+      );
+    }
+  }
+
+  /** The record of a posted message (pk `thread#<conversation>`, sk `<ts>`), or undefined when there is none. */
+  async getMessage(message: PostedMessage): Promise<string | undefined> {
+    try {
+      const answer = await this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: messageKey(message),
+          ConsistentRead: true,
+        }),
+      );
+      const body = answer.Item?.body;
+      if (answer.Item === undefined) return undefined;
+      if (body?.S === undefined) {
+        throw new StateStoreError(
+          `The record of message ${message.ts} of ${message.conversation} in table ${this.tableName} has no string body`,
+        );
+      }
+      return body.S;
+    } catch (error) {
+      if (error instanceof StateStoreError) throw error;
+      throw new StateStoreError(
+        `Could not read the record of message ${message.ts} of ${message.conversation} from table ${this.tableName}: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Writes (replaces) the record of a posted message; it expires MESSAGE_RECORD_RETENTION_DAYS after `at`. */
+  async putMessage(message: PostedMessage, body: string, at: Date): Promise<void> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            ...messageKey(message),
+            body: { S: body },
+            writtenAt: { S: at.toISOString() },
+            expiresAt: {
+              N: String(Math.floor(at.getTime() / 1000) + MESSAGE_RECORD_RETENTION_DAYS * 86_400),
+            },
+          },
+        }),
+      );
+    } catch (error) {
+      throw new StateStoreError(
+        `Could not write the record of message ${message.ts} of ${message.conversation} to table ${this.tableName}: ${messageOf(error)}`,
+        { cause: error },
       );
     }
   }
@@ -490,6 +550,9 @@ export class DynamoStateStore implements EventOutbox, RunLease {
       finding: { S: JSON.stringify(state.finding) },
       ...(state.announcedIn ? { announcedIn: { S: state.announcedIn } } : {}),
       ...(state.channel !== undefined ? { channel: { S: state.channel } } : {}),
+      ...(state.thread
+        ? { thread: { M: { conversation: { S: state.thread.conversation }, ts: { S: state.thread.ts } } } }
+        : {}),
     };
     if (state.status === 'resolved') {
       const resolvedAt = epochMs(state.lastNotifiedAt, `lastNotifiedAt of finding ${state.id}`);
@@ -532,10 +595,23 @@ function fromItem(item: Item, now: Date): { state: FindingState } | { problem: s
       // Any other attribute type is passed as null, for the schema to name it.
       ...(item.announcedIn !== undefined ? { announcedIn: item.announcedIn.S ?? null } : {}),
       ...(item.channel !== undefined ? { channel: item.channel.S ?? null } : {}),
+      ...(item.thread !== undefined ? { thread: threadOf(item.thread) } : {}),
     },
     now,
     CLOCK_SKEW_MS,
   );
+}
+
+const messageKey = (message: PostedMessage): Item => ({
+  pk: { S: `${STATE_TABLE_SCHEMA.threadPartitionPrefix}${message.conversation}` },
+  sk: { S: message.ts },
+});
+
+/** A `thread` attribute (M of two S) as the schema reads it; any other shape is passed as null, for the schema to name it. */
+function threadOf(attribute: AttributeValue): { conversation?: string | null; ts?: string | null } | null {
+  const map = attribute.M;
+  if (map === undefined) return null;
+  return { conversation: map.conversation?.S ?? null, ts: map.ts?.S ?? null };
 }
 
 /** The sort key of an action's item: its key, its time (as UTC ISO: one instant, one key) and kind. */

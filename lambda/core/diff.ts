@@ -4,7 +4,7 @@
  * docs/alerts.md.
  */
 import { ConfigError } from './errors';
-import type { Change, ChangeKind, FindingState } from './state';
+import type { Change, ChangeKind, FindingState, PostedMessage } from './state';
 import type { SummaryReason } from './summary';
 import { type Finding, type RuleId, severityRank } from './types';
 
@@ -150,16 +150,25 @@ export function compareChanges(a: Change, b: Change): number {
 
 /**
  * The states to write after `delivered` changes were delivered by the scan at `scanTime`, one per
- * change, in the same order; `announcedIn` names the summary that announced them, if one did. Changes that were not delivered must not be passed: their state stays
- * as it was, so the next scan announces them again (at-least-once).
+ * change, in the same order; `announcedIn` names the summary that announced them, if one did, and
+ * `posted` the message that carried them when the channel can find it again (a Slack app channel):
+ * it becomes the thread of the findings it opened. Changes that were not delivered must not be
+ * passed: their state stays as it was, so the next scan announces them again (at-least-once).
  */
 export function nextStates(
   delivered: readonly Change[],
   scanTime: Date,
   announcedIn?: SummaryReason,
+  posted?: PostedMessage,
 ): FindingState[] {
   const at = scanTime.toISOString();
   return delivered.map(({ kind, finding, previous, channel }): FindingState => {
+    // The thread of a finding is the message that first announced it in its own entry: kept while
+    // the finding is in the same channel, started by an opening (or a first own entry) there.
+    const sameChannel = previous !== undefined && previous.channel === channel;
+    const kept = sameChannel && previous.status === 'open' && kind !== 'opened' ? previous.thread : undefined;
+    const thread =
+      kept ?? (posted && !announcedIn && kind !== 'resolved' && kind !== 'reminder' ? posted : undefined);
     const base = {
       id: finding.id,
       accountId: finding.accountId,
@@ -167,6 +176,7 @@ export function nextStates(
       scanTime: at,
       ...(announcedIn ? { announcedIn } : {}),
       ...(channel !== undefined ? { channel } : {}),
+      ...(thread ? { thread } : {}),
     };
     if (kind === 'opened') {
       return { ...base, status: 'open', notifiedSeverity: finding.severity, firstSeen: at, finding };

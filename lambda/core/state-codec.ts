@@ -58,6 +58,12 @@ const stateSchema = z.object({
   finding: findingSchema,
   announcedIn: z.enum(SUMMARY_REASONS as [string, ...string[]]).optional(),
   channel: channelName.optional(),
+  thread: z
+    .object({
+      conversation: z.string().regex(/^[CGD][A-Z0-9]{2,40}$/, { error: 'expected a Slack conversation id' }),
+      ts: z.string().regex(/^\d{1,12}\.\d{1,9}$/, { error: 'expected a Slack message ts (digits.digits)' }),
+    })
+    .optional(),
 });
 
 /** A zod error as one line: the first issue, with its path (`finding.rule: …`). */

@@ -34,6 +34,19 @@ export interface FindingState {
    * deployment's default channel.
    */
   readonly channel?: string;
+  /**
+   * The Slack message (of a channel reached with the app's bot token) whose entry first announced
+   * the finding: its reminders and resolution are replies in that thread, and the message is
+   * updated when the finding is resolved. Absent for findings announced through a webhook, in
+   * Teams, or only in a summary, and in items written before it existed.
+   */
+  readonly thread?: PostedMessage;
+}
+
+/** A message a channel took, where it can be found again (a Slack conversation id and message `ts`). */
+export interface PostedMessage {
+  readonly conversation: string;
+  readonly ts: string;
 }
 
 /** One thing a digest announces. */

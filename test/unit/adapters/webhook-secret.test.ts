@@ -303,12 +303,6 @@ describe('createWebhookChannelsReader', () => {
     ['an entry without a path', { ops: 'https://hooks.slack.com/' }, 'channels.ops', 'a URL without a path'],
     ['an empty entry', { ops: '   ' }, 'channels.ops', 'an empty value'],
     ['an entry that is a number', { ops: 12345 }, 'channels.ops', 'a number'],
-    [
-      'an entry that is an object',
-      { ops: { url: 'https://hooks.slack.com/services/s3cr3tvalue' } },
-      'channels.ops',
-      'an object',
-    ],
     ['an entry that is null', { ops: null }, 'channels.ops', 'null'],
   ])('refuses %s, naming the entry and not the value', async (_, bad, entry, got) => {
     const error = await rejection(channelsOf(channelsSecret({ default: SLACK_URL, ...bad })));
@@ -371,12 +365,12 @@ describe('createWebhookChannelsReader', () => {
     [
       'another top-level key',
       channelsSecret({ default: SLACK_URL }, { note: 's3cr3tvalue' }),
-      'unexpected top-level key "note" (key 2): a channels secret holds only "channels"',
+      'unexpected top-level key "note" (key 2): a channels secret holds only "channels" and "slackBotToken"',
     ],
     [
       'a top-level key that is not a name',
       channelsSecret({ default: SLACK_URL }, { 'S3CR3TVALUE/x': 1 }),
-      `unexpected top-level key (a name that is not ${CHANNEL_NAME_RULE}) (key 2): a channels secret holds only "channels"`,
+      `unexpected top-level key (a name that is not ${CHANNEL_NAME_RULE}) (key 2): a channels secret holds only "channels" and "slackBotToken"`,
     ],
   ])('refuses %s, naming the entry and not the value', async (_, value, problem) => {
     const error = await rejection(channelsOf(value));
