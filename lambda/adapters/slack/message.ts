@@ -687,3 +687,10 @@ function consoleBaseOf(ctx: DigestContext): string {
   }
   return consoleBase;
 }
+
+/** A finding in a few words (`alice · key age `AKIA…``), escaped and clipped: a line of an updated message. */
+export function shortLabel(f: Finding): string {
+  const who = f.user === ACCOUNT_USER ? `account ${escapedClip(f.accountId, 20)}` : escapedClip(f.user, 100);
+  const what = RULE_LABELS[f.rule] ?? escapedClip(f.rule, 40);
+  return `${who} · ${what}${f.accessKeyId ? ` \`${escapedClip(f.accessKeyId, 100)}\`` : ''}`;
+}

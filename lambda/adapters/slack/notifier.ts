@@ -29,22 +29,19 @@ export interface RenderedMessage {
   readonly owner?: string;
 }
 
-/**
- * The messages a channel posts for `posts`, cap applied: what the notifier sends, and what a dry run
- * prints. Pure.
- */
-export function renderPosts(
-  posts: readonly Post[],
-  heading: DigestHeading,
-  maxMessages = Number.POSITIVE_INFINITY,
-): RenderedMessage[] {
-  const ctx: DigestContext = {
+/** What a channel's messages are headed with. */
+export function digestContext(heading: DigestHeading): DigestContext {
+  return {
     accountId: heading.accountId,
     ...(heading.accountAlias ? { accountAlias: heading.accountAlias } : {}),
     accountNames: heading.accountNames,
     scanTime: heading.scanTime,
   };
-  const all = posts.flatMap((post): RenderedMessage[] => {
+}
+
+/** Each post as the messages it takes (a digest as many as Slack's limits need), before the cap. Pure. */
+export function renderUncapped(posts: readonly Post[], ctx: DigestContext): RenderedMessage[] {
+  return posts.flatMap((post): RenderedMessage[] => {
     if (post.kind === 'digest') {
       return buildDigestParts(post.carries, ctx).map((p) => ({ message: p.message, carries: p.changes }));
     }
@@ -66,6 +63,17 @@ export function renderPosts(
       },
     ];
   });
+}
+
+/**
+ * The run's message cap on rendered messages: beyond `maxMessages`, the first cap − 1 are kept and
+ * the rest become one overflow summary carrying their changes (appended last). Pure.
+ */
+export function capRendered<M extends RenderedMessage>(
+  all: readonly M[],
+  maxMessages: number,
+  ctx: DigestContext,
+): (M | RenderedMessage)[] {
   const { kept, folded } = capMessages(all, maxMessages);
   if (folded.length === 0) return [...kept];
   // An enforcement notice or action is never folded into the overflow: a summary is nobody's final
@@ -86,6 +94,19 @@ export function renderPosts(
       announcedIn: 'overflow',
     },
   ];
+}
+
+/**
+ * The messages a channel posts for `posts`, cap applied: what the notifier sends, and what a dry run
+ * prints. Pure.
+ */
+export function renderPosts(
+  posts: readonly Post[],
+  heading: DigestHeading,
+  maxMessages = Number.POSITIVE_INFINITY,
+): RenderedMessage[] {
+  const ctx = digestContext(heading);
+  return capRendered(renderUncapped(posts, ctx), maxMessages, ctx);
 }
 
 export class SlackNotifier implements Notifier {
