@@ -44,6 +44,8 @@ export interface SlackAppApi {
   ): Promise<void>;
   openDirect(userId: string): Promise<string>;
   lookupUserByEmail(email: string): Promise<string | undefined>;
+  /** Posts so far whose answer was lost and that were retried (they may show twice). */
+  uncertain?(): number;
 }
 
 /** A message of a channel of the app, and where it goes. */
@@ -208,13 +210,15 @@ export class SlackAppNotifier implements Notifier {
       options.maxMessages,
     );
     let delivered = 0;
+    const before = this.props.api.uncertain?.() ?? 0;
+    const uncertain = () => (this.props.api.uncertain?.() ?? 0) - before;
     for (const m of messages) {
       if (options.deadline !== undefined && Date.now() >= options.deadline) {
         return {
           messages: messages.length,
           messagesDelivered: delivered,
           error: new Error(`out of time after ${delivered} of ${messages.length} messages`),
-          uncertain: 0,
+          uncertain: uncertain(),
         };
       }
       let posted: PostedMessage;
@@ -222,7 +226,7 @@ export class SlackAppNotifier implements Notifier {
         posted = await this.post(m);
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
-        return { messages: messages.length, messagesDelivered: delivered, error, uncertain: 0 };
+        return { messages: messages.length, messagesDelivered: delivered, error, uncertain: uncertain() };
       }
       delivered++;
       const opens =
@@ -236,7 +240,7 @@ export class SlackAppNotifier implements Notifier {
         if (resolved.length > 0) await this.update(m.parent, resolved);
       }
     }
-    return { messages: messages.length, messagesDelivered: delivered, uncertain: 0 };
+    return { messages: messages.length, messagesDelivered: delivered, uncertain: uncertain() };
   }
 
   /** Posts one message where it goes; an owner Slack cannot reach gets it in the channel. */
