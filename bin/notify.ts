@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * `npm run -s notify -- --test --secret <arn-or-name> [--channel NAME]`: posts one test message
- * through each webhook of the deployed secret (the stack's `WebhookSecretArn` output), as the
- * scanner would read it: proof that every channel's webhook is one Slack accepts, before any
- * credential crosses a threshold. Prints each channel's outcome, never a URL. Exit codes: 0 posted to
+ * `npm run -s notify -- --test --secret <arn-or-name> [--channel NAME]`: posts one test message to
+ * each channel of the deployed secret (the stack's `WebhookSecretArn` output), as the scanner would
+ * read it: through a Slack webhook, to a Slack conversation with the app's bot token, or through a
+ * Teams workflow. Proof that every channel is one its service accepts, before any credential
+ * crosses a threshold. Prints each channel's outcome, never a URL or token. Exit codes: 0 posted to
  * every channel, 2 bad usage (a channel the secret does not have), 3 the secret could not be read or
- * Slack refused the message of some channel.
+ * a service refused the message of some channel.
  */
 import { hostname, userInfo } from 'node:os';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -13,7 +14,13 @@ import { Command, Option } from 'commander';
 import { REQUEST_TIMEOUTS } from '../lambda/adapters/sdk';
 import { buildTestMessage } from '../lambda/adapters/slack/message';
 import { SlackSender } from '../lambda/adapters/slack/sender';
-import { createWebhookChannelsReader, webhookFor } from '../lambda/adapters/slack/webhook-secret';
+import { SlackWebApi } from '../lambda/adapters/slack/web-api';
+import {
+  type ChannelDestination,
+  type ChannelSecret,
+  createChannelSecretReader,
+  destinationFor,
+} from '../lambda/adapters/slack/webhook-secret';
 import { CHANNEL_NAME, CHANNEL_NAME_RULE } from '../lambda/core/routing';
 import { checkProfile } from './cli/aws';
 import { parseCommandLine } from './cli/command';
@@ -24,6 +31,7 @@ interface Options {
   secret?: string;
   profile?: string;
   webhookHost: string[];
+  slackApiUrl?: string;
   channel: string[];
 }
 
@@ -31,7 +39,8 @@ const HELP_AFTER = `
 Exit codes:
   0  the test message was posted to every channel
   2  bad usage, or a --channel the secret does not have
-  3  the secret could not be read, or Slack refused the message of a channel (the others are still sent)
+  3  the secret could not be read, or Slack or Teams refused the message of a channel (the others are
+     still sent)
 
 Environment:
   AWS_PROFILE, AWS_REGION, ...        the AWS credential chain (--profile overrides AWS_PROFILE)
@@ -48,17 +57,18 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name('credwatch-notify')
     .description(
-      'Posts a test message through each webhook of the deployed secret: says each channel will hear credwatch.',
+      'Posts a test message to each channel of the deployed secret (Slack webhook, Slack app, Teams workflow): says each channel will hear credwatch.',
     )
     .option('--test', 'post the test message (the only action so far; required)')
     .option('--secret <arn-or-name>', "the webhook secret: the stack's WebhookSecretArn output")
     .option('--profile <name>', 'the AWS profile to read the secret with (instead of AWS_PROFILE)')
     .option(
       '--webhook-host <host>',
-      'also accept webhooks on this host (host or host:port; http only for loopback: local stand-ins)',
+      'also accept webhooks (Slack or Teams) on this host (host or host:port; http only for loopback: local stand-ins)',
       collect,
       [],
     )
+    .addOption(new Option('--slack-api-url <url>', 'the Slack Web API base URL (local stand-ins)').hideHelp())
     .addOption(
       new Option('--channel <names>', 'only these channels of the secret; repeat it or give a comma list')
         .argParser(collect)
@@ -98,13 +108,14 @@ export async function main(argv: string[]): Promise<number> {
     region,
     ...(opts.profile ? { profile } : {}),
   });
-  let channels: ReadonlyMap<string, string>;
+  let channels: ChannelSecret;
   try {
-    channels = await createWebhookChannelsReader({
+    channels = await createChannelSecretReader({
       secretArn: secret,
       client,
       maxAgeSeconds: 0,
       allowedHosts: ['hooks.slack.com', ...opts.webhookHost],
+      extraTeamsHosts: opts.webhookHost,
       allowInsecureHosts: opts.webhookHost.length > 0,
     })();
   } catch (err) {
@@ -114,20 +125,23 @@ export async function main(argv: string[]): Promise<number> {
   }
   // Every name is checked before anything is sent; the secret's order, each channel once.
   try {
-    for (const name of wanted) webhookFor(channels, name, secret);
+    for (const name of wanted) destinationFor(channels, name, secret);
   } catch (err) {
     return fail(2, `--channel: ${(err as Error).message}`);
   }
-  const targets = [...channels.keys()].filter((name) => wanted.length === 0 || wanted.includes(name));
+  const targets = [...channels.channels.keys()].filter(
+    (name) => wanted.length === 0 || wanted.includes(name),
+  );
   const by = `${userInfo().username}@${hostname()}`;
   const failed: string[] = [];
   for (const channel of targets) {
+    const destination = destinationFor(channels, channel, secret);
     const test = buildTestMessage(new Date(), `credwatch notify --test, channel "${channel}" (${by})`);
     const message = { ...test, text: `${test.text} (credwatch channel "${channel}")` };
     try {
-      await new SlackSender({ webhookUrl: webhookFor(channels, channel, secret) }).send(message);
+      await sendTest(destination, message, channels, opts.slackApiUrl);
       process.stdout.write(
-        `credwatch-notify: ${channel}: posted a test message through the webhook of ${secret}\n`,
+        `credwatch-notify: ${channel}: posted a test message ${where(destination)} of ${secret}\n`,
       );
     } catch (err) {
       failed.push(channel);
@@ -139,6 +153,38 @@ export async function main(argv: string[]): Promise<number> {
     3,
     `${failed.length} of ${targets.length} channel${targets.length === 1 ? '' : 's'} of ${secret} did not take the test message: ${failed.join(', ')}`,
   );
+}
+
+/** Where a test message went, in words (no URL, no token). */
+function where(destination: ChannelDestination): string {
+  if (destination.kind === 'slack-app')
+    return `to Slack conversation ${destination.conversation} with the bot token`;
+  return destination.kind === 'teams-workflow' ? 'through the Teams workflow' : 'through the webhook';
+}
+
+/** Posts the test message where a channel's messages go, the way the scanner posts them. */
+async function sendTest(
+  destination: ChannelDestination,
+  message: ReturnType<typeof buildTestMessage>,
+  secret: ChannelSecret,
+  slackApiUrl: string | undefined,
+): Promise<void> {
+  switch (destination.kind) {
+    case 'slack-webhook':
+      await new SlackSender({ webhookUrl: destination.url }).send(message);
+      return;
+    case 'slack-app': {
+      if (secret.slackBotToken === undefined) throw new Error('the secret has no "slackBotToken"');
+      const api = new SlackWebApi({
+        token: secret.slackBotToken,
+        ...(slackApiUrl ? { apiUrl: slackApiUrl } : {}),
+      });
+      await api.postMessage(destination.conversation, message);
+      return;
+    }
+    case 'teams-workflow':
+      throw new Error('this build cannot post to a Teams workflow yet');
+  }
 }
 
 if (require.main === module) {

@@ -22,12 +22,15 @@ import { OrganizationsDiscovery } from './adapters/organizations';
 import { REQUEST_TIMEOUTS } from './adapters/sdk';
 import { SecurityHubSink } from './adapters/security-hub';
 import { CompositeSink } from './adapters/sinks';
+import { SlackAppNotifier } from './adapters/slack/app-notifier';
 import { SlackNotifier } from './adapters/slack/notifier';
 import { SlackDeliveryError, SlackSender } from './adapters/slack/sender';
+import { SlackWebApi } from './adapters/slack/web-api';
 import {
-  createWebhookChannelsReader,
-  type WebhookChannels,
-  webhookFor,
+  type ChannelSecret,
+  createChannelSecretReader,
+  destinationFor,
+  WebhookSecretError,
 } from './adapters/slack/webhook-secret';
 import { DynamoStateStore } from './adapters/state-store';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './contracts';
@@ -44,10 +47,13 @@ import { enforcementOf, requiredSetting } from './settings';
 /** What the composition root takes from outside the environment (tests inject a local Slack host). */
 export interface HandlerOptions {
   /**
-   * Hosts (`host[:port]`) the webhook URL may point at; `http:` is then accepted for loopback hosts.
-   * @default hooks.slack.com only
+   * Hosts (`host[:port]`) the webhook URLs may point at, Slack's and Teams' alike; `http:` is then
+   * accepted for loopback hosts.
+   * @default hooks.slack.com for Slack webhooks; Power Automate's hosts for Teams workflows
    */
   readonly webhookHosts?: readonly string[];
+  /** Base URL of the Slack Web API, ending in `/` (the app mode). @default https://slack.com/api/ */
+  readonly slackApiUrl?: string;
 }
 
 /** Some accounts could not be scanned: the run is incomplete (after the others were delivered). */
@@ -61,8 +67,10 @@ export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 
 
 export interface Wiring {
   readonly env: LambdaEnv;
-  /** Every channel's webhook, from the Slack secret (cached). */
-  readonly readWebhooks: () => Promise<WebhookChannels>;
+  /** Every channel's destination, and the Slack bot token, from the channels secret (cached). */
+  readonly readChannels: () => Promise<ChannelSecret>;
+  /** The Slack Web API base URL, when not Slack's own. */
+  readonly slackApiUrl?: string;
   readonly secretArn: string;
   readonly state: DynamoStateStore;
   readonly events?: EventPublisher;
@@ -89,11 +97,18 @@ export function wire(env: LambdaEnv, options: HandlerOptions): Wiring {
   return {
     env,
     secretArn,
-    readWebhooks: createWebhookChannelsReader({
+    readChannels: createChannelSecretReader({
       secretArn,
       client: new SecretsManagerClient({ region: env.region, ...REQUEST_TIMEOUTS }),
-      ...(options.webhookHosts ? { allowedHosts: options.webhookHosts, allowInsecureHosts: true } : {}),
+      ...(options.webhookHosts
+        ? {
+            allowedHosts: options.webhookHosts,
+            extraTeamsHosts: options.webhookHosts,
+            allowInsecureHosts: true,
+          }
+        : {}),
     }),
+    ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
     state: new DynamoStateStore({
       tableName,
       client: new DynamoDBClient({ region: env.region, ...REQUEST_TIMEOUTS }),
@@ -251,10 +266,40 @@ export function eventSink(wiring: Wiring, context: Context | undefined): EventSi
   return sinks.length === 0 ? undefined : sinks.length === 1 ? sinks[0]! : new CompositeSink(sinks);
 }
 
-/** The notifier of a channel: its webhook from the secret. */
-export function channelNotifier({ readWebhooks, secretArn }: Wiring): (channel: string) => Promise<Notifier> {
-  return async (channel) =>
-    new SlackNotifier(new SlackSender({ webhookUrl: webhookFor(await readWebhooks(), channel, secretArn) }));
+/**
+ * The notifier of a channel, by the kind of its destination in the secret: a Slack webhook, a Slack
+ * conversation of the app (its bot token; message records in the state table), a Teams workflow.
+ */
+export function channelNotifier(wiring: Wiring): (channel: string) => Promise<Notifier> {
+  return async (channel) => {
+    const secret = await wiring.readChannels();
+    const destination = destinationFor(secret, channel, wiring.secretArn);
+    switch (destination.kind) {
+      case 'slack-webhook':
+        return new SlackNotifier(new SlackSender({ webhookUrl: destination.url }));
+      case 'slack-app': {
+        if (secret.slackBotToken === undefined) {
+          throw new WebhookSecretError(
+            `channels secret ${wiring.secretArn}: channel "${channel}" is a Slack conversation but the secret has no "slackBotToken"`,
+          );
+        }
+        return new SlackAppNotifier({
+          api: new SlackWebApi({
+            token: secret.slackBotToken,
+            ...(wiring.slackApiUrl ? { apiUrl: wiring.slackApiUrl } : {}),
+          }),
+          conversation: destination.conversation,
+          directMessages: destination.directMessages,
+          records: wiring.state,
+          onWarning: (warning) => logger.warn('Slack app channel', { channel, warning }),
+        });
+      }
+      case 'teams-workflow':
+        throw new WebhookSecretError(
+          `channels secret ${wiring.secretArn}: channel "${channel}" is a Teams workflow, which this build cannot post to yet`,
+        );
+    }
+  };
 }
 
 /** An invocation refused before anything was read or written: counted, logged, answered. */

@@ -534,6 +534,21 @@ export class ScannerFunction extends Construct {
         resources: [props.stateTable.tableArn],
       }),
       new iam.PolicyStatement({
+        sid: 'ReadMessageRecords',
+        // The Slack app mode (docs/alerts.md): the record of a posted message (`thread#<conversation>`
+        // items, written by ReadWriteState's PutItem) is read back to update the message when its
+        // findings are resolved. Only those items: no other item of the table can be read one by one.
+        actions: ['dynamodb:GetItem'],
+        resources: [props.stateTable.tableArn],
+        // ForAllValues alone would also allow a request without the key: Null false requires it.
+        conditions: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': [`${STATE_TABLE_SCHEMA.threadPartitionPrefix}*`],
+          },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      }),
+      new iam.PolicyStatement({
         sid: 'PublishChanges',
         actions: ['events:PutEvents'],
         resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
@@ -610,6 +625,7 @@ export class ScannerFunction extends Construct {
         'ReadWebhookSecret',
         'DecryptWebhookSecret',
         'ReadWriteState',
+        'ReadMessageRecords',
         'PublishChanges',
         'ExportToSecurityHub',
         'ReadRunBucket',

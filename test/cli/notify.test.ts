@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type SecretsManagerEndpoint, startSecretsManagerEndpoint } from '../support/aws-json-endpoints';
 import { ROOT } from '../support/run-cli';
 import { type SlackReceiver, startSlackReceiver } from '../support/slack-receiver';
+import { startSlackWorkspace } from '../support/slack-web-api';
 
 interface Result {
   readonly code: number;
@@ -210,5 +211,42 @@ describe('credwatch notify --test', () => {
     const r = await runNotify(['--test'], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--secret is required');
+  });
+});
+
+describe('credwatch notify --test, Slack app channels', () => {
+  it('posts the test message to each conversation with the bot token, and names a missing invitation', async () => {
+    const ws = await startSlackWorkspace({
+      channels: [{ id: 'C0SECURITY1' }, { id: 'C0PAYMENTS1', member: false }],
+    });
+    const secrets = await startSecretsManagerEndpoint({
+      secrets: {
+        'credwatch/app': JSON.stringify({
+          slackBotToken: ws.token,
+          channels: { default: { slackChannel: 'C0SECURITY1' }, payments: { slackChannel: 'C0PAYMENTS1' } },
+        }),
+      },
+    });
+    try {
+      const r = await runNotify(['--test', '--secret', 'credwatch/app', '--slack-api-url', ws.apiUrl], {
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+        AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
+        AWS_SECRET_ACCESS_KEY: 'fake',
+        AWS_REGION: 'us-east-1',
+      });
+      expect(r.code).toBe(3);
+      expect(r.stdout).toBe(
+        'credwatch-notify: default: posted a test message to Slack conversation C0SECURITY1 with the bot token of credwatch/app\n',
+      );
+      expect(r.stderr).toMatch(
+        /^credwatch-notify: payments: chat\.postMessage: Slack refused the call with not_in_channel: the app is not a member of the channel; invite it/,
+      );
+      expect(ws.messagesIn('C0SECURITY1').map((m) => m.text)).toEqual([
+        'credwatch test message: this channel will hear about IAM credentials (credwatch channel "default")',
+      ]);
+      expect(r.stdout + r.stderr).not.toContain(ws.token);
+    } finally {
+      await Promise.all([ws.close(), secrets.close()]);
+    }
   });
 });

@@ -203,6 +203,8 @@ describe('least privilege, simulated on the synthesized policy', () => {
     ['dynamodb:Query', TABLE_ARN, {}],
     // The event outbox: an entry is removed once EventBridge took its event.
     ['dynamodb:DeleteItem', TABLE_ARN, {}],
+    // The Slack app mode reads back the record of a posted message, and only that.
+    ['dynamodb:GetItem', TABLE_ARN, { 'dynamodb:LeadingKeys': 'thread#C0123456789' }],
     ['events:PutEvents', `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`, {}],
     ['logs:CreateLogStream', `${LOG_GROUP}:log-stream:2025/01/01/[$LATEST]abc`, {}],
     ['logs:PutLogEvents', `${LOG_GROUP}:log-stream:2025/01/01/[$LATEST]abc`, {}],
@@ -228,6 +230,8 @@ describe('least privilege, simulated on the synthesized policy', () => {
     ['dynamodb:PutItem', `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/orders`, {}],
     ['dynamodb:Scan', TABLE_ARN, {}],
     ['dynamodb:GetItem', TABLE_ARN, {}],
+    ['dynamodb:GetItem', TABLE_ARN, { 'dynamodb:LeadingKeys': 'account#123456789012' }],
+    ['dynamodb:GetItem', TABLE_ARN, { 'dynamodb:LeadingKeys': 'run#lease' }],
     ['dynamodb:UpdateItem', TABLE_ARN, {}],
     ['dynamodb:DeleteTable', TABLE_ARN, {}],
     ['events:PutEvents', `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/payments`, {}],

@@ -568,6 +568,12 @@ describe("least privilege of the engine's roles, simulated on the synthesized po
         ['queries the state table', 'dynamodb:Query', table, { context: ACCOUNT_ITEMS }],
         ['commits to the state table', 'dynamodb:PutItem', table, { context: ACCOUNT_ITEMS }],
         ['removes an outbox entry', 'dynamodb:DeleteItem', table, { context: ACCOUNT_ITEMS }],
+        [
+          'reads the record of a posted Slack message',
+          'dynamodb:GetItem',
+          table,
+          { context: { 'dynamodb:LeadingKeys': ['thread#C0123456789'] } },
+        ],
         ['publishes events on the default bus', 'events:PutEvents', () => EVENT_BUS],
         ["reads a run's account list", 's3:GetObject', () => object(`runs/${RUN}/accounts.json`)],
         ["reads an account's delta", 's3:GetObject', () => object(`runs/${RUN}/deltas/${MEMBER_A}.json`)],
@@ -614,6 +620,7 @@ describe("least privilege of the engine's roles, simulated on the synthesized po
           () => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/db-XyZ987`,
         ],
         ['update the state table', 'dynamodb:UpdateItem', table, { context: ACCOUNT_ITEMS }],
+        ["get an account's item one by one", 'dynamodb:GetItem', table, { context: ACCOUNT_ITEMS }],
         [
           'publish on another bus',
           'events:PutEvents',

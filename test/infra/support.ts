@@ -176,6 +176,15 @@ export function scannerGrants(stack: CredwatchStack, secret: { arn: unknown; key
       action: `dynamodb:${a}`,
       resource: arnOf(stack.stateTable.table),
     })),
+    // The Slack app mode's message records, and only those items.
+    {
+      action: 'dynamodb:GetItem',
+      resource: arnOf(stack.stateTable.table),
+      condition: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['thread#*'] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
+    },
     {
       action: 'events:PutEvents',
       resource: join('arn:', PARTITION, ':events:', REGION_REF, ':', ACCOUNT_ID, ':event-bus/default'),

@@ -96,7 +96,10 @@ if (options.now !== undefined) {
   }
   globalThis.Date = FakeDate;
 }
-const built = options.webhookHosts ? { webhookHosts: options.webhookHosts } : {};
+const built = {
+  ...(options.webhookHosts ? { webhookHosts: options.webhookHosts } : {}),
+  ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
+};
 let handler;
 if (options.step !== undefined) {
   // A step of the state machine engine: the steps bundle's createSteps, keyed discover/scanBatch/deliver.
@@ -127,6 +130,8 @@ export interface InvokeOptions {
   readonly now?: Date;
   /** Hosts the handler may post the webhook to, injected through `createHandler` (e.g. `127.0.0.1:PORT`). */
   readonly webhookHosts?: readonly string[];
+  /** The Slack Web API base URL the handler calls (the workspace stand-in), through `createHandler`. */
+  readonly slackApiUrl?: string;
   /** The function's timeout: what `context.getRemainingTimeInMillis()` counts down from. @default 300_000 */
   readonly timeoutMs?: number;
   /**
@@ -150,6 +155,7 @@ export function invokeBundled(
   const childOptions = JSON.stringify({
     ...(options.now ? { now: options.now.getTime() } : {}),
     ...(options.webhookHosts ? { webhookHosts: options.webhookHosts } : {}),
+    ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.step !== undefined ? { step: options.step } : {}),
   });

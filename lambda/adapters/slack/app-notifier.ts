@@ -185,14 +185,16 @@ export interface SlackAppNotifierProps {
   readonly directMessages?: boolean;
   /** Where posted messages are recorded, so a resolution can update them. */
   readonly records: MessageRecords;
-  /** The run's time (records and resolved lines). */
-  readonly now: Date;
+  /** The time records and resolved lines carry. @default the scan time of each notify */
+  readonly now?: Date;
   /** Called with each warning (a record or update that failed, an owner not found). */
   readonly onWarning?: (warning: string) => void;
 }
 
 export class SlackAppNotifier implements Notifier {
   private readonly owners = new Map<string, string | undefined>();
+  /** The time of the notify in progress (records and resolved lines). */
+  private now = new Date(0);
 
   constructor(private readonly props: SlackAppNotifierProps) {}
 
@@ -202,6 +204,7 @@ export class SlackAppNotifier implements Notifier {
     options: NotifyOptions,
   ): Promise<NotifyResult> {
     const { conversation } = this.props;
+    this.now = this.props.now ?? heading.scanTime;
     const messages = planAppMessages(
       posts,
       digestContext(heading),
@@ -294,7 +297,7 @@ export class SlackAppNotifier implements Notifier {
 
   private async record(posted: PostedMessage, record: MessageRecord): Promise<void> {
     try {
-      await this.props.records.putMessage(posted, JSON.stringify(record), this.props.now);
+      await this.props.records.putMessage(posted, JSON.stringify(record), this.now);
     } catch (err) {
       this.warn(
         `message ${posted.ts} was posted but not recorded, so it will not be updated when its findings are resolved: ${(err as Error).message}`,
@@ -313,13 +316,13 @@ export class SlackAppNotifier implements Notifier {
         );
         return;
       }
-      const at = this.props.now.toISOString();
+      const at = this.now.toISOString();
       const next: MessageRecord = {
         ...record,
         resolved: [...record.resolved, ...resolved.map((c) => ({ label: shortLabel(c.finding), at }))],
       };
       await this.props.api.updateMessage(parent.conversation, parent.ts, withResolved(next));
-      await this.props.records.putMessage(parent, JSON.stringify(next), this.props.now);
+      await this.props.records.putMessage(parent, JSON.stringify(next), this.now);
     } catch (err) {
       this.warn(
         `message ${parent.ts} could not be updated with its resolutions (they are in its thread): ${(err as Error).message}`,
