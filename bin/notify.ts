@@ -21,6 +21,8 @@ import {
   createChannelSecretReader,
   destinationFor,
 } from '../lambda/adapters/slack/webhook-secret';
+import { toTeamsPayload } from '../lambda/adapters/teams/card';
+import { TeamsSender } from '../lambda/adapters/teams/sender';
 import { CHANNEL_NAME, CHANNEL_NAME_RULE } from '../lambda/core/routing';
 import { checkProfile } from './cli/aws';
 import { parseCommandLine } from './cli/command';
@@ -183,7 +185,8 @@ async function sendTest(
       return;
     }
     case 'teams-workflow':
-      throw new Error('this build cannot post to a Teams workflow yet');
+      await new TeamsSender({ url: destination.url }).send(toTeamsPayload(message));
+      return;
   }
 }
 

@@ -25,7 +25,7 @@ import { CompositeSink } from './adapters/sinks';
 import { SlackAppNotifier } from './adapters/slack/app-notifier';
 import { SlackNotifier } from './adapters/slack/notifier';
 import { SlackDeliveryError, SlackSender } from './adapters/slack/sender';
-import { SlackWebApi } from './adapters/slack/web-api';
+import { SlackApiError, SlackWebApi } from './adapters/slack/web-api';
 import {
   type ChannelSecret,
   createChannelSecretReader,
@@ -33,6 +33,8 @@ import {
   WebhookSecretError,
 } from './adapters/slack/webhook-secret';
 import { DynamoStateStore } from './adapters/state-store';
+import { TeamsNotifier } from './adapters/teams/notifier';
+import { TeamsDeliveryError, TeamsSender } from './adapters/teams/sender';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './contracts';
 import { selectAccounts } from './core/accounts';
 import { DEFAULT_ENFORCEMENT } from './core/enforcement';
@@ -295,9 +297,7 @@ export function channelNotifier(wiring: Wiring): (channel: string) => Promise<No
         });
       }
       case 'teams-workflow':
-        throw new WebhookSecretError(
-          `channels secret ${wiring.secretArn}: channel "${channel}" is a Teams workflow, which this build cannot post to yet`,
-        );
+        return new TeamsNotifier(new TeamsSender({ url: destination.url }));
     }
   };
 }
@@ -431,6 +431,10 @@ export function finishRun(
       error: e.message,
       ...(e instanceof SlackDeliveryError
         ? { permanent: e.permanent, status: e.status, slackError: e.slackError }
+        : {}),
+      ...(e instanceof SlackApiError ? { permanent: e.permanent, slackError: e.slackError } : {}),
+      ...(e instanceof TeamsDeliveryError
+        ? { permanent: e.permanent, status: e.status, teamsError: e.code }
         : {}),
       undelivered,
     });

@@ -9,6 +9,7 @@ import { type SecretsManagerEndpoint, startSecretsManagerEndpoint } from '../sup
 import { ROOT } from '../support/run-cli';
 import { type SlackReceiver, startSlackReceiver } from '../support/slack-receiver';
 import { startSlackWorkspace } from '../support/slack-web-api';
+import { startTeamsReceiver } from '../support/teams-receiver';
 
 interface Result {
   readonly code: number;
@@ -214,8 +215,9 @@ describe('credwatch notify --test', () => {
   });
 });
 
-describe('credwatch notify --test, Slack app channels', () => {
-  it('posts the test message to each conversation with the bot token, and names a missing invitation', async () => {
+describe('credwatch notify --test, Slack app and Teams channels', () => {
+  it('posts the test message to each conversation with the bot token and to the Teams workflow, and names a missing invitation', async () => {
+    const teams = await startTeamsReceiver();
     const ws = await startSlackWorkspace({
       channels: [{ id: 'C0SECURITY1' }, { id: 'C0PAYMENTS1', member: false }],
     });
@@ -223,21 +225,41 @@ describe('credwatch notify --test, Slack app channels', () => {
       secrets: {
         'credwatch/app': JSON.stringify({
           slackBotToken: ws.token,
-          channels: { default: { slackChannel: 'C0SECURITY1' }, payments: { slackChannel: 'C0PAYMENTS1' } },
+          channels: {
+            default: { slackChannel: 'C0SECURITY1' },
+            payments: { slackChannel: 'C0PAYMENTS1' },
+            platform: { teamsWorkflow: teams.workflowUrl },
+          },
         }),
       },
     });
     try {
-      const r = await runNotify(['--test', '--secret', 'credwatch/app', '--slack-api-url', ws.apiUrl], {
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-        AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
-        AWS_SECRET_ACCESS_KEY: 'fake',
-        AWS_REGION: 'us-east-1',
-      });
+      const r = await runNotify(
+        [
+          '--test',
+          '--secret',
+          'credwatch/app',
+          '--slack-api-url',
+          ws.apiUrl,
+          '--webhook-host',
+          new URL(teams.url).host,
+        ],
+        {
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+          AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
+          AWS_SECRET_ACCESS_KEY: 'fake',
+          AWS_REGION: 'us-east-1',
+        },
+      );
       expect(r.code).toBe(3);
       expect(r.stdout).toBe(
-        'credwatch-notify: default: posted a test message to Slack conversation C0SECURITY1 with the bot token of credwatch/app\n',
+        'credwatch-notify: default: posted a test message to Slack conversation C0SECURITY1 with the bot token of credwatch/app\n' +
+          'credwatch-notify: platform: posted a test message through the Teams workflow of credwatch/app\n',
       );
+      expect(teams.cards().map((c) => (c.body as { text: string }[])[0]?.text)).toEqual([
+        'credwatch: test message',
+      ]);
+      expect(r.stdout + r.stderr).not.toContain(teams.sig);
       expect(r.stderr).toMatch(
         /^credwatch-notify: payments: chat\.postMessage: Slack refused the call with not_in_channel: the app is not a member of the channel; invite it/,
       );
@@ -246,7 +268,7 @@ describe('credwatch notify --test, Slack app channels', () => {
       ]);
       expect(r.stdout + r.stderr).not.toContain(ws.token);
     } finally {
-      await Promise.all([ws.close(), secrets.close()]);
+      await Promise.all([ws.close(), secrets.close(), teams.close()]);
     }
   });
 });
