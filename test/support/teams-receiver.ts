@@ -4,7 +4,8 @@
  * channel would show.
  *
  * It answers like the trigger: `202 Accepted` with an empty body for a request it takes; a request
- * whose `sig` is wrong `401` with a Logic Apps error (`DirectApiInvalidAuthorizationSignature`); an
+ * without `sig` `401 DirectApiAuthorizationRequired`, one whose `sig` is wrong `401`
+ * (`DirectApiInvalidAuthorizationSignature`, as third-party tests quote it); an
  * unknown workflow path `404` (`WorkflowNotFound`). The real trigger accepts any JSON and the flow's
  * "Post card" action fails later, unseen by the sender; this stand-in refuses at once with `400`
  * what that action (and Teams) would not post, so a test sees it: a body that is not JSON, not a
@@ -116,7 +117,18 @@ export async function startTeamsReceiver(): Promise<TeamsReceiver> {
         error: { code: 'WorkflowNotFound', message: 'The workflow could not be found.' },
       });
     }
+    if (!url.searchParams.has('sig')) {
+      // What Logic Apps answers a trigger URL without its signature (MicrosoftDocs/azure-docs#60706).
+      record(401);
+      return json(res, 401, {
+        error: {
+          code: 'DirectApiAuthorizationRequired',
+          message: 'The request must be authenticated only by Shared Access scheme.',
+        },
+      });
+    }
     if (url.searchParams.get('sig') !== sig) {
+      // A wrong signature: the code as third-party tests quote it (not confirmed by Microsoft's docs).
       record(401);
       return json(res, 401, {
         error: {

@@ -14,7 +14,8 @@
  *   the subset Teams supports: learn.microsoft.com, "Format cards in Teams"); code is plain text;
  * - every other character that markdown reads (`\ * _ [ ] ~` and backquotes anywhere; `# > - +` and
  *   `1.` at the start of a line) is backslash-escaped, so a user, tag or account name cannot make a
- *   link, emphasis or a heading of its own;
+ *   link or a heading of its own. A name that is itself wrapped in `*…*` or `_…_` at a word's edge
+ *   reads as emphasis, exactly as Slack reads it (message.ts escapes only `& < >`);
  * - a Slack owner (`<@U…>`) is shown as its id: Teams has no Slack members; Slack's emoji codes
  *   (`:red_circle:`) are the emoji themselves.
  *
@@ -40,10 +41,11 @@ import { capRendered, digestContext, type RenderedMessage, renderUncapped } from
 export const TEAMS_LIMITS = {
   /**
    * Bytes of the whole request body. Teams refuses messages over about 28 KB, cards included
-   * (learn.microsoft.com, "Send proactive messages" / bot message limits: "28 KB"); credwatch keeps
-   * a margin for what Workflows adds.
+   * (learn.microsoft.com: the Teams connector's known issues, "Request Entity too large", and the
+   * incoming-webhook limits, 28 KB); others measured less in practice (about 21 KB), so credwatch
+   * keeps well below: 20,000 bytes.
    */
-  cardBytes: 26_000,
+  cardBytes: 20_000,
   /** Characters of one TextBlock before it is cut (no Teams limit; keeps one entry from filling a card). */
   textBlock: 4_000,
 } as const;

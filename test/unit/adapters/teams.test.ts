@@ -178,6 +178,12 @@ describe('TeamsSender and TeamsNotifier against the workflow stand-in', () => {
   it.each([
     ['a wrong signature', (u: string) => u.replace(/sig=[^&]+/, 'sig=wrong'), 401, /signature is not valid/],
     [
+      'a URL without its signature',
+      (u: string) => u.replace(/&sig=[^&]+/, ''),
+      401,
+      /signature is not valid/,
+    ],
+    [
       'a deleted workflow',
       (u: string) => u.replace('/workflows/0a1b2c3d4e5f/', '/workflows/gone/'),
       404,
@@ -193,6 +199,7 @@ describe('TeamsSender and TeamsNotifier against the workflow stand-in', () => {
     expect(`${error.message}${error.stack}${JSON.stringify(error)}`).not.toContain(teams.sig);
     expect(error.message).not.toContain('127.0.0.1');
     expect(teams.requests).toHaveLength(1);
+    expect(teams.cards()).toEqual([]);
   });
 
   it('a card Teams would not post is refused by the stand-in and is permanent for the sender', async () => {
