@@ -94,6 +94,18 @@ export async function main(argv: string[]): Promise<number> {
       `--channel: name ${badName + 1} is not a channel name (${CHANNEL_NAME_RULE}) (run with --help for usage)`,
     );
   }
+  if (opts.slackApiUrl !== undefined) {
+    // The bot token goes to it: https, or http on this machine only (a local stand-in).
+    const url = URL.canParse(opts.slackApiUrl) ? new URL(opts.slackApiUrl) : undefined;
+    const loopback = url !== undefined && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    if (
+      !url ||
+      !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) ||
+      !opts.slackApiUrl.endsWith('/')
+    ) {
+      return fail(2, '--slack-api-url must be an https URL (http only on loopback) ending in /');
+    }
+  }
   const secret = opts.secret.trim();
   const profile = opts.profile ?? (process.env.AWS_PROFILE || undefined);
   try {

@@ -46,6 +46,8 @@ export interface SlackAppApi {
   lookupUserByEmail(email: string): Promise<string | undefined>;
   /** Posts so far whose answer was lost and that were retried (they may show twice). */
   uncertain?(): number;
+  /** No call may outlast this epoch ms (each call's budget is cut to it); undefined: no deadline. */
+  setDeadline?(deadline: number | undefined): void;
 }
 
 /** A message of a channel of the app, and where it goes. */
@@ -69,8 +71,8 @@ export function threadOf(c: Change, conversation: string): PostedMessage | undef
 
 /**
  * The messages of a channel of the app for `posts`, in sending order and capped: the baseline
- * summary, the channel's digest (without the threaded changes), one reply per known message for
- * its threaded changes, the roll-up, the owners' lists (direct when `directMessages`). Pure.
+ * summary, the channel's digest (without the threaded changes), the roll-up, the owners' lists
+ * (direct when `directMessages`), then one reply per known message for its threaded changes. Pure.
  */
 export function planAppMessages(
   posts: readonly Post[],
@@ -114,10 +116,12 @@ export function planAppMessages(
       (p): AppMessage => ({ message: p.message, carries: p.changes, to: 'thread', parent }),
     ),
   );
+  // The roll-up and the owners' lists before the replies: under the cap, a reply (whose reminder the
+  // roll-up already counts) is what folds into the overflow, never the roll-up or an owner's list.
   const all: AppMessage[] = [
     ...rendered(before).map((m): AppMessage => ({ ...m, to: 'channel' })),
-    ...replies,
     ...afterRendered,
+    ...replies,
   ];
   return capRendered(all, maxMessages, ctx).map((m) =>
     'to' in m ? (m as AppMessage) : { ...m, to: 'channel' },
@@ -195,6 +199,8 @@ export class SlackAppNotifier implements Notifier {
   private readonly owners = new Map<string, string | undefined>();
   /** The time of the notify in progress (records and resolved lines). */
   private now = new Date(0);
+  /** Epoch ms after which nothing more is started (the invocation's time is running out). */
+  private deadline: number | undefined;
 
   constructor(private readonly props: SlackAppNotifierProps) {}
 
@@ -205,6 +211,8 @@ export class SlackAppNotifier implements Notifier {
   ): Promise<NotifyResult> {
     const { conversation } = this.props;
     this.now = this.props.now ?? heading.scanTime;
+    this.deadline = options.deadline;
+    this.props.api.setDeadline?.(options.deadline);
     const messages = planAppMessages(
       posts,
       digestContext(heading),
@@ -254,7 +262,9 @@ export class SlackAppNotifier implements Notifier {
       const user = await this.userOf(m.owner);
       if (user !== undefined) {
         try {
+          this.checkDeadline();
           const direct = await api.openDirect(user);
+          this.checkDeadline();
           return await api.postMessage(direct, m.message);
         } catch (err) {
           if (!isPermanent(err)) throw err;
@@ -264,13 +274,13 @@ export class SlackAppNotifier implements Notifier {
         }
       }
       const why =
-        user === undefined
-          ? `credwatch could not find ${describeOwner(m.owner)} in Slack`
-          : 'a direct message could not be sent';
-      return api.postMessage(conversation, {
-        text: `${m.message.text} (${why}, so it is posted here)`,
-        blocks: m.message.blocks,
-      });
+        user !== undefined
+          ? 'a direct message could not be sent'
+          : /^S[A-Z0-9]{2,40}$/.test(m.owner.trim())
+            ? `${describeOwner(m.owner)} is a user group, which credwatch cannot message directly`
+            : `credwatch could not find ${describeOwner(m.owner)} in Slack`;
+      this.checkDeadline();
+      return api.postMessage(conversation, withReason(m.message, `${why}, so it is posted here`));
     }
     return api.postMessage(conversation, m.message);
   }
@@ -286,7 +296,19 @@ export class SlackAppNotifier implements Notifier {
       return undefined;
     }
     if (this.owners.has(o)) return this.owners.get(o);
-    const user = await this.props.api.lookupUserByEmail(o);
+    let user: string | undefined;
+    try {
+      user = await this.props.api.lookupUserByEmail(o);
+    } catch (err) {
+      // A refusal no retry helps (missing_scope: users:read.email left out) is the same as not
+      // found, for this run: the list goes to the channel, and the channel is not failed for it.
+      if (!isPermanent(err)) throw err;
+      this.owners.set(o, undefined);
+      this.warn(
+        `owner ${describeOwner(owner)} could not be looked up (${codeOf(err)}): their list goes to the channel`,
+      );
+      return undefined;
+    }
     this.owners.set(o, user);
     if (user === undefined)
       this.warn(
@@ -305,8 +327,21 @@ export class SlackAppNotifier implements Notifier {
     }
   }
 
+  /** Throws when the run's time is up: no further call is started. */
+  private checkDeadline(): void {
+    if (this.deadline !== undefined && Date.now() >= this.deadline) {
+      throw new Error('out of time for this run: the next scan sends the rest');
+    }
+  }
+
   /** Updates the message that announced `resolved` (their thread's parent) with what was resolved. */
   private async update(parent: PostedMessage, resolved: readonly Change[]): Promise<void> {
+    if (this.deadline !== undefined && Date.now() >= this.deadline) {
+      this.warn(
+        `message ${parent.ts} was not updated with its resolutions: out of time (they are in its thread)`,
+      );
+      return;
+    }
     try {
       const body = await this.props.records.getMessage(parent);
       const record = body === undefined ? undefined : decodeRecord(body);
@@ -333,6 +368,22 @@ export class SlackAppNotifier implements Notifier {
   private warn(warning: string): void {
     this.props.onWarning?.(warning);
   }
+}
+
+/**
+ * The message with a line saying why it is in the channel: in its notification text and as a last
+ * context block (or an element of the last one when the message has Block Kit's 50 blocks).
+ */
+export function withReason(message: SlackMessage, reason: string): SlackMessage {
+  const element = { type: 'mrkdwn' as const, text: `:information_source: ${reason}.` };
+  const blocks = [...message.blocks];
+  const last = blocks.at(-1);
+  if (blocks.length >= 50 && last?.type === 'context' && last.elements.length < 10) {
+    blocks[blocks.length - 1] = { ...last, elements: [...last.elements, element] };
+  } else if (blocks.length < 50) {
+    blocks.push({ type: 'context', elements: [element] });
+  }
+  return { text: `${message.text} (${reason})`, blocks };
 }
 
 const isPermanent = (err: unknown): boolean => (err as { permanent?: unknown })?.permanent === true;

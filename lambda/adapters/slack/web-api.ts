@@ -127,6 +127,7 @@ export class SlackWebApi implements SlackAppApi {
   private readonly clients = new Map<number, WebClient>();
   private readonly lastStart = new Map<string, number>();
   private uncertainPosts = 0;
+  private deadline: number | undefined;
 
   constructor(props: SlackApiProps) {
     this.token = props.token;
@@ -227,6 +228,11 @@ export class SlackWebApi implements SlackAppApi {
     return this.uncertainPosts;
   }
 
+  /** No call outlasts `deadline` (epoch ms): each call's budget is cut to it. */
+  setDeadline(deadline: number | undefined): void {
+    this.deadline = deadline;
+  }
+
   /** One method call, paced, retried within the budget, classified. */
   private async call(
     method: string,
@@ -236,11 +242,21 @@ export class SlackWebApi implements SlackAppApi {
     args: Record<string, unknown>,
   ): Promise<Record<string, unknown>> {
     const start = this.clock();
+    const budget =
+      this.deadline === undefined ? this.timeBudgetMs : Math.min(this.timeBudgetMs, this.deadline - start);
+    if (budget <= 0) {
+      throw new SlackApiError(
+        `${method}: not called, out of time for this run; the next scan sends the rest`,
+        method,
+        'out_of_time',
+        false,
+      );
+    }
     let backoffMs = this.initialBackoffMs;
     let lostAnswers = 0;
     for (let attempt = 1; ; attempt++) {
       await this.paced(paceKey, paceMs);
-      const remaining = this.timeBudgetMs - (this.clock() - start);
+      const remaining = budget - (this.clock() - start);
       const timeout = Math.max(1, Math.min(this.requestTimeoutMs, remaining));
       let fault: { code: string; waitMs?: number; cause: unknown; lost?: boolean };
       try {
@@ -251,10 +267,13 @@ export class SlackWebApi implements SlackAppApi {
         return result;
       } catch (err) {
         if (err instanceof WebAPIPlatformError) {
-          const code = String(err.data.error);
+          // A body that was not Slack's JSON (a proxy's HTML page) arrives as the "error": never
+          // echoed, and retried as any unexpected answer.
+          const raw = String(err.data.error);
+          const code = /^[a-z0-9_]{1,64}$/.test(raw) ? raw : 'unexpected_answer';
           if (code === 'ratelimited') {
             fault = { code, waitMs: MIN_RETRY_AFTER_MS, cause: err };
-          } else if (!TRANSIENT.has(code)) {
+          } else if (!TRANSIENT.has(code) && code !== 'unexpected_answer') {
             throw this.refused(method, code, err);
           } else {
             fault = { code, cause: err };
@@ -292,9 +311,9 @@ export class SlackWebApi implements SlackAppApi {
       }
       const waitMs = fault.waitMs ?? backoffMs;
       if (fault.waitMs === undefined) backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
-      if (this.clock() - start + waitMs >= this.timeBudgetMs) {
+      if (this.clock() - start + waitMs >= budget) {
         throw new SlackApiError(
-          `${method}: Slack did not answer within the ${this.timeBudgetMs} ms budget ` +
+          `${method}: Slack did not answer within the ${budget} ms budget ` +
             `(${attempt} attempt${attempt === 1 ? '' : 's'}; last answer ${fault.code}; next retry was due in ${waitMs} ms)`,
           method,
           fault.code,
@@ -328,7 +347,9 @@ export class SlackWebApi implements SlackAppApi {
   }
 
   /** A client whose requests time out after `timeoutMs` (the library's timeout is per client). */
-  private client(timeoutMs: number): WebClient {
+  private client(exactTimeoutMs: number): WebClient {
+    // Rounded down to whole seconds (at least 1 ms) so that retries share a client.
+    const timeoutMs = exactTimeoutMs >= 1_000 ? Math.floor(exactTimeoutMs / 1_000) * 1_000 : exactTimeoutMs;
     const existing = this.clients.get(timeoutMs);
     if (existing) return existing;
     const client = new WebClient(this.token, {

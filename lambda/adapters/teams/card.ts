@@ -12,8 +12,8 @@
  *   own TextBlock (Adaptive Card markdown joins single newlines);
  * - bold, italic and links become Adaptive Card markdown (`**bold**`, `_italic_`, `[label](url)`,
  *   the subset Teams supports: learn.microsoft.com, "Format cards in Teams"); code is plain text;
- * - every other character that markdown reads (`\ * _ [ ] ~` and backquotes anywhere; `# > - +` and
- *   `1.` at the start of a line) is backslash-escaped, so a user, tag or account name cannot make a
+ * - every other character that markdown reads (`\ * [ ] ~` and backquotes anywhere, `_` at a word's
+ *   edge; `# > - +` and the dot of `1.` at the start of a line) is backslash-escaped, so a user, tag or account name cannot make a
  *   link or a heading of its own. A name that is itself wrapped in `*…*` or `_…_` at a word's edge
  *   reads as emphasis, exactly as Slack reads it (message.ts escapes only `& < >`);
  * - a Slack owner (`<@U…>`) is shown as its id: Teams has no Slack members; Slack's emoji codes
@@ -96,9 +96,17 @@ export interface TeamsMessage {
  * anywhere; a heading, quote or list marker only where it would start a line.
  */
 export function escapeTeamsText(s: string): string {
-  return s
-    .replace(/[\\`*_[\]~]/g, (c) => `\\${c}`)
-    .replace(/^(\s*)([#>+-]|\d+\.)(?=\s|$)/, (_m, space: string, marker: string) => `${space}\\${marker}`);
+  return (
+    s
+      .replace(/[\\`*[\]~]/g, (c) => `\\${c}`)
+      // `_` unless between two letters or digits: there (svc_ci_deploy) it makes no emphasis, and
+      // some Teams clients would show the backslash.
+      .replace(/_/g, (_m, at: number, all: string) =>
+        /[A-Za-z0-9]/.test(all[at - 1] ?? '') && /[A-Za-z0-9]/.test(all[at + 1] ?? '') ? '_' : '\\_',
+      )
+      .replace(/^(\s*)([#>+-])(?=\s|$)/, (_m, space: string, marker: string) => `${space}\\${marker}`)
+      .replace(/^(\s*\d+)\.(?=\s|$)/, (_m, number: string) => `${number}\\.`)
+  );
 }
 
 const decodeEntities = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');

@@ -178,21 +178,21 @@ describe('SlackAppNotifier', () => {
     ];
     const { remembered } = await run(changes, api, new MemoryRecords());
     const posts = api.calls.filter((c) => c.method === 'chat.postMessage');
-    expect(posts.map((c) => c.threadTs)).toEqual([PARENT_A.ts, PARENT_B.ts, undefined]);
-    expect(posts[0]?.message?.text).toMatch(/2 reminders/);
-    expect(JSON.stringify(posts[0]?.message)).toContain('bob');
-    expect(JSON.stringify(posts[0]?.message)).not.toContain('carol');
-    // The roll-up summarizes all four, and carries only the one without a thread.
-    expect(JSON.stringify(posts[2]?.message)).toMatch(/4/);
+    // The roll-up first: it summarizes all four, and carries only the one without a thread.
+    expect(posts.map((c) => c.threadTs)).toEqual([undefined, PARENT_A.ts, PARENT_B.ts]);
+    expect(posts[0]?.message?.text).toMatch(/4 still open/);
+    expect(posts[1]?.message?.text).toMatch(/2 reminders/);
+    expect(JSON.stringify(posts[1]?.message)).toContain('bob');
+    expect(JSON.stringify(posts[1]?.message)).not.toContain('carol');
     expect(remembered.map((r) => r.changes.map((c) => c.finding.user))).toEqual([
+      ['dave'],
       ['alice', 'bob'],
       ['carol'],
-      ['dave'],
     ]);
     expect(remembered.map((r) => r.posted)).toEqual([
+      { conversation: CONVERSATION, ts: '1764600000.000001' },
       undefined,
       undefined,
-      { conversation: CONVERSATION, ts: '1764600000.000003' },
     ]);
   });
 
@@ -253,6 +253,16 @@ describe('SlackAppNotifier', () => {
     expect(api.calls[7]?.message?.text).toMatch(
       /credwatch could not find …@example.org in Slack, so it is posted here\)$/,
     );
+    // Slack shows the blocks, not the text: the reason is a context line of the message too.
+    expect(api.calls[7]?.message?.blocks.at(-1)).toEqual({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: ':information_source: credwatch could not find …@example.org in Slack, so it is posted here.',
+        },
+      ],
+    });
     expect(warnings).toEqual([
       'no Slack user has the e-mail of owner …@example.org: their list goes to the channel',
     ]);
@@ -270,13 +280,74 @@ describe('SlackAppNotifier', () => {
       conversation: CONVERSATION,
       ts: `1764500000.00010${i}`,
     }));
-    const changes = parents.map((p, i) => change('reminder', `user${i}`, p));
-    const { result, remembered } = await run(changes, api, new MemoryRecords(), 3);
-    expect(result).toMatchObject({ messages: 3, messagesDelivered: 3 });
+    const changes = parents.map((p, i) =>
+      change('reminder', `user${i}`, p, i === 4 ? 'U0OWNER01' : undefined),
+    );
+    const { result, remembered } = await run(changes, api, new MemoryRecords(), 4);
+    expect(result).toMatchObject({ messages: 4, messagesDelivered: 4 });
     const posts = api.calls.filter((c) => c.method === 'chat.postMessage');
-    expect(posts.map((c) => c.threadTs)).toEqual([parents[0]!.ts, parents[1]!.ts, undefined]);
+    // The roll-up and the owner's list first: the replies are what the cap folds, never those.
+    expect(posts.map((c) => [c.conversation, c.threadTs, c.message?.text])).toEqual([
+      [CONVERSATION, undefined, expect.stringContaining('5 still open')],
+      ['D0OWNER01', undefined, expect.stringContaining('1 of your credentials')],
+      [CONVERSATION, parents[0]!.ts, expect.any(String)],
+      [CONVERSATION, undefined, expect.any(String)],
+    ]);
     expect(remembered.at(-1)).toMatchObject({ announcedIn: 'overflow' });
-    expect(remembered.at(-1)?.changes.map((c) => c.finding.user)).toEqual(['user2', 'user3', 'user4']);
+    expect(remembered.at(-1)?.changes.map((c) => c.finding.user)).toEqual([
+      'user1',
+      'user2',
+      'user3',
+      'user4',
+    ]);
+  });
+
+  it('an e-mail Slack refuses to look up (missing_scope) sends the list to the channel and fails nothing', async () => {
+    const api = new FakeApi();
+    api.lookupUserByEmail = async () => {
+      throw Object.assign(new Error('users.lookupByEmail: missing_scope'), {
+        permanent: true,
+        slackError: 'missing_scope',
+      });
+    };
+    const { result, warnings } = await run(
+      [change('reminder', 'alice', undefined, 'alice@example.com')],
+      api,
+      new MemoryRecords(),
+    );
+    expect(result).toMatchObject({ messages: 2, messagesDelivered: 2 });
+    expect(result.error).toBeUndefined();
+    expect(api.calls.map((c) => c.conversation)).toEqual([CONVERSATION, CONVERSATION]);
+    expect(warnings).toEqual([
+      'owner …@example.com could not be looked up (missing_scope): their list goes to the channel',
+    ]);
+  });
+
+  it("a user group's list goes to the channel, saying it is a group", async () => {
+    const api = new FakeApi();
+    await run([change('reminder', 'alice', undefined, 'S0TEAM001')], api, new MemoryRecords());
+    expect(api.calls.map((c) => c.method)).toEqual(['chat.postMessage', 'chat.postMessage']);
+    expect(api.calls[1]?.message?.text).toMatch(
+      /S0TEAM001 is a user group, which credwatch cannot message directly/,
+    );
+  });
+
+  it('starts no call after the deadline, and hands the deadline to the API', async () => {
+    const api = new FakeApi();
+    const deadlines: (number | undefined)[] = [];
+    Object.assign(api, { setDeadline: (d: number | undefined) => deadlines.push(d) });
+    const notifier = new SlackAppNotifier({ api, conversation: CONVERSATION, records: new MemoryRecords() });
+    const posts = planPosts([change('opened', 'alice')], new Set(), DEFAULT_NOTIFICATION_POLICY);
+    const past = Date.now() - 1;
+    const result = await notifier.notify(posts, heading, {
+      maxMessages: 10,
+      deadline: past,
+      onDelivered: async () => {},
+    });
+    expect(result).toMatchObject({ messages: 1, messagesDelivered: 0 });
+    expect(result.error?.message).toMatch(/out of time/);
+    expect(api.calls).toEqual([]);
+    expect(deadlines).toEqual([past]);
   });
 
   it('stops at the first message Slack did not take; what came before is remembered', async () => {

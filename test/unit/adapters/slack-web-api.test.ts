@@ -3,8 +3,13 @@
  * (test/support/slack-web-api.ts): what each method returns, Slack's refusals as permanent errors
  * with hints and without the token, 429 Retry-After, lost answers, pacing.
  */
+
+import { inspect } from 'node:util';
 import { SLACK_API_PACE_MS, SlackApiError, SlackWebApi } from '../../../lambda/adapters/slack/web-api';
 import { type SlackWorkspace, startSlackWorkspace } from '../../support/slack-web-api';
+
+/** Everything an error carries, its cause chain and every field included (what a logger may print). */
+const everything = (error: unknown) => inspect(error, { depth: 20, showHidden: true });
 
 const message = {
   text: 'credwatch: 1 critical',
@@ -87,8 +92,7 @@ describe('SlackWebApi against the workspace stand-in', () => {
     expect(error).toBeInstanceOf(SlackApiError);
     expect(error).toMatchObject({ method: 'chat.postMessage', slackError: code, permanent: true });
     expect((error as Error).message).toMatch(hint);
-    expect(JSON.stringify(error)).not.toContain(ws.token);
-    expect(String((error as Error).stack)).not.toContain(ws.token);
+    expect(everything(error)).not.toContain(ws.token);
     expect(ws.calls).toHaveLength(1);
   });
 
@@ -99,7 +103,7 @@ describe('SlackWebApi against the workspace stand-in', () => {
       .then(() => undefined)
       .catch((e: unknown) => e as SlackApiError);
     expect(error).toMatchObject({ slackError: 'invalid_auth', permanent: true });
-    expect(`${error?.message}${error?.stack}`).not.toContain(wrong);
+    expect(everything(error)).not.toContain(wrong);
 
     await ws.close();
     ws = await startSlackWorkspace({ channels: [{ id: 'C0SEC' }], scopes: ['chat:write'] });
@@ -133,16 +137,45 @@ describe('SlackWebApi against the workspace stand-in', () => {
     expect(ws.calls).toHaveLength(3);
   });
 
+  it('a page that is not Slack JSON (a proxy) is retried, never echoed', async () => {
+    const page = '<html><body>502 Bad Gateway from proxy.internal.example</body></html>';
+    ws.script('chat.postMessage', { status: 200, headers: { 'Content-Type': 'text/html' }, body: page });
+    const slack = api();
+    await slack.postMessage('C0SEC', message);
+    expect(ws.messagesIn('C0SEC')).toHaveLength(1);
+    ws.script('chat.postMessage', ...Array.from({ length: 8 }, () => ({ status: 200, body: page })));
+    const error = await api({ timeBudgetMs: 3_000 })
+      .postMessage('C0SEC', message)
+      .then(() => undefined)
+      .catch((e: unknown) => e as SlackApiError);
+    expect(error).toMatchObject({ permanent: false, slackError: 'unexpected_answer' });
+    expect(error?.message).not.toContain('proxy.internal');
+  });
+
+  it('cuts every call to the run deadline, and calls nothing past it', async () => {
+    const slack = api();
+    slack.setDeadline(t + 2_500);
+    ws.script('chat.postMessage', { error: 'ratelimited', retryAfter: 5 });
+    await expect(slack.postMessage('C0SEC', message)).rejects.toMatchObject({
+      slackError: 'ratelimited',
+      message: expect.stringMatching(/within the 2500 ms budget/),
+    });
+    slack.setDeadline(t - 1);
+    await expect(slack.lookupUserByEmail('ana@example.com')).rejects.toMatchObject({
+      slackError: 'out_of_time',
+    });
+    expect(ws.calls.filter((c) => c.method === 'users.lookupByEmail')).toEqual([]);
+  });
+
   it('retries a post whose answer was lost once, counted as uncertain, and no more', async () => {
     const slack = api();
     ws.script('chat.postMessage', 'destroy');
     await slack.postMessage('C0SEC', message);
     expect(slack.uncertain()).toBe(1);
     ws.script('chat.postMessage', 'destroy', 'destroy');
-    await expect(slack.postMessage('C0SEC', message)).rejects.toMatchObject({
-      slackError: 'answer_lost',
-      permanent: false,
-    });
+    const lost = await slack.postMessage('C0SEC', message).catch((e: unknown) => e);
+    expect(lost).toMatchObject({ slackError: 'answer_lost', permanent: false });
+    expect(everything(lost)).not.toContain(ws.token);
     expect(slack.uncertain()).toBe(2);
   });
 

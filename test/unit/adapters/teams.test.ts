@@ -4,6 +4,7 @@
  * all against the workflow stand-in (test/support/teams-receiver.ts), which checks every card with
  * Microsoft's Adaptive Cards library and Teams' size limit.
  */
+import { inspect } from 'node:util';
 import {
   escapeTeamsText,
   mrkdwnToTeams,
@@ -68,7 +69,7 @@ describe('Teams cards', () => {
       ),
     ).toBe('**New** · [alice](https://console.aws.amazon.com/iam/home#/users/details/alice) · key AKIA1');
     expect(mrkdwnToTeams('owner <@U024BE7LH> · <!subteam^S0TEAM01>')).toBe('owner U024BE7LH · S0TEAM01');
-    expect(mrkdwnToTeams('svc_ci_deploy &amp; co &lt;x&gt;')).toBe('svc\\_ci\\_deploy & co <x>');
+    expect(mrkdwnToTeams('svc_ci_deploy &amp; co &lt;x&gt;')).toBe('svc_ci_deploy & co <x>');
   });
 
   it('escapes what a user, tag or account name could make markdown of', () => {
@@ -77,6 +78,8 @@ describe('Teams cards', () => {
     );
     expect(escapeTeamsText('# heading')).toBe('\\# heading');
     expect(escapeTeamsText('- item')).toBe('\\- item');
+    expect(escapeTeamsText('1. first')).toBe('1\\. first');
+    expect(escapeTeamsText('svc_ci_deploy _x_ __init__')).toBe('svc_ci_deploy \\_x\\_ \\_\\_init\\_\\_');
     expect(escapeTeamsText('2026-05-04 a-b')).toBe('2026-05-04 a-b');
     // Through the whole renderer: an owner tag that tries to be a link stays text.
     const hostile = change('opened', finding('mallory', '[Reset your password](https://evil.example)'));
@@ -171,7 +174,9 @@ describe('TeamsSender and TeamsNotifier against the workflow stand-in', () => {
     await s.send(card());
     expect(s.uncertain()).toBe(1);
     teams.script('destroy', 'destroy');
-    await expect(s.send(card())).rejects.toMatchObject({ code: 'answer_lost', permanent: false });
+    const lost = await s.send(card()).catch((e: unknown) => e);
+    expect(lost).toMatchObject({ code: 'answer_lost', permanent: false });
+    expect(inspect(lost, { depth: 20, showHidden: true })).not.toContain(teams.sig);
     expect(s.uncertain()).toBe(2);
   });
 
@@ -196,7 +201,7 @@ describe('TeamsSender and TeamsNotifier against the workflow stand-in', () => {
     expect(error).toBeInstanceOf(TeamsDeliveryError);
     expect(error).toMatchObject({ permanent: true, status });
     expect(error.message).toMatch(hint);
-    expect(`${error.message}${error.stack}${JSON.stringify(error)}`).not.toContain(teams.sig);
+    expect(inspect(error, { depth: 20, showHidden: true })).not.toContain(teams.sig);
     expect(error.message).not.toContain('127.0.0.1');
     expect(teams.requests).toHaveLength(1);
     expect(teams.cards()).toEqual([]);
