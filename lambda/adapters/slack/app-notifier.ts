@@ -257,7 +257,19 @@ export class SlackAppNotifier implements Notifier {
   /** Posts one message where it goes; an owner Slack cannot reach gets it in the channel. */
   private async post(m: AppMessage): Promise<PostedMessage> {
     const { api, conversation } = this.props;
-    if (m.to === 'thread') return api.postMessage(conversation, m.message, m.parent.ts);
+    if (m.to === 'thread') {
+      try {
+        return await api.postMessage(conversation, m.message, m.parent.ts);
+      } catch (err) {
+        // The announcing message is gone (deleted in Slack): the reply goes to the channel instead.
+        if (!isPermanent(err) || !THREAD_GONE.has(codeOf(err))) throw err;
+        this.warn(
+          `the thread of message ${m.parent.ts} cannot be replied to (${codeOf(err)}): posted in the channel`,
+        );
+        this.checkDeadline();
+        return api.postMessage(conversation, m.message);
+      }
+    }
     if (m.to === 'owner') {
       const user = await this.userOf(m.owner);
       if (user !== undefined) {
@@ -385,6 +397,9 @@ export function withReason(message: SlackMessage, reason: string): SlackMessage 
   }
   return { text: `${message.text} (${reason})`, blocks };
 }
+
+/** Answers to a reply whose parent message no longer exists. */
+const THREAD_GONE = new Set(['thread_not_found', 'message_not_found', 'invalid_thread_ts']);
 
 const isPermanent = (err: unknown): boolean => (err as { permanent?: unknown })?.permanent === true;
 const codeOf = (err: unknown): string =>

@@ -323,6 +323,26 @@ describe('SlackAppNotifier', () => {
     ]);
   });
 
+  it('a reply whose parent message is gone goes to the channel, with a warning', async () => {
+    const api = new FakeApi();
+    const post = api.postMessage.bind(api);
+    api.postMessage = async (conversation, message, threadTs) => {
+      if (threadTs) {
+        throw Object.assign(new Error('chat.postMessage: thread_not_found'), {
+          permanent: true,
+          slackError: 'thread_not_found',
+        });
+      }
+      return post(conversation, message);
+    };
+    const { result, warnings } = await run([change('resolved', 'alice', PARENT_A)], api, new MemoryRecords());
+    expect(result).toMatchObject({ messages: 1, messagesDelivered: 1 });
+    expect(api.calls.map((c) => [c.method, c.threadTs])).toEqual([['chat.postMessage', undefined]]);
+    expect(warnings[0]).toBe(
+      `the thread of message ${PARENT_A.ts} cannot be replied to (thread_not_found): posted in the channel`,
+    );
+  });
+
   it("a user group's list goes to the channel, saying it is a group", async () => {
     const api = new FakeApi();
     await run([change('reminder', 'alice', undefined, 'S0TEAM001')], api, new MemoryRecords());
