@@ -230,31 +230,20 @@ export class SlackSender {
    * caller can advance its state for the delivered ones only.
    */
   async sendAll(payloads: readonly SlackPayload[], options: SendAllOptions = {}): Promise<SendAllResult> {
-    let lastStart: number | undefined;
-    for (const [index, payload] of payloads.entries()) {
-      if (lastStart !== undefined) {
-        const wait = this.minIntervalMs - (this.clock() - lastStart);
-        if (wait > 0) await this.sleep(wait);
-      }
-      if (options.deadline !== undefined && this.clock() >= options.deadline) {
-        const error = new SlackDeliveryError(
-          `Slack delivery stopped before message ${index + 1} of ${payloads.length}: out of time for this run; the next scan sends the rest`,
+    return sendInOrder(
+      payloads,
+      (payload) => this.send(payload),
+      { minIntervalMs: this.minIntervalMs, clock: this.clock, sleep: this.sleep },
+      options,
+      (error): error is SlackDeliveryError => error instanceof SlackDeliveryError,
+      (index, total) =>
+        new SlackDeliveryError(
+          `Slack delivery stopped before message ${index + 1} of ${total}: out of time for this run; the next scan sends the rest`,
           false,
           undefined,
           'out_of_time',
-        );
-        return { delivered: index, error };
-      }
-      lastStart = this.clock();
-      try {
-        await this.send(payload);
-      } catch (error) {
-        if (error instanceof SlackDeliveryError) return { delivered: index, error };
-        throw error;
-      }
-      await options.afterEach?.(index);
-    }
-    return { delivered: payloads.length };
+        ),
+    );
   }
 
   /** Sends so far whose answer was lost and that were retried (the message may have been posted twice). */
@@ -304,6 +293,45 @@ export class SlackSender {
       throw error;
     }
   }
+}
+
+/**
+ * Sends `payloads` in order, at least `minIntervalMs` between two starts, stopping at the first that
+ * fails with a delivery error (returned, with how many went before) or at the deadline (no payload
+ * is started after it). `afterEach` runs after each delivered payload, before the next starts. Any
+ * other error is re-thrown. Shared by the Slack webhook and the Teams workflow senders.
+ */
+export async function sendInOrder<P, E extends Error>(
+  payloads: readonly P[],
+  send: (payload: P) => Promise<void>,
+  pacing: {
+    readonly minIntervalMs: number;
+    readonly clock: () => number;
+    readonly sleep: (ms: number) => Promise<void>;
+  },
+  options: SendAllOptions,
+  isDeliveryError: (error: unknown) => error is E,
+  outOfTime: (index: number, total: number) => E,
+): Promise<{ readonly delivered: number; readonly error?: E }> {
+  let lastStart: number | undefined;
+  for (const [index, payload] of payloads.entries()) {
+    if (lastStart !== undefined) {
+      const wait = pacing.minIntervalMs - (pacing.clock() - lastStart);
+      if (wait > 0) await pacing.sleep(wait);
+    }
+    if (options.deadline !== undefined && pacing.clock() >= options.deadline) {
+      return { delivered: index, error: outOfTime(index, payloads.length) };
+    }
+    lastStart = pacing.clock();
+    try {
+      await send(payload);
+    } catch (error) {
+      if (isDeliveryError(error)) return { delivered: index, error };
+      throw error;
+    }
+    await options.afterEach?.(index);
+  }
+  return { delivered: payloads.length };
 }
 
 /** The Slack error code in an answer body: a plain `snake_case` word or a JSON `error` field. */

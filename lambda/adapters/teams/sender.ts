@@ -12,7 +12,7 @@
  * contains it, nor the body of an answer, which may quote it.
  */
 import { CredwatchError } from '../../core/errors';
-import { MIN_RETRY_AFTER_MS, retryAfterMs } from '../slack/sender';
+import { MIN_RETRY_AFTER_MS, retryAfterMs, type SendAllOptions, sendInOrder } from '../slack/sender';
 import type { TeamsPayload } from './card';
 
 /** What the Workflows trigger told us about a card it did not take. Never carries the URL. */
@@ -45,13 +45,6 @@ export interface TeamsSenderProps {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly clock?: () => number;
   readonly fetch?: typeof globalThis.fetch;
-}
-
-export interface TeamsSendAllOptions {
-  /** Epoch ms after which no further card is started. */
-  readonly deadline?: number;
-  /** Called after each accepted card, before the next starts; a rejection stops delivery. */
-  readonly afterEach?: (index: number) => Promise<void>;
 }
 
 const HINTS: Readonly<Record<number, string>> = {
@@ -169,35 +162,22 @@ export class TeamsSender {
   /** Posts cards in order, paced, stopping at the first that fails. */
   async sendAll(
     payloads: readonly TeamsPayload[],
-    options: TeamsSendAllOptions = {},
+    options: SendAllOptions = {},
   ): Promise<{ readonly delivered: number; readonly error?: TeamsDeliveryError }> {
-    let lastStart: number | undefined;
-    for (const [index, payload] of payloads.entries()) {
-      if (lastStart !== undefined) {
-        const wait = this.minIntervalMs - (this.clock() - lastStart);
-        if (wait > 0) await this.sleep(wait);
-      }
-      if (options.deadline !== undefined && this.clock() >= options.deadline) {
-        return {
-          delivered: index,
-          error: new TeamsDeliveryError(
-            `Teams delivery stopped before card ${index + 1} of ${payloads.length}: out of time for this run; the next scan sends the rest`,
-            false,
-            undefined,
-            'out_of_time',
-          ),
-        };
-      }
-      lastStart = this.clock();
-      try {
-        await this.send(payload);
-      } catch (error) {
-        if (error instanceof TeamsDeliveryError) return { delivered: index, error };
-        throw error;
-      }
-      await options.afterEach?.(index);
-    }
-    return { delivered: payloads.length };
+    return sendInOrder(
+      payloads,
+      (payload) => this.send(payload),
+      { minIntervalMs: this.minIntervalMs, clock: this.clock, sleep: this.sleep },
+      options,
+      (error): error is TeamsDeliveryError => error instanceof TeamsDeliveryError,
+      (index, total) =>
+        new TeamsDeliveryError(
+          `Teams delivery stopped before card ${index + 1} of ${total}: out of time for this run; the next scan sends the rest`,
+          false,
+          undefined,
+          'out_of_time',
+        ),
+    );
   }
 
   /** Sends whose answer was lost and that were retried (the card may show twice). */
