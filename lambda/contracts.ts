@@ -44,7 +44,27 @@ export const STATE_TABLE_SCHEMA = {
    * resolution update the message it was announced in, without reading the channel's history.
    */
   threadPartitionPrefix: 'thread#',
+  /**
+   * What separates a finding id from its channel in the sort key of a finding's state in a channel
+   * other than the deployment's default ({@link stateSortKey}); no finding id contains it.
+   */
+  laneSeparator: '#',
 } as const;
+
+/**
+ * The sort key of a finding's state in one channel (pk `account#ID`): each channel a finding is
+ * announced in has its own state, its own lifecycle (lambda/core/lanes.ts). The default channel's
+ * state, and a state without a channel (written before routing), is under the finding id itself, as
+ * every state was before channels had their own: `<finding id>`; any other channel's under
+ * `<finding id>#<channel>`. A state of another channel found under the bare finding id (written by
+ * the releases in which a finding had one state, wherever it was announced, or left by a change of
+ * `defaultChannel`) is moved to its own key by the next run (DynamoStateStore.relocate).
+ */
+export function stateSortKey(findingId: string, channel: string | undefined, defaultChannel: string): string {
+  return channel === undefined || channel === defaultChannel
+    ? findingId
+    : `${findingId}${STATE_TABLE_SCHEMA.laneSeparator}${channel}`;
+}
 
 /** How long the record of a posted Slack message is kept after its last write (its thread's findings' life). */
 export const MESSAGE_RECORD_RETENTION_DAYS = 400;

@@ -4,7 +4,7 @@
  * inside are checked with the schemas of the state table (lambda/core/state-codec.ts).
  */
 import { z } from 'zod';
-import type { Change } from './core/state';
+import type { Change, FindingState } from './core/state';
 import { decodeChange, decodeState, describe } from './core/state-codec';
 import type { AccountDelta } from './monitor';
 
@@ -30,6 +30,8 @@ const deltaSchema = z.object({
   baseline: z.boolean(),
   known: z.boolean().optional(),
   migrations: z.array(z.object({ from: z.unknown(), to: z.unknown() })),
+  retired: z.array(z.unknown()).optional(),
+  misplaced: z.array(z.unknown()).optional(),
   skippedAsStale: z.array(z.string()),
   unreadable: z.array(z.object({ id: z.string(), problem: z.string() })),
 });
@@ -68,11 +70,24 @@ export function decodeDelta(
       if ('problem' in state) return { problem: `migrations.${i}.${side}: ${state.problem}` };
     }
   }
+  const states: Partial<Record<'retired' | 'misplaced', FindingState[]>> = {};
+  for (const field of ['retired', 'misplaced'] as const) {
+    const list = d[field];
+    if (list === undefined) continue;
+    const out: FindingState[] = [];
+    for (const [i, raw] of list.entries()) {
+      const state = decodeState(raw, now, skewMs);
+      if ('problem' in state) return { problem: `${field}.${i}: ${state.problem}` };
+      out.push(state.state);
+    }
+    states[field] = out;
+  }
   return {
     delta: {
       ...(d as unknown as AccountDelta),
       changes: main.changes,
       ...(rollUp && 'changes' in rollUp ? { rollUp: rollUp.changes } : {}),
+      ...states,
     },
   };
 }

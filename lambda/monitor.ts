@@ -12,8 +12,9 @@
  * {@link monitor} runs both. Depends on ports only.
  */
 import { ACCOUNT_USER, accountScanFailure } from './core/accounts';
-import { announcement, compareChanges, diff, nextStates, pages } from './core/diff';
+import { announcement, compareChanges, nextStates, pages } from './core/diff';
 import { isEnforcementRule } from './core/enforcement';
+import { fromOwnLane, laneChanges, laneOf, representatives } from './core/lanes';
 import { type Migration, migrateLegacyIds } from './core/migrations';
 import {
   checkPolicy,
@@ -24,10 +25,9 @@ import {
 } from './core/notification-plan';
 import {
   type AccountPlacement,
-  channelFor,
+  channelsFor,
   channelsOf,
   DEFAULT_CHANNEL,
-  routeChanges,
   routingNeeds,
 } from './core/routing';
 import type { Change, FindingState } from './core/state';
@@ -113,6 +113,13 @@ export interface AccountDelta {
   readonly known?: boolean;
   /** States to move from an earlier release's finding id to the current one. */
   readonly migrations: readonly Migration[];
+  /**
+   * Lanes of channels the account's findings left (lambda/core/lanes.ts), closed silently once all
+   * the finding's changes of the run were delivered. @default none
+   */
+  readonly retired?: readonly FindingState[];
+  /** States stored under another channel's key, moved to their own before anything is sent (ports.ts `misplaced`). @default none */
+  readonly misplaced?: readonly FindingState[];
   /** Finding ids this run says nothing about: a newer run already wrote their state. */
   readonly skippedAsStale: readonly string[];
   /** Stored states that did not decode: treated as absent, replaced by the next write. */
@@ -177,6 +184,23 @@ export function deliveryReserveMs(budgetMs: number): number {
   return Math.min(Math.round(budgetMs / 2), Math.max(10_000, Math.round(budgetMs / 4)));
 }
 
+/**
+ * What enforcement remembers of each notice: of a finding's lanes, one that announced it in its own
+ * entry and is open, the earliest (a notice said in any channel was said).
+ */
+function notices(states: readonly FindingState[]): Map<string, FindingState> {
+  const chosen = new Map<string, FindingState>();
+  const rank = (s: FindingState) => (s.status === 'open' && s.announcedIn === undefined ? 0 : 1);
+  for (const s of states) {
+    if (!isEnforcementRule(s.finding.rule)) continue;
+    const best = chosen.get(s.id);
+    if (!best || rank(s) < rank(best) || (rank(s) === rank(best) && s.firstSeen < best.firstSeen)) {
+      chosen.set(s.id, s);
+    }
+  }
+  return chosen;
+}
+
 const asError = (err: unknown): { name: string; message: string } =>
   err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
 
@@ -223,7 +247,8 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
   // A baseline announces nothing one by one, so it confirms nothing either.
   const selectForConfirmation = async (accountId: string) => {
     if (policy.baseline && (await firstContact(accountId))) return () => false;
-    const byId = new Map((await load(accountId)).states.map((s) => [s.id, s]));
+    // A finding's lanes (one state per channel, lambda/core/lanes.ts): the one least said decides.
+    const byId = representatives((await load(accountId)).states);
     return (f: Finding) => {
       if (!pages(f)) return false;
       const kind = announcement(f, byId.get(f.id), now, interval);
@@ -231,12 +256,16 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
     };
   };
   // Exemptions are bounded from the day they were first announced.
-  const knownSince = async (accountId: string) =>
-    new Map(
-      (await load(accountId)).states
-        .filter((s) => s.status === 'open')
-        .map((s): [string, Date] => [s.id, new Date(s.firstSeen)]),
-    );
+  const knownSince = async (accountId: string) => {
+    const since = new Map<string, Date>();
+    for (const s of (await load(accountId)).states) {
+      if (s.status !== 'open') continue;
+      const at = new Date(s.firstSeen);
+      const seen = since.get(s.id);
+      if (!seen || at < seen) since.set(s.id, at);
+    }
+    return since;
+  };
   // Enforcement reads what the account remembers of its notices and actions, and records each new
   // action at once in the state store (lambda/core/enforcement.ts).
   const withMemory = (e: ScanEnforcement): ScanEnforcement => ({
@@ -244,7 +273,7 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
     memory: async (accountId) => {
       const { states, actions } = await load(accountId);
       return {
-        states: new Map(states.filter((s) => isEnforcementRule(s.finding.rule)).map((s) => [s.id, s])),
+        states: notices(states),
         actions: actions ?? [],
       };
     },
@@ -254,7 +283,7 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
   const { userTagKeys } = routingNeeds(policy.routes);
   const routes = policy.routes ?? [];
   const defaultChannel = policy.defaultChannel ?? DEFAULT_CHANNEL;
-  const configured = new Set(channelsOf(routes, defaultChannel));
+  const configured = channelsOf(routes, defaultChannel, policy.mirrors);
 
   return mapLimit(input.accounts, concurrency, async (job): Promise<AccountDelta> => {
     let result: ScanResult | undefined;
@@ -277,15 +306,13 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
       error = asError(err);
     }
     const accountId = result?.accountId ?? job.accountId!;
-    const { states: stored, unreadable, known } = await load(accountId);
+    const { states: stored, unreadable, known, misplaced } = await load(accountId);
     const baseline = result !== undefined && policy.baseline && (await firstContact(accountId));
     // A state written by a newer run (its scan time is after this run's clock): this run is behind
     // and says nothing about that finding; decided here, before anything is sent.
     const newer = new Set(stored.filter((s) => Date.parse(s.scanTime) > now.getTime()).map((s) => s.id));
     const states = stored.filter((s) => !newer.has(s.id));
-    let raw: Change[];
     let migrations: Migration[] = [];
-    let allReminded: Change[] | undefined;
     let findings: Finding[] = [];
     let diffedStates: FindingState[] = [];
     if (result) {
@@ -293,11 +320,6 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
       const migrated = migrateLegacyIds(states, findings);
       migrations = migrated.migrations;
       diffedStates = migrated.states;
-      raw = diff(findings, diffedStates, now, options);
-      // The roll-up variant: every open finding reminded, for a run in which any account's are due.
-      if (policy.reminders === 'roll-up') {
-        allReminded = diff(findings, diffedStates, now, { ...options, remindAll: true });
-      }
     } else {
       // Only the failure itself changes; the account's other findings keep their state until it is scanned.
       const failure = accountScanFailure(
@@ -305,35 +327,51 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
         (error?.message ?? 'unknown error').slice(0, MAX_REASON),
         job.name,
       );
-      raw = newer.has(failure.id)
-        ? []
-        : diff(
-            [failure],
-            states.filter((s) => s.finding.rule === 'account-scan-failed'),
-            now,
-            options,
-          );
+      if (!newer.has(failure.id)) findings = [failure];
+      diffedStates = states.filter((s) => s.finding.rule === 'account-scan-failed');
     }
-    // Routing: each change gets its channel; a finding whose channel changed is reminded in the new one.
+    // Each channel a finding goes to has its own lane of it (lambda/core/lanes.ts).
     const placement = job.placement ?? { id: accountId };
     const userTags = result?.userTags ?? {};
-    const channelOf = (f: Finding) =>
-      channelFor(routes, defaultChannel, placement, f.user === ACCOUNT_USER ? undefined : userTags[f.user]);
-    const route = (cs: readonly Change[]) =>
-      routeChanges(cs, findings, diffedStates, channelOf, defaultChannel, configured);
-    const changes = route(raw);
-    const rollUp = allReminded && allReminded.length !== raw.length ? route(allReminded) : undefined;
-    // The channels whose reminders are due by their own interval (not one a finding just moved to).
-    const dueIds = new Set(raw.filter((c) => c.kind === 'reminder').map((c) => c.finding.id));
+    const channelsOfFinding = (f: Finding) =>
+      channelsFor(
+        routes,
+        defaultChannel,
+        policy.mirrors,
+        placement,
+        f.user === ACCOUNT_USER ? undefined : userTags[f.user],
+      );
+    const lanes = (remindAll: boolean) =>
+      laneChanges(
+        findings,
+        diffedStates,
+        now,
+        remindAll ? { ...options, remindAll } : options,
+        channelsOfFinding,
+        defaultChannel,
+        configured,
+      );
+    const { changes, retired } = lanes(false);
+    // The roll-up variant: every open finding reminded, for a run in which any account's are due.
+    const allReminded = result && policy.reminders === 'roll-up' ? lanes(true).changes : undefined;
+    const rollUp = allReminded && allReminded.length !== changes.length ? allReminded : undefined;
+    // The channels whose reminders are due by their own interval (not one a finding just came to).
     const dueChannels = [
       ...new Set(
-        changes.filter((c) => c.kind === 'reminder' && dueIds.has(c.finding.id)).map((c) => c.channel!),
+        changes.filter((c) => c.kind === 'reminder' && fromOwnLane(c, defaultChannel)).map((c) => c.channel!),
       ),
     ];
-    // For a roll-up's "since the last summary": when the account's findings were resolved, lately.
+    // For a roll-up's "since the last summary": when the account's findings were resolved, lately
+    // (not a lane closed because its finding went to another channel: it is still open there).
+    const open = new Set(findings.filter(pages).map((f) => f.id));
     const resolvedAt = stored
-      .filter((s) => s.status === 'resolved' && now.getTime() - Date.parse(s.lastNotifiedAt) <= 2 * interval)
-      .map((s) => ({ channel: s.channel ?? defaultChannel, at: s.lastNotifiedAt }));
+      .filter(
+        (s) =>
+          s.status === 'resolved' &&
+          !open.has(s.id) &&
+          now.getTime() - Date.parse(s.lastNotifiedAt) <= 2 * interval,
+      )
+      .map((s) => ({ channel: laneOf(s, defaultChannel), at: s.lastNotifiedAt }));
     // The name shown in the digest: given (Organizations), or the IAM alias when there is news.
     let name = job.name;
     if (!name && result && changes.length > 0) name = await job.scan.directory?.accountAlias();
@@ -349,6 +387,8 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
       baseline,
       ...(known ? { known } : {}),
       migrations,
+      ...(retired.length > 0 ? { retired } : {}),
+      ...(misplaced && misplaced.length > 0 ? { misplaced } : {}),
       skippedAsStale: [...newer],
       unreadable,
     };
@@ -386,9 +426,9 @@ export function alignRollUps(deltas: readonly AccountDelta[]): AccountDelta[] {
   const due = new Set(deltas.flatMap((d) => d.dueChannels ?? []));
   return deltas.map(({ rollUp, dueChannels: _due, ...delta }) => {
     if (!rollUp || due.size === 0) return delta;
-    const said = new Set(delta.changes.map((c) => c.finding.id));
+    const said = new Set(delta.changes.map((c) => `${c.finding.id}\n${c.channel}`));
     const more = rollUp.filter(
-      (c) => !said.has(c.finding.id) && c.channel !== undefined && due.has(c.channel),
+      (c) => !said.has(`${c.finding.id}\n${c.channel}`) && c.channel !== undefined && due.has(c.channel),
     );
     return more.length === 0
       ? delta
@@ -452,6 +492,17 @@ export async function deliver(
     }
   }
 
+  // States under another channel's key, moved to their own (silently) before anything is said.
+  const misplaced = deltas.flatMap((d) => d.misplaced ?? []);
+  if (misplaced.length > 0 && !commitError && input.state.relocate) {
+    try {
+      const written = await input.state.relocate(misplaced);
+      skippedAsStale.push(...written.skippedAsStale);
+    } catch (err) {
+      commitError = err instanceof Error ? err : new Error(String(err));
+    }
+  }
+
   // One channel after the other, in the configuration's order: each gets its own posts (baseline,
   // digest, roll-up, owners' lists) and its own cap; a channel that fails stops only itself.
   const channelErrors: { channel: string; error: Error }[] = [];
@@ -460,7 +511,7 @@ export async function deliver(
   const names = Object.fromEntries(deltas.flatMap((d) => (d.name ? [[d.accountId, d.name]] : [])));
   for (const [channel, said] of byChannel(
     changes,
-    channelsOf(policy.routes ?? [], defaultChannel),
+    channelsOf(policy.routes ?? [], defaultChannel, policy.mirrors),
     defaultChannel,
   )) {
     if (commitError) break;
@@ -562,6 +613,22 @@ export async function deliver(
     }
   }
 
+  // Lanes of channels a finding left are closed once all its changes were delivered (a channel
+  // whose reminder was not delivered keeps a finding to be reminded of next run).
+  if (!commitError || outOfTime) {
+    const said = new Set(delivered);
+    const undelivered = new Set(changes.filter((c) => !said.has(c)).map((c) => c.finding.id));
+    const retired = deltas.flatMap((d) => d.retired ?? []).filter((s) => !undelivered.has(s.id));
+    if (retired.length > 0) {
+      try {
+        const written = await input.state.commit(retired);
+        skippedAsStale.push(...written.skippedAsStale);
+      } catch (err) {
+        commitError ??= err instanceof Error ? err : new Error(String(err));
+      }
+    }
+  }
+
   // Events: every change remembered above, and whatever earlier runs could not publish.
   let eventsPublished = 0;
   let eventsPending = 0;
@@ -587,8 +654,9 @@ export async function deliver(
           eventsPending -= chunk.length;
         }
       } else if (delivered.length > 0) {
-        await input.events.publish(delivered);
-        eventsPublished = delivered.length;
+        const once = oncePerFinding(delivered);
+        await input.events.publish(once);
+        eventsPublished = once.length;
       }
     } catch (err) {
       eventError = err instanceof Error ? err : new Error(String(err));
@@ -613,6 +681,20 @@ export async function deliver(
     unreadableStates,
     migrated: migrations.length,
   };
+}
+
+/**
+ * One change per finding and kind, the first: a finding announced in several channels (mirrors) is
+ * one event (the outbox's key, time, finding and kind, does the same).
+ */
+function oncePerFinding(changes: readonly Change[]): Change[] {
+  const seen = new Set<string>();
+  return changes.filter((c) => {
+    const key = `${c.finding.id}#${c.kind}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /**

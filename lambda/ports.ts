@@ -90,6 +90,13 @@ export interface LoadedStates {
   readonly known: boolean;
   /** The enforcement actions recorded for the account (lambda/core/enforcement.ts): its audit trail. @default none */
   readonly actions?: readonly EnforcementAction[];
+  /**
+   * States stored under another channel's key (lambda/contracts.ts `stateSortKey`): a state of a
+   * channel other than the default one under the bare finding id, written before each channel had
+   * its own state, or before `defaultChannel` changed. They are in `states` too, read as what they
+   * are; {@link StateStore.relocate} moves them. @default none
+   */
+  readonly misplaced?: readonly FindingState[];
 }
 
 /** Remembered finding states (lambda/core/state.ts), per account. */
@@ -107,6 +114,14 @@ export interface StateStore {
    * Optional: a store without it cannot back enforcement (the scan refuses to act).
    */
   recordAction?(action: EnforcementAction): Promise<void>;
+  /**
+   * Moves states reported `misplaced` by {@link load} to their own key, unless a newer state is
+   * there already, and removes them from where they were (only while they are still what was read
+   * there). Silent: nothing is announced. A store whose keys never move has none.
+   */
+  relocate?(
+    states: readonly FindingState[],
+  ): Promise<{ readonly written: number; readonly skippedAsStale: readonly string[] }>;
 }
 
 /**

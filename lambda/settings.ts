@@ -25,6 +25,7 @@ import {
   CHANNEL_NAME,
   CHANNEL_NAME_RULE,
   DEFAULT_CHANNEL,
+  MAX_MIRRORS,
   MAX_ROUTES,
   routeSourceProblem,
 } from './core/routing';
@@ -48,7 +49,7 @@ export const SETTINGS_VARIABLES = {
   accounts: 'CREDWATCH_ACCOUNTS',
   /** `true`; absent or `false`: off. */
   securityHub: 'CREDWATCH_SECURITY_HUB',
-  /** JSON `{"baseline","reminders","maxMessagesPerRun","routes"?,"defaultChannel"?}` (lambda/core/notification-plan.ts); absent: the defaults. */
+  /** JSON `{"baseline","reminders","maxMessagesPerRun","routes"?,"defaultChannel"?,"mirrors"?}` (lambda/core/notification-plan.ts); absent: the defaults. */
   notifications: 'CREDWATCH_NOTIFICATIONS',
   /** The bucket the steps of a state machine run hand each other data through; absent: the single-invocation engine. */
   runBucket: 'CREDWATCH_RUN_BUCKET',
@@ -203,6 +204,7 @@ const notificationsSchema = z.strictObject({
   maxMessagesPerRun: z.int().min(MESSAGE_CAP_BOUNDS.min).max(MESSAGE_CAP_BOUNDS.max),
   routes: z.array(routeSchema).max(MAX_ROUTES).optional(),
   defaultChannel: channelName.optional(),
+  mirrors: z.record(channelName, z.array(channelName).min(1).max(MAX_MIRRORS)).optional(),
 });
 
 /** CREDWATCH_ENFORCEMENT as written: each account's policy as the fields that differ from `policy`. */
@@ -396,6 +398,9 @@ export function encodeSettings(settings: ScannerSettings): Record<string, string
             settings.notifications.defaultChannel !== DEFAULT_CHANNEL
               ? { defaultChannel: settings.notifications.defaultChannel }
               : {}),
+            ...(Object.keys(settings.notifications.mirrors ?? {}).length > 0
+              ? { mirrors: settings.notifications.mirrors }
+              : {}),
           }),
         }),
   };
@@ -408,7 +413,8 @@ function isDefaultPolicy(p: NotificationPolicy): boolean {
     p.reminders === d.reminders &&
     p.maxMessagesPerRun === d.maxMessagesPerRun &&
     (p.routes?.length ?? 0) === 0 &&
-    (p.defaultChannel ?? DEFAULT_CHANNEL) === DEFAULT_CHANNEL
+    (p.defaultChannel ?? DEFAULT_CHANNEL) === DEFAULT_CHANNEL &&
+    Object.keys(p.mirrors ?? {}).length === 0
   );
 }
 

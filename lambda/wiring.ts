@@ -114,6 +114,7 @@ export function wire(env: LambdaEnv, options: HandlerOptions): Wiring {
     state: new DynamoStateStore({
       tableName,
       client: new DynamoDBClient({ region: env.region, ...REQUEST_TIMEOUTS }),
+      defaultChannel: env.notifications.defaultChannel ?? DEFAULT_CHANNEL,
     }),
     ...(env.eventBusName
       ? {

@@ -1,8 +1,10 @@
 /**
- * Remembers what credwatch already announced, one DynamoDB item per finding:
- * `pk = account#<accountId>`, `sk = <finding id>`. Writes are conditional, so a scan that finishes
- * late can never overwrite the state written by a newer one. Beside them, in the same partition, the
- * account's enforcement actions (`sk = #action/…`): the audit trail, written once, never expiring.
+ * Remembers what credwatch already announced, one DynamoDB item per finding and channel:
+ * `pk = account#<accountId>`, `sk = <finding id>` for the default channel's state and
+ * `<finding id>#<channel>` for another channel's (lambda/contracts.ts `stateSortKey`). Writes are
+ * conditional, so a scan that finishes late can never overwrite the state written by a newer one.
+ * Beside them, in the same partition, the account's enforcement actions (`sk = #action/…`): the
+ * audit trail, written once, never expiring.
  */
 import {
   type AttributeValue,
@@ -14,9 +16,10 @@ import {
   paginateQuery,
   type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { CLOCK_SKEW_MS, MESSAGE_RECORD_RETENTION_DAYS, STATE_TABLE_SCHEMA } from '../contracts';
+import { CLOCK_SKEW_MS, MESSAGE_RECORD_RETENTION_DAYS, STATE_TABLE_SCHEMA, stateSortKey } from '../contracts';
 import type { EnforcementAction } from '../core/enforcement';
 import { CredwatchError } from '../core/errors';
+import { CHANNEL_NAME, CHANNEL_NAME_RULE, DEFAULT_CHANNEL } from '../core/routing';
 import type { Change, FindingState, PostedMessage } from '../core/state';
 import { decodeAction, decodeChange, decodeState, type UnreadableState } from '../core/state-codec';
 import type {
@@ -73,6 +76,15 @@ export interface DynamoStateStoreProps {
    * @default () => new Date()
    */
   readonly clock?: () => Date;
+  /**
+   * The deployment's default channel (lambda/core/routing.ts, `notifications.defaultChannel`): its
+   * states, and states without a channel (written before routing), are under the bare finding id;
+   * every other channel's under `<finding id>#<channel>` (lambda/contracts.ts `stateSortKey`). A
+   * state of another channel found under the bare id is reported `misplaced` by
+   * {@link DynamoStateStore.load} and moved by {@link DynamoStateStore.relocate}.
+   * @default DEFAULT_CHANNEL ('default')
+   */
+  readonly defaultChannel?: string;
 }
 
 type Item = Record<string, AttributeValue>;
@@ -80,16 +92,22 @@ type Item = Record<string, AttributeValue>;
 /**
  * Finding state in DynamoDB.
  *
- * Items: `pk` (S), `sk` (S), `accountId`, `status`, `notifiedSeverity`, `firstSeen`,
- * `lastNotifiedAt`, `scanTime` (S, as given), `scanEpochMs` (N, what the stale-write condition
- * compares: ISO strings of different precision do not sort as times), `finding` (S, JSON),
- * `announcedIn` (S, only when the last announcement was a summary: `baseline`, `roll-up`,
- * `overflow`; items written before it existed have none and decode as before), `channel` (S, the
- * channel that last announced it, lambda/core/routing.ts; items written before routing have none
- * and are read as the default channel's), `thread` (M: `conversation`, `ts`, both S; the Slack
- * message of a channel of the app that first announced the finding; absent otherwise and in items
- * written before it existed) and, for resolved
- * findings only, `expiresAt` (N, epoch seconds, the table's TTL attribute).
+ * Items: `pk` (S, `account#<accountId>`), `sk` (S: the finding id for the state of the default
+ * channel, or of no channel; `<finding id>#<channel>` for the state of any other channel, one
+ * item per channel the finding is announced in, each its own lifecycle; lambda/contracts.ts
+ * `stateSortKey`. An item under `<finding id>#<channel>` must have that `channel` attribute, or it
+ * is unreadable. A state of another channel under the bare finding id, as the releases before one
+ * state per channel wrote it, or as a change of `defaultChannel` leaves it, is read as that
+ * channel's, reported `misplaced` and moved by {@link DynamoStateStore.relocate}), `accountId`,
+ * `status`, `notifiedSeverity`, `firstSeen`, `lastNotifiedAt`, `scanTime` (S, as given),
+ * `scanEpochMs` (N, what the stale-write condition compares: ISO strings of different precision do
+ * not sort as times), `finding` (S, JSON), `announcedIn` (S, only when the last announcement was a
+ * summary: `baseline`, `roll-up`, `overflow`; items written before it existed have none and decode
+ * as before), `channel` (S, the channel of the state, that announced it, lambda/core/routing.ts;
+ * items written before routing have none and are read as the default channel's), `thread` (M:
+ * `conversation`, `ts`, both S; the Slack message of a channel of the app that first announced the
+ * finding; absent otherwise and in items written before it existed) and, for resolved findings
+ * only, `expiresAt` (N, epoch seconds, the table's TTL attribute).
  *
  * Enforcement actions (STATE_TABLE_SCHEMA.actionSortKeyPrefix): `pk` (S, the account's), `sk` (S,
  * `#action/<accessKeyId>/<at as UTC ISO>/<kind>`), `action` (S, the kind), `accountId`, `user`,
@@ -102,13 +120,21 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
   private readonly queryPageSize: number | undefined;
   private readonly writeConcurrency: number;
   private readonly clock: () => Date;
+  private readonly defaultChannel: string;
 
+  /** @throws StateStoreError when `defaultChannel` is not a channel name */
   constructor(props: DynamoStateStoreProps) {
     this.tableName = props.tableName;
     this.client = props.client ?? new DynamoDBClient({});
     this.queryPageSize = props.queryPageSize;
     this.writeConcurrency = props.writeConcurrency ?? 10;
     this.clock = props.clock ?? (() => new Date());
+    this.defaultChannel = props.defaultChannel ?? DEFAULT_CHANNEL;
+    if (!CHANNEL_NAME.test(this.defaultChannel)) {
+      throw new StateStoreError(
+        `defaultChannel of the state store: expected ${CHANNEL_NAME_RULE}, got "${this.defaultChannel}"`,
+      );
+    }
   }
 
   /**
@@ -117,10 +143,23 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
    * has none, so a load reads as it did before actions existed). An item that does
    * not decode is returned in `unreadable` (its sort key and what is wrong), never thrown: one bad
    * item must not stop the scan of its account, let alone the others.
+   *
+   * One state per finding and channel (its lane; no channel is the default one): of two items of
+   * one lane (the bare finding id and `<finding id>#<channel>`), only the one of the later scan is
+   * in `states` (the same scan: the one under its own key). Every state of another channel under
+   * the bare finding id is in `misplaced`, including one that lost to its lane's other item (so that
+   * {@link relocate} removes it); `misplaced` is absent when there is none, so a load reads as it
+   * did before each channel had its own state. A state of the default channel under
+   * `<finding id>#<default>` (left by a change of `defaultChannel`) is read as the default channel's
+   * but is not `misplaced`: relocate only moves states off the bare id; the next write of that lane
+   * goes to the bare id, and wins there by its later scan.
    */
   async load(accountId: string): Promise<LoadedStates> {
     const states: FindingState[] = [];
     const unreadable: UnreadableState[] = [];
+    const misplaced: FindingState[] = [];
+    /** Where each lane's state is in `states`, and whether it was under its own key. */
+    const lanes = new Map<string, { index: number; ownKey: boolean }>();
     const actions: { sk: string; at: number; action: EnforcementAction }[] = [];
     const now = this.clock();
     let known = false;
@@ -139,9 +178,27 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
         }
         continue;
       }
-      const decoded = fromItem(item, now);
-      if ('state' in decoded) states.push(decoded.state);
-      else unreadable.push({ id: sk ?? '?', problem: decoded.problem });
+      const decoded = laneStateFromItem(item, sk, now);
+      if ('problem' in decoded) {
+        unreadable.push({ id: sk ?? '?', problem: decoded.problem });
+        continue;
+      }
+      const state = decoded.state;
+      const channel = state.channel ?? this.defaultChannel;
+      const ownKey = sk === stateSortKey(state.id, state.channel, this.defaultChannel);
+      if (!ownKey && sk === state.id) misplaced.push(state);
+      const lane = `${state.id}${STATE_TABLE_SCHEMA.laneSeparator}${channel}`;
+      const held = lanes.get(lane);
+      if (held === undefined) {
+        lanes.set(lane, { index: states.length, ownKey });
+        states.push(state);
+        continue;
+      }
+      const [at, heldAt] = [Date.parse(state.scanTime), Date.parse(states[held.index]!.scanTime)];
+      if (at > heldAt || (at === heldAt && ownKey)) {
+        states[held.index] = state;
+        lanes.set(lane, { index: held.index, ownKey });
+      }
     }
     actions.sort((a, b) => a.at - b.at || (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
     return {
@@ -149,7 +206,74 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
       unreadable,
       known,
       ...(actions.length > 0 ? { actions: actions.map((a) => a.action) } : {}),
+      ...(misplaced.length > 0 ? { misplaced } : {}),
     };
+  }
+
+  /**
+   * Moves states `load` reported `misplaced` (another channel's state under the bare finding id) to
+   * their own key, `<finding id>#<channel>`, with the stale-guarded write of {@link commit} (a newer
+   * state there already stays, and the finding is in `skippedAsStale`), then deletes the bare item
+   * only while it is still that channel's state and no newer than the one moved (a conditional
+   * DeleteItem: a default channel's state written there since, or a newer one, is never removed;
+   * nothing there to delete is no error, so relocating again is harmless). Batches of
+   * `writeConcurrency` states at once. Nothing is announced.
+   * @throws StateStoreError before writing anything when a state has no channel, or the default one
+   *   (it is under its own key), or a scan time after the clock; and on any failure of DynamoDB but
+   *   a stale write or a refused delete (naming the finding, its channel and the table). States
+   *   moved before a failure stay moved.
+   */
+  async relocate(states: readonly FindingState[]): Promise<CommitResult> {
+    for (const state of states) {
+      if (state.channel === undefined || state.channel === this.defaultChannel) {
+        const whose =
+          state.channel === undefined ? 'has no channel' : `is the default channel's (${state.channel})`;
+        throw new StateStoreError(
+          `Refused to relocate the state of finding ${state.id}: it ${whose}, under its own key already; nothing written`,
+        );
+      }
+    }
+    const future = this.checkScanTimes(states);
+    return this.writeAll(states, async (state) => {
+      const outcome = await this.put(state, future);
+      await this.removeMisplaced(state);
+      return outcome;
+    });
+  }
+
+  /**
+   * Deletes another channel's state from the bare finding id, while it is still that channel's and
+   * no newer than `state`.
+   */
+  private async removeMisplaced(state: FindingState): Promise<void> {
+    try {
+      // A condition that is false (another channel, a newer scan, no item at all) fails the delete
+      // with ConditionalCheckFailedException and deletes nothing ("Condition expressions",
+      // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html);
+      // neither `channel` nor `scanEpochMs` is a reserved word (developerguide/ReservedWords.html).
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: partitionKey(state.accountId) }, sk: { S: state.id } },
+          ConditionExpression: 'channel = :ch AND scanEpochMs <= :scanEpochMs',
+          ExpressionAttributeValues: {
+            ':ch': { S: state.channel! },
+            ':scanEpochMs': { N: String(epochMs(state.scanTime, `scanTime of finding ${state.id}`)) },
+          },
+        }),
+      );
+    } catch (error) {
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        nameOf(error) === 'ConditionalCheckFailedException'
+      ) {
+        return;
+      }
+      throw new StateStoreError(
+        `Could not remove the state of finding ${state.id} in channel ${state.channel} from its former key in table ${this.tableName}: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
   }
 
   /**
@@ -403,6 +527,15 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
    *   state's scan time lies more than CLOCK_SKEW_MS after the clock; items written before a failure stay written.
    */
   async commit(states: readonly FindingState[]): Promise<CommitResult> {
+    const future = this.checkScanTimes(states);
+    return this.writeAll(states, (state) => this.put(state, future));
+  }
+
+  /**
+   * The latest scan time (epoch ms) a write may carry: the clock plus CLOCK_SKEW_MS.
+   * @throws StateStoreError when a state's scan time is not a time or lies after it
+   */
+  private checkScanTimes(states: readonly FindingState[]): number {
     const future = this.clock().getTime() + CLOCK_SKEW_MS;
     for (const state of states) {
       const at = epochMs(state.scanTime, `scanTime of finding ${state.id}`);
@@ -412,11 +545,19 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
         );
       }
     }
+    return future;
+  }
+
+  /** `write` for each state, `writeConcurrency` at once; the first failure is thrown once its batch has settled. */
+  private async writeAll(
+    states: readonly FindingState[],
+    write: (state: FindingState) => Promise<'written' | 'stale'>,
+  ): Promise<CommitResult> {
     let written = 0;
     const skippedAsStale: string[] = [];
     for (let i = 0; i < states.length; i += this.writeConcurrency) {
       const batch = states.slice(i, i + this.writeConcurrency);
-      const outcomes = await Promise.allSettled(batch.map((state) => this.put(state, future)));
+      const outcomes = await Promise.allSettled(batch.map(write));
       for (const [index, outcome] of outcomes.entries()) {
         if (outcome.status === 'rejected') throw outcome.reason;
         if (outcome.value === 'written') written++;
@@ -529,7 +670,7 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
         return 'stale';
       }
       throw new StateStoreError(
-        `Could not write the state of finding ${state.id} to table ${this.tableName}: ${messageOf(error)}`,
+        `Could not write the state of finding ${state.id}${state.channel !== undefined && state.channel !== this.defaultChannel ? ` in channel ${state.channel}` : ''} to table ${this.tableName}: ${messageOf(error)}`,
         { cause: error },
       );
     }
@@ -539,7 +680,7 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
     const scanEpochMs = epochMs(state.scanTime, `scanTime of finding ${state.id}`);
     const item: Item = {
       pk: { S: partitionKey(state.accountId) },
-      sk: { S: state.id },
+      sk: { S: stateSortKey(state.id, state.channel, this.defaultChannel) },
       accountId: { S: state.accountId },
       status: { S: state.status },
       notifiedSeverity: { S: state.notifiedSeverity },
@@ -563,10 +704,44 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
 }
 
 /**
- * An item as a state, decoded with the schema of lambda/core/state-codec.ts. `scanEpochMs` must be the
- * number of `scanTime`: it is what the stale-write condition compares.
+ * A state item as the state of its finding in its channel (lambda/contracts.ts `stateSortKey`): under
+ * `<finding id>#<channel>` (split at the last separator: no finding id contains it), the state of
+ * that finding, whose `channel` attribute must be that channel; under a bare finding id, as before
+ * each channel had its own state (any channel, or none).
  */
-function fromItem(item: Item, now: Date): { state: FindingState } | { problem: string } {
+function laneStateFromItem(
+  item: Item,
+  sk: string | undefined,
+  now: Date,
+): { state: FindingState } | { problem: string } {
+  const at = sk?.lastIndexOf(STATE_TABLE_SCHEMA.laneSeparator) ?? -1;
+  // A key starting with the separator is no lane (nor any state: it decodes as before, unreadable).
+  if (sk === undefined || at <= 0) return fromItem(item, sk, now);
+  const channel = sk.slice(at + 1);
+  if (!CHANNEL_NAME.test(channel)) {
+    return { problem: `sk names channel "${channel}", expected ${CHANNEL_NAME_RULE}` };
+  }
+  const decoded = fromItem(item, sk.slice(0, at), now);
+  if ('problem' in decoded) return decoded;
+  const attribute = decoded.state.channel;
+  if (attribute !== channel) {
+    return {
+      problem: `sk names channel ${channel}, ${attribute === undefined ? 'it has no channel attribute' : `its channel attribute is ${attribute}`}`,
+    };
+  }
+  return decoded;
+}
+
+/**
+ * An item as a state, decoded with the schema of lambda/core/state-codec.ts, `id` its finding id (the
+ * sort key without its channel). `scanEpochMs` must be the number of `scanTime`: it is what the
+ * stale-write condition compares.
+ */
+function fromItem(
+  item: Item,
+  id: string | undefined,
+  now: Date,
+): { state: FindingState } | { problem: string } {
   const str = (name: string) => item[name]?.S;
   let finding: unknown;
   const json = str('finding');
@@ -584,7 +759,7 @@ function fromItem(item: Item, now: Date): { state: FindingState } | { problem: s
   }
   return decodeState(
     {
-      id: str('sk'),
+      id,
       accountId: str('accountId'),
       status: str('status'),
       notifiedSeverity: str('notifiedSeverity'),

@@ -12,7 +12,7 @@
  */
 import { isEnforcementRule } from './enforcement';
 import { ConfigError } from './errors';
-import { checkRoutes, DEFAULT_CHANNEL, type Route } from './routing';
+import { checkMirrors, checkRoutes, DEFAULT_CHANNEL, type Mirrors, type Route } from './routing';
 import type { Change } from './state';
 import { type Summary, type SummaryReason, sinceLastSummary, summarize } from './summary';
 
@@ -33,6 +33,11 @@ export interface NotificationPolicy {
   readonly routes?: readonly Route[];
   /** Where findings no route matches go. @default DEFAULT_CHANNEL (`default`) */
   readonly defaultChannel?: string;
+  /**
+   * The channels that announce a channel's findings too, each with its own lifecycle of them
+   * (lambda/core/routing.ts, lambda/core/lanes.ts). @default none
+   */
+  readonly mirrors?: Mirrors;
 }
 
 /** The defaults, in one place (lib/config reads them for its documentation and defaults). */
@@ -83,6 +88,7 @@ export function checkPolicy(policy: NotificationPolicy): NotificationPolicy {
     );
   }
   checkRoutes(policy.routes ?? [], policy.defaultChannel ?? DEFAULT_CHANNEL);
+  checkMirrors(policy.mirrors, policy.routes ?? [], policy.defaultChannel ?? DEFAULT_CHANNEL);
   return policy;
 }
 

@@ -7,11 +7,12 @@
  * of values matches any one of them). The first matching route wins; a finding no route matches
  * goes to the default channel. The channels themselves (their webhooks) are in the Slack secret,
  * which names each by the same name.
+ *
+ * Mirrors announce a channel's findings in more channels too (`{"security": ["security-teams"]}`:
+ * every finding of `security` is also announced in `security-teams`), each channel with its own state
+ * of the finding, its own lifecycle (lambda/core/lanes.ts).
  */
-import { ANNOUNCED_ONCE, compareChanges, pages } from './diff';
 import { ConfigError } from './errors';
-import type { Change, FindingState } from './state';
-import type { Finding } from './types';
 
 /** The channel a single-webhook secret is, and where findings no route matches go unless told otherwise. */
 export const DEFAULT_CHANNEL = 'default';
@@ -22,6 +23,12 @@ export const CHANNEL_NAME_RULE = '1-64 characters of a-z 0-9 _ -, starting with 
 
 /** The most routes a deployment may have (they travel in one environment variable). */
 export const MAX_ROUTES = 50;
+
+/** The most channels one channel's findings are mirrored to. */
+export const MAX_MIRRORS = 4;
+
+/** For a channel, the other channels that announce its findings too (each with its own lifecycle). */
+export type Mirrors = Readonly<Record<string, readonly string[]>>;
 
 export interface Route {
   /** The channel the matching findings go to. */
@@ -101,6 +108,73 @@ export function channelFor(
 }
 
 /**
+ * Every channel that announces a finding of `account`'s user with `userTags`: its channel
+ * ({@link channelFor}) first, then the channels that mirror it, each once.
+ */
+export function channelsFor(
+  routes: readonly Route[],
+  defaultChannel: string,
+  mirrors: Mirrors | undefined,
+  account: AccountPlacement,
+  userTags?: Readonly<Record<string, string>>,
+): string[] {
+  const channel = channelFor(routes, defaultChannel, account, userTags);
+  return [...new Set([channel, ...(mirrors?.[channel] ?? [])])];
+}
+
+/** A mirror that cannot work: of which channel, which entry of its list (if one), and why. */
+export interface MirrorProblem {
+  readonly channel: string;
+  readonly index?: number;
+  readonly message: string;
+}
+
+/**
+ * The first unusable mirror, or undefined: a channel no finding goes to (neither the default channel
+ * nor a route's), a bad name, no channel or too many, the channel itself or one listed twice.
+ */
+export function mirrorsProblem(
+  mirrors: Mirrors | undefined,
+  routes: readonly Route[],
+  defaultChannel: string,
+): MirrorProblem | undefined {
+  const primaries = new Set([defaultChannel, ...routes.map((r) => r.channel)]);
+  for (const [channel, to] of Object.entries(mirrors ?? {})) {
+    if (!CHANNEL_NAME.test(channel)) return { channel, message: `expected ${CHANNEL_NAME_RULE}` };
+    if (!primaries.has(channel)) {
+      return {
+        channel,
+        message: `no finding is announced in "${channel}" (it is neither the defaultChannel nor a route's channel), so there is nothing to mirror`,
+      };
+    }
+    if (!Array.isArray(to) || to.length === 0 || to.length > MAX_MIRRORS) {
+      return { channel, message: `expected 1 to ${MAX_MIRRORS} channels` };
+    }
+    for (const [index, mirror] of to.entries()) {
+      if (typeof mirror !== 'string' || !CHANNEL_NAME.test(mirror)) {
+        return { channel, index, message: `expected ${CHANNEL_NAME_RULE}` };
+      }
+      if (mirror === channel) return { channel, index, message: 'a channel cannot mirror itself' };
+      if (to.indexOf(mirror) !== index) return { channel, index, message: `"${mirror}" is listed twice` };
+    }
+  }
+  return undefined;
+}
+
+/** @throws ConfigError `notifications: mirrors.NAME[N]: why` for the first unusable mirror ({@link mirrorsProblem}). */
+export function checkMirrors(
+  mirrors: Mirrors | undefined,
+  routes: readonly Route[],
+  defaultChannel: string,
+): void {
+  const problem = mirrorsProblem(mirrors, routes, defaultChannel);
+  if (!problem) return;
+  const name = CHANNEL_NAME.test(problem.channel) ? problem.channel : JSON.stringify(problem.channel);
+  const at = `mirrors.${name}${problem.index !== undefined ? `[${problem.index}]` : ''}`;
+  throw new ConfigError(`notifications: ${at}: ${problem.message}`);
+}
+
+/**
  * @throws ConfigError naming the route (`notifications.routes[N]`) and what is wrong: a bad channel
  * name, no condition at all, an empty list of values, too many routes.
  */
@@ -136,61 +210,14 @@ export function checkRoutes(routes: readonly Route[], defaultChannel: string): v
   });
 }
 
-/** The channels a configuration can send to: the default one and every route's, each once, in order. */
-export function channelsOf(routes: readonly Route[], defaultChannel: string): string[] {
-  return [...new Set([defaultChannel, ...routes.map((r) => r.channel)])];
-}
-
 /**
- * An account's changes with the channel that announces each, and the findings that moved:
- *
- * - a resolution goes to the channel that announced the finding (its state's `channel`; a state
- *   written before routing, to `defaultChannel`): the user and their tags may be gone. When that
- *   channel is no longer `configured` (its route was removed), to the finding's channel now;
- * - every other change goes to the finding's channel now (`channelOf`);
- * - an open finding with nothing to say whose channel changed (a route or a tag was edited) is
- *   reminded in its new channel at once, which has not heard of it; its old channel hears nothing
- *   more about it. A finding whose channel is no longer configured moves the same way.
- *
- * @param findings the account's findings of this scan, and `states` what is remembered about them
+ * The channels a configuration can send to: the default one, every route's, then every mirror, each
+ * once, in that order (the order a run delivers them in).
  */
-export function routeChanges(
-  changes: readonly Change[],
-  findings: readonly Finding[],
-  states: readonly FindingState[],
-  channelOf: (finding: Finding) => string,
-  defaultChannel: string,
-  configured?: ReadonlySet<string>,
-): Change[] {
-  // The channel a state names, or none when the configuration no longer has it (a route removed).
-  const announcedIn = (state: FindingState) => {
-    const channel = state.channel ?? defaultChannel;
-    return configured === undefined || configured.has(channel) ? channel : undefined;
-  };
-  const routed = changes.map(
-    (c): Change => ({
-      ...c,
-      channel:
-        c.kind === 'resolved'
-          ? ((c.previous && announcedIn(c.previous)) ?? channelOf(c.previous?.finding ?? c.finding))
-          : channelOf(c.finding),
-    }),
-  );
-  const said = new Set(changes.map((c) => c.finding.id));
-  const byId = new Map(states.map((s) => [s.id, s]));
-  const moved: Change[] = [];
-  for (const found of findings) {
-    if (said.has(found.id) || !pages(found) || ANNOUNCED_ONCE.has(found.rule)) continue;
-    const previous = byId.get(found.id);
-    if (previous?.status !== 'open') continue;
-    const channel = channelOf(found);
-    if (announcedIn(previous) === channel) continue;
-    said.add(found.id);
-    const knownId = previous.finding.accessKeyId;
-    const finding = !found.accessKeyId && knownId ? { ...found, accessKeyId: knownId } : found;
-    moved.push({ kind: 'reminder', finding, previous, channel });
-  }
-  return moved.length === 0 ? routed : [...routed, ...moved].sort(compareChanges);
+export function channelsOf(routes: readonly Route[], defaultChannel: string, mirrors?: Mirrors): string[] {
+  return [
+    ...new Set([defaultChannel, ...routes.map((r) => r.channel), ...Object.values(mirrors ?? {}).flat()]),
+  ];
 }
 
 /** A route that cannot work with the deployment's account source: where, and why. */

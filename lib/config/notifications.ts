@@ -16,7 +16,10 @@ import {
   CHANNEL_NAME,
   CHANNEL_NAME_RULE,
   DEFAULT_CHANNEL,
+  MAX_MIRRORS,
   MAX_ROUTES,
+  type Mirrors,
+  mirrorsProblem,
   type Route,
   routeSourceProblem,
 } from '../../lambda/core/routing';
@@ -117,6 +120,29 @@ export const notificationsSchema = z
       .transform((routes): Route[] => routes),
     /** Where findings no route matches go: a channel of the Slack secret. */
     defaultChannel: channelName.default(DEFAULT_CHANNEL),
+    /** The channels that announce a channel's findings too, each with its own lifecycle of them. */
+    mirrors: z
+      .record(
+        channelName,
+        z
+          .array(channelName, {
+            error: (iss) => `expected an array of channel names, got ${describeValue(iss.input)}`,
+          })
+          .min(1, { error: 'expected at least one channel' })
+          .max(MAX_MIRRORS, { error: `expected at most ${MAX_MIRRORS} channels` }),
+        {
+          error: (iss) =>
+            `expected an object of channel names to lists of channels, got ${describeValue(iss.input)}`,
+        },
+      )
+      .default({})
+      .transform((m): Mirrors => m),
+  })
+  .superRefine((n, ctx) => {
+    const problem = mirrorsProblem(n.mirrors, n.routes, n.defaultChannel);
+    if (!problem) return;
+    const path = ['mirrors', problem.channel, ...(problem.index !== undefined ? [problem.index] : [])];
+    ctx.addIssue({ code: 'custom', path, input: n.mirrors[problem.channel], message: problem.message });
   })
   .prefault({});
 

@@ -528,7 +528,8 @@ export class ScannerFunction extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadWriteState',
         // What lambda/adapters/state-store.ts calls: Query to load, conditional PutItem to commit,
-        // PutItem/DeleteItem for the event outbox (an event waits there until EventBridge took it);
+        // PutItem/DeleteItem for the event outbox (an event waits there until EventBridge took it),
+        // DeleteItem also where a finding's state of a channel is moved to its own key (relocate);
         // with enforcement, PutItem also records each action (`#action/...` items) at once.
         actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
         resources: [props.stateTable.tableArn],

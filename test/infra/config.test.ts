@@ -53,6 +53,7 @@ describe('loadConfig', () => {
         maxMessagesPerRun: 10,
         routes: [],
         defaultChannel: 'default',
+        mirrors: {},
       },
       userDirectory: 'authorization-details',
       accounts: {
@@ -95,6 +96,7 @@ describe('loadConfig', () => {
           },
         ],
         defaultChannel: 'security',
+        mirrors: { security: ['security-teams'], payments: ['payments-teams', 'security'] },
       },
       userDirectory: 'list-users',
       accounts: {
@@ -507,6 +509,21 @@ describe('loadConfig', () => {
       'an unknown reminder mode',
       { notifications: { reminders: 'weekly' } },
       'credwatch.config.json: notifications.reminders: expected one of roll-up, per-finding, got "weekly"',
+    ],
+    [
+      'a mirror of a channel no finding goes to',
+      { notifications: { mirrors: { teams: ['security-teams'] } } },
+      'credwatch.config.json: notifications.mirrors.teams: no finding is announced in "teams" (it is neither the defaultChannel nor a route\'s channel), so there is nothing to mirror',
+    ],
+    [
+      'a mirror listed twice',
+      { notifications: { mirrors: { default: ['teams', 'teams'] } } },
+      'credwatch.config.json: notifications.mirrors.default[1]: "teams" is listed twice',
+    ],
+    [
+      'a mirror that is not a channel name',
+      { notifications: { mirrors: { default: ['Teams Channel'] } } },
+      'credwatch.config.json: notifications.mirrors.default[0]: expected a channel name (1-64 characters of a-z 0-9 _ -, starting with a letter or digit), got "Teams Channel"',
     ],
   ])('rejects %s with one line naming the field', (_rule, raw, message) => {
     const error = errorOf(() => loadConfig(raw, FILE));

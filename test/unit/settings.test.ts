@@ -58,6 +58,7 @@ const full: ScannerSettings = {
       { channel: 'data', accountTags: { env: ['prod'] }, userTags: { 'credwatch:team': ['data', 'ml'] } },
     ],
     defaultChannel: 'security',
+    mirrors: { security: ['security-teams'], payments: ['payments-teams'] },
   },
 };
 
@@ -110,7 +111,7 @@ describe('encodeSettings and decodeSettings', () => {
       CREDWATCH_USER_DIRECTORY: 'list-users',
       CREDWATCH_SECURITY_HUB: 'true',
       CREDWATCH_NOTIFICATIONS:
-        '{"baseline":false,"reminders":"per-finding","maxMessagesPerRun":25,"routes":[{"channel":"payments","accounts":["111111111111"]},{"channel":"data","accountTags":{"env":["prod"]},"userTags":{"credwatch:team":["data","ml"]}}],"defaultChannel":"security"}',
+        '{"baseline":false,"reminders":"per-finding","maxMessagesPerRun":25,"routes":[{"channel":"payments","accounts":["111111111111"]},{"channel":"data","accountTags":{"env":["prod"]},"userTags":{"credwatch:team":["data","ml"]}}],"defaultChannel":"security","mirrors":{"security":["security-teams"],"payments":["payments-teams"]}}',
     });
   });
 

@@ -135,6 +135,37 @@ describe('decodeDelta', () => {
     expect(decoded).toEqual({ delta: raw });
   });
 
+  it('carries the lanes to close and the states to move, each checked as a state', async () => {
+    const raw = await delta();
+    const state = JSON.parse(JSON.stringify({ ...raw.changes[0].finding }));
+    const lane = {
+      id: state.id,
+      accountId: A,
+      status: 'resolved',
+      notifiedSeverity: 'warning',
+      firstSeen: '2026-11-01T00:00:00.000Z',
+      lastNotifiedAt: '2026-11-01T00:00:00.000Z',
+      scanTime: NOW.toISOString(),
+      finding: state,
+      channel: 'teams',
+    };
+    const decoded = decodeDelta(
+      { ...raw, retired: [lane], misplaced: [{ ...lane, status: 'open' }] },
+      NOW,
+      CLOCK_SKEW_MS,
+    );
+    expect('delta' in decoded && decoded.delta.retired).toEqual([lane]);
+    expect('delta' in decoded && decoded.delta.misplaced?.[0]?.status).toBe('open');
+    const bad = decodeDelta({ ...raw, retired: [{ ...lane, channel: 'Not A Channel' }] }, NOW, CLOCK_SKEW_MS);
+    expect('problem' in bad && bad.problem).toMatch(/^retired\.0: channel: /);
+    const late = decodeDelta(
+      { ...raw, misplaced: [{ ...lane, scanTime: '2027-06-01T00:00:00.000Z' }] },
+      NOW,
+      CLOCK_SKEW_MS,
+    );
+    expect('problem' in late && late.problem).toMatch(/^misplaced\.0: /);
+  });
+
   it.each([
     [(d: Record<string, unknown>) => ({ ...d, accountId: 'x' }), 'accountId: expected a 12-digit account id'],
     [(d: Record<string, unknown>) => ({ ...d, changes: [{ kind: 'vanished' }] }), 'changes.0: kind: '],

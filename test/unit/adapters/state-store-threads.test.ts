@@ -98,7 +98,11 @@ describe('DynamoStateStore: threads and message records', () => {
   let store: DynamoStateStore;
   beforeAll(async () => {
     dynamo = await startDynalite();
-    store = new DynamoStateStore({ tableName: dynamo.tableName, client: dynamo.client });
+    store = new DynamoStateStore({
+      tableName: dynamo.tableName,
+      client: dynamo.client,
+      defaultChannel: 'security',
+    });
   });
   afterAll(async () => {
     await dynamo.close();

@@ -1,38 +1,22 @@
 /**
  * The routing core (lambda/core/routing.ts): which channel a finding goes to, what the routes need
- * read, what a bad route is, and how an account's changes are routed (resolutions follow the channel
- * that announced them, a finding whose channel changed is reminded in its new one).
+ * read, what a bad route is, and which channels mirror a channel. How an account's changes go to
+ * each channel's lane is lambda/core/lanes.ts (test/unit/core/lanes.test.ts).
  */
-import { nextStates } from '../../../lambda/core/diff';
 import { ConfigError } from '../../../lambda/core/errors';
 import {
   channelFor,
+  channelsFor,
   channelsOf,
+  checkMirrors,
   checkRoutes,
   DEFAULT_CHANNEL,
   type Route,
-  routeChanges,
   routingNeeds,
 } from '../../../lambda/core/routing';
-import type { Change, FindingState } from '../../../lambda/core/state';
-import type { Finding } from '../../../lambda/core/types';
 
 const A = '111111111111';
 const B = '222222222222';
-const NOW = new Date('2026-12-01T12:00:00Z');
-
-const finding = (over: Partial<Finding> = {}): Finding => ({
-  id: `${A}/alice/access-key-age/AKIAEXAMPLE`,
-  accountId: A,
-  user: 'alice',
-  arn: `arn:aws:iam::${A}:user/alice`,
-  rule: 'access-key-age',
-  severity: 'warning',
-  credential: 'AKIAEXAMPLE',
-  summary: 'Access key is 100 days old.',
-  ...over,
-});
-
 const ROUTES: Route[] = [
   { channel: 'payments', accounts: [A], userTags: { 'credwatch:team': ['payments', 'billing'] } },
   { channel: 'platform', organizationalUnits: ['ou-ab12-platform1'] },
@@ -118,84 +102,47 @@ describe('checkRoutes', () => {
   });
 });
 
-describe('routeChanges', () => {
-  const opened = (f: Finding, channel?: string): FindingState => {
-    const [state] = nextStates([{ kind: 'opened', finding: f, ...(channel ? { channel } : {}) }], NOW);
-    return state!;
-  };
-  const team = (user: string) => ({ alice: 'payments', bob: 'data' })[user];
-  const byTeam = (f: Finding) => (team(f.user) === 'payments' ? 'payments' : 'ops');
-
-  it("gives each change the finding's channel, and a resolution the channel that announced it", () => {
-    const alice = finding();
-    const gone = finding({ id: `${A}/bob/access-key-age/AKIAOTHER`, user: 'bob' });
-    const changes: Change[] = [
-      { kind: 'opened', finding: alice },
-      { kind: 'resolved', finding: gone, previous: opened(gone, 'payments') },
-    ];
-    const routed = routeChanges(changes, [alice], [opened(gone, 'payments')], byTeam, 'ops');
-    expect(routed.map((c) => [c.kind, c.channel])).toEqual([
-      ['opened', 'payments'],
-      // bob's team would send it to ops now; its resolution goes where it was announced.
-      ['resolved', 'payments'],
+describe('mirrors', () => {
+  it("announces a channel's findings in its mirrors too, the channel first, each once", () => {
+    const mirrors = { payments: ['payments-teams', 'security'], default: ['teams'] };
+    expect(channelsFor(ROUTES, 'default', mirrors, { id: A }, { 'credwatch:team': 'payments' })).toEqual([
+      'payments',
+      'payments-teams',
+      'security',
+    ]);
+    expect(channelsFor(ROUTES, 'default', mirrors, { id: B })).toEqual(['default', 'teams']);
+    expect(channelsFor(ROUTES, 'default', undefined, { id: B })).toEqual(['default']);
+    expect(channelsOf(ROUTES, 'default', mirrors)).toEqual([
+      'default',
+      'payments',
+      'platform',
+      'prod',
+      'any-payments',
+      'payments-teams',
+      'security',
+      'teams',
     ]);
   });
 
-  it('reads a state written before routing as announced in the default channel', () => {
-    const gone = finding();
-    const legacy = opened(gone);
-    expect(legacy.channel).toBeUndefined();
-    const routed = routeChanges(
-      [{ kind: 'resolved', finding: gone, previous: legacy }],
-      [],
-      [legacy],
-      byTeam,
-      'ops',
+  it('refuses a mirror of a channel no finding goes to, of itself, twice, or too many, naming it', () => {
+    const check = (mirrors: Record<string, string[]>) => () => checkMirrors(mirrors, ROUTES, 'default');
+    expect(check({ default: ['teams'], payments: ['payments-teams'] })).not.toThrow();
+    expect(check({ teams: ['x'] })).toThrow(
+      'notifications: mirrors.teams: no finding is announced in "teams" (it is neither the defaultChannel nor a route\'s channel), so there is nothing to mirror',
     );
-    expect(routed[0]!.channel).toBe('ops');
-    // ... and an open one written before routing stays quiet when its channel is the default one.
-    const bob = finding({ id: `${A}/bob/access-key-age/AKIAOTHER`, user: 'bob' });
-    expect(routeChanges([], [bob], [opened(bob)], byTeam, 'ops')).toEqual([]);
-  });
-
-  it('reminds an open finding in its new channel when its route changed, keeping its key id', () => {
-    const before = finding({ accessKeyId: 'AKIAEXAMPLE' });
-    const state = opened(before, 'ops');
-    const now = finding({ accessKeyId: undefined });
-    const routed = routeChanges([], [now], [state], byTeam, 'ops');
-    expect(routed).toEqual([
-      {
-        kind: 'reminder',
-        finding: { ...now, accessKeyId: 'AKIAEXAMPLE' },
-        previous: state,
-        channel: 'payments',
-      },
-    ]);
-    // The state it leaves names the new channel: the next run is quiet.
-    const [next] = nextStates(routed, NOW);
-    expect(next!.channel).toBe('payments');
-    expect(routeChanges([], [now], [next!], byTeam, 'ops')).toEqual([]);
-  });
-
-  it('moves neither a finding that already has a change, nor a notice, nor one that no longer pages', () => {
-    const alice = finding();
-    const state = opened(alice, 'ops');
-    const escalated = { ...alice, severity: 'critical' as const };
-    const withChange = routeChanges(
-      [{ kind: 'escalated', finding: escalated, previous: state }],
-      [escalated],
-      [state],
-      byTeam,
-      'ops',
+    expect(check({ default: ['default'] })).toThrow(
+      'notifications: mirrors.default[0]: a channel cannot mirror itself',
     );
-    expect(withChange.map((c) => [c.kind, c.channel])).toEqual([['escalated', 'payments']]);
-    const notice = finding({
-      id: `${A}/alice/exemption-granted/user`,
-      rule: 'exemption-granted',
-      severity: 'info',
-    });
-    expect(routeChanges([], [notice], [opened(notice, 'ops')], byTeam, 'ops')).toEqual([]);
-    const exempt = { ...alice, exemption: { until: '2027-01-01', reason: 'migration' } };
-    expect(routeChanges([], [exempt], [state], byTeam, 'ops')).toEqual([]);
+    expect(check({ default: ['teams', 'teams'] })).toThrow(
+      'notifications: mirrors.default[1]: "teams" is listed twice',
+    );
+    expect(check({ default: [] })).toThrow('notifications: mirrors.default: expected 1 to 4 channels');
+    expect(check({ default: ['a', 'b', 'c', 'd', 'e'] })).toThrow('expected 1 to 4 channels');
+    expect(check({ default: ['Bad Name'] })).toThrow(
+      'notifications: mirrors.default[0]: expected 1-64 characters',
+    );
+    expect(check({ 'Bad Name': ['x'] })).toThrow(
+      'notifications: mirrors."Bad Name": expected 1-64 characters',
+    );
   });
 });

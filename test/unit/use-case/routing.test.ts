@@ -3,6 +3,7 @@
  * per channel), each state remembers its channel, a channel that cannot be reached stops only itself,
  * and a finding whose user was re-tagged is reminded in its new channel.
  */
+import { stateSortKey } from '../../../lambda/contracts';
 import type { NotificationPolicy, Post } from '../../../lambda/core/notification-plan';
 import { DEFAULT_NOTIFICATION_POLICY } from '../../../lambda/core/notification-plan';
 import { DEFAULT_THRESHOLDS } from '../../../lambda/core/policy';
@@ -68,7 +69,8 @@ function memoryStore() {
       known: known.has(accountId),
     }),
     commit: async (written) => {
-      for (const s of written) states.set(s.id, s);
+      // One state per finding and channel, as the state table keeps them (lambda/contracts.ts).
+      for (const s of written) states.set(stateSortKey(s.id, s.channel, 'ops'), s);
       return { written: written.length, skippedAsStale: [] };
     },
     markKnown: async (ids) => {
@@ -284,6 +286,51 @@ describe('routing', () => {
     chat.posts.clear();
     const after = await run(dataBob, new Date(NOW.getTime() + 2 * HOUR));
     expect(after.changes).toEqual([]);
+  });
+
+  it('keeps the lane a finding left until its new channel was told: a channel that cannot be reached is told next run', async () => {
+    const { store, states } = memoryStore();
+    await monitor({
+      accounts: [job(B, dataBob, NOW)],
+      now: NOW,
+      state: store,
+      notifier: channels().notifier,
+      reminderIntervalMs: 7 * DAY,
+      notifications: ROUTED,
+    });
+    const bobIn = (channel: string) =>
+      [...states.values()].find((s) => s.finding.user === 'bob' && s.channel === channel)?.status;
+    expect(bobIn('data')).toBe('open');
+    // bob moves back to ops (his tag removed) while ops cannot be reached: data's lane stays open.
+    const failing = await monitor({
+      accounts: [job(B, new Map(), new Date(NOW.getTime() + HOUR))],
+      now: new Date(NOW.getTime() + HOUR),
+      state: store,
+      notifier: channels(['ops']).notifier,
+      reminderIntervalMs: 7 * DAY,
+      notifications: ROUTED,
+    });
+    expect(failing.changes.map((c) => [c.kind, c.finding.user, c.channel])).toEqual([
+      ['reminder', 'bob', 'ops'],
+    ]);
+    expect(failing.delivered).toEqual([]);
+    expect(bobIn('data')).toBe('open');
+    // ops is back: told once, and only then is data's lane closed.
+    const chat = channels();
+    const told = await monitor({
+      accounts: [job(B, new Map(), new Date(NOW.getTime() + 2 * HOUR))],
+      now: new Date(NOW.getTime() + 2 * HOUR),
+      state: store,
+      notifier: chat.notifier,
+      reminderIntervalMs: 7 * DAY,
+      notifications: ROUTED,
+    });
+    expect(told.delivered.map((c) => [c.kind, c.finding.user, c.channel])).toEqual([
+      ['reminder', 'bob', 'ops'],
+    ]);
+    expect([...chat.posts.keys()]).toEqual(['ops']);
+    expect(bobIn('data')).toBe('resolved');
+    expect(bobIn('ops')).toBe('open');
   });
 
   it("counts in a roll-up's news the resolutions of an account that has nothing open any more", async () => {
