@@ -346,7 +346,7 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
         findings,
         diffedStates,
         now,
-        remindAll ? { ...options, remindAll } : options,
+        { ...options, ...(remindAll ? { remindAll } : {}), ...(baseline ? { firstContact: true } : {}) },
         channelsOfFinding,
         defaultChannel,
         configured,
@@ -564,7 +564,9 @@ export async function deliver(
               }
               const chunk = carried.slice(i, i + COMMIT_CHUNK);
               try {
-                if (input.outbox && input.events) await input.outbox.add(chunk, now);
+                // One event per change of a finding's own channel (a mirror's is the same news).
+                const news = chunk.filter((c) => !c.mirror);
+                if (input.outbox && input.events && news.length > 0) await input.outbox.add(news, now);
                 const written = await input.state.commit(nextStates(chunk, now, announcedIn, posted));
                 skippedAsStale.push(...written.skippedAsStale);
               } catch (err) {
@@ -638,7 +640,7 @@ export async function deliver(
       if (input.outbox && outOfTime) {
         // Out of time already: the outbox (perhaps a first scan's worth) is not even read; it is
         // published first by the next run. At least this run's remembered changes wait in it.
-        eventsPending = delivered.length;
+        eventsPending = delivered.filter((c) => !c.mirror).length;
       } else if (input.outbox) {
         const { entries, unreadable } = await input.outbox.pending();
         unreadableStates.push(...unreadable.map((u) => ({ ...u, accountId: 'outbox' })));
@@ -654,8 +656,8 @@ export async function deliver(
           eventsPending -= chunk.length;
         }
       } else if (delivered.length > 0) {
-        const once = oncePerFinding(delivered);
-        await input.events.publish(once);
+        const once = delivered.filter((c) => !c.mirror);
+        if (once.length > 0) await input.events.publish(once);
         eventsPublished = once.length;
       }
     } catch (err) {
@@ -681,20 +683,6 @@ export async function deliver(
     unreadableStates,
     migrated: migrations.length,
   };
-}
-
-/**
- * One change per finding and kind, the first: a finding announced in several channels (mirrors) is
- * one event (the outbox's key, time, finding and kind, does the same).
- */
-function oncePerFinding(changes: readonly Change[]): Change[] {
-  const seen = new Set<string>();
-  return changes.filter((c) => {
-    const key = `${c.finding.id}#${c.kind}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
 
 /**

@@ -91,10 +91,11 @@ export interface LoadedStates {
   /** The enforcement actions recorded for the account (lambda/core/enforcement.ts): its audit trail. @default none */
   readonly actions?: readonly EnforcementAction[];
   /**
-   * States stored under another channel's key (lambda/contracts.ts `stateSortKey`): a state of a
+   * States not stored under their own key (lambda/contracts.ts `stateSortKey`): a state of a
    * channel other than the default one under the bare finding id, written before each channel had
-   * its own state, or before `defaultChannel` changed. They are in `states` too, read as what they
-   * are; {@link StateStore.relocate} moves them. @default none
+   * its own state, or the default channel's under `<finding id>#<default>`, left by a change of
+   * `defaultChannel`. Each is read as what it is (in `states` unless its channel holds a newer
+   * one); {@link StateStore.relocate} moves them. @default none
    */
   readonly misplaced?: readonly FindingState[];
 }

@@ -146,13 +146,12 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
    *
    * One state per finding and channel (its lane; no channel is the default one): of two items of
    * one lane (the bare finding id and `<finding id>#<channel>`), only the one of the later scan is
-   * in `states` (the same scan: the one under its own key). Every state of another channel under
-   * the bare finding id is in `misplaced`, including one that lost to its lane's other item (so that
-   * {@link relocate} removes it); `misplaced` is absent when there is none, so a load reads as it
-   * did before each channel had its own state. A state of the default channel under
-   * `<finding id>#<default>` (left by a change of `defaultChannel`) is read as the default channel's
-   * but is not `misplaced`: relocate only moves states off the bare id; the next write of that lane
-   * goes to the bare id, and wins there by its later scan.
+   * in `states` (the same scan: the one under its own key). Every state not under its own key is
+   * in `misplaced`, including one that lost to its lane's other item (so that {@link relocate}
+   * removes it): another channel's state under the bare finding id (written before each channel had
+   * its own), and the default channel's under `<finding id>#<default>` (left there when
+   * `defaultChannel` changed). `misplaced` is absent when there is none, so a load reads as it did
+   * before each channel had its own state.
    */
   async load(accountId: string): Promise<LoadedStates> {
     const states: FindingState[] = [];
@@ -186,7 +185,7 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
       const state = decoded.state;
       const channel = state.channel ?? this.defaultChannel;
       const ownKey = sk === stateSortKey(state.id, state.channel, this.defaultChannel);
-      if (!ownKey && sk === state.id) misplaced.push(state);
+      if (!ownKey) misplaced.push(state);
       const lane = `${state.id}${STATE_TABLE_SCHEMA.laneSeparator}${channel}`;
       const held = lanes.get(lane);
       if (held === undefined) {
@@ -211,41 +210,54 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
   }
 
   /**
-   * Moves states `load` reported `misplaced` (another channel's state under the bare finding id) to
-   * their own key, `<finding id>#<channel>`, with the stale-guarded write of {@link commit} (a newer
-   * state there already stays, and the finding is in `skippedAsStale`), then deletes the bare item
+   * Moves states `load` reported `misplaced` to their own key (`stateSortKey`: another channel's
+   * from the bare finding id to `<finding id>#<channel>`, the default channel's from
+   * `<finding id>#<default>` to the bare id), with the stale-guarded write of {@link commit} (a newer
+   * state there already stays, and the finding is in `skippedAsStale`), then deletes the former item
    * only while it is still that channel's state and no newer than the one moved (a conditional
-   * DeleteItem: a default channel's state written there since, or a newer one, is never removed;
+   * DeleteItem: another channel's state written there since, or a newer one, is never removed;
    * nothing there to delete is no error, so relocating again is harmless). Batches of
    * `writeConcurrency` states at once. Nothing is announced.
-   * @throws StateStoreError before writing anything when a state has no channel, or the default one
-   *   (it is under its own key), or a scan time after the clock; and on any failure of DynamoDB but
+   * @throws StateStoreError before writing anything when a state has no channel (it is under its
+   *   own key), or a scan time after the clock; and on any failure of DynamoDB but
    *   a stale write or a refused delete (naming the finding, its channel and the table). States
    *   moved before a failure stay moved.
    */
   async relocate(states: readonly FindingState[]): Promise<CommitResult> {
     for (const state of states) {
-      if (state.channel === undefined || state.channel === this.defaultChannel) {
-        const whose =
-          state.channel === undefined ? 'has no channel' : `is the default channel's (${state.channel})`;
+      if (state.channel === undefined) {
         throw new StateStoreError(
-          `Refused to relocate the state of finding ${state.id}: it ${whose}, under its own key already; nothing written`,
+          `Refused to relocate the state of finding ${state.id}: it has no channel, so it is under its own key already; nothing written`,
         );
       }
     }
     const future = this.checkScanTimes(states);
-    return this.writeAll(states, async (state) => {
-      const outcome = await this.put(state, future);
-      await this.removeMisplaced(state);
-      return outcome;
-    });
+    const move = (batch: readonly FindingState[]) =>
+      this.writeAll(batch, async (state) => {
+        const outcome = await this.put(state, future);
+        await this.removeMisplaced(state);
+        return outcome;
+      });
+    // Off the bare id first: after a change of defaultChannel the former default channel's state
+    // leaves the bare id before the new default channel's takes it.
+    const off = await move(states.filter((s) => s.channel !== this.defaultChannel));
+    const onto = await move(states.filter((s) => s.channel === this.defaultChannel));
+    return {
+      written: off.written + onto.written,
+      skippedAsStale: [...off.skippedAsStale, ...onto.skippedAsStale],
+    };
   }
 
   /**
-   * Deletes another channel's state from the bare finding id, while it is still that channel's and
-   * no newer than `state`.
+   * Deletes `state` from where it was misplaced (the bare finding id for another channel's,
+   * `<finding id>#<default>` for the default channel's), while it is still that channel's and no
+   * newer than `state`.
    */
   private async removeMisplaced(state: FindingState): Promise<void> {
+    const formerKey =
+      state.channel === this.defaultChannel
+        ? `${state.id}${STATE_TABLE_SCHEMA.laneSeparator}${state.channel}`
+        : state.id;
     try {
       // A condition that is false (another channel, a newer scan, no item at all) fails the delete
       // with ConditionalCheckFailedException and deletes nothing ("Condition expressions",
@@ -254,7 +266,7 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
       await this.client.send(
         new DeleteItemCommand({
           TableName: this.tableName,
-          Key: { pk: { S: partitionKey(state.accountId) }, sk: { S: state.id } },
+          Key: { pk: { S: partitionKey(state.accountId) }, sk: { S: formerKey } },
           ConditionExpression: 'channel = :ch AND scanEpochMs <= :scanEpochMs',
           ExpressionAttributeValues: {
             ':ch': { S: state.channel! },

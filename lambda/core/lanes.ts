@@ -10,8 +10,10 @@
  * - In a channel the finding goes to, the changes are those of lambda/core/diff.ts against that
  *   channel's lane.
  * - A channel the finding goes to that has not heard of it while another one has (a route, a tag or
- *   a mirror changed) is reminded of it at once (or told it is worse), as still open since it was
- *   first seen, not told it is new.
+ *   a mirror changed, or its message was not delivered) is reminded of it at once (or told it is
+ *   worse), as still open since it was first seen, not told it is new; on the account's first
+ *   contact it gets it as new, for its own baseline summary. A change in a mirror is marked
+ *   `mirror`: a finding's events follow its own channel's lifecycle, one event per change.
  * - A channel the finding no longer goes to hears nothing more about it: its lane is closed silently
  *   (`retired`) once the finding's changes of the run were delivered. A notice (said once) keeps
  *   its lane where it was said and is not said again elsewhere.
@@ -49,11 +51,20 @@ export const fromOwnLane = (change: Change, defaultChannel: string): boolean =>
  * remembered `states` (every lane of every finding).
  * @param channelsOf the channels a finding goes to now (routing.ts `channelsFor`), each configured
  */
+export interface LaneOptions extends DiffOptions {
+  /**
+   * The account's first contact (its baseline): a channel that has not heard of a finding another
+   * channel recorded (a mirror that could not be reached) gets it as new, for its own baseline
+   * summary, not as a reminder. @default false
+   */
+  readonly firstContact?: boolean;
+}
+
 export function laneChanges(
   findings: readonly Finding[],
   states: readonly FindingState[],
   now: Date,
-  options: DiffOptions,
+  options: LaneOptions,
   channelsOf: (finding: Finding) => readonly string[],
   defaultChannel: string,
   configured: readonly string[],
@@ -77,8 +88,15 @@ export function laneChanges(
   const changes: Change[] = [];
   const retired: FindingState[] = [];
 
+  // A change in a channel that mirrors the finding's own: its events are the own channel's.
+  // (A finding resolved is gone: its channels are those of the finding as it was announced.)
+  const mirrored = (c: Change, channel: string) => {
+    const to = targets.get(c.finding.id) ?? channelsOf(c.previous?.finding ?? c.finding);
+    return to[0] !== channel ? { mirror: true as const } : {};
+  };
   for (const channel of configured) {
     const here = findings.filter((f) => targets.get(f.id)?.includes(channel));
+    const own = new Map((lanes.get(channel) ?? []).map((s) => [s.id, s]));
     for (const c of diff(here, lanes.get(channel) ?? [], now, options)) {
       const found = current.get(c.finding.id);
       if (c.kind === 'resolved' && found) {
@@ -86,23 +104,40 @@ export function laneChanges(
         if (!ANNOUNCED_ONCE.has(found.rule)) retired.push(retire(c.previous!));
         continue;
       }
-      if (c.kind === 'opened' && found) {
+      // On an account's first contact every channel gets its baseline: nothing is "still open" yet.
+      if (c.kind === 'opened' && found && !options.firstContact) {
+        // Open elsewhere, in the lifecycle this channel has not heard of (not one it saw resolved).
+        const resolvedHere = own.get(found.id)?.lastNotifiedAt;
         const elsewhere = (byId.get(found.id) ?? [])
-          .filter((s) => s.status === 'open' && laneOf(s, defaultChannel) !== channel)
+          .filter(
+            (s) =>
+              s.status === 'open' &&
+              laneOf(s, defaultChannel) !== channel &&
+              (resolvedHere === undefined || s.firstSeen > resolvedHere),
+          )
           .sort((a, b) => (a.firstSeen < b.firstSeen ? -1 : a.firstSeen > b.firstSeen ? 1 : 0));
         const previous = elsewhere[0];
-        if (previous) {
-          // A notice is said once, where it was said.
-          if (ANNOUNCED_ONCE.has(found.rule)) continue;
+        if (previous && ANNOUNCED_ONCE.has(found.rule)) {
+          // A notice is said once: not again in a channel the finding moved to, but a mirror that
+          // missed it (the channel that said it is still one of the finding's) hears it.
+          const to = targets.get(found.id) ?? [];
+          if (!elsewhere.some((s) => to.includes(laneOf(s, defaultChannel)))) continue;
+        } else if (previous) {
           const worse = severityRank(found.severity) > severityRank(previous.notifiedSeverity);
           const knownId = previous.finding.accessKeyId;
           const finding =
             !c.finding.accessKeyId && knownId ? { ...c.finding, accessKeyId: knownId } : c.finding;
-          changes.push({ kind: worse ? 'escalated' : 'reminder', finding, previous, channel });
+          changes.push({
+            kind: worse ? 'escalated' : 'reminder',
+            finding,
+            previous,
+            channel,
+            ...mirrored(c, channel),
+          });
           continue;
         }
       }
-      changes.push({ ...c, channel });
+      changes.push({ ...c, channel, ...mirrored(c, channel) });
     }
   }
 
@@ -123,10 +158,16 @@ export function laneChanges(
         (s) => s.status === 'open' && known.has(laneOf(s, defaultChannel)),
       );
       if (openHere) continue;
-      for (const to of channelsOf(lane.finding)) {
+      for (const [i, to] of channelsOf(lane.finding).entries()) {
         if (resolvedIn.has(key(lane.id, to))) continue;
         resolvedIn.add(key(lane.id, to));
-        changes.push({ kind: 'resolved', finding: lane.finding, previous: lane, channel: to });
+        changes.push({
+          kind: 'resolved',
+          finding: lane.finding,
+          previous: lane,
+          channel: to,
+          ...(i > 0 ? { mirror: true as const } : {}),
+        });
       }
     }
   }

@@ -61,9 +61,13 @@ export function migrateLegacyIds(
     list.push(f);
     byOwner.set(ownerOf(f), list);
   }
+  // Each channel's state of a finding is migrated on its own (lambda/core/lanes.ts).
+  const lane = (s: FindingState) => `\n${s.channel ?? ''}`;
   const legacyPerOwner = new Map<string, number>();
-  for (const s of legacy)
-    legacyPerOwner.set(ownerOf(s.finding), (legacyPerOwner.get(ownerOf(s.finding)) ?? 0) + 1);
+  for (const s of legacy) {
+    const owner = ownerOf(s.finding) + lane(s);
+    legacyPerOwner.set(owner, (legacyPerOwner.get(owner) ?? 0) + 1);
+  }
 
   const migrations: Migration[] = [];
   const taken = new Set<string>();
@@ -71,12 +75,12 @@ export function migrateLegacyIds(
     const credential = credentialOf(s.id);
     const keyId = ACCESS_KEY_ID.test(credential) ? credential : s.finding.accessKeyId;
     let target = keyId ? byKeyId.get(`${ownerOf(s.finding)}/${keyId}`) : undefined;
-    if (!target && SLOT.test(credential) && legacyPerOwner.get(ownerOf(s.finding)) === 1) {
+    if (!target && SLOT.test(credential) && legacyPerOwner.get(ownerOf(s.finding) + lane(s)) === 1) {
       const candidates = byOwner.get(ownerOf(s.finding)) ?? [];
       if (candidates.length === 1) target = candidates[0];
     }
-    if (!target || taken.has(target.id)) continue;
-    taken.add(target.id);
+    if (!target || taken.has(target.id + lane(s))) continue;
+    taken.add(target.id + lane(s));
     migrations.push({
       from: s,
       to: {
@@ -91,6 +95,6 @@ export function migrateLegacyIds(
       },
     });
   }
-  const replaced = new Map(migrations.map((m) => [m.from.id, m.to]));
-  return { states: states.map((s) => replaced.get(s.id) ?? s), migrations };
+  const replaced = new Map(migrations.map((m) => [m.from.id + lane(m.from), m.to]));
+  return { states: states.map((s) => replaced.get(s.id + lane(s)) ?? s), migrations };
 }

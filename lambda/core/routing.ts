@@ -119,7 +119,8 @@ export function channelsFor(
   userTags?: Readonly<Record<string, string>>,
 ): string[] {
   const channel = channelFor(routes, defaultChannel, account, userTags);
-  return [...new Set([channel, ...(mirrors?.[channel] ?? [])])];
+  const more = mirrors && Object.hasOwn(mirrors, channel) ? mirrors[channel]! : [];
+  return [...new Set([channel, ...more])];
 }
 
 /** A mirror that cannot work: of which channel, which entry of its list (if one), and why. */

@@ -102,6 +102,7 @@ const changeSchema = z.object({
   finding: findingSchema,
   previous: stateSchema.optional(),
   channel: channelName.optional(),
+  mirror: z.literal(true).optional(),
 });
 
 /** A change as stored in the event outbox, checked. */

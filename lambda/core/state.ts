@@ -61,4 +61,9 @@ export interface Change {
    * channel (a change made before routing, e.g. waiting in the event outbox).
    */
   readonly channel?: string;
+  /**
+   * Announced in a channel that mirrors the finding's own (lambda/core/lanes.ts): no event of its
+   * own, the finding's events are those of its own channel's changes.
+   */
+  readonly mirror?: true;
 }

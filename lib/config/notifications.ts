@@ -18,7 +18,6 @@ import {
   DEFAULT_CHANNEL,
   MAX_MIRRORS,
   MAX_ROUTES,
-  type Mirrors,
   mirrorsProblem,
   type Route,
   routeSourceProblem,
@@ -135,14 +134,13 @@ export const notificationsSchema = z
             `expected an object of channel names to lists of channels, got ${describeValue(iss.input)}`,
         },
       )
-      .default({})
-      .transform((m): Mirrors => m),
+      .optional(),
   })
   .superRefine((n, ctx) => {
     const problem = mirrorsProblem(n.mirrors, n.routes, n.defaultChannel);
     if (!problem) return;
     const path = ['mirrors', problem.channel, ...(problem.index !== undefined ? [problem.index] : [])];
-    ctx.addIssue({ code: 'custom', path, input: n.mirrors[problem.channel], message: problem.message });
+    ctx.addIssue({ code: 'custom', path, input: n.mirrors?.[problem.channel], message: problem.message });
   })
   .prefault({});
 

@@ -53,7 +53,6 @@ describe('loadConfig', () => {
         maxMessagesPerRun: 10,
         routes: [],
         defaultChannel: 'default',
-        mirrors: {},
       },
       userDirectory: 'authorization-details',
       accounts: {

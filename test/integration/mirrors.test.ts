@@ -154,6 +154,10 @@ describe('the bundled scanner with a Slack channel mirrored to Teams', () => {
     expect(inTeams?.thread).toBeUndefined();
     expect([inSlack?.status?.S, inTeams?.status?.S]).toEqual(['open', 'open']);
 
+    // One event for the finding's news, not one per channel.
+    const about = (user: string) => bus.entries.filter((e) => e.Detail?.includes(`/${user}/`));
+    expect(about('deploy-bot').map((e) => e.DetailType)).toEqual(['Credential Finding Opened']);
+
     // Run 3: nothing new: nothing in either channel.
     later(10);
     expect((await invoke()).error).toBeUndefined();
@@ -187,6 +191,11 @@ describe('the bundled scanner with a Slack channel mirrored to Teams', () => {
     expect(slack.messagesIn(CHANNEL)).toHaveLength(2);
     expect(slack.messagesIn(CHANNEL)[1]!.updates).toBe(1);
     expect((await stored(`${id}#security-teams`))?.status?.S).toBe('resolved');
+    // The resolution's event came with Slack's (the finding's own channel), once.
+    expect(about('deploy-bot').map((e) => e.DetailType)).toEqual([
+      'Credential Finding Opened',
+      'Credential Finding Resolved',
+    ]);
 
     // Run 6: quiet in both.
     later(10);

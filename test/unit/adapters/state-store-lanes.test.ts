@@ -244,14 +244,51 @@ describe('DynamoStateStore: one state per finding and channel', () => {
     expect(await store.load(account)).toMatchObject({ states: [tied], misplaced: [newer] });
   });
 
-  it('reads a bare item of the default channel and an id#default item as one lane, the later scan winning', async () => {
+  it('reads a bare item of the default channel and an id#default item as one lane, the later scan winning; relocate moves id#default to the bare id', async () => {
     const account = freshAccount();
     const bare = laneState(account, undefined);
     const suffixed = laneState(account, 'default', { scanTime: LATER, lastNotifiedAt: LATER });
     await putRaw(legacyItem(bare));
     await putRaw({ ...legacyItem(suffixed), sk: { S: `${suffixed.id}#default` } });
     const loaded = await store.load(account);
-    expect(loaded).toEqual({ states: [suffixed], unreadable: [], known: false });
+    expect(loaded).toEqual({ states: [suffixed], unreadable: [], known: false, misplaced: [suffixed] });
+    // Left there when defaultChannel changed: moved to the bare id, its former item removed.
+    await expect(store.relocate(loaded.misplaced!)).resolves.toEqual({ written: 1, skippedAsStale: [] });
+    expect(await sortKeys(account)).toEqual([suffixed.id]);
+    expect(await store.load(account)).toEqual({ states: [suffixed], unreadable: [], known: false });
+  });
+
+  it('after defaultChannel changed, moves the former default off the bare id before the new default takes it', async () => {
+    const account = freshAccount();
+    // Written while 'default' was the default channel: 'default' at the bare id, 'security' beside it.
+    const wasDefault = laneState(account, 'default', { scanTime: LATER, lastNotifiedAt: LATER });
+    const security = laneState(account, 'security');
+    await putRaw(legacyItem(wasDefault));
+    await putRaw({ ...legacyItem(security), sk: { S: `${security.id}#security` } });
+    const now = new DynamoStateStore({
+      tableName: dynamo.tableName,
+      client: dynamo.client,
+      defaultChannel: 'security',
+    });
+    const loaded = await now.load(account);
+    expect(loaded.misplaced).toEqual([wasDefault, security]);
+    await expect(now.relocate([...loaded.misplaced!].reverse())).resolves.toEqual({
+      written: 2,
+      skippedAsStale: [],
+    });
+    expect((await sortKeys(account))?.sort()).toEqual([security.id, `${security.id}#default`]);
+    const again = await now.load(account);
+    expect(again.misplaced).toBeUndefined();
+    expect(again.states.map((s) => s.channel).sort()).toEqual(['default', 'security']);
+  });
+
+  it('never deletes an id#default item newer than the state relocated from it', async () => {
+    const account = freshAccount();
+    const older = laneState(account, 'default');
+    const newer = laneState(account, 'default', { scanTime: LATER, lastNotifiedAt: LATER });
+    await putRaw({ ...legacyItem(newer), sk: { S: `${newer.id}#default` } });
+    await store.relocate([older]);
+    expect((await sortKeys(account))?.sort()).toEqual([older.id, `${older.id}#default`]);
   });
 
   it.each<[string, (item: Item) => Item, string]>([
@@ -290,18 +327,15 @@ describe('DynamoStateStore: one state per finding and channel', () => {
     ]);
   });
 
-  it('refuses to relocate a state of the default channel, or of none, and writes nothing', async () => {
+  it('refuses to relocate a state of no channel, and writes nothing', async () => {
     const account = freshAccount();
     const payments = laneState(account, 'payments');
-    for (const state of [laneState(account, 'default'), laneState(account, undefined)]) {
-      const error = await store.relocate([payments, state]).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(StateStoreError);
-      expect((error as Error).message).toMatch(
-        new RegExp(
-          `^Refused to relocate the state of finding ${state.id}: it (is the default channel's \\(default\\)|has no channel), under its own key already; nothing written$`,
-        ),
-      );
-    }
+    const none = laneState(account, undefined);
+    const error = await store.relocate([payments, none]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StateStoreError);
+    expect((error as Error).message).toBe(
+      `Refused to relocate the state of finding ${none.id}: it has no channel, so it is under its own key already; nothing written`,
+    );
     expect(await sortKeys(account)).toEqual([]);
     // With defaultChannel 'security', 'default' is another channel: its bare state is misplaced.
     const security = new DynamoStateStore({
@@ -309,9 +343,6 @@ describe('DynamoStateStore: one state per finding and channel', () => {
       client: dynamo.client,
       defaultChannel: 'security',
     });
-    await expect(security.relocate([laneState(account, 'security')])).rejects.toThrow(
-      "it is the default channel's (security)",
-    );
     const inDefault = laneState(account, 'default');
     await putRaw(legacyItem(inDefault));
     const loaded = await security.load(account);

@@ -150,6 +150,20 @@ describe('migrateLegacyIds (v1: keys by access key id or report slot -> v2: by c
     ]);
   });
 
+  it("maps each channel's v1 state of a finding on its own", () => {
+    const inSlack = { ...stateOf(finding('alice', KEY, { accessKeyId: KEY })), channel: 'security' };
+    const inTeams = { ...inSlack, channel: 'security-teams', firstSeen: '2026-02-01T00:00:00.000Z' };
+    const { states, migrations } = migrateLegacyIds([inSlack, inTeams], [current]);
+    expect(migrations.map((m) => [m.from.channel, m.to.id])).toEqual([
+      ['security', current.id],
+      ['security-teams', current.id],
+    ]);
+    expect(states.map((s) => [s.id, s.channel, s.firstSeen])).toEqual([
+      [current.id, 'security', inSlack.firstSeen],
+      [current.id, 'security-teams', inTeams.firstSeen],
+    ]);
+  });
+
   it('maps a v1 slot state when the user has exactly one current finding of the rule', () => {
     const old = stateOf(finding('alice', 'access-key-1'));
     const plain = finding('alice', 'key-2025-01-10T12:00:30Z');

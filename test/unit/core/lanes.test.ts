@@ -205,6 +205,94 @@ describe('laneChanges', () => {
     expect(fixed.retired.map((s) => s.channel)).toEqual(['old']);
   });
 
+  it("marks a mirror's changes, so that a finding's events follow its own channel only", () => {
+    const first = laneChanges([finding()], [], T0, OPTIONS, slackAndTeams, 'security', channels);
+    expect(first.changes.map((c) => [c.channel, c.mirror])).toEqual([
+      ['security', undefined],
+      ['security-teams', true],
+    ]);
+    // ... its resolution too, once the finding is gone.
+    const resolved = laneChanges(
+      [],
+      remembered([], first, T0),
+      LATER,
+      OPTIONS,
+      slackAndTeams,
+      'security',
+      channels,
+    );
+    expect(resolved.changes.map((c) => [c.kind, c.channel, c.mirror])).toEqual([
+      ['resolved', 'security', undefined],
+      ['resolved', 'security-teams', true],
+    ]);
+  });
+
+  it("on an account's first contact, a mirror that missed the baseline gets the findings as new (for its own baseline summary)", () => {
+    const first = laneChanges([finding()], [], T0, OPTIONS, slackAndTeams, 'security', channels);
+    // Only Slack's baseline summary was delivered.
+    const states = nextStates(
+      first.changes.filter((c) => c.channel === 'security'),
+      T0,
+      'baseline',
+    );
+    const next = laneChanges(
+      [finding()],
+      states,
+      T0,
+      { ...OPTIONS, firstContact: true },
+      slackAndTeams,
+      'security',
+      channels,
+    );
+    expect(said(next.changes)).toEqual([['opened', 'alice', 'security-teams']]);
+    expect(next.changes[0]!.previous).toBeUndefined();
+  });
+
+  it('a finding that comes back after a channel announced it resolved is new there, whatever a channel that missed the resolution still holds', () => {
+    const states = remembered(
+      [],
+      laneChanges([finding()], [], T0, OPTIONS, slackAndTeams, 'security', channels),
+      T0,
+    );
+    // Resolved: only Slack was told; Teams' state is still open.
+    const fixed = laneChanges([], states, LATER, OPTIONS, slackAndTeams, 'security', channels);
+    const afterFix = remembered(
+      states,
+      { changes: fixed.changes.filter((c) => c.channel === 'security'), retired: [] },
+      LATER,
+    );
+    const back = new Date(LATER.getTime() + 3_600_000);
+    const reopened = laneChanges([finding()], afterFix, back, OPTIONS, slackAndTeams, 'security', channels);
+    // Slack is told it is new (not "still open"); Teams, whose state is still the old one, hears only
+    // its own reminder when that is due.
+    expect(said(reopened.changes)).toEqual([
+      ['opened', 'alice', 'security'],
+      ['reminder', 'alice', 'security-teams'],
+    ]);
+    expect(fromOwnLane(reopened.changes[1]!, 'security')).toBe(true);
+  });
+
+  it('a mirror that missed a notice hears it; a channel the notice moved to does not', () => {
+    const notice = finding({
+      id: `${A}/alice/access-key-final-notice/key-2026-01-01T00:00:00Z`,
+      rule: 'access-key-final-notice',
+      severity: 'warning',
+    });
+    const saidInSlack = nextStates([{ kind: 'opened', finding: notice, channel: 'security' }], T0);
+    const mirror = laneChanges([notice], saidInSlack, T0, OPTIONS, slackAndTeams, 'security', channels);
+    expect(said(mirror.changes)).toEqual([['opened', 'alice', 'security-teams']]);
+    const moved = laneChanges(
+      [notice],
+      saidInSlack,
+      T0,
+      OPTIONS,
+      () => ['security-teams'],
+      'security',
+      channels,
+    );
+    expect(moved).toEqual({ changes: [], retired: [] });
+  });
+
   it('reminds every open lane for the roll-up (remindAll), channel by channel', () => {
     const states = remembered(
       [],

@@ -112,6 +112,12 @@ describe('mirrors', () => {
     ]);
     expect(channelsFor(ROUTES, 'default', mirrors, { id: B })).toEqual(['default', 'teams']);
     expect(channelsFor(ROUTES, 'default', undefined, { id: B })).toEqual(['default']);
+    // A channel named like an Object property is a channel, not a property of the mirrors.
+    expect(channelsFor([], 'constructor', mirrors, { id: B })).toEqual(['constructor']);
+    expect(channelsFor([], 'constructor', { constructor: ['teams'] }, { id: B })).toEqual([
+      'constructor',
+      'teams',
+    ]);
     expect(channelsOf(ROUTES, 'default', mirrors)).toEqual([
       'default',
       'payments',
