@@ -112,7 +112,10 @@ export interface ScanResult {
   readonly reportGeneratedAt: string | null;
   /** Users (root included) whose credentials were judged. */
   readonly usersScanned: number;
+  /** Every finding; in a slimmed delta ({@link slimScan}) only the unconfirmed ones. */
   readonly findings: Finding[];
+  /** How many findings there were, when `findings` was slimmed ({@link slimScan}); absent: `findings.length`. */
+  readonly findingsTotal?: number;
   /** Findings by severity, exempted ones not counted. */
   readonly counts: Record<Severity, number>;
   readonly exempted: number;
@@ -584,3 +587,18 @@ function matchReportKey(reportKeys: readonly AccessKey[], live: LiveAccessKey): 
 
 /** Runs `fn` over `items` with at most `limit` at once (lambda/map-limit.ts). */
 export { mapLimit };
+
+/**
+ * A scan as the deliver step of the state machine needs it (lambda/steps.ts): its counts, warnings
+ * and enforcement, without every finding (only the unconfirmed ones, which it counts) and without
+ * the users' tags (routing used them already). What a child writes to the run bucket, so that
+ * deliver holds a fraction of each account's scan.
+ */
+export function slimScan(scan: ScanResult): ScanResult {
+  const { userTags: _tags, findings, ...rest } = scan;
+  return {
+    ...rest,
+    findings: findings.filter((f) => f.unconfirmed),
+    findingsTotal: scan.findingsTotal ?? findings.length,
+  };
+}

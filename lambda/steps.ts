@@ -26,6 +26,7 @@ import { decodeDelta } from './delta-codec';
 import { readEnv } from './env';
 import { type AccountDelta, alignRollUps, deliver, scanEach } from './monitor';
 import type { AccountItem, RunLeaseHeld, RunStore } from './ports';
+import { slimScan } from './scan';
 import { requiredSetting } from './settings';
 import {
   accountLog,
@@ -226,13 +227,15 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       // one of the same batch runs out the step's time is not lost with it. One that cannot be
       // written is logged and left out: deliver announces that account as not scanned.
       onScanned: (delta) =>
-        s.putDelta(runId, delta).catch((err: unknown) => {
-          unwritten.push(delta.accountId);
-          logger.error('an account scanned could not be written to the run bucket', {
-            accountId: delta.accountId,
-            error: (err as Error).message,
-          });
-        }),
+        s
+          .putDelta(runId, delta.scan ? { ...delta, scan: slimScan(delta.scan) } : delta)
+          .catch((err: unknown) => {
+            unwritten.push(delta.accountId);
+            logger.error('an account scanned could not be written to the run bucket', {
+              accountId: delta.accountId,
+              error: (err as Error).message,
+            });
+          }),
       accounts: input.Items.map((a) => memberAccountJob(w, a, now, runId)),
       now,
       concurrency: w.env.accounts!.concurrency,

@@ -480,7 +480,7 @@ export function finishRun(
   return {
     runId,
     accounts: result.accounts.length,
-    findings: sum(scans.map((s) => s.findings.length)),
+    findings: sum(scans.map((s) => s.findingsTotal ?? s.findings.length)),
     changes: result.changes.length,
     delivered: result.delivered.length,
   };

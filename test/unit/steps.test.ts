@@ -9,6 +9,7 @@ import { DEFAULT_THRESHOLDS } from '../../lambda/core/policy';
 import { decodeDelta } from '../../lambda/delta-codec';
 import { scanEach } from '../../lambda/monitor';
 import type { RunStore } from '../../lambda/ports';
+import { slimScan } from '../../lambda/scan';
 import { createSteps, StepInputError } from '../../lambda/steps';
 import { REPORT_HEADER, reportRow } from '../support/report-builder';
 
@@ -133,6 +134,28 @@ describe('decodeDelta', () => {
     expect(raw.changes.length).toBeGreaterThan(0);
     const decoded = decodeDelta(raw, NOW, CLOCK_SKEW_MS);
     expect(decoded).toEqual({ delta: raw });
+  });
+
+  it('gives back a slimmed scan (what a child writes): the counts, the unconfirmed findings, how many there were', async () => {
+    const raw = await delta();
+    // One unconfirmed finding beside the confirmed one(s).
+    raw.scan.findings.push({
+      ...raw.scan.findings[0],
+      id: `${raw.scan.findings[0].id}-2`,
+      unconfirmed: true,
+    });
+    const total = raw.scan.findings.length;
+    expect(total).toBeGreaterThan(1);
+    const slim = JSON.parse(JSON.stringify({ ...raw, scan: slimScan(raw.scan) }));
+    expect(slim.scan.findings).toEqual([raw.scan.findings[total - 1]]);
+    expect(slim.scan.findingsTotal).toBe(total);
+    expect(slim.scan.counts).toEqual(raw.scan.counts);
+    expect(slim.scan.userTags).toBeUndefined();
+    // Slimmed again (a retried child), it still counts the findings there were.
+    expect(slimScan(slim.scan).findingsTotal).toBe(total);
+    const decoded = decodeDelta(slim, NOW, CLOCK_SKEW_MS);
+    expect('delta' in decoded && decoded.delta.scan?.findingsTotal).toBe(total);
+    expect(JSON.stringify(slim).length).toBeLessThan(JSON.stringify(raw).length);
   });
 
   it('carries the lanes to close and the states to move, each checked as a state', async () => {
