@@ -14,7 +14,7 @@
 import { ACCOUNT_USER, accountScanFailure } from './core/accounts';
 import { announcement, compareChanges, nextStates, pages } from './core/diff';
 import { isEnforcementRule } from './core/enforcement';
-import { fromOwnLane, laneChanges, laneOf, representatives } from './core/lanes';
+import { fromOwnLane, laneChanges, laneOf, representatives, resolutionAnnounced } from './core/lanes';
 import { type Migration, migrateLegacyIds } from './core/migrations';
 import {
   checkPolicy,
@@ -367,7 +367,7 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
     const resolvedAt = stored
       .filter(
         (s) =>
-          s.status === 'resolved' &&
+          resolutionAnnounced(s) &&
           !open.has(s.id) &&
           now.getTime() - Date.parse(s.lastNotifiedAt) <= 2 * interval,
       )

@@ -41,6 +41,15 @@ export interface LaneChanges {
 export const laneOf = (state: FindingState, defaultChannel: string): string =>
   state.channel ?? defaultChannel;
 
+/**
+ * Whether a resolved state's resolution was announced: its last write was that announcement (its
+ * scan time is the time it was announced). A lane closed silently, because its finding went to
+ * another channel, keeps the time of its last announcement, and so does a state retired by a
+ * migration: neither counts as a resolution its channel heard of.
+ */
+export const resolutionAnnounced = (state: FindingState): boolean =>
+  state.status === 'resolved' && state.lastNotifiedAt === state.scanTime;
+
 /** Whether a change is about its channel's own lane (a reminder due there), not a finding that came from another channel. */
 export const fromOwnLane = (change: Change, defaultChannel: string): boolean =>
   change.previous !== undefined &&

@@ -4,7 +4,7 @@
  * channel the finding left closed silently, resolutions where the finding was announced.
  */
 import { nextStates } from '../../../lambda/core/diff';
-import { fromOwnLane, laneChanges, representatives } from '../../../lambda/core/lanes';
+import { fromOwnLane, laneChanges, representatives, resolutionAnnounced } from '../../../lambda/core/lanes';
 import type { Change, FindingState } from '../../../lambda/core/state';
 import type { Finding } from '../../../lambda/core/types';
 
@@ -311,6 +311,24 @@ describe('laneChanges', () => {
     expect(rollUp.changes).toHaveLength(4);
     expect(new Set(rollUp.changes.map((c) => `${c.finding.user}/${c.channel}`)).size).toBe(4);
     expect(rollUp.changes.every((c) => c.kind === 'reminder')).toBe(true);
+  });
+});
+
+describe('resolutionAnnounced', () => {
+  it('tells a resolution a channel heard of from a lane closed silently', () => {
+    const first = laneChanges([finding()], [], T0, OPTIONS, () => ['security'], 'security', ['security']);
+    const states = remembered([], first, T0);
+    const resolved = nextStates(
+      laneChanges([], states, LATER, OPTIONS, () => ['security'], 'security', ['security']).changes,
+      LATER,
+    );
+    expect(resolved.map(resolutionAnnounced)).toEqual([true]);
+    const moved = laneChanges([finding()], states, LATER, OPTIONS, () => ['ops'], 'security', [
+      'security',
+      'ops',
+    ]);
+    expect(moved.retired.map(resolutionAnnounced)).toEqual([false]);
+    expect(states.map(resolutionAnnounced)).toEqual([false]);
   });
 });
 
