@@ -153,7 +153,19 @@ export interface RunLease {
   release(runId: string): Promise<void>;
   /** Who holds the lease past `now`, when another run than `runId` does (a consistent read). */
   heldByOther(runId: string, now: Date): Promise<RunLeaseHeld | undefined>;
+  /**
+   * Marks on the lease that `runId`'s delivery begins at `now` (once per run): refused when the run
+   * no longer holds the lease (given back, ended, or taken by a later run), or when a delivery of the
+   * run already began (a redriven or repeated deliver step would announce again what it sent).
+   */
+  beginDelivery(runId: string, now: Date): Promise<DeliveryStart>;
 }
+
+/** Whether a run's delivery may begin (RunLease `beginDelivery`). */
+export type DeliveryStart =
+  | { readonly began: true }
+  | { readonly began: false; readonly why: 'lease-lost'; readonly heldBy?: string }
+  | { readonly began: false; readonly why: 'already-began'; readonly since: Date };
 
 /** What a digest is headed with. */
 export interface DigestHeading {

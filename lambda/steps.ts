@@ -269,10 +269,22 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     const remaining = context?.getRemainingTimeInMillis?.();
     const deadline = remaining !== undefined ? started + remaining - DELIVERY_MARGIN_MS : undefined;
     try {
+      // Once per run, and only while it holds the lease: a redrive of an execution stopped during its
+      // deliver step (or a repeated deliver) would announce again what the first one sent, and one
+      // of a run that ended would announce over later runs.
+      const start = await w.state.beginDelivery(runId, new Date(started));
+      if (!start.began) {
+        throw new StepInputError(
+          start.why === 'already-began'
+            ? `deliver: a delivery of run ${runId} began at ${start.since.toISOString()}; it is not started twice (what it sent would be announced again): the lease is given back and the next scheduled run announces what is left`
+            : `deliver: run ${runId} no longer holds the run lease (${start.heldBy ? `run ${start.heldBy} holds it` : 'it was given back when the run ended, or ran out'}); a redriven or repeated deliver is not carried on: the next scheduled run scans again`,
+        );
+      }
       return await deliverAll(w, s, input, runId, now, started, context, deadline);
     } finally {
-      // Whatever happened, this run is over: the next one may start. A failure to give the lease back
-      // is logged, never in place of the run's own result (the lease then ends at its time).
+      // Whatever happened (a refused delivery too), this run is over: the next one may start. A
+      // failure to give the lease back is logged, never in place of the run's own result (the lease
+      // then ends at its time).
       await w.state.release(runId).catch((err: unknown) => {
         logger.error('the run lease could not be given back; it ends at its time', err as Error);
       });

@@ -15,6 +15,7 @@ import {
   PutItemCommand,
   paginateQuery,
   type QueryCommandOutput,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CLOCK_SKEW_MS, MESSAGE_RECORD_RETENTION_DAYS, STATE_TABLE_SCHEMA, stateSortKey } from '../contracts';
 import type { EnforcementAction } from '../core/enforcement';
@@ -23,6 +24,7 @@ import { CHANNEL_NAME, CHANNEL_NAME_RULE, DEFAULT_CHANNEL } from '../core/routin
 import type { Change, FindingState, PostedMessage } from '../core/state';
 import { decodeAction, decodeChange, decodeState, type UnreadableState } from '../core/state-codec';
 import type {
+  DeliveryStart,
   EventOutbox,
   LoadedStates,
   MessageRecords,
@@ -479,6 +481,47 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
     const holder = item?.runId?.S;
     if (!item || holder === runId || !(until > now.getTime())) return undefined;
     return { acquired: false, heldBy: holder ?? 'an unknown run', until: new Date(until) };
+  }
+
+  /**
+   * Marks the start of `runId`'s delivery on the lease item (`deliveringSince`, N epoch ms), with an
+   * UpdateItem whose condition is that the run holds the lease past `now` and no delivery of it began.
+   */
+  async beginDelivery(runId: string, now: Date): Promise<DeliveryStart> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: LEASE_KEY,
+          UpdateExpression: 'SET deliveringSince = :now',
+          ConditionExpression: 'runId = :run AND leaseUntil > :now AND attribute_not_exists(deliveringSince)',
+          ExpressionAttributeValues: { ':now': { N: String(now.getTime()) }, ':run': { S: runId } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { began: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) {
+        throw new StateStoreError(
+          `Could not mark the start of the delivery on the run lease in table ${this.tableName}: ${messageOf(error)}`,
+          { cause: error },
+        );
+      }
+      // DynamoDB returns the item with the refusal (none when there is no lease); a store that does
+      // not (dynalite) is asked.
+      const held =
+        error.Item ??
+        (await this.client
+          .send(new GetItemCommand({ TableName: this.tableName, Key: LEASE_KEY, ConsistentRead: true }))
+          .then((r) => r.Item)
+          .catch(() => undefined));
+      const since = Number(held?.deliveringSince?.N);
+      if (held?.runId?.S === runId && Number(held.leaseUntil?.N) > now.getTime() && Number.isFinite(since)) {
+        return { began: false, why: 'already-began', since: new Date(since) };
+      }
+      const other = held?.runId?.S;
+      return { began: false, why: 'lease-lost', ...(other && other !== runId ? { heldBy: other } : {}) };
+    }
   }
 
   async release(runId: string): Promise<void> {

@@ -592,6 +592,19 @@ export class ScannerFunction extends Construct {
               },
             }),
             new iam.PolicyStatement({
+              sid: 'MarkDelivery',
+              // lambda/adapters/state-store.ts beginDelivery (deliver): the start of the run's delivery,
+              // marked on the run lease item with a conditional UpdateItem; no other item.
+              actions: ['dynamodb:UpdateItem'],
+              resources: [props.stateTable.tableArn],
+              conditions: {
+                'ForAllValues:StringEquals': {
+                  'dynamodb:LeadingKeys': [STATE_TABLE_SCHEMA.runLease.partitionKey],
+                },
+                Null: { 'dynamodb:LeadingKeys': 'false' },
+              },
+            }),
+            new iam.PolicyStatement({
               sid: 'WriteAccountList',
               // lambda/adapters/run-store.ts: the run's account list, beyond the inline limit (discover).
               actions: ['s3:PutObject'],
@@ -626,6 +639,7 @@ export class ScannerFunction extends Construct {
         'ReadWebhookSecret',
         'DecryptWebhookSecret',
         'ReadWriteState',
+        'MarkDelivery',
         'ReadMessageRecords',
         'PublishChanges',
         'ExportToSecurityHub',

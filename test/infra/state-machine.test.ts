@@ -485,6 +485,12 @@ describe("least privilege of the engine's roles, simulated on the synthesized po
         ["write an account's state", 'dynamodb:PutItem', table, { context: ACCOUNT_ITEMS }],
         ["read an account's state", 'dynamodb:GetItem', table, { context: ACCOUNT_ITEMS }],
         ["delete an account's state", 'dynamodb:DeleteItem', table, { context: ACCOUNT_ITEMS }],
+        [
+          'mark a delivery on the run lease (only deliver does)',
+          'dynamodb:UpdateItem',
+          table,
+          { context: { 'dynamodb:LeadingKeys': ['run#lease'] } },
+        ],
         ['scan the state table', 'dynamodb:Scan', table],
         ['publish events', 'events:PutEvents', () => EVENT_BUS],
         [
@@ -554,6 +560,12 @@ describe("least privilege of the engine's roles, simulated on the synthesized po
         ["write a run's account list", 's3:PutObject', () => object(`runs/${RUN}/accounts.json`)],
         ["read an account's delta", 's3:GetObject', () => object(`runs/${RUN}/deltas/${MEMBER_A}.json`)],
         ['read its own IAM', 'iam:GetAccountAuthorizationDetails', () => '*'],
+        [
+          'mark a delivery on the run lease',
+          'dynamodb:UpdateItem',
+          table,
+          { context: { 'dynamodb:LeadingKeys': ['run#lease'] } },
+        ],
       ]),
     )('may not: %s', async (_what, request) => {
       const [action, resource, options] = request();
@@ -575,6 +587,12 @@ describe("least privilege of the engine's roles, simulated on the synthesized po
           { context: { 'dynamodb:LeadingKeys': ['thread#C0123456789'] } },
         ],
         ['publishes events on the default bus', 'events:PutEvents', () => EVENT_BUS],
+        [
+          'marks the start of its delivery on the run lease',
+          'dynamodb:UpdateItem',
+          table,
+          { context: { 'dynamodb:LeadingKeys': ['run#lease'] } },
+        ],
         ["reads a run's account list", 's3:GetObject', () => object(`runs/${RUN}/accounts.json`)],
         ["reads an account's delta", 's3:GetObject', () => object(`runs/${RUN}/deltas/${MEMBER_A}.json`)],
         ["lists a run's objects", 's3:ListBucket', bucket, { context: { 's3:prefix': `runs/${RUN}/` } }],
@@ -620,6 +638,13 @@ describe("least privilege of the engine's roles, simulated on the synthesized po
           () => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/db-XyZ987`,
         ],
         ['update the state table', 'dynamodb:UpdateItem', table, { context: ACCOUNT_ITEMS }],
+        [
+          'update the lease and an account in one request',
+          'dynamodb:UpdateItem',
+          table,
+          { context: { 'dynamodb:LeadingKeys': ['run#lease', `account#${MEMBER_A}`] } },
+        ],
+        ['update an item without naming its partition', 'dynamodb:UpdateItem', table],
         ["get an account's item one by one", 'dynamodb:GetItem', table, { context: ACCOUNT_ITEMS }],
         [
           'publish on another bus',

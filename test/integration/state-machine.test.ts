@@ -169,7 +169,13 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
       timeoutScale?: number;
       secretsIn?: readonly SlackReceiver[];
     } = {},
-  ): Promise<{ run: ExecutionOutcome; calls: StepCall[]; reads: ItemReaderRequest[] }> {
+  ): Promise<{
+    run: ExecutionOutcome;
+    calls: StepCall[];
+    reads: ItemReaderRequest[];
+    /** One step of the bundle again, as a redrive runs it: the same environment, the clock moved on. */
+    again: (step: ScannerStep, payload: Json) => Promise<Invocation>;
+  }> {
     const o = org!;
     const calls: StepCall[] = [];
     const reads: ItemReaderRequest[] = [];
@@ -264,7 +270,14 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
           return JSON.parse(await object.Body!.transformToString('utf-8')) as unknown[];
         },
       });
-      return { run, calls, reads };
+      const again = (step: ScannerStep, payload: Json) =>
+        invokeBundled(sm.steps[step].entry, environment(step), payload, {
+          step,
+          now: new Date(now.getTime() + (Date.now() - started)),
+          webhookHosts: receivers.map((r) => new URL(r.url).host),
+          timeoutMs: sm.steps[step].timeoutSeconds * 1000,
+        });
+      return { run, calls, reads, again };
     } finally {
       // A task the interpreter gave up on (timed out) is still running in its process: end it.
       abandoned.abort();
@@ -413,6 +426,74 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     );
     expect(lease.Item?.runId?.S).toBe('earlier-run');
   }, 60_000);
+
+  it('a redriven deliver announces nothing twice: refused once its run gave the lease back, or once a delivery of it began', async () => {
+    await startOrg([member(PROD, 'prod')]);
+    const first = await execute();
+    expect(first.run.status).toBe('SUCCEEDED');
+    // Something to announce twice: the account's baseline summary.
+    expect(slack.delivered().map(header)).toEqual([
+      'credwatch: 3 findings on first scan — prod (111111111111)',
+    ]);
+    const runId = (first.calls[0]!.run.result as { runId: string }).runId;
+    const delivered = first.calls.find((c) => c.step === 'deliver')!;
+    const before = await storedStates();
+    const events = bus.entries.length;
+
+    // The same deliver again (a redrive of the execution): the run ended and gave the lease back.
+    const afterEnd = await first.again('deliver', delivered.payload);
+    expect(afterEnd.errorName).toBe('StepInputError');
+    expect(afterEnd.error).toBe(
+      `deliver: run ${runId} no longer holds the run lease (it was given back when the run ended, or ran out); a redriven or repeated deliver is not carried on: the next scheduled run scans again`,
+    );
+    expect(afterEnd.metrics).toMatchObject({ ScanIncomplete: 1 });
+
+    // A later run holds the lease: the old run's deliver would announce over it.
+    const lease = {
+      pk: { S: STATE_TABLE_SCHEMA.runLease.partitionKey },
+      sk: { S: STATE_TABLE_SCHEMA.runLease.sortKey },
+    };
+    const until = String(now.getTime() + 60 * 60_000);
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: dynamo.tableName,
+        Item: { ...lease, runId: { S: 'later-run' }, leaseUntil: { N: until } },
+      }),
+    );
+    const overLater = await first.again('deliver', delivered.payload);
+    expect(overLater.error).toContain(
+      `deliver: run ${runId} no longer holds the run lease (run later-run holds it)`,
+    );
+    // Not the old run's to give back.
+    const kept = await dynamo.client.send(new GetItemCommand({ TableName: dynamo.tableName, Key: lease }));
+    expect(kept.Item?.runId?.S).toBe('later-run');
+
+    // The execution stopped while its deliver step ran, then redriven: the lease is still the run's,
+    // marked with the start of that delivery.
+    const began = now.getTime() + 60_000;
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: dynamo.tableName,
+        Item: {
+          ...lease,
+          runId: { S: runId },
+          leaseUntil: { N: until },
+          deliveringSince: { N: String(began) },
+        },
+      }),
+    );
+    const redriven = await first.again('deliver', delivered.payload);
+    expect(redriven.error).toBe(
+      `deliver: a delivery of run ${runId} began at ${new Date(began).toISOString()}; it is not started twice (what it sent would be announced again): the lease is given back and the next scheduled run announces what is left`,
+    );
+    const freed = await dynamo.client.send(new GetItemCommand({ TableName: dynamo.tableName, Key: lease }));
+    expect(freed.Item).toBeUndefined();
+
+    // Nothing posted or written again.
+    expect(slack.requests).toHaveLength(1);
+    expect(await storedStates()).toEqual(before);
+    expect(bus.entries).toHaveLength(events);
+  }, 120_000);
 
   it('an account list above the inline limit goes through the run bucket: the map reads it with its ItemReader', async () => {
     // 12 accounts with 50 long tags each (a route by account tag makes discovery read them): about

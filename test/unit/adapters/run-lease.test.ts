@@ -1,7 +1,8 @@
 /**
- * The run lease of the Step Functions engine (lambda/adapters/state-store.ts `acquire`/`release`) on
- * dynalite: one run at a time, a dead run's lease free again at its end, a run never giving back
- * another's, and the lease item invisible to the accounts' states.
+ * The run lease of the Step Functions engine (lambda/adapters/state-store.ts `acquire`/`release`/
+ * `beginDelivery`) on dynalite: one run at a time, a dead run's lease free again at its end, a run
+ * never giving back another's, one delivery per run and only under its lease, and the lease item
+ * invisible to the accounts' states.
  */
 import { DynamoStateStore } from '../../../lambda/adapters/state-store';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite';
@@ -60,6 +61,43 @@ describe('the run lease', () => {
     });
     await expect(store.heldByOther('a', minutes(5))).resolves.toBeUndefined();
     await expect(store.heldByOther('b', minutes(121))).resolves.toBeUndefined();
+  });
+
+  it('lets a delivery begin once per run, and only while the run holds the lease', async () => {
+    // No lease at all (given back when the run ended).
+    await expect(store.beginDelivery('a', T0)).resolves.toEqual({ began: false, why: 'lease-lost' });
+    await store.acquire('a', T0, minutes(120));
+    // Another run than the holder.
+    await expect(store.beginDelivery('b', minutes(5))).resolves.toEqual({
+      began: false,
+      why: 'lease-lost',
+      heldBy: 'a',
+    });
+    await expect(store.beginDelivery('a', minutes(30))).resolves.toEqual({ began: true });
+    // A second delivery of the same run (an execution stopped during deliver, then redriven).
+    await expect(store.beginDelivery('a', minutes(40))).resolves.toEqual({
+      began: false,
+      why: 'already-began',
+      since: minutes(30),
+    });
+    // The mark does not keep the lease: given back, the next run takes it and delivers once too.
+    await store.release('a');
+    await store.acquire('b', minutes(41), minutes(161));
+    await expect(store.beginDelivery('b', minutes(50))).resolves.toEqual({ began: true });
+    await expect(store.beginDelivery('a', minutes(51))).resolves.toEqual({
+      began: false,
+      why: 'lease-lost',
+      heldBy: 'b',
+    });
+  });
+
+  it('lets no delivery begin once the lease ran out, even for its own run', async () => {
+    await store.acquire('a', T0, minutes(120));
+    await expect(store.beginDelivery('a', minutes(120))).resolves.toEqual({
+      began: false,
+      why: 'lease-lost',
+    });
+    await expect(store.heldByOther('b', minutes(120))).resolves.toBeUndefined();
   });
 
   it("is not an account's state", async () => {
