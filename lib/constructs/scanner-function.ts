@@ -594,8 +594,9 @@ export class ScannerFunction extends Construct {
             new iam.PolicyStatement({
               sid: 'MarkDelivery',
               // lambda/adapters/state-store.ts beginDelivery (deliver): the start of the run's delivery,
-              // marked on the run lease item with a conditional UpdateItem; no other item.
-              actions: ['dynamodb:UpdateItem'],
+              // marked on the run lease item with a conditional UpdateItem (ALL_OLD on a refusal, a
+              // GetItem where the store does not return it, to say why); no other item.
+              actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
               resources: [props.stateTable.tableArn],
               conditions: {
                 'ForAllValues:StringEquals': {

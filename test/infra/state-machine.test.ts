@@ -593,6 +593,12 @@ describe("least privilege of the engine's roles, simulated on the synthesized po
           table,
           { context: { 'dynamodb:LeadingKeys': ['run#lease'] } },
         ],
+        [
+          'reads the run lease (why a delivery is refused)',
+          'dynamodb:GetItem',
+          table,
+          { context: { 'dynamodb:LeadingKeys': ['run#lease'] } },
+        ],
         ["reads a run's account list", 's3:GetObject', () => object(`runs/${RUN}/accounts.json`)],
         ["reads an account's delta", 's3:GetObject', () => object(`runs/${RUN}/deltas/${MEMBER_A}.json`)],
         ["lists a run's objects", 's3:ListBucket', bucket, { context: { 's3:prefix': `runs/${RUN}/` } }],
