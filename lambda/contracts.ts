@@ -117,3 +117,20 @@ export const CLOCK_SKEW_MS = 60_000;
  * most (lib/constructs/scanner-state-machine.ts; lambda/steps.ts when the settings do not say).
  */
 export const EXECUTION_TIMEOUT_MS = 2 * 3_600_000;
+
+/**
+ * How long an Express execution (a child of the map) may run, retries of its task included
+ * (lib/constructs/scanner-state-machine.ts keeps a batch's timeout under it; lambda/steps.ts ends a
+ * batch before it, counted from the child's start).
+ */
+export const EXPRESS_EXECUTION_LIMIT_MS = 5 * 60_000;
+
+/**
+ * The error a deliver step fails with when an earlier delivery of its run may still be running (a
+ * stopped execution does not stop its task): the state machine then keeps the run lease with that
+ * delivery instead of giving it back (lib/constructs/scanner-state-machine.ts).
+ */
+export const DELIVERY_IN_PROGRESS_ERROR = 'DeliveryInProgressError';
+
+/** A batch starts no account's scan later than this before its time ends (lambda/steps.ts). */
+export const BATCH_START_MARGIN_MS = 60_000;

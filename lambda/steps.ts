@@ -19,7 +19,15 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { RUN_ID_PATTERN, S3RunStore } from './adapters/run-store';
 import { REQUEST_TIMEOUTS } from './adapters/sdk';
-import { CLOCK_SKEW_MS, EXECUTION_TIMEOUT_MS, METRIC, SCHEDULE_EVENT_SOURCE } from './contracts';
+import {
+  BATCH_START_MARGIN_MS,
+  CLOCK_SKEW_MS,
+  DELIVERY_IN_PROGRESS_ERROR,
+  EXECUTION_TIMEOUT_MS,
+  EXPRESS_EXECUTION_LIMIT_MS,
+  METRIC,
+  SCHEDULE_EVENT_SOURCE,
+} from './contracts';
 import { ConfigError, CredwatchError } from './core/errors';
 import { checkInvocation } from './core/invocation';
 import { decodeDelta } from './delta-codec';
@@ -56,6 +64,11 @@ const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 /** A step's input is not what the state machine sends: names the field and what is wrong. */
 export class StepInputError extends CredwatchError {}
 
+/** An earlier delivery of the run may still be running: this one is not started (DELIVERY_IN_PROGRESS_ERROR). */
+export class DeliveryInProgressError extends CredwatchError {
+  override name = DELIVERY_IN_PROGRESS_ERROR;
+}
+
 /** What `discover` hands on: the run, and its accounts inline or where the run bucket has them. */
 export type Discovered =
   | { readonly refused: string }
@@ -87,6 +100,8 @@ const runRef = { runId: z.string().regex(RUN_ID_PATTERN, 'expected a run id'), n
 const batchSchema = z.object({
   BatchInput: z.object(runRef),
   Items: z.array(accountItem).min(1).max(1000),
+  /** When the child execution started (`$$.Execution.StartTime`): its retries share its 5 minutes. */
+  childStartedAt: isoTime.optional(),
 });
 const deliverSchema = z.object({
   ...runRef,
@@ -220,6 +235,47 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     refuseLateRun(w, runId, input.BatchInput.now, now, 'scanBatch');
     const unwritten: string[] = [];
     const remaining = context?.getRemainingTimeInMillis?.();
+    // The batch's time: this invocation's, and the child execution's 5 minutes, which a retried
+    // attempt shares with the attempts before it. No account's scan starts close to its end: the
+    // batch answers in time, and deliver announces the accounts it did not start as not scanned.
+    const childStart = input.childStartedAt === undefined ? undefined : Date.parse(input.childStartedAt);
+    if (childStart !== undefined && childStart > started + CLOCK_SKEW_MS) {
+      throw new StepInputError(
+        `scanBatch: input.childStartedAt ${input.childStartedAt} lies after this step started; no child execution started then`,
+      );
+    }
+    if (childStart !== undefined && childStart < now.getTime() - CLOCK_SKEW_MS) {
+      throw new StepInputError(
+        `scanBatch: input.childStartedAt ${input.childStartedAt} lies before its run started (${input.BatchInput.now})`,
+      );
+    }
+    const ends = [
+      ...(remaining !== undefined ? [started + remaining] : []),
+      ...(childStart !== undefined ? [childStart + EXPRESS_EXECUTION_LIMIT_MS] : []),
+    ];
+    const deadline = ends.length > 0 ? Math.min(...ends) - DELIVERY_MARGIN_MS : undefined;
+    const startBy = deadline === undefined ? undefined : deadline - BATCH_START_MARGIN_MS;
+    const jobs = input.Items.map((a) => {
+      const job = memberAccountJob(w, a, now, runId);
+      if (startBy === undefined) return job;
+      const report = job.scan.report;
+      return {
+        ...job,
+        scan: {
+          ...job.scan,
+          report: {
+            getReport: (onProgress?: Parameters<typeof report.getReport>[0]) => {
+              if (Date.now() > startBy) {
+                throw new CredwatchError(
+                  `its batch's time ran out before its scan started (a batch ends ${(EXPRESS_EXECUTION_LIMIT_MS / 60_000).toFixed(0)} minutes after its child execution started, retries included, or at its task timeout)`,
+                );
+              }
+              return report.getReport(onProgress);
+            },
+          },
+        },
+      };
+    });
     // Scan, then write: each delta is written before the step answers, so what it scanned is never lost
     // to a later failure of the batch. No delivery here: the margin is only for the writes.
     const deltas = await scanEach({
@@ -236,7 +292,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
               error: (err as Error).message,
             });
           }),
-      accounts: input.Items.map((a) => memberAccountJob(w, a, now, runId)),
+      accounts: jobs,
       now,
       concurrency: w.env.accounts!.concurrency,
       state: w.state,
@@ -245,7 +301,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       },
       reminderIntervalMs: w.env.reminderIntervalMs,
       notifications: w.env.notifications,
-      ...(remaining !== undefined ? { deadline: started + remaining - DELIVERY_MARGIN_MS } : {}),
+      ...(deadline !== undefined ? { deadline } : {}),
     });
     // The accounts' own counts are deliver's: it sees each account's final outcome once.
     addScanMetrics(w.env, deltas, { accounts: false });
@@ -268,16 +324,32 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     // The budget counts from the step's start: reading the deltas is part of it.
     const remaining = context?.getRemainingTimeInMillis?.();
     const deadline = remaining !== undefined ? started + remaining - DELIVERY_MARGIN_MS : undefined;
+    /** An earlier delivery of this run may still be running: the lease stays with it. */
+    let leaseKept = false;
     try {
       // Once per run, and only while it holds the lease: a redrive of an execution stopped during its
       // deliver step (or a repeated deliver) would announce again what the first one sent, and one
       // of a run that ended would announce over later runs.
       const start = await w.state.beginDelivery(runId, new Date(started));
-      if (!start.began) {
+      if (!start.began && start.why === 'lease-lost') {
         throw new StepInputError(
-          start.why === 'already-began'
-            ? `deliver: a delivery of run ${runId} began at ${start.since.toISOString()}; it is not started twice (what it sent would be announced again): the lease is given back and the next scheduled run announces what is left`
-            : `deliver: run ${runId} no longer holds the run lease (${start.heldBy ? `run ${start.heldBy} holds it` : 'it was given back when the run ended, or ran out'}); a redriven or repeated deliver is not carried on: the next scheduled run scans again`,
+          `deliver: run ${runId} no longer holds the run lease (${start.heldBy ? `run ${start.heldBy} holds it` : 'it was given back when the run ended, or ran out'}); a redriven or repeated deliver is not carried on: the next scheduled run scans again`,
+        );
+      }
+      if (!start.began) {
+        const since = start.since.toISOString();
+        // Stopping an execution does not stop its running task: the first delivery has surely ended
+        // only once the deliver function's timeout has passed since it began.
+        const ended =
+          remaining !== undefined && started - start.since.getTime() > remaining + DELIVERY_MARGIN_MS;
+        if (!ended) {
+          leaseKept = true;
+          throw new DeliveryInProgressError(
+            `deliver: a delivery of run ${runId} began at ${since} and may still be running (stopping an execution does not stop its task); it is not started twice: the lease stays with it, given back when it ends or when the lease runs out`,
+          );
+        }
+        throw new StepInputError(
+          `deliver: a delivery of run ${runId} began at ${since} and ended without giving the lease back; it is not started twice (what it sent would be announced again): the lease is given back and the next scheduled run announces what is left`,
         );
       }
       return await deliverAll(w, s, input, runId, now, started, context, deadline);
@@ -285,9 +357,11 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       // Whatever happened (a refused delivery too), this run is over: the next one may start. A
       // failure to give the lease back is logged, never in place of the run's own result (the lease
       // then ends at its time).
-      await w.state.release(runId).catch((err: unknown) => {
-        logger.error('the run lease could not be given back; it ends at its time', err as Error);
-      });
+      if (!leaseKept) {
+        await w.state.release(runId).catch((err: unknown) => {
+          logger.error('the run lease could not be given back; it ends at its time', err as Error);
+        });
+      }
     }
   });
 

@@ -20,7 +20,12 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { EXECUTION_TIMEOUT_MS, STATE_TABLE_SCHEMA } from '../../lambda/contracts';
+import {
+  DELIVERY_IN_PROGRESS_ERROR,
+  EXECUTION_TIMEOUT_MS,
+  EXPRESS_EXECUTION_LIMIT_MS,
+  STATE_TABLE_SCHEMA,
+} from '../../lambda/contracts';
 import { ConfigError } from '../../lambda/core/errors';
 import { ScannerFunction, type ScannerFunctionProps } from './scanner-function';
 
@@ -109,7 +114,7 @@ export class ScannerStateMachine extends Construct {
         `ScannerStateMachine: maxConcurrency: expected a whole number from 1 to 1000, got ${maxConcurrency}`,
       );
     }
-    if (batchTimeout.toSeconds() >= 300) {
+    if (batchTimeout.toMilliseconds() >= EXPRESS_EXECUTION_LIMIT_MS) {
       throw new ConfigError(
         `ScannerStateMachine: batchTimeout: must be under the 5 minutes an Express child may run, got ${batchTimeout.toSeconds()} seconds`,
       );
@@ -206,6 +211,9 @@ export class ScannerStateMachine extends Construct {
     // must not hide the run's own failure either: the lease then ends at its time.
     releaseLease.addCatch(failed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
     releaseLease.next(failed);
+    // An earlier delivery of the run may still be running (a redrive of an execution stopped during
+    // its deliver step): the lease stays with it, the execution fails.
+    deliver.addCatch(failed, { errors: [DELIVERY_IN_PROGRESS_ERROR], resultPath: '$.failure' });
     deliver.addCatch(releaseLease, { errors: ['States.ALL'], resultPath: '$.failure' });
     const map = (mapId: string, source: { itemsPath: string } | { itemReader: sfn.IItemReader }) => {
       const scanMap = new sfn.DistributedMap(this, mapId, {
@@ -222,10 +230,17 @@ export class ScannerStateMachine extends Construct {
         resultPath: sfn.JsonPath.DISCARD,
       });
       // A child: retried (3 times at most, 2-8 s apart) only when Lambda throttled or failed to start
-      // it; a child whose first attempt ran long and is then retried can outlive the 5 minutes of an
-      // Express execution, which the map tolerates like any failed child.
+      // it. Its attempts share the 5 minutes of an Express execution: each is given the child's
+      // start, and a batch starts no account's scan near the end of that time (lambda/steps.ts).
       scanMap.itemProcessor(
-        invoke(`Scan batch (${mapId})`, this.scanBatch, batchTimeout, { maxAttempts: 3 }),
+        invoke(`Scan batch (${mapId})`, this.scanBatch, batchTimeout, {
+          maxAttempts: 3,
+          payload: sfn.TaskInput.fromObject({
+            BatchInput: sfn.JsonPath.objectAt('$.BatchInput'),
+            Items: sfn.JsonPath.listAt('$.Items'),
+            childStartedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+          }),
+        }),
       );
       scanMap.addCatch(releaseLease, { errors: ['States.ALL'], resultPath: '$.failure' });
       return scanMap.next(deliver);

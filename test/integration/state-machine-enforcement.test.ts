@@ -42,7 +42,7 @@ import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { type MotoServer, startMotoServer } from '../support/moto-server';
 import { type Organization, startOrganization } from '../support/organization-endpoints';
 import { type SlackReceiver, startSlackReceiver } from '../support/slack-receiver';
-import { type ExecutionOutcome, type Json, runLocally } from '../support/state-machine';
+import { childStartOnClock, type ExecutionOutcome, type Json, runLocally } from '../support/state-machine';
 
 const SECRET_NAME = 'credwatch/slack-webhooks';
 const PROD = '111111111111';
@@ -197,13 +197,19 @@ describe('enforcement on the state machine engine, run locally with its bundled 
       STEPS.map((step) => [
         sm.steps[step].logicalId,
         async (payload: Json) => {
-          const run = await invokeBundled(sm.steps[step].entry, environment(step), payload, {
-            step,
-            now: new Date(now.getTime() + (Date.now() - started)),
-            webhookHosts: [new URL(slack.url).host],
-            timeoutMs: sm.steps[step].timeoutSeconds * 1000,
-            signal: abandoned.signal,
-          });
+          const onClock = (wallMs: number) => new Date(now.getTime() + (wallMs - started));
+          const run = await invokeBundled(
+            sm.steps[step].entry,
+            environment(step),
+            childStartOnClock(payload, onClock),
+            {
+              step,
+              now: onClock(Date.now()),
+              webhookHosts: [new URL(slack.url).host],
+              timeoutMs: sm.steps[step].timeoutSeconds * 1000,
+              signal: abandoned.signal,
+            },
+          );
           const after = {
             updates: Object.fromEntries([PROD, STAGING].map((id) => [id, o.iam(id).updates().length])),
             actions: (await actionItems()).length,

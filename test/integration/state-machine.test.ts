@@ -16,6 +16,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   ScanCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Duration } from 'aws-cdk-lib';
@@ -47,6 +48,7 @@ import {
 import { sampleAccount } from '../support/sample-account';
 import { type SlackReceiver, startSlackReceiver } from '../support/slack-receiver';
 import {
+  childStartOnClock,
   type ExecutionOutcome,
   type ItemReaderRequest,
   type Json,
@@ -168,6 +170,10 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
       env?: Record<string, string>;
       timeoutScale?: number;
       secretsIn?: readonly SlackReceiver[];
+      /** A batch's attempt begins this long after its child execution started (earlier attempts ran). */
+      batchAttemptLateMs?: number;
+      /** Runs before the deliver step is invoked. */
+      beforeDeliver?: () => Promise<void>;
     } = {},
   ): Promise<{
     run: ExecutionOutcome;
@@ -201,13 +207,23 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
       STEPS.map((step) => [
         sm.steps[step].logicalId,
         async (payload: Json) => {
-          const run = await invokeBundled(sm.steps[step].entry, environment(step), payload, {
-            step,
-            now: new Date(now.getTime() + (Date.now() - started)),
-            webhookHosts: receivers.map((r) => new URL(r.url).host),
-            timeoutMs: sm.steps[step].timeoutSeconds * 1000,
-            signal: abandoned.signal,
-          });
+          if (step === 'deliver') await options.beforeDeliver?.();
+          const onClock = (wallMs: number) => new Date(now.getTime() + (wallMs - started));
+          const run = await invokeBundled(
+            sm.steps[step].entry,
+            environment(step),
+            childStartOnClock(payload, onClock),
+            {
+              step,
+              now: new Date(
+                onClock(Date.now()).getTime() +
+                  (step === 'scanBatch' ? (options.batchAttemptLateMs ?? 0) : 0),
+              ),
+              webhookHosts: receivers.map((r) => new URL(r.url).host),
+              timeoutMs: sm.steps[step].timeoutSeconds * 1000,
+              signal: abandoned.signal,
+            },
+          );
           calls.push({ step, payload, run });
           for (const r of receivers) expect(run.stdout + run.stderr).not.toContain(r.secret);
           if (run.error !== undefined) {
@@ -468,9 +484,10 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     const kept = await dynamo.client.send(new GetItemCommand({ TableName: dynamo.tableName, Key: lease }));
     expect(kept.Item?.runId?.S).toBe('later-run');
 
-    // The execution stopped while its deliver step ran, then redriven: the lease is still the run's,
-    // marked with the start of that delivery.
-    const began = now.getTime() + 60_000;
+    // The execution stopped while its deliver step ran, redriven after that delivery's Lambda died
+    // without giving the lease back (longer ago than the deliver function's timeout): the lease is
+    // still the run's, marked with the start of that delivery.
+    const began = now.getTime() - (sm.steps.deliver.timeoutSeconds + 60) * 1000;
     await dynamo.client.send(
       new PutItemCommand({
         TableName: dynamo.tableName,
@@ -483,8 +500,9 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
       }),
     );
     const redriven = await first.again('deliver', delivered.payload);
+    expect(redriven.errorName).toBe('StepInputError');
     expect(redriven.error).toBe(
-      `deliver: a delivery of run ${runId} began at ${new Date(began).toISOString()}; it is not started twice (what it sent would be announced again): the lease is given back and the next scheduled run announces what is left`,
+      `deliver: a delivery of run ${runId} began at ${new Date(began).toISOString()} and ended without giving the lease back; it is not started twice (what it sent would be announced again): the lease is given back and the next scheduled run announces what is left`,
     );
     const freed = await dynamo.client.send(new GetItemCommand({ TableName: dynamo.tableName, Key: lease }));
     expect(freed.Item).toBeUndefined();
@@ -493,6 +511,41 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     expect(slack.requests).toHaveLength(1);
     expect(await storedStates()).toEqual(before);
     expect(bus.entries).toHaveLength(events);
+  }, 120_000);
+
+  it('a deliver step that finds a delivery of its run still running fails the execution and leaves the lease with that delivery', async () => {
+    await startOrg([member(PROD, 'prod')]);
+    const lease = {
+      pk: { S: STATE_TABLE_SCHEMA.runLease.partitionKey },
+      sk: { S: STATE_TABLE_SCHEMA.runLease.sortKey },
+    };
+    const began = now.getTime();
+    // A first attempt of this run's deliver step began a moment ago (its execution was stopped
+    // and redriven while its Lambda still runs).
+    const { run, calls } = await execute({
+      beforeDeliver: async () => {
+        await dynamo.client.send(
+          new UpdateItemCommand({
+            TableName: dynamo.tableName,
+            Key: lease,
+            UpdateExpression: 'SET deliveringSince = :t',
+            ExpressionAttributeValues: { ':t': { N: String(began) } },
+          }),
+        );
+      },
+    });
+    const runId = (calls[0]!.run.result as { runId: string }).runId;
+    expect(run.status).toBe('FAILED');
+    if (run.status !== 'FAILED') return;
+    expect(run.error).toBe('DeliveryInProgressError');
+    expect(errorMessage(run)).toBe(
+      `deliver: a delivery of run ${runId} began at ${new Date(began).toISOString()} and may still be running (stopping an execution does not stop its task); it is not started twice: the lease stays with it, given back when it ends or when the lease runs out`,
+    );
+    // Not given back, neither by the step nor by the state machine's catch.
+    expect(statesIn(run)).not.toContain('Release the run lease');
+    const kept = await dynamo.client.send(new GetItemCommand({ TableName: dynamo.tableName, Key: lease }));
+    expect(kept.Item?.runId?.S).toBe(runId);
+    expect(slack.requests).toEqual([]);
   }, 120_000);
 
   it('an account list above the inline limit goes through the run bucket: the map reads it with its ItemReader', async () => {
@@ -612,6 +665,26 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     const answered = calls.find((c) => c.step === 'scanBatch')!;
     expect(answered.run.metrics.IamCalls).toBeGreaterThan(0);
     expect(answered.run.metrics.AccountsScanned).toBeUndefined();
+  }, 120_000);
+
+  it("a retried batch shares its child execution's 5 minutes: it starts no scan near their end, and deliver announces its accounts as not scanned", async () => {
+    await startOrg([member(PROD, 'prod'), member(STAGING, 'staging')]);
+    // The attempt begins 4 minutes after its child started (a first attempt ran long, then failed):
+    // its own 4 minutes would outlive the Express execution's 5.
+    const { run, calls } = await execute({ batchAttemptLateMs: 4 * 60_000 });
+    const batch = calls.find((c) => c.step === 'scanBatch')!;
+    expect(typeof (batch.payload as { childStartedAt?: unknown }).childStartedAt).toBe('string');
+    // The batch answered (the map saw no failed child), having started no account's scan.
+    expect(run.mapRuns).toMatchObject([{ state: 'ScanInline', items: 2, children: 1, failedItems: 0 }]);
+    expect(batch.run.result).toMatchObject({ scanned: 0, failed: [PROD, STAGING], unwritten: [] });
+    for (const id of [PROD, STAGING]) expect(org!.iam(id).counts().GetCredentialReport).toBeUndefined();
+    expect(run.status).toBe('FAILED');
+    const why =
+      "its batch's time ran out before its scan started (a batch ends 5 minutes after its child execution started, retries included, or at its task timeout)";
+    expect(errorMessage(run)).toBe(
+      `2 of 2 accounts could not be scanned: ${PROD} (${why}); ${STAGING} (${why})`,
+    );
+    expect(text(slack.delivered())).toContain(`credwatch could not scan account prod (${PROD}): ${why}`);
   }, 120_000);
 
   it('a batch that fails counts no incomplete run of its own: deliver counts the run, once', async () => {

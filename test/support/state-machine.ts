@@ -124,6 +124,18 @@ type EventOf<G> = G extends AsyncGenerator<infer E> ? E : never;
 export type EventLog = EventOf<ReturnType<Local.StateMachine['run']>['eventLogs']>;
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * A batch's payload on the clock its bundled step runs on: the interpreter takes
+ * `$$.Execution.StartTime` (the payload's `childStartedAt`) from the wall clock, a test's steps run
+ * on a clock of their own (`toClock`: wall epoch ms to that clock's time).
+ */
+export function childStartOnClock(payload: Json, toClock: (wallMs: number) => Date): Json {
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return payload;
+  const at = payload.childStartedAt;
+  if (typeof at !== 'string') return payload;
+  return { ...payload, childStartedAt: toClock(Date.parse(at)).toISOString() };
+}
 export type AslState = { Type: string; [field: string]: unknown };
 export interface AslDefinition {
   StartAt: string;

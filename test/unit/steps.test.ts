@@ -66,6 +66,30 @@ describe('state machine steps refuse input their state machine would not send', 
     expect((error as Error).message.startsWith(message)).toBe(true);
   });
 
+  it("scanBatch refuses a child's start it cannot have had, before scanning anything", async () => {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const runAt = Date.now() - 10 * 60_000;
+    const batch = (childStartedAt: string) =>
+      steps()
+        .scanBatch({ BatchInput: { runId: 'r', now: iso(runAt) }, Items: [{ id: A }], childStartedAt })
+        .catch((e: unknown) => e);
+    const late = iso(Date.now() + 3_600_000);
+    await expect(batch(late)).resolves.toEqual(
+      new StepInputError(
+        `scanBatch: input.childStartedAt ${late} lies after this step started; no child execution started then`,
+      ),
+    );
+    const early = iso(runAt - 5 * 60_000);
+    await expect(batch(early)).resolves.toEqual(
+      new StepInputError(
+        `scanBatch: input.childStartedAt ${early} lies before its run started (${iso(runAt)})`,
+      ),
+    );
+    await expect(batch('soon')).resolves.toEqual(
+      new StepInputError('scanBatch: input.childStartedAt: expected an ISO time in UTC'),
+    );
+  });
+
   it('deliver refuses a run clock in the future, which no discover step wrote', async () => {
     const future = new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
     await expect(steps().deliver({ runId: 'r', now: future, accounts: [] })).rejects.toThrow(
