@@ -132,5 +132,8 @@ export const EXPRESS_EXECUTION_LIMIT_MS = 5 * 60_000;
  */
 export const DELIVERY_IN_PROGRESS_ERROR = 'DeliveryInProgressError';
 
-/** A batch starts no account's scan later than this before its time ends (lambda/steps.ts). */
+/**
+ * A batch starts no account's scan later than this, or than the credential report's wait when longer,
+ * before its time ends (lambda/steps.ts).
+ */
 export const BATCH_START_MARGIN_MS = 60_000;

@@ -254,7 +254,9 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       ...(childStart !== undefined ? [childStart + EXPRESS_EXECUTION_LIMIT_MS] : []),
     ];
     const deadline = ends.length > 0 ? Math.min(...ends) - DELIVERY_MARGIN_MS : undefined;
-    const startBy = deadline === undefined ? undefined : deadline - BATCH_START_MARGIN_MS;
+    // An account started later could wait for its credential report past the end.
+    const startBy =
+      deadline === undefined ? undefined : deadline - Math.max(BATCH_START_MARGIN_MS, w.env.reportDeadlineMs);
     const jobs = input.Items.map((a) => {
       const job = memberAccountJob(w, a, now, runId);
       if (startBy === undefined) return job;
@@ -267,7 +269,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
             getReport: (onProgress?: Parameters<typeof report.getReport>[0]) => {
               if (Date.now() > startBy) {
                 throw new CredwatchError(
-                  `its batch's time ran out before its scan started (a batch ends ${(EXPRESS_EXECUTION_LIMIT_MS / 60_000).toFixed(0)} minutes after its child execution started, retries included, or at its task timeout)`,
+                  `its batch's time ran out before its scan started (a batch ends ${(EXPRESS_EXECUTION_LIMIT_MS / 60_000).toFixed(0)} minutes after its child execution started, retries included, or at its function's timeout)`,
                 );
               }
               return report.getReport(onProgress);

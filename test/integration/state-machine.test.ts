@@ -680,7 +680,7 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     for (const id of [PROD, STAGING]) expect(org!.iam(id).counts().GetCredentialReport).toBeUndefined();
     expect(run.status).toBe('FAILED');
     const why =
-      "its batch's time ran out before its scan started (a batch ends 5 minutes after its child execution started, retries included, or at its task timeout)";
+      "its batch's time ran out before its scan started (a batch ends 5 minutes after its child execution started, retries included, or at its function's timeout)";
     expect(errorMessage(run)).toBe(
       `2 of 2 accounts could not be scanned: ${PROD} (${why}); ${STAGING} (${why})`,
     );
