@@ -435,12 +435,7 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         // DynamoDB returns the holder with the refusal; a store that does not (dynalite) is asked.
-        const held =
-          error.Item ??
-          (await this.client
-            .send(new GetItemCommand({ TableName: this.tableName, Key: LEASE_KEY, ConsistentRead: true }))
-            .then((r) => r.Item)
-            .catch(() => undefined));
+        const held = error.Item ?? (await this.leaseItem().catch(() => undefined));
         const heldUntil = Number(held?.leaseUntil?.N);
         return {
           acquired: false,
@@ -460,15 +455,7 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
   async heldByOther(runId: string, now: Date): Promise<RunLeaseHeld | undefined> {
     let item: Item | undefined;
     try {
-      item = (
-        await this.client.send(
-          new GetItemCommand({
-            TableName: this.tableName,
-            Key: LEASE_KEY,
-            ConsistentRead: true,
-          }),
-        )
-      ).Item;
+      item = await this.leaseItem();
     } catch (error) {
       throw new StateStoreError(
         `Could not read the run lease in table ${this.tableName}: ${messageOf(error)}`,
@@ -509,12 +496,7 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
       }
       // DynamoDB returns the item with the refusal (none when there is no lease); a store that does
       // not (dynalite) is asked.
-      const held =
-        error.Item ??
-        (await this.client
-          .send(new GetItemCommand({ TableName: this.tableName, Key: LEASE_KEY, ConsistentRead: true }))
-          .then((r) => r.Item)
-          .catch(() => undefined));
+      const held = error.Item ?? (await this.leaseItem().catch(() => undefined));
       const since = Number(held?.deliveringSince?.N);
       if (held?.runId?.S === runId && Number(held.leaseUntil?.N) > now.getTime() && Number.isFinite(since)) {
         return { began: false, why: 'already-began', since: new Date(since) };
@@ -522,6 +504,15 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
       const other = held?.runId?.S;
       return { began: false, why: 'lease-lost', ...(other && other !== runId ? { heldBy: other } : {}) };
     }
+  }
+
+  /** The run lease item (a consistent read), if there is one. */
+  private async leaseItem(): Promise<Item | undefined> {
+    return (
+      await this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: LEASE_KEY, ConsistentRead: true }),
+      )
+    ).Item;
   }
 
   async release(runId: string): Promise<void> {
