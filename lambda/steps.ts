@@ -32,7 +32,7 @@ import { ConfigError, CredwatchError } from './core/errors';
 import { checkInvocation } from './core/invocation';
 import { decodeDelta } from './delta-codec';
 import { readEnv } from './env';
-import { type AccountDelta, alignRollUps, deliver, scanEach } from './monitor';
+import { type AccountDelta, type AccountJob, alignRollUps, deliver, scanEach } from './monitor';
 import type { AccountItem, RunLeaseHeld, RunStore } from './ports';
 import { slimScan } from './scan';
 import { requiredSetting } from './settings';
@@ -139,6 +139,30 @@ function refuseLateRun(w: Wiring, runId: string, at: string, now: Date, step: st
       `${step}: run ${runId} started at ${at}, more than its ${leaseMs / 60_000} minutes ago; a late or redriven run is not carried on`,
     );
   }
+}
+
+/**
+ * The job, whose scan fails without a call when it would start after `startBy` (epoch ms): its first
+ * call is for the credential report (the member role is assumed with it).
+ */
+function startingBy(job: AccountJob, startBy: number): AccountJob {
+  const { report } = job.scan;
+  return {
+    ...job,
+    scan: {
+      ...job.scan,
+      report: {
+        getReport: (onProgress) => {
+          if (Date.now() > startBy) {
+            throw new CredwatchError(
+              `its batch's time ran out before its scan started (a batch ends ${(EXPRESS_EXECUTION_LIMIT_MS / 60_000).toFixed(0)} minutes after its child execution started, retries included, or at its function's timeout)`,
+            );
+          }
+          return report.getReport(onProgress);
+        },
+      },
+    },
+  };
 }
 
 /** The steps, built from their options; `discover`, `scanBatch` and `deliverRun` below are what Lambda runs. */
@@ -259,24 +283,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       deadline === undefined ? undefined : deadline - Math.max(BATCH_START_MARGIN_MS, w.env.reportDeadlineMs);
     const jobs = input.Items.map((a) => {
       const job = memberAccountJob(w, a, now, runId);
-      if (startBy === undefined) return job;
-      const report = job.scan.report;
-      return {
-        ...job,
-        scan: {
-          ...job.scan,
-          report: {
-            getReport: (onProgress?: Parameters<typeof report.getReport>[0]) => {
-              if (Date.now() > startBy) {
-                throw new CredwatchError(
-                  `its batch's time ran out before its scan started (a batch ends ${(EXPRESS_EXECUTION_LIMIT_MS / 60_000).toFixed(0)} minutes after its child execution started, retries included, or at its function's timeout)`,
-                );
-              }
-              return report.getReport(onProgress);
-            },
-          },
-        },
-      };
+      return startBy === undefined ? job : startingBy(job, startBy);
     });
     // Scan, then write: each delta is written before the step answers, so what it scanned is never lost
     // to a later failure of the batch. No delivery here: the margin is only for the writes.
