@@ -25,7 +25,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import { join } from 'node:path';
 import { createHandler } from '../lambda/handler';
-import type { AccountItem, RunStore } from '../lambda/ports';
+import type { AccountItem, DeltaPart, RunStore } from '../lambda/ports';
 import { createSteps } from '../lambda/steps';
 import { STATE_MACHINE_DEFAULTS } from '../lib/constructs/scanner-state-machine';
 import { generateAccount } from '../test/support/account-generator';
@@ -85,9 +85,14 @@ const log = (message: string) => process.stderr.write(`[bench] engine: ${message
 // The run store: the S3RunStore's objects, as files (the in-process steps and the fresh children)
 // ---------------------------------------------------------------------------------------------
 
-/** The run bucket's objects (`runs/<runId>/accounts.json`, `runs/<runId>/deltas/<id>.json`) in a directory. */
+/**
+ * The run bucket's objects (`runs/<runId>/accounts.json`, `runs/<runId>/deltas/<batch>-<part>`) in a
+ * directory; a part is a JSON array of deltas here (the bucket's JSON Lines and their checks are
+ * lambda/adapters/run-store.ts's, tested on moto).
+ */
 class FileRunStore implements RunStore {
   bytesWritten = 0;
+  objectsWritten = 0;
   constructor(private readonly dir: string) {}
   private path(runId: string, ...rest: string[]) {
     return join(this.dir, runId, ...rest);
@@ -100,13 +105,14 @@ class FileRunStore implements RunStore {
   async getAccounts(runId: string) {
     return JSON.parse(readFileSync(this.path(runId, 'accounts.json'), 'utf8')) as AccountItem[];
   }
-  async putDelta(runId: string, delta: unknown) {
-    const id = (delta as { accountId?: unknown }).accountId;
-    if (typeof id !== 'string') throw new BenchError('FileRunStore: a delta without accountId');
+  async putDeltas(runId: string, at: DeltaPart, deltas: readonly unknown[]) {
     mkdirSync(this.path(runId, 'deltas'), { recursive: true });
-    const text = JSON.stringify(delta);
+    const text = JSON.stringify(deltas);
     this.bytesWritten += Buffer.byteLength(text);
-    writeFileSync(this.path(runId, 'deltas', `${id}.json`), text);
+    this.objectsWritten++;
+    const name = `${at.batch}-${String(at.part).padStart(4, '0')}.json`;
+    writeFileSync(this.path(runId, 'deltas', name), text);
+    return { key: `runs/${runId}/deltas/${name}` };
   }
   async deltas(runId: string) {
     const dir = this.path(runId, 'deltas');
@@ -117,8 +123,11 @@ class FileRunStore implements RunStore {
     } catch {
       // no delta written
     }
-    for (const f of names)
-      deltas.set(f.replace(/\.json$/, ''), JSON.parse(readFileSync(join(dir, f), 'utf8')));
+    for (const f of names) {
+      for (const d of JSON.parse(readFileSync(join(dir, f), 'utf8')) as { accountId: string }[]) {
+        deltas.set(d.accountId, d);
+      }
+    }
     return { deltas, unreadable: [] };
   }
 }
@@ -134,6 +143,7 @@ const [entry, eventJson, optionsJson] = process.argv.slice(1);
 const options = JSON.parse(optionsJson);
 const p = (runId, ...rest) => join(options.runDir, runId, ...rest);
 let bytesWritten = 0;
+let objectsWritten = 0;
 const runStore = {
   async putAccounts(runId, accounts) {
     mkdirSync(p(runId), { recursive: true });
@@ -141,18 +151,21 @@ const runStore = {
     return { key: 'runs/' + runId + '/accounts.json' };
   },
   async getAccounts(runId) { return JSON.parse(readFileSync(p(runId, 'accounts.json'), 'utf8')); },
-  async putDelta(runId, delta) {
+  async putDeltas(runId, at, deltas) {
     mkdirSync(p(runId, 'deltas'), { recursive: true });
-    const text = JSON.stringify(delta);
+    const text = JSON.stringify(deltas);
     bytesWritten += Buffer.byteLength(text);
-    writeFileSync(p(runId, 'deltas', delta.accountId + '.json'), text);
+    objectsWritten++;
+    const name = at.batch + '-' + String(at.part).padStart(4, '0') + '.json';
+    writeFileSync(p(runId, 'deltas', name), text);
+    return { key: 'runs/' + runId + '/deltas/' + name };
   },
   async deltas(runId) {
     const dir = p(runId, 'deltas');
     const deltas = new Map();
     let names = [];
     try { names = readdirSync(dir); } catch {}
-    for (const f of names) deltas.set(f.replace(/\\.json$/, ''), JSON.parse(readFileSync(join(dir, f), 'utf8')));
+    for (const f of names) for (const d of JSON.parse(readFileSync(join(dir, f), 'utf8'))) deltas.set(d.accountId, d);
     return { deltas, unreadable: [] };
   },
 };
@@ -170,7 +183,7 @@ try { result = await step(JSON.parse(eventJson), context); } catch (e) { error =
 const wallMs = Date.now() - started;
 const cpu = process.cpuUsage(cpuBefore);
 writeFileSync(options.out, JSON.stringify({
-  result, error, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, bytesWritten,
+  result, error, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, bytesWritten, objectsWritten,
   rssBeforeMiB: rssBefore / ${MIB}, maxRssMiB: (process.resourceUsage().maxRSS * 1024) / ${MIB},
 }));
 `;
@@ -184,6 +197,8 @@ export interface ChildRun {
   readonly maxRssMiB: number;
   /** Delta bytes it wrote (scanBatch). */
   readonly bytesWritten: number;
+  /** Run bucket objects it wrote (scanBatch: its parts). */
+  readonly objectsWritten: number;
   readonly error?: string;
 }
 
@@ -213,6 +228,8 @@ export interface ExecutionRun {
   readonly changes: number;
   readonly slackMessages: number;
   readonly deltaBytes: number;
+  /** Delta objects (parts) the children wrote. */
+  readonly deltaObjects: number;
   /** The deliver step of this execution ran in a fresh process: its figures. */
   readonly deliverChild?: ChildRun;
 }
@@ -495,6 +512,7 @@ async function measureOrg(
       changes: summary.changes ?? results.reduce((n, r) => n + (r?.changes ?? 0), 0),
       slackMessages: slack.delivered().length - slackBefore,
       deltaBytes: store.bytesWritten,
+      deltaObjects: store.objectsWritten,
       ...(deliverChild ? { deliverChild } : {}),
     };
     if (run.status !== 'SUCCEEDED') {

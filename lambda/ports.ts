@@ -267,14 +267,32 @@ export interface RunStore {
   putAccounts(runId: string, accounts: readonly AccountItem[]): Promise<{ readonly key: string }>;
   /** The run's account list, as written. @throws RunStoreError when it is missing or does not decode */
   getAccounts(runId: string): Promise<AccountItem[]>;
-  /** Writes one account's delta (JSON); a second write for the same account replaces the first. */
-  putDelta(runId: string, delta: unknown): Promise<void>;
   /**
-   * Every delta written for the run, by account id, and the objects that did not decode (named by
-   * key, with what is wrong): the caller treats those accounts as not scanned.
+   * Writes one part of a batch's deltas (JSON objects with distinct `accountId`s); writing the same
+   * part again (a retried child) replaces it. Returns where it is.
+   */
+  putDeltas(runId: string, at: DeltaPart, deltas: readonly unknown[]): Promise<{ readonly key: string }>;
+  /**
+   * Every delta written for the run, by account id (an account written twice: the newest), and what
+   * did not decode (named by key, with the account when that is known, and what is wrong): the caller
+   * treats those accounts as not scanned.
    */
   deltas(runId: string): Promise<{
     readonly deltas: ReadonlyMap<string, unknown>;
-    readonly unreadable: readonly { readonly key: string; readonly problem: string }[];
+    readonly unreadable: readonly UnreadableDelta[];
   }>;
+}
+
+/** Which part of which batch: the batch's first account id, and the part's number in the batch from 0. */
+export interface DeltaPart {
+  readonly batch: string;
+  readonly part: number;
+}
+
+/** An object or a line of the run store that did not decode. */
+export interface UnreadableDelta {
+  readonly key: string;
+  readonly problem: string;
+  /** The account whose delta it should have held, when the object says. */
+  readonly accountId?: string;
 }

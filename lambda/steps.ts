@@ -31,6 +31,7 @@ import {
 import { ConfigError, CredwatchError } from './core/errors';
 import { checkInvocation } from './core/invocation';
 import { decodeDelta } from './delta-codec';
+import { DeltaParts } from './delta-parts';
 import { readEnv } from './env';
 import { type AccountDelta, type AccountJob, alignRollUps, deliver, scanEach } from './monitor';
 import type { AccountItem, RunLeaseHeld, RunStore } from './ports';
@@ -99,7 +100,13 @@ const accountItem = z.object({
 const runRef = { runId: z.string().regex(RUN_ID_PATTERN, 'expected a run id'), now: isoTime };
 const batchSchema = z.object({
   BatchInput: z.object(runRef),
-  Items: z.array(accountItem).min(1).max(1000),
+  Items: z
+    .array(accountItem)
+    .min(1)
+    .max(1000)
+    .refine((items) => new Set(items.map((a) => a.id)).size === items.length, {
+      error: 'an account is in the batch twice',
+    }),
   /** When the child execution started (`$$.Execution.StartTime`): its retries share its 5 minutes. */
   childStartedAt: isoTime.optional(),
 });
@@ -287,31 +294,40 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     });
     // Scan, then write: each delta is written before the step answers, so what it scanned is never lost
     // to a later failure of the batch. No delivery here: the margin is only for the writes.
-    const deltas = await scanEach({
-      // Each delta is written as soon as its account is scanned: an account scanned before a slow
-      // one of the same batch runs out the step's time is not lost with it. One that cannot be
-      // written is logged and left out: deliver announces that account as not scanned.
-      onScanned: (delta) =>
-        s
-          .putDelta(runId, delta.scan ? { ...delta, scan: slimScan(delta.scan) } : delta)
-          .catch((err: unknown) => {
-            unwritten.push(delta.accountId);
-            logger.error('an account scanned could not be written to the run bucket', {
-              accountId: delta.accountId,
-              error: (err as Error).message,
-            });
-          }),
-      accounts: jobs,
-      now,
-      concurrency: w.env.accounts!.concurrency,
-      state: w.state,
-      notifier: async () => {
-        throw new ConfigError('scanBatch sends nothing');
+    // Deltas are written in parts as they come (a minute after the first of a part at the latest): an
+    // account scanned before a slow one of the same batch runs out the step's time is not lost with it.
+    // A part that cannot be written is logged and left out: deliver announces its accounts as not scanned.
+    const parts = new DeltaParts({
+      store: s,
+      runId,
+      batch: input.Items[0]!.id,
+      onUnwritten: (accountIds, err) => {
+        unwritten.push(...accountIds);
+        logger.error('accounts scanned could not be written to the run bucket', {
+          accountIds,
+          error: (err as Error).message,
+        });
       },
-      reminderIntervalMs: w.env.reminderIntervalMs,
-      notifications: w.env.notifications,
-      ...(deadline !== undefined ? { deadline } : {}),
     });
+    let deltas: AccountDelta[];
+    try {
+      deltas = await scanEach({
+        onScanned: (delta) => parts.add(delta.scan ? { ...delta, scan: slimScan(delta.scan) } : delta),
+        accounts: jobs,
+        now,
+        concurrency: w.env.accounts!.concurrency,
+        state: w.state,
+        notifier: async () => {
+          throw new ConfigError('scanBatch sends nothing');
+        },
+        reminderIntervalMs: w.env.reminderIntervalMs,
+        notifications: w.env.notifications,
+        ...(deadline !== undefined ? { deadline } : {}),
+      });
+    } finally {
+      // Also when the scan failed: what was scanned is written.
+      await parts.close();
+    }
     // The accounts' own counts are deliver's: it sees each account's final outcome once.
     addScanMetrics(w.env, deltas, { accounts: false });
     logger.info('batch scanned', { accounts: accountLog(deltas) });
@@ -391,13 +407,16 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     const notScanned: { item: AccountItem; why: string }[] = [];
     for (const item of accounts) {
       const raw = written.deltas.get(item.id);
-      const bad = written.unreadable.find((u) => u.key.endsWith(`/${item.id}.json`));
       if (raw === undefined) {
+        const bad = written.unreadable.find((u) => u.accountId === item.id);
+        const unknown = written.unreadable.filter((u) => u.accountId === undefined);
         notScanned.push({
           item,
           why: bad
-            ? `its result in the run bucket could not be read (${bad.problem})`
-            : 'its batch of the map did not finish (it failed or timed out: see the map run)',
+            ? `its result in the run bucket could not be read (${bad.key}: ${bad.problem})`
+            : unknown.length > 0
+              ? `its batch of the map did not finish (it failed or timed out: see the map run), or its result is in an object of the run bucket that cannot be read (${unknown.map((u) => `${u.key}: ${u.problem}`).join('; ')})`
+              : 'its batch of the map did not finish (it failed or timed out: see the map run)',
         });
         continue;
       }

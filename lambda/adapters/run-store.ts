@@ -6,17 +6,24 @@
  * Objects (`prefix` defaults to `runs/`):
  * - `runs/<runId>/accounts.json`: a JSON array of {@link AccountItem}, what an ItemReader with
  *   `ReaderConfig: { InputType: 'JSON' }` reads, one item per child;
- * - `runs/<runId>/deltas/<accountId>.json`: one account's delta (a JSON object with `accountId`).
+ * - `runs/<runId>/deltas/<batch>-<part>.jsonl`: a part of one child's deltas ({@link DeltaPart}: the
+ *   batch's first account id, the part's number in it, four digits), JSON Lines: a header line
+ *   `{"credwatchDeltas":1,"accounts":[ids]}`, then one delta a line, in the header's order. A child
+ *   writes a few of these (lambda/delta-parts.ts), not an object per account: at 5,000 accounts the
+ *   requests of one object per account cost more than the orchestration.
+ * - `runs/<runId>/deltas/<accountId>.json`: one account's delta (a JSON object with `accountId`), what
+ *   the release before wrote; still read, so that an execution under way across a deployment delivers.
  *
- * Everything read back is checked (a bucket is input): a delta object that does not decode is
- * reported in `unreadable`, never thrown; a call to S3 that fails is a {@link RunStoreError} naming the
- * bucket, the key and the AWS error. Objects are written with `ContentType: application/json`, no ACL
- * and no per-object encryption setting: the bucket's default encryption and lifecycle apply.
+ * Everything read back is checked (a bucket is input): an object or a line that does not decode is
+ * reported in `unreadable` (with the account, when its header names it), never thrown; a call to S3
+ * that fails is a {@link RunStoreError} naming the bucket, the key and the AWS error. An account found
+ * in two objects (a retried child writes its parts again) is taken from the newest. Objects are written
+ * with no ACL and no per-object encryption setting: the bucket's default encryption and lifecycle apply.
  */
 import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import { CredwatchError } from '../core/errors';
 import { mapLimit } from '../map-limit';
-import type { AccountItem, RunStore } from '../ports';
+import type { AccountItem, DeltaPart, RunStore, UnreadableDelta } from '../ports';
 import { REQUEST_TIMEOUTS } from './sdk';
 
 /** A run's objects cannot be written or read, a run id or account id is invalid, or the account list does not decode. */
@@ -27,7 +34,13 @@ export const DEFAULT_RUN_PREFIX = 'runs/';
 /** What a run id may be: an execution name or `scheduled-<time>-<execution id>`, never a path. */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
 const ACCOUNT_ID = /^\d{12}$/;
+/** The release before: one account's delta. */
 const DELTA_FILE = /^(\d{12})\.json$/;
+const PART_FILE = /^(\d{12})-(\d{4})\.jsonl$/;
+/** The first line of a part: what it holds. */
+export const DELTA_PART_VERSION = 1;
+/** The most parts one batch may write (the part's four digits). */
+export const MAX_PARTS_PER_BATCH = 10_000;
 
 export interface S3RunStoreProps {
   /** The run bucket. */
@@ -43,8 +56,8 @@ export interface S3RunStoreProps {
    */
   readonly prefix?: string;
   /**
-   * How many GetObject calls {@link S3RunStore.deltas} runs at once.
-   * @default 16
+   * How many GetObject calls {@link S3RunStore.deltas} runs at once (a part is up to about 8 MiB).
+   * @default 8
    */
   readonly readConcurrency?: number;
 }
@@ -64,7 +77,7 @@ export class S3RunStore implements RunStore {
         `S3RunStore: prefix ${JSON.stringify(prefix)} must be empty or end with "/" (and not start with "/" or contain "//")`,
       );
     }
-    const readConcurrency = props.readConcurrency ?? 16;
+    const readConcurrency = props.readConcurrency ?? 8;
     if (!Number.isInteger(readConcurrency) || readConcurrency < 1) {
       throw new RunStoreError(
         `S3RunStore: readConcurrency must be a positive integer, got ${readConcurrency}`,
@@ -81,14 +94,20 @@ export class S3RunStore implements RunStore {
     return `${this.runPrefix(runId)}accounts.json`;
   }
 
-  /** The key of one account's delta. @throws RunStoreError for a bad run id or account id */
-  deltaKey(runId: string, accountId: string): string {
-    if (typeof accountId !== 'string' || !ACCOUNT_ID.test(accountId)) {
+  /** The key of one part of a batch's deltas. @throws RunStoreError for a bad run id or part */
+  deltaPartKey(runId: string, at: DeltaPart): string {
+    const prefix = this.deltasPrefix(runId);
+    if (typeof at?.batch !== 'string' || !ACCOUNT_ID.test(at.batch)) {
       throw new RunStoreError(
-        `run ${runId}: account id ${JSON.stringify(accountId)} is not 12 digits; the delta is not written`,
+        `run ${runId}: batch ${describe(at?.batch)} is not a 12-digit account id (the batch's first); the part is not written`,
       );
     }
-    return `${this.deltasPrefix(runId)}${accountId}.json`;
+    if (!Number.isInteger(at.part) || at.part < 0 || at.part >= MAX_PARTS_PER_BATCH) {
+      throw new RunStoreError(
+        `run ${runId}: part ${describe(at.part)} of batch ${at.batch} is not an integer from 0 to ${MAX_PARTS_PER_BATCH - 1}; the part is not written`,
+      );
+    }
+    return `${prefix}${at.batch}-${String(at.part).padStart(4, '0')}.jsonl`;
   }
 
   async putAccounts(runId: string, accounts: readonly AccountItem[]): Promise<{ readonly key: string }> {
@@ -117,40 +136,70 @@ export class S3RunStore implements RunStore {
     return parsed as AccountItem[];
   }
 
-  async putDelta(runId: string, delta: unknown): Promise<void> {
-    this.runPrefix(runId);
-    if (typeof delta !== 'object' || delta === null || Array.isArray(delta)) {
-      throw new RunStoreError(`run ${runId}: a delta must be a JSON object, got ${describe(delta)}`);
+  async putDeltas(
+    runId: string,
+    at: DeltaPart,
+    deltas: readonly unknown[],
+  ): Promise<{ readonly key: string }> {
+    const key = this.deltaPartKey(runId, at);
+    if (!Array.isArray(deltas) || deltas.length === 0) {
+      throw new RunStoreError(`run ${runId}: part ${key} would hold no delta; it is not written`);
     }
-    const accountId = (delta as { accountId?: unknown }).accountId;
-    if (typeof accountId !== 'string') {
-      throw new RunStoreError(`run ${runId}: the delta has no string accountId (got ${describe(accountId)})`);
+    const ids: string[] = [];
+    const lines: string[] = [];
+    for (const [index, delta] of deltas.entries()) {
+      const at = `delta ${index} of the part`;
+      if (typeof delta !== 'object' || delta === null || Array.isArray(delta)) {
+        throw new RunStoreError(
+          `run ${runId}: ${at} is not a JSON object (got ${describe(delta)}); the part is not written`,
+        );
+      }
+      const accountId = (delta as { accountId?: unknown }).accountId;
+      if (typeof accountId !== 'string' || !ACCOUNT_ID.test(accountId)) {
+        throw new RunStoreError(
+          `run ${runId}: ${at} has no 12-digit string accountId (got ${describe(accountId)}); the part is not written`,
+        );
+      }
+      if (ids.includes(accountId)) {
+        throw new RunStoreError(
+          `run ${runId}: account ${accountId} is twice in the part; the part is not written`,
+        );
+      }
+      try {
+        lines.push(JSON.stringify(delta));
+      } catch (error) {
+        throw new RunStoreError(
+          `run ${runId}: the delta of account ${accountId} is not JSON-serializable: ${messageOf(error)}; the part is not written`,
+          { cause: error },
+        );
+      }
+      ids.push(accountId);
     }
-    const key = this.deltaKey(runId, accountId);
-    let body: string;
-    try {
-      body = JSON.stringify(delta);
-    } catch (error) {
-      throw new RunStoreError(
-        `run ${runId}: the delta of account ${accountId} is not JSON-serializable: ${messageOf(error)}`,
-        { cause: error },
-      );
-    }
-    await this.put(key, body, `the delta of account ${accountId} (run ${runId})`);
+    const header = JSON.stringify({ credwatchDeltas: DELTA_PART_VERSION, accounts: ids });
+    await this.put(
+      key,
+      `${header}\n${lines.join('\n')}\n`,
+      `the deltas of accounts ${ids.join(', ')} (run ${runId})`,
+      'application/x-ndjson',
+    );
+    return { key };
   }
 
   async deltas(runId: string): Promise<{
     readonly deltas: ReadonlyMap<string, unknown>;
-    readonly unreadable: readonly { readonly key: string; readonly problem: string }[];
+    readonly unreadable: readonly UnreadableDelta[];
   }> {
     const prefix = this.deltasPrefix(runId);
-    const keys: string[] = [];
+    const objects: { key: string; modified: number }[] = [];
     try {
       for await (const page of paginateListObjectsV2(
         { client: this.client },
         { Bucket: this.bucketName, Prefix: prefix },
       )) {
-        for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+        for (const object of page.Contents ?? []) {
+          if (object.Key !== undefined)
+            objects.push({ key: object.Key, modified: object.LastModified?.getTime() ?? 0 });
+        }
       }
     } catch (error) {
       throw new RunStoreError(
@@ -158,21 +207,39 @@ export class S3RunStore implements RunStore {
         { cause: error },
       );
     }
-    const unreadable: { key: string; problem: string }[] = [];
-    const readable: { key: string; accountId: string }[] = [];
-    for (const key of keys) {
-      const file = DELTA_FILE.exec(key.slice(prefix.length));
-      if (file) readable.push({ key, accountId: file[1]! });
-      else unreadable.push({ key, problem: `the key is not ${prefix}<12-digit account id>.json` });
+    const unreadable: UnreadableDelta[] = [];
+    const readable: { key: string; modified: number; accountId?: string }[] = [];
+    for (const object of objects) {
+      const name = object.key.slice(prefix.length);
+      const single = DELTA_FILE.exec(name);
+      if (single) readable.push({ ...object, accountId: single[1]! });
+      else if (PART_FILE.test(name)) readable.push(object);
+      else {
+        unreadable.push({
+          key: object.key,
+          problem: `the key is not ${prefix}<12-digit account id>-<4-digit part>.jsonl (or the release before's ${prefix}<12-digit account id>.json)`,
+        });
+      }
     }
-    const read = await mapLimit(readable, this.readConcurrency, async ({ key, accountId }) => {
-      const body = await this.get(key, `the delta of account ${accountId} (run ${runId})`);
-      return { key, accountId, decoded: decodeDelta(body, accountId) };
+    const read = await mapLimit(readable, this.readConcurrency, async ({ key, modified, accountId }) => {
+      const what =
+        accountId === undefined
+          ? `the deltas part ${key.slice(prefix.length)} (run ${runId})`
+          : `the delta of account ${accountId} (run ${runId})`;
+      const body = await this.get(key, what);
+      return {
+        key,
+        modified,
+        decoded: accountId === undefined ? decodePart(body) : decodeSingle(body, accountId),
+      };
     });
+    // Newest object first (a retried child's parts replace the earlier attempt's), then by key.
+    read.sort((a, b) => b.modified - a.modified || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const deltas = new Map<string, unknown>();
-    for (const { key, accountId, decoded } of read) {
-      if ('problem' in decoded) unreadable.push({ key, problem: decoded.problem });
-      else deltas.set(accountId, decoded.delta);
+    for (const { key, decoded } of read) {
+      for (const problem of decoded.problems) unreadable.push({ key, ...problem });
+      for (const [accountId, delta] of decoded.deltas)
+        if (!deltas.has(accountId)) deltas.set(accountId, delta);
     }
     return { deltas, unreadable };
   }
@@ -195,14 +262,19 @@ export class S3RunStore implements RunStore {
     return `s3://${this.bucketName}/${key}`;
   }
 
-  private async put(key: string, body: string, what: string): Promise<void> {
+  private async put(
+    key: string,
+    body: string,
+    what: string,
+    contentType = 'application/json',
+  ): Promise<void> {
     try {
       await this.client.send(
         new PutObjectCommand({
           Bucket: this.bucketName,
           Key: key,
           Body: body,
-          ContentType: 'application/json',
+          ContentType: contentType,
         }),
       );
     } catch (error) {
@@ -262,10 +334,80 @@ function accountListProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-function decodeDelta(body: string, accountId: string): { delta: unknown } | { problem: string } {
+/** What one object held: its deltas by account, and what could not be read in it. */
+interface Decoded {
+  readonly deltas: readonly (readonly [string, unknown])[];
+  readonly problems: readonly { readonly problem: string; readonly accountId?: string }[];
+}
+
+/** An object of the release before: one account's delta. */
+function decodeSingle(body: string, accountId: string): Decoded {
+  const decoded = deltaObject(body, accountId);
+  return 'problem' in decoded
+    ? { deltas: [], problems: [{ accountId, problem: decoded.problem }] }
+    : { deltas: [[accountId, decoded.delta]], problems: [] };
+}
+
+/** A part: its header line names its accounts, then one delta a line in that order. */
+function decodePart(body: string): Decoded {
+  const lines = body.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  let header: unknown;
+  try {
+    header = JSON.parse(lines[0] ?? '');
+  } catch (error) {
+    return { deltas: [], problems: [{ problem: `its header line is not JSON: ${messageOf(error)}` }] };
+  }
+  const { credwatchDeltas, accounts } = (
+    typeof header === 'object' && header !== null ? header : {}
+  ) as Record<string, unknown>;
+  if (credwatchDeltas !== DELTA_PART_VERSION) {
+    return {
+      deltas: [],
+      problems: [
+        {
+          problem: `its header line is not {"credwatchDeltas":${DELTA_PART_VERSION},"accounts":[…]} (credwatchDeltas is ${describe(credwatchDeltas)})`,
+        },
+      ],
+    };
+  }
+  if (
+    !Array.isArray(accounts) ||
+    !accounts.every((id) => typeof id === 'string' && ACCOUNT_ID.test(id)) ||
+    new Set(accounts).size !== accounts.length
+  ) {
+    return {
+      deltas: [],
+      problems: [{ problem: "its header line's accounts are not distinct 12-digit account ids" }],
+    };
+  }
+  const deltas: (readonly [string, unknown])[] = [];
+  const problems: { problem: string; accountId?: string }[] = [];
+  for (const [index, accountId] of (accounts as string[]).entries()) {
+    const line = lines[index + 1];
+    if (line === undefined) {
+      problems.push({
+        accountId,
+        problem: `its line ${index + 2} is missing: the object ends after ${lines.length - 1} of the ${accounts.length} deltas its header names`,
+      });
+      continue;
+    }
+    const decoded = deltaObject(line, accountId);
+    if ('problem' in decoded) problems.push({ accountId, problem: `line ${index + 2}: ${decoded.problem}` });
+    else deltas.push([accountId, decoded.delta]);
+  }
+  if (lines.length > accounts.length + 1) {
+    problems.push({
+      problem: `it has ${lines.length - 1 - accounts.length} more lines than its header names; they are not read`,
+    });
+  }
+  return { deltas, problems };
+}
+
+function deltaObject(text: string, accountId: string): { delta: unknown } | { problem: string } {
   let delta: unknown;
   try {
-    delta = JSON.parse(body);
+    delta = JSON.parse(text);
   } catch (error) {
     return { problem: `not JSON: ${messageOf(error)}` };
   }
@@ -274,7 +416,7 @@ function decodeDelta(body: string, accountId: string): { delta: unknown } | { pr
   }
   const inside = (delta as { accountId?: unknown }).accountId;
   if (inside !== accountId) {
-    return { problem: `its accountId is ${describe(inside)}, its key names account ${accountId}` };
+    return { problem: `its accountId is ${describe(inside)}, where it should be account ${accountId}` };
   }
   return { delta };
 }

@@ -18,7 +18,13 @@ import {
   ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { STATE_TABLE_SCHEMA } from '../../lambda/contracts';
@@ -358,7 +364,24 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     );
     // Each account's delta went through the run bucket.
     const runId = (first.calls[0]!.run.result as { runId: string }).runId;
-    expect(await runKeys()).toEqual([PROD, STAGING, SANDBOX].map((id) => `runs/${runId}/deltas/${id}.json`));
+    // One object a batch (each child wrote its accounts in one part), named by the batch's first account.
+    const parts = await runKeys();
+    expect(parts).toEqual([PROD, SANDBOX].map((id) => `runs/${runId}/deltas/${id}-0000.jsonl`));
+    const headers = await Promise.all(
+      parts.map(async (Key) => {
+        const body = await (
+          await s3.send(new GetObjectCommand({ Bucket: sm.runBucketName, Key }))
+        ).Body!.transformToString();
+        const lines = body.trimEnd().split('\n');
+        return { header: JSON.parse(lines[0]!), deltas: lines.slice(1).map((l) => JSON.parse(l).accountId) };
+      }),
+    );
+    // A delta a line in the header's order (the order the accounts finished in).
+    for (const { header, deltas } of headers) expect(header.accounts).toEqual(deltas);
+    expect(headers.map(({ header }) => ({ ...header, accounts: [...header.accounts].sort() }))).toEqual([
+      { credwatchDeltas: 1, accounts: [PROD, STAGING] },
+      { credwatchDeltas: 1, accounts: [SANDBOX] },
+    ]);
 
     // The default policy: the scanned accounts' findings in one baseline summary, the failure said at
     // once in a digest of its own (an account that could not be scanned is never baselined).
@@ -511,6 +534,56 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     expect(slack.requests).toHaveLength(1);
     expect(await storedStates()).toEqual(before);
     expect(bus.entries).toHaveLength(events);
+  }, 120_000);
+
+  it('a part of the run bucket deliver cannot read: its accounts are announced as not scanned, naming the object, and the rest is delivered', async () => {
+    await startOrg([member(PROD, 'prod'), member(STAGING, 'staging'), member(SANDBOX, 'sandbox')]);
+    const broken: Record<string, string> = {};
+    const { run } = await execute({
+      // Between the map and deliver: one delta line of the first batch's part cut short, and the
+      // second batch's part left without a header that says which accounts it holds.
+      beforeDeliver: async () => {
+        for (const Key of await runKeys()) {
+          const object = await s3.send(new GetObjectCommand({ Bucket: sm.runBucketName, Key }));
+          const lines = (await object.Body!.transformToString()).trimEnd().split('\n');
+          const accounts = (JSON.parse(lines[0]!) as { accounts: string[] }).accounts;
+          if (accounts.length === 2) {
+            broken.line = accounts[0]!;
+            broken.kept = accounts[1]!;
+            broken.lineKey = Key;
+            lines[1] = lines[1]!.slice(0, 200);
+          } else {
+            broken.headerKey = Key;
+            lines[0] = '{"credwatchDeltas": 1, "accounts": [';
+          }
+          await s3.send(
+            new PutObjectCommand({ Bucket: sm.runBucketName, Key, Body: `${lines.join('\n')}\n` }),
+          );
+        }
+      },
+    });
+    expect(Object.keys(broken).sort()).toEqual(['headerKey', 'kept', 'line', 'lineKey']);
+    expect(run.status).toBe('FAILED');
+    if (run.status !== 'FAILED') return;
+    expect(run.error).toBe('AccountsIncompleteError');
+    const message = errorMessage(run);
+    expect(message).toMatch(/^2 of 3 accounts could not be scanned: /);
+    expect(message).toContain(
+      `${broken.line} (its result in the run bucket could not be read (${broken.lineKey}: line 2: not JSON: `,
+    );
+    expect(message).toContain(
+      `${SANDBOX} (its batch of the map did not finish (it failed or timed out: see the map run), or its result is in an object of the run bucket that cannot be read (${broken.headerKey}: its header line is not JSON: `,
+    );
+    // The readable account of the damaged part is delivered as scanned: its baseline summary.
+    const kept = broken.kept === PROD ? 'prod' : 'staging';
+    expect(slack.delivered().map(header)).toEqual([
+      `credwatch: 3 findings on first scan — ${kept} (${broken.kept})`,
+      'credwatch: 2 new — 2 accounts',
+    ]);
+    const states = await storedStates();
+    expect(states[broken.kept!]!.length).toBeGreaterThanOrEqual(3);
+    expect(states[broken.line!]).toHaveLength(1);
+    expect(states[SANDBOX]).toHaveLength(1);
   }, 120_000);
 
   it('a deliver step that finds a delivery of its run still running fails the execution and leaves the lease with that delivery', async () => {

@@ -20,7 +20,7 @@ const NOW = new Date('2026-12-01T12:00:00Z');
 const untouchable: RunStore = {
   putAccounts: () => Promise.reject(new Error('the step read or wrote the run bucket')),
   getAccounts: () => Promise.reject(new Error('the step read or wrote the run bucket')),
-  putDelta: () => Promise.reject(new Error('the step read or wrote the run bucket')),
+  putDeltas: () => Promise.reject(new Error('the step read or wrote the run bucket')),
   deltas: () => Promise.reject(new Error('the step read or wrote the run bucket')),
 };
 
@@ -57,6 +57,13 @@ describe('state machine steps refuse input their state machine would not send', 
     [
       { BatchInput: { runId: 'r', now: '2026-12-01T12:00:00Z' }, Items: [{ id: '12' }] },
       'scanBatch: input.Items.0.id: expected a 12-digit account id',
+    ],
+    [
+      {
+        BatchInput: { runId: 'r', now: '2026-12-01T12:00:00Z' },
+        Items: [{ id: A }, { id: A, name: 'again' }],
+      },
+      'scanBatch: input.Items: an account is in the batch twice',
     ],
   ])('scanBatch refuses %j', async (input, message) => {
     const error = await steps()

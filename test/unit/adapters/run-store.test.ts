@@ -185,50 +185,89 @@ describe('S3RunStore on moto', () => {
   });
 
   describe('deltas', () => {
-    it('reads back 2,500 deltas, listing every page (more than 1,000 keys), with bounded concurrency', async () => {
-      const ids = Array.from({ length: 2_500 }, (_, i) => accountId(i));
-      await mapLimit(ids, 32, (id) => store.putDelta(RUN, delta(id, { name: `account ${id}` })));
+    const dir = `runs/${RUN}/deltas/`;
+    const part = (batch: string, n: number) => ({ batch, part: n });
+    const header = (...ids: string[]) => JSON.stringify({ credwatchDeltas: 1, accounts: ids });
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it('reads back 2,400 deltas from 1,200 parts, listing every page (more than 1,000 keys), with bounded concurrency', async () => {
+      const ids = Array.from({ length: 2_400 }, (_, i) => accountId(i));
+      const batches = Array.from({ length: 1_200 }, (_, i) => [ids[2 * i]!, ids[2 * i + 1]!] as const);
+      await mapLimit(batches, 32, ([a, b]) =>
+        store.putDeltas(RUN, part(a, 0), [
+          delta(a, { name: `account ${a}` }),
+          delta(b, { name: `account ${b}` }),
+        ]),
+      );
       // Another run whose id starts with this one's: not read.
-      await store.putDelta(`${RUN}0`, delta(accountId(0)));
+      await store.putDeltas(`${RUN}0`, part(accountId(0), 0), [delta(accountId(0))]);
       const reader = new S3RunStore({ bucketName: BUCKET, client, readConcurrency: 4 });
       sent = [];
 
       const { deltas, unreadable } = await reader.deltas(RUN);
 
       expect(unreadable).toEqual([]);
-      expect(deltas.size).toBe(2_500);
+      expect(deltas.size).toBe(2_400);
       expect([...deltas.keys()].sort()).toEqual(ids);
-      expect(deltas.get(accountId(1234))).toEqual(
-        delta(accountId(1234), { name: `account ${accountId(1234)}` }),
+      expect(deltas.get(accountId(1235))).toEqual(
+        delta(accountId(1235), { name: `account ${accountId(1235)}` }),
       );
-      expect(sent.filter((c) => c === 'ListObjectsV2Command')).toHaveLength(3);
-      expect(sent.filter((c) => c === 'GetObjectCommand')).toHaveLength(2_500);
+      expect(sent.filter((c) => c === 'ListObjectsV2Command')).toHaveLength(2);
+      expect(sent.filter((c) => c === 'GetObjectCommand')).toHaveLength(1_200);
       expect(maxInFlightGets).toBeLessThanOrEqual(4);
       expect(maxInFlightGets).toBeGreaterThan(1);
     }, 120_000);
 
-    it('keeps the delta at runs/<runId>/deltas/<accountId>.json, as JSON', async () => {
-      await store.putDelta(RUN, delta('123456789012'));
-      expect(await keys()).toEqual([`runs/${RUN}/deltas/123456789012.json`]);
-      expect(store.deltaKey(RUN, '123456789012')).toBe(`runs/${RUN}/deltas/123456789012.json`);
-      const raw = await client.send(
-        new GetObjectCommand({ Bucket: BUCKET, Key: `runs/${RUN}/deltas/123456789012.json` }),
-      );
-      expect(raw.ContentType).toBe('application/json');
-      expect(JSON.parse(await raw.Body!.transformToString())).toEqual(delta('123456789012'));
-    });
-
-    it('replaces an account delta written twice', async () => {
-      await store.putDelta(RUN, delta('123456789012', { baseline: true }));
-      await store.putDelta(
-        RUN,
-        delta('123456789012', { error: { name: 'AccessDenied', message: 'denied' } }),
-      );
+    it('keeps a part at runs/<runId>/deltas/<batch>-<part>.jsonl: a header line naming its accounts, then a delta a line', async () => {
+      const a = delta('123456789012', { name: 'payments' });
+      const b = delta('210987654321', { baseline: true });
+      const { key } = await store.putDeltas(RUN, part('123456789012', 7), [a, b]);
+      expect(key).toBe(`${dir}123456789012-0007.jsonl`);
+      expect(store.deltaPartKey(RUN, part('123456789012', 7))).toBe(key);
+      expect(await keys()).toEqual([key]);
+      const raw = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+      expect(raw.ContentType).toBe('application/x-ndjson');
+      const lines = (await raw.Body!.transformToString()).split('\n');
+      expect(lines).toHaveLength(4);
+      expect(lines[3]).toBe('');
+      expect(JSON.parse(lines[0]!)).toEqual({
+        credwatchDeltas: 1,
+        accounts: ['123456789012', '210987654321'],
+      });
+      expect(JSON.parse(lines[1]!)).toEqual(a);
+      expect(JSON.parse(lines[2]!)).toEqual(b);
       const { deltas, unreadable } = await store.deltas(RUN);
       expect(unreadable).toEqual([]);
       expect([...deltas.entries()]).toEqual([
-        ['123456789012', delta('123456789012', { error: { name: 'AccessDenied', message: 'denied' } })],
+        ['123456789012', a],
+        ['210987654321', b],
       ]);
+    });
+
+    it('takes an account found in two objects from the newest (a retried child writes its parts again)', async () => {
+      // The first attempt: parts 0 and 1; the retry rewrites part 0 with other accounts in it.
+      await store.putDeltas(RUN, part('111111111111', 0), [delta('111111111111'), delta('222222222222')]);
+      await store.putDeltas(RUN, part('111111111111', 1), [delta('333333333333', { name: 'first attempt' })]);
+      await sleep(1_100);
+      await store.putDeltas(RUN, part('111111111111', 0), [
+        delta('111111111111', { name: 'retry' }),
+        delta('333333333333', { name: 'retry' }),
+      ]);
+      const { deltas, unreadable } = await store.deltas(RUN);
+      expect(unreadable).toEqual([]);
+      expect(Object.fromEntries([...deltas].map(([id, d]) => [id, (d as { name?: string }).name]))).toEqual({
+        '111111111111': 'retry',
+        '333333333333': 'retry',
+      });
+    });
+
+    it('still reads the release before: one object a delta at runs/<runId>/deltas/<accountId>.json', async () => {
+      await putRaw(`${dir}123456789012.json`, JSON.stringify(delta('123456789012', { name: 'old' })));
+      await store.putDeltas(RUN, part('210987654321', 0), [delta('210987654321')]);
+      const { deltas, unreadable } = await store.deltas(RUN);
+      expect(unreadable).toEqual([]);
+      expect(deltas.get('123456789012')).toEqual(delta('123456789012', { name: 'old' }));
+      expect([...deltas.keys()].sort()).toEqual(['123456789012', '210987654321']);
     });
 
     it('returns no deltas for a run nobody wrote to', async () => {
@@ -237,74 +276,179 @@ describe('S3RunStore on moto', () => {
       expect(unreadable).toEqual([]);
     });
 
-    it('reports each object that does not decode, by key, and still reads the others', async () => {
-      const dir = `runs/${RUN}/deltas/`;
-      await store.putDelta(RUN, delta('111111111111'));
-      await putRaw(`${dir}222222222222.json`, '{"accountId": "222222222222", "changes": [');
-      await putRaw(`${dir}333333333333.json`, JSON.stringify(delta('444444444444')));
-      await putRaw(`${dir}555555555555.json`, '[1, 2]');
-      await putRaw(`${dir}666666666666.json`, JSON.stringify({ changes: [] }));
+    it('reports what does not decode, by key and, where the object names it, by account, and still reads the rest', async () => {
+      await store.putDeltas(RUN, part('111111111111', 0), [delta('111111111111')]);
+      const ok = JSON.stringify(delta('200000000002'));
+      const parts: Record<string, string> = {
+        // A line that is not JSON, and one whose delta is of another account: those accounts only.
+        '200000000001-0000.jsonl': `${header('200000000001', '200000000002', '200000000003')}\n{"accountId": "200000000001", "changes": [\n${ok}\n${JSON.stringify(delta('999999999999'))}\n`,
+        // Cut short: the account it never got to.
+        '300000000001-0000.jsonl': `${header('300000000001', '300000000002')}\n${JSON.stringify(delta('300000000001'))}\n`,
+        // More lines than its header names: those are not read.
+        '400000000001-0000.jsonl': `${header('400000000001')}\n${JSON.stringify(delta('400000000001'))}\n${JSON.stringify(delta('400000000002'))}\n`,
+        // Headers that cannot be trusted: the object's accounts are unknown.
+        '500000000001-0000.jsonl': `not a header\n${JSON.stringify(delta('500000000001'))}\n`,
+        '500000000002-0000.jsonl': `${JSON.stringify({ credwatchDeltas: 2, accounts: ['500000000002'] })}\n${JSON.stringify(delta('500000000002'))}\n`,
+        '500000000003-0000.jsonl': `${header('500000000003', '500000000003')}\n${JSON.stringify(delta('500000000003'))}\n`,
+        '500000000004-0000.jsonl': `${JSON.stringify({ credwatchDeltas: 1, accounts: ['5000000004'] })}\n`,
+        '500000000005-0000.jsonl': '',
+      };
+      for (const [name, body] of Object.entries(parts)) await putRaw(`${dir}${name}`, body);
+      // The release before's objects, and keys of neither form.
+      await putRaw(`${dir}600000000001.json`, JSON.stringify(delta('600000000009')));
+      await putRaw(`${dir}600000000002.json`, '[1, 2]');
       await putRaw(`${dir}notes.txt`, 'hello');
       await putRaw(`${dir}77777777777.json`, JSON.stringify(delta('77777777777')));
+      await putRaw(
+        `${dir}700000000001-1.jsonl`,
+        `${header('700000000001')}\n${JSON.stringify(delta('700000000001'))}\n`,
+      );
       await putRaw(`${dir}nested/888888888888.json`, JSON.stringify(delta('888888888888')));
 
       const { deltas, unreadable } = await store.deltas(RUN);
 
-      expect([...deltas.keys()]).toEqual(['111111111111']);
-      const problems = Object.fromEntries(unreadable.map((u) => [u.key.slice(dir.length), u.problem]));
-      expect(Object.keys(problems).sort()).toEqual([
-        '222222222222.json',
-        '333333333333.json',
-        '555555555555.json',
-        '666666666666.json',
-        '77777777777.json',
-        'nested/888888888888.json',
-        'notes.txt',
+      expect([...deltas.keys()].sort()).toEqual([
+        '111111111111',
+        '200000000002',
+        '300000000001',
+        '400000000001',
       ]);
-      expect(problems['222222222222.json']).toMatch(/^not JSON: /);
-      expect(problems['333333333333.json']).toBe(
-        'its accountId is "444444444444", its key names account 333333333333',
-      );
-      expect(problems['555555555555.json']).toBe('not a JSON object (got an array)');
-      expect(problems['666666666666.json']).toBe(
-        'its accountId is nothing, its key names account 666666666666',
-      );
-      for (const wrongKey of ['notes.txt', '77777777777.json', 'nested/888888888888.json']) {
-        expect(problems[wrongKey]).toBe(`the key is not ${dir}<12-digit account id>.json`);
+      const found = unreadable.map((u) => ({ ...u, key: u.key.slice(dir.length) }));
+      const of = (name: string) => found.filter((u) => u.key === name);
+      expect(of('200000000001-0000.jsonl')).toEqual([
+        {
+          key: '200000000001-0000.jsonl',
+          accountId: '200000000001',
+          problem: expect.stringMatching(/^line 2: not JSON: /),
+        },
+        {
+          key: '200000000001-0000.jsonl',
+          accountId: '200000000003',
+          problem: 'line 4: its accountId is "999999999999", where it should be account 200000000003',
+        },
+      ]);
+      expect(of('300000000001-0000.jsonl')).toEqual([
+        {
+          key: '300000000001-0000.jsonl',
+          accountId: '300000000002',
+          problem: 'its line 3 is missing: the object ends after 1 of the 2 deltas its header names',
+        },
+      ]);
+      expect(of('400000000001-0000.jsonl')).toEqual([
+        {
+          key: '400000000001-0000.jsonl',
+          problem: 'it has 1 more lines than its header names; they are not read',
+        },
+      ]);
+      expect(of('500000000001-0000.jsonl')).toEqual([
+        { key: '500000000001-0000.jsonl', problem: expect.stringMatching(/^its header line is not JSON: /) },
+      ]);
+      expect(of('500000000002-0000.jsonl')[0]!.problem).toMatch(/credwatchDeltas is number 2/);
+      for (const name of ['500000000003-0000.jsonl', '500000000004-0000.jsonl']) {
+        expect(of(name)).toEqual([
+          { key: name, problem: "its header line's accounts are not distinct 12-digit account ids" },
+        ]);
       }
+      expect(of('500000000005-0000.jsonl')[0]!.problem).toMatch(/^its header line is not JSON/);
+      expect(of('600000000001.json')).toEqual([
+        {
+          key: '600000000001.json',
+          accountId: '600000000001',
+          problem: 'its accountId is "600000000009", where it should be account 600000000001',
+        },
+      ]);
+      expect(of('600000000002.json')).toEqual([
+        { key: '600000000002.json', accountId: '600000000002', problem: 'not a JSON object (got an array)' },
+      ]);
+      for (const wrongKey of [
+        'notes.txt',
+        '77777777777.json',
+        '700000000001-1.jsonl',
+        'nested/888888888888.json',
+      ]) {
+        expect(of(wrongKey)).toEqual([
+          {
+            key: wrongKey,
+            problem: `the key is not ${dir}<12-digit account id>-<4-digit part>.jsonl (or the release before's ${dir}<12-digit account id>.json)`,
+          },
+        ]);
+      }
+      expect(found).toHaveLength(15);
       expect(unreadable.every((u) => u.key.startsWith(dir))).toBe(true);
     });
 
-    it('throws a RunStoreError naming the key and the AWS error when a listed delta cannot be read', async () => {
-      await store.putDelta(RUN, delta('111111111111'));
+    it('throws a RunStoreError naming the key and the AWS error when a listed object cannot be read', async () => {
+      await store.putDeltas(RUN, part('111111111111', 0), [delta('111111111111')]);
       // An archived object: listed, but GetObject answers InvalidObjectState.
-      await putRaw(`runs/${RUN}/deltas/222222222222.json`, JSON.stringify(delta('222222222222')), {
-        StorageClass: 'GLACIER',
-      });
+      await putRaw(
+        `${dir}222222222222-0000.jsonl`,
+        `${header('222222222222')}\n${JSON.stringify(delta('222222222222'))}\n`,
+        {
+          StorageClass: 'GLACIER',
+        },
+      );
       await rejectsWith(
         store.deltas(RUN),
-        `Could not read the delta of account 222222222222 (run ${RUN}) at s3://${BUCKET}/runs/${RUN}/deltas/222222222222.json: InvalidObjectState`,
+        `Could not read the deltas part 222222222222-0000.jsonl (run ${RUN}) at s3://${BUCKET}/${dir}222222222222-0000.jsonl: InvalidObjectState`,
       );
     });
 
     it.each([
-      ['an account id of 11 digits', delta('12345678901'), /account id "12345678901" is not 12 digits/],
+      [
+        'an account id of 11 digits',
+        [delta('12345678901')],
+        /delta 0 of the part has no 12-digit string accountId \(got "12345678901"\)/,
+      ],
       [
         'an account id with a path',
-        delta('../123456789012'),
-        /account id "..\/123456789012" is not 12 digits/,
+        [delta('../123456789012')],
+        /has no 12-digit string accountId \(got "..\/123456789012"\)/,
       ],
-      ['no accountId', { changes: [] }, /the delta has no string accountId \(got nothing\)/],
-      ['a numeric accountId', { accountId: 123456789012 }, /no string accountId \(got number 123456789012\)/],
-      ['an array', [delta('123456789012')], /a delta must be a JSON object, got an array/],
-      ['null', null, /a delta must be a JSON object, got null/],
+      [
+        'no accountId',
+        [delta('123456789012'), { changes: [] }],
+        /delta 1 of the part has no 12-digit string accountId \(got nothing\)/,
+      ],
+      ['a numeric accountId', [{ accountId: 123456789012 }], /got number 123456789012/],
+      ['an array', [[delta('123456789012')]], /delta 0 of the part is not a JSON object \(got an array\)/],
+      ['null', [null], /delta 0 of the part is not a JSON object \(got null\)/],
+      [
+        'an account twice',
+        [delta('123456789012'), delta('123456789012')],
+        /account 123456789012 is twice in the part/,
+      ],
+      ['no delta', [], /would hold no delta/],
       [
         'a value JSON cannot hold',
-        delta('123456789012', { n: 1n }),
+        [delta('123456789012', { n: 1n })],
         /account 123456789012 is not JSON-serializable/,
       ],
-    ])('refuses a delta with %s and writes nothing', async (_what, value, message) => {
-      await rejectsWith(store.putDelta(RUN, value), message);
+    ])('refuses a part with %s and writes nothing', async (_what, value, message) => {
+      await rejectsWith(store.putDeltas(RUN, part('123456789012', 0), value), message);
+      expect(await keys()).toEqual([]);
+    });
+
+    it.each([
+      [
+        'a batch that is no account id',
+        { batch: '1234', part: 0 },
+        /batch "1234" is not a 12-digit account id/,
+      ],
+      [
+        'a batch with a path',
+        { batch: '../123456789012', part: 0 },
+        /batch "..\/123456789012" is not a 12-digit/,
+      ],
+      [
+        'a negative part',
+        { batch: '123456789012', part: -1 },
+        /part number -1 of batch 123456789012 is not an integer from 0 to 9999/,
+      ],
+      ['a fractional part', { batch: '123456789012', part: 1.5 }, /part number 1.5 of batch/],
+      ['part 10,000', { batch: '123456789012', part: 10_000 }, /part number 10000 of batch/],
+    ])('refuses %s and writes nothing', async (_what, at, message) => {
+      await rejectsWith(store.putDeltas(RUN, at, [delta('123456789012')]), message);
+      expect(() => store.deltaPartKey(RUN, at)).toThrow(message);
       expect(await keys()).toEqual([]);
     });
   });
@@ -325,7 +469,10 @@ describe('S3RunStore on moto', () => {
       sent = [];
       await rejectsWith(store.putAccounts(runId, ACCOUNTS), message);
       await rejectsWith(store.getAccounts(runId), message);
-      await rejectsWith(store.putDelta(runId, delta('123456789012')), message);
+      await rejectsWith(
+        store.putDeltas(runId, { batch: '123456789012', part: 0 }, [delta('123456789012')]),
+        message,
+      );
       await rejectsWith(store.deltas(runId), message);
       expect(() => store.accountsKey(runId)).toThrow(RunStoreError);
       expect(sent).toEqual([]);
@@ -333,7 +480,7 @@ describe('S3RunStore on moto', () => {
 
     it('accepts execution names and the scheduled form, up to 200 characters', async () => {
       for (const runId of ['x'.repeat(200), 'manual-run_1', 'a.b', RUN]) {
-        await store.putDelta(runId, delta('123456789012'));
+        await store.putDeltas(runId, { batch: '123456789012', part: 0 }, [delta('123456789012')]);
         expect([...(await store.deltas(runId)).deltas.keys()]).toEqual(['123456789012']);
       }
     });
@@ -359,8 +506,11 @@ describe('S3RunStore on moto', () => {
 
     it('throws a RunStoreError naming the key when a write fails', async () => {
       await rejectsWith(
-        missing().putDelta(RUN, delta('123456789012')),
-        `Could not write the delta of account 123456789012 (run ${RUN}) to s3://no-such-bucket/runs/${RUN}/deltas/123456789012.json: NoSuchBucket`,
+        missing().putDeltas(RUN, { batch: '123456789012', part: 3 }, [
+          delta('123456789012'),
+          delta('210987654321'),
+        ]),
+        `Could not write the deltas of accounts 123456789012, 210987654321 (run ${RUN}) to s3://no-such-bucket/runs/${RUN}/deltas/123456789012-0003.jsonl: NoSuchBucket`,
       );
       await rejectsWith(
         missing().putAccounts(RUN, ACCOUNTS),
@@ -373,9 +523,9 @@ describe('S3RunStore on moto', () => {
     it('puts every key under the configured prefix', async () => {
       const other = new S3RunStore({ bucketName: BUCKET, client, prefix: 'credwatch/runs/' });
       const { key } = await other.putAccounts(RUN, ACCOUNTS);
-      await other.putDelta(RUN, delta('123456789012'));
+      await other.putDeltas(RUN, { batch: '123456789012', part: 0 }, [delta('123456789012')]);
       expect(key).toBe(`credwatch/runs/${RUN}/accounts.json`);
-      expect((await keys()).sort()).toEqual([key, `credwatch/runs/${RUN}/deltas/123456789012.json`]);
+      expect((await keys()).sort()).toEqual([key, `credwatch/runs/${RUN}/deltas/123456789012-0000.jsonl`]);
       await expect(other.getAccounts(RUN)).resolves.toEqual(ACCOUNTS);
       expect([...(await other.deltas(RUN)).deltas.keys()]).toEqual(['123456789012']);
       // The default prefix does not see them.
