@@ -36,6 +36,31 @@ const deltaSchema = z.object({
   unreadable: z.array(z.object({ id: z.string(), problem: z.string() })),
 });
 
+const decodeAll = (
+  list: readonly unknown[],
+  field: string,
+): { readonly changes: Change[] } | { readonly problem: string } => {
+  const out: Change[] = [];
+  for (const [i, c] of list.entries()) {
+    const decoded = decodeChange(c);
+    if ('problem' in decoded) return { problem: `${field}.${i}: ${decoded.problem}` };
+    out.push(decoded.change);
+  }
+  return { changes: out };
+};
+
+/**
+ * A stored delta's `rollUp` read on its own (the deliver step reads it only when a roll-up is due),
+ * checked as {@link decodeDelta} checks it; absent: none.
+ */
+export function decodeRollUp(raw: unknown): { readonly rollUp?: Change[] } | { readonly problem: string } {
+  if (raw === undefined) return {};
+  const parsed = changes.safeParse(raw);
+  if (!parsed.success) return { problem: `rollUp: ${describe(parsed.error)}` };
+  const decoded = decodeAll(parsed.data, 'rollUp');
+  return 'problem' in decoded ? decoded : { rollUp: decoded.changes };
+}
+
 /**
  * A stored delta, checked: the whole shape, then every change and migrated state.
  * @param now the run's clock (a migrated state's scan time may not lie after it by more than the skew)
@@ -48,18 +73,6 @@ export function decodeDelta(
   const parsed = deltaSchema.safeParse(raw);
   if (!parsed.success) return { problem: describe(parsed.error) };
   const d = parsed.data;
-  const decodeAll = (
-    list: readonly unknown[],
-    field: string,
-  ): { readonly changes: Change[] } | { readonly problem: string } => {
-    const out: Change[] = [];
-    for (const [i, c] of list.entries()) {
-      const decoded = decodeChange(c);
-      if ('problem' in decoded) return { problem: `${field}.${i}: ${decoded.problem}` };
-      out.push(decoded.change);
-    }
-    return { changes: out };
-  };
   const main = decodeAll(d.changes, 'changes');
   if ('problem' in main) return { problem: main.problem };
   const rollUp = d.rollUp ? decodeAll(d.rollUp, 'rollUp') : undefined;

@@ -277,10 +277,21 @@ export interface RunStore {
    * did not decode (named by key, with the account when that is known, and what is wrong): the caller
    * treats those accounts as not scanned.
    */
-  deltas(runId: string): Promise<{
+  deltas(
+    runId: string,
+    options?: DeltaReadOptions,
+  ): Promise<{
     readonly deltas: ReadonlyMap<string, unknown>;
     readonly unreadable: readonly UnreadableDelta[];
   }>;
+}
+
+export interface DeltaReadOptions {
+  /**
+   * What is kept of each delta read (a JSON object whose `accountId` was checked), applied as each
+   * object is read: the rest is never held for the whole run. @default the whole delta
+   */
+  readonly project?: (delta: Readonly<Record<string, unknown>>) => unknown;
 }
 
 /** Which part of which batch: the batch's first account id, and the part's number in the batch from 0. */

@@ -30,7 +30,7 @@ import {
 } from './contracts';
 import { ConfigError, CredwatchError } from './core/errors';
 import { checkInvocation } from './core/invocation';
-import { decodeDelta } from './delta-codec';
+import { decodeDelta, decodeRollUp } from './delta-codec';
 import { DeltaParts } from './delta-parts';
 import { readEnv } from './env';
 import { type AccountDelta, type AccountJob, alignRollUps, deliver, scanEach } from './monitor';
@@ -402,9 +402,15 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
   ): Promise<RunSummary> => {
     const env = w.env;
     const accounts = input.accounts ?? (await s.getAccounts(runId));
-    const written = await s.deltas(runId);
-    const deltas: AccountDelta[] = [];
+    // First read: every delta without its roll-up (every open finding of the account as a reminder,
+    // which a run needs only when some channel's roll-up is due: most of a steady-state delta).
+    let written: Awaited<ReturnType<RunStore['deltas']>> | undefined = await s.deltas(runId, {
+      project: withoutRollUp,
+    });
+    let scanned: AccountDelta[] = [];
     const notScanned: { item: AccountItem; why: string }[] = [];
+    const unreadableWhy = (item: AccountItem, problem: string) =>
+      notScanned.push({ item, why: `its result in the run bucket could not be read (${problem})` });
     for (const item of accounts) {
       const raw = written.deltas.get(item.id);
       if (raw === undefined) {
@@ -421,9 +427,23 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
         continue;
       }
       const decoded = decodeDelta(raw, now, CLOCK_SKEW_MS);
-      if ('problem' in decoded) {
-        notScanned.push({ item, why: `its result in the run bucket could not be read (${decoded.problem})` });
-      } else deltas.push(decoded.delta);
+      if ('problem' in decoded) unreadableWhy(item, decoded.problem);
+      else scanned.push(decoded.delta);
+    }
+    written = undefined;
+    // A roll-up is due in some channel: the roll-ups read again, only those channels' reminders kept.
+    const due = new Set(scanned.flatMap((d) => d.dueChannels ?? []));
+    if (due.size > 0) {
+      const rollUps = await s.deltas(runId, { project: (d) => rollUpIn(d, due) });
+      const items = new Map(accounts.map((a) => [a.id, a]));
+      const withRollUps: AccountDelta[] = [];
+      for (const delta of scanned) {
+        const raw = rollUps.deltas.get(delta.accountId) as { rollUp?: unknown } | undefined;
+        const decoded = decodeRollUp(raw?.rollUp);
+        if ('problem' in decoded) unreadableWhy(items.get(delta.accountId)!, decoded.problem);
+        else withRollUps.push(decoded.rollUp ? { ...delta, rollUp: decoded.rollUp } : delta);
+      }
+      scanned = withRollUps;
     }
     // An account whose batch did not finish (or whose result cannot be read) is announced as not
     // scanned, as any account that could not be.
@@ -451,7 +471,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
             reminderIntervalMs: env.reminderIntervalMs,
             notifications: env.notifications,
           });
-    const all = alignRollUps([...deltas, ...failures]);
+    const all = alignRollUps([...scanned, ...failures]);
     // Every account of the run once: scanned, or failed (in its batch, or its batch never answered).
     addAccountMetrics(env, all);
     const sink = eventSink(w, context);
@@ -468,6 +488,27 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
   };
 
   return { discover, scanBatch, deliver: deliverRun };
+}
+
+/** A delta as read for delivery: without its roll-up, which is read again only when one is due. */
+function withoutRollUp(delta: Readonly<Record<string, unknown>>): unknown {
+  const { rollUp: _rollUp, ...rest } = delta;
+  return rest;
+}
+
+/**
+ * A delta's roll-up, without the reminders of channels whose roll-up is not due (alignRollUps would
+ * leave them out): an entry that is not a change of another channel is kept, for decodeRollUp to judge.
+ */
+function rollUpIn(delta: Readonly<Record<string, unknown>>, due: ReadonlySet<string>): unknown {
+  const { rollUp } = delta;
+  if (!Array.isArray(rollUp)) return { rollUp };
+  return {
+    rollUp: rollUp.filter((c: unknown) => {
+      const channel = (c as { channel?: unknown } | null)?.channel;
+      return typeof channel !== 'string' || due.has(channel);
+    }),
+  };
 }
 
 const steps = createSteps();

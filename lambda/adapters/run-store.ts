@@ -23,7 +23,7 @@
 import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import { CredwatchError } from '../core/errors';
 import { mapLimit } from '../map-limit';
-import type { AccountItem, DeltaPart, RunStore, UnreadableDelta } from '../ports';
+import type { AccountItem, DeltaPart, DeltaReadOptions, RunStore, UnreadableDelta } from '../ports';
 import { REQUEST_TIMEOUTS } from './sdk';
 
 /** A run's objects cannot be written or read, a run id or account id is invalid, or the account list does not decode. */
@@ -185,7 +185,10 @@ export class S3RunStore implements RunStore {
     return { key };
   }
 
-  async deltas(runId: string): Promise<{
+  async deltas(
+    runId: string,
+    options: DeltaReadOptions = {},
+  ): Promise<{
     readonly deltas: ReadonlyMap<string, unknown>;
     readonly unreadable: readonly UnreadableDelta[];
   }> {
@@ -227,10 +230,19 @@ export class S3RunStore implements RunStore {
           ? `the deltas part ${key.slice(prefix.length)} (run ${runId})`
           : `the delta of account ${accountId} (run ${runId})`;
       const body = await this.get(key, what);
+      const decoded = accountId === undefined ? decodePart(body) : decodeSingle(body, accountId);
+      const { project } = options;
       return {
         key,
         modified,
-        decoded: accountId === undefined ? decodePart(body) : decodeSingle(body, accountId),
+        decoded: project
+          ? {
+              ...decoded,
+              deltas: decoded.deltas.map(
+                ([id, delta]) => [id, project(delta as Record<string, unknown>)] as const,
+              ),
+            }
+          : decoded,
       };
     });
     // Newest object first (a retried child's parts replace the earlier attempt's), then by key.

@@ -410,6 +410,72 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     expect(slack.requests).toHaveLength(2); // the failure was already announced; nothing else is new
   }, 120_000);
 
+  it('a roll-up due in steady state: deliver reads the roll-ups only then, and the channel gets one roll-up of every account', async () => {
+    // The sandbox cannot be scanned at first: its findings are first seen 12 hours after the others'.
+    const denied = new Set([SANDBOX]);
+    await startOrg([member(PROD, 'prod'), member(STAGING, 'staging'), member(SANDBOX, 'sandbox')], denied);
+    const partsOf = async (runId: string) =>
+      Promise.all(
+        (await runKeys(`runs/${runId}/deltas/`)).map(async (Key) => {
+          const object = await s3.send(new GetObjectCommand({ Bucket: sm.runBucketName, Key }));
+          const lines = (await object.Body!.transformToString()).trimEnd().split('\n').slice(1);
+          return lines.map(
+            (l) => JSON.parse(l) as { accountId: string; rollUp?: unknown[]; dueChannels?: string[] },
+          );
+        }),
+      ).then((parts) => parts.flat());
+    const runIdOf = (calls: StepCall[]) => (calls[0]!.run.result as { runId: string }).runId;
+    const posted = () => slack.delivered().map(header);
+
+    await execute();
+    later(12 * 60);
+    denied.delete(SANDBOX);
+    const joined = await execute();
+    expect(joined.run.status).toBe('SUCCEEDED');
+    expect(posted()).toContain('credwatch: 3 findings on first scan — sandbox (333333333333)');
+
+    // Ten minutes later: every delta carries its roll-up (the open findings as reminders), none is due.
+    later(10);
+    const before = posted().length;
+    const quiet = await execute();
+    expect(quiet.run.status).toBe('SUCCEEDED');
+    const steady = await partsOf(runIdOf(quiet.calls));
+    expect(steady.map((d) => d.accountId).sort()).toEqual([PROD, STAGING, SANDBOX]);
+    for (const d of steady) {
+      expect(d.rollUp).toHaveLength(3);
+      expect(d.dueChannels).toBeUndefined();
+    }
+    expect(posted()).toHaveLength(before);
+
+    // A day after the first scan, prod's and staging's reminders are due, not the sandbox's: the
+    // channel's one roll-up names all three, the sandbox's findings from its delta's roll-up.
+    later(12 * 60);
+    const due = await execute();
+    expect(due.run.status).toBe('SUCCEEDED');
+    const dueParts = await partsOf(runIdOf(due.calls));
+    expect(
+      dueParts
+        .filter((d) => d.dueChannels !== undefined)
+        .map((d) => d.accountId)
+        .sort(),
+    ).toEqual([PROD, STAGING]);
+    const rollUp = slack.delivered().slice(before);
+    expect(rollUp.map(header)).toEqual([
+      'credwatch: 9 still open — 3 accounts',
+      // The owners' list of the users tagged with one (the sample accounts have one each).
+      'credwatch: 3 still open, yours — 3 accounts',
+    ]);
+    for (const name of ['prod (111111111111)', 'staging (222222222222)', 'sandbox (333333333333)']) {
+      expect(text(rollUp[0])).toContain(name);
+    }
+
+    // Remembered: ten minutes later nothing is said again.
+    later(10);
+    const after = await execute();
+    expect(after.run.status).toBe('SUCCEEDED');
+    expect(posted()).toHaveLength(before + 2);
+  }, 180_000);
+
   it('an empty organization: the execution succeeds, with no child and no message', async () => {
     await startOrg([]);
     const { run, calls } = await execute();

@@ -6,7 +6,7 @@
  */
 import { CLOCK_SKEW_MS } from '../../lambda/contracts';
 import { DEFAULT_THRESHOLDS } from '../../lambda/core/policy';
-import { decodeDelta } from '../../lambda/delta-codec';
+import { decodeDelta, decodeRollUp } from '../../lambda/delta-codec';
 import { scanEach } from '../../lambda/monitor';
 import type { RunStore } from '../../lambda/ports';
 import { slimScan } from '../../lambda/scan';
@@ -218,6 +218,19 @@ describe('decodeDelta', () => {
       CLOCK_SKEW_MS,
     );
     expect('problem' in late && late.problem).toMatch(/^misplaced\.0: /);
+  });
+
+  it('reads a roll-up on its own (deliver reads it only when one is due) as decodeDelta reads it within a delta', async () => {
+    const raw = await delta();
+    const changes = JSON.parse(JSON.stringify(raw.changes));
+    expect(changes.length).toBeGreaterThan(0);
+    const within = decodeDelta({ ...raw, rollUp: changes }, NOW, CLOCK_SKEW_MS);
+    expect('delta' in within).toBe(true);
+    expect(decodeRollUp(changes)).toEqual({ rollUp: 'delta' in within ? within.delta.rollUp : 'none' });
+    expect(decodeRollUp(undefined)).toEqual({});
+    const bad = decodeRollUp([...changes, { ...changes[0], kind: 'vanished' }]);
+    expect('problem' in bad && bad.problem).toMatch(new RegExp(`^rollUp\\.${changes.length}: kind: `));
+    expect(decodeRollUp({ not: 'a list' })).toEqual({ problem: expect.stringMatching(/^rollUp: /) });
   });
 
   it.each([
