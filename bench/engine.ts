@@ -143,6 +143,19 @@ class FileRunStore implements RunStore {
 const RUNNER = `
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+// The heap in use (JS heap and external memory) just after each full GC: what the step holds, not
+// the garbage a lazy collector leaves on a large machine (peak RSS counts both).
+let liveMax = 0;
+let fullGcs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    if (e.detail?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
+    fullGcs++;
+    const m = process.memoryUsage();
+    liveMax = Math.max(liveMax, m.heapUsed + m.external);
+  }
+}).observe({ entryTypes: ['gc'] });
 const [entry, eventJson, optionsJson] = process.argv.slice(1);
 const options = JSON.parse(optionsJson);
 const p = (runId, ...rest) => join(options.runDir, runId, ...rest);
@@ -189,6 +202,7 @@ const cpu = process.cpuUsage(cpuBefore);
 writeFileSync(options.out, JSON.stringify({
   result, error, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, bytesWritten, objectsWritten,
   rssBeforeMiB: rssBefore / ${MIB}, maxRssMiB: (process.resourceUsage().maxRSS * 1024) / ${MIB},
+  liveHeapMaxMiB: liveMax / ${MIB}, fullGcs,
 }));
 `;
 
@@ -203,6 +217,9 @@ export interface ChildRun {
   readonly bytesWritten: number;
   /** Run bucket objects it wrote (scanBatch: its parts). */
   readonly objectsWritten: number;
+  /** The largest heap in use (JS heap + external) just after a full GC; 0 when none ran. */
+  readonly liveHeapMaxMiB?: number;
+  readonly fullGcs?: number;
   readonly error?: string;
 }
 
@@ -709,6 +726,9 @@ export interface Projection {
   readonly deliverFirstMs: number;
   readonly deliverFirstRssMiB: number;
   readonly deliverSteadyRssMiB: number;
+  /** The same line through the heap in use after a full GC (undefined: not measured, or no full GC). */
+  readonly deliverFirstLiveMiB?: number;
+  readonly deliverSteadyLiveMiB?: number;
   readonly steadyWallMs: number;
   readonly firstWallMs: number;
   readonly monthly: {
@@ -755,6 +775,14 @@ export function project(
     lambdaMs(largest.batchSteady.wallMs, largest.batchSteady.cpuMs, SHARE.scanBatch) * perBatch;
   const childFirstMs =
     lambdaMs(largest.batchFirst.wallMs, largest.batchFirst.cpuMs, SHARE.scanBatch) * perBatch;
+  /** The live heap's line, when every organization's deliver had a full GC to measure it by. */
+  const liveLine = <K extends 'deliverFirstLiveMiB' | 'deliverSteadyLiveMiB'>(
+    scan: 'first' | 'steady',
+    key: K,
+  ) =>
+    orgs.every((o) => exec(o, scan).deliverChild?.fullGcs)
+      ? ({ [key]: at((o) => exec(o, scan).deliverChild!.liveHeapMaxMiB!) } as Record<K, number>)
+      : {};
   const deliver = (scan: 'first' | 'steady') =>
     lambdaMs(
       at((o) => exec(o, scan).deliverChild!.wallMs),
@@ -806,6 +834,8 @@ export function project(
     deliverFirstMs,
     deliverFirstRssMiB: at((o) => exec(o, 'first').deliverChild!.maxRssMiB),
     deliverSteadyRssMiB: at((o) => exec(o, 'steady').deliverChild!.maxRssMiB),
+    ...liveLine('first', 'deliverFirstLiveMiB'),
+    ...liveLine('steady', 'deliverSteadyLiveMiB'),
     steadyWallMs: discoverMs + waves * childSteadyMs + deliverSteadyMs,
     firstWallMs: discoverMs + waves * childFirstMs + deliverFirstMs,
     monthly: {
@@ -848,7 +878,7 @@ export function engineText(f: EngineFigures): string {
     const r = (what: string, c: ChildRun | undefined, samples?: readonly number[]) =>
       c
         ? [
-            `| ${o.accounts} | ${what} | ${sec(c.wallMs)} | ${sec(c.cpuMs)} | **${mib(c.maxRssMiB)}** (${mib(c.rssBeforeMiB)})${samples && samples.length > 1 ? `; samples ${samples.map((v) => num(v, 1)).join(', ')}` : ''} |`,
+            `| ${o.accounts} | ${what} | ${sec(c.wallMs)} | ${sec(c.cpuMs)} | **${mib(c.maxRssMiB)}** (${mib(c.rssBeforeMiB)})${samples && samples.length > 1 ? `; samples ${samples.map((v) => num(v, 1)).join(', ')}` : ''} | ${c.liveHeapMaxMiB === undefined ? '–' : c.fullGcs ? `${mib(c.liveHeapMaxMiB)} (${c.fullGcs} full GCs)` : 'no full GC'} |`,
           ]
         : [];
     const child = o.childAccounts === undefined ? `the last ${BATCH}` : `the first ${o.childAccounts}`;
@@ -879,6 +909,20 @@ export function engineText(f: EngineFigures): string {
     (p) =>
       `| ${num(p.accounts)} | ${p.children} / ${p.waves} | ${sec(p.childSteadyMs)} / ${sec(p.childFirstMs)} | ${sec(p.deliverSteadyMs)} / ${sec(p.deliverFirstMs)} | ${sec(p.steadyWallMs)} | ${sec(p.firstWallMs)} | ${mib(p.deliverSteadyRssMiB)} / ${mib(p.deliverFirstRssMiB)} |`,
   );
+  const live = (scan: 'first' | 'steady', o: OrgEngineFigures) =>
+    o.executions.find((e) => e.scan === scan && e.deliverChild)?.deliverChild;
+  const liveOf = (
+    scan: 'first' | 'steady',
+    key: 'deliverFirstLiveMiB' | 'deliverSteadyLiveMiB',
+    what: string,
+  ) => {
+    if (p5[key] !== undefined) return `${mib(p5[key])} ${what} (on the line through the sizes measured)`;
+    const at = live(scan, largest);
+    return at?.fullGcs
+      ? `${what} ${mib(at.liveHeapMaxMiB!)} at ${largest.accounts} accounts (measured; no full GC ran at every size, so no line)`
+      : `${what}: not measured (no full GC ran)`;
+  };
+  const liveText = ` What it holds, the heap in use after a full GC: ${liveOf('first', 'deliverFirstLiveMiB', 'first scan')}; ${liveOf('steady', 'deliverSteadyLiveMiB', 'steady state')}. The rest of the peak RSS is memory a collector with room to spare leaves uncollected.`;
   const b1 = largest.batchFirst;
   const b0 = smallest.batchFirst;
   /** The child samples are the same accounts in every organization (runs before: the last of each). */
@@ -924,8 +968,8 @@ thread it could not show more than that thread's CPU.
 
 ### One child and the deliver step, each in a fresh process (measured)
 
-| accounts in the organization | step | wall | CPU | peak RSS (after load) |
-| ---: | --- | ---: | ---: | ---: |
+| accounts in the organization | step | wall | CPU | peak RSS (after load) | heap in use after a full GC: largest |
+| ---: | --- | ---: | ---: | ---: | ---: |
 ${childRows.join('\n')}
 
 A child is handed only its batch: its peak RSS was ${mib(b0.maxRssMiB)} in the ${smallest.accounts}-account organization and ${mib(b1.maxRssMiB)} in the
@@ -973,8 +1017,8 @@ The issue's targets at 5,000 accounts (extrapolated):
 - **Steady state inside the 10-minute period**: ${sec(p5.steadyWallMs, 0)}: ${yes(p5.steadyWallMs <= 600_000)}${p5.deliverSteadyMs > 300_000 ? `, but its deliver step alone (${sec(p5.deliverSteadyMs, 0)}) is longer than the step's 5-minute timeout` : ''}.
 - **First scan within an hour**: ${sec(p5.firstWallMs, 0)}: ${yes(p5.firstWallMs <= 3_600_000 && p5.deliverFirstMs <= 300_000)}. The map takes ${sec(p5.waves * p5.childFirstMs, 0)}; the deliver step, committing every finding's
   state, takes ${sec(p5.deliverFirstMs, 0)}${p5.deliverFirstMs > 300_000 ? `, **more than its 5-minute timeout**: the first scan of 5,000 accounts does not fit one deliver step (by its budget it delivers what it can and the following runs the rest, or it times out)` : ''}.
-- **Deliver under 512 MB**: ${mib(p5.deliverSteadyRssMiB)} steady, ${mib(p5.deliverFirstRssMiB)} first scan: ${yes(Math.max(p5.deliverSteadyRssMiB, p5.deliverFirstRssMiB) < 512)} (the function has 1,024 MB). ${p5.deliverSteadyRssMiB < 512 ? 'Met in steady state' : 'Not met in steady state either'}; not met by a first scan, nor (not measured here) by a run in which a roll-up is due, which holds every open finding's reminder as a first scan holds every finding.
-- **A child's peak RSS does not grow with the organization**: ${yes(childGrowth(b0.maxRssMiB, b1.maxRssMiB) && childGrowth(smallest.batchSteady.maxRssMiB, largest.batchSteady.maxRssMiB))} (within 15%): ${mib(b0.maxRssMiB)} → ${mib(b1.maxRssMiB)} (first scan), ${mib(smallest.batchSteady.maxRssMiB)} → ${mib(largest.batchSteady.maxRssMiB)} (steady state) from ${smallest.accounts} to ${largest.accounts} accounts, ${sameChild ? `for the same ${smallest.childAccounts} accounts a child (the first of each organization), the median of ${largest.batchFirstRssMiB?.length ?? 1} fresh processes each. A child is given only its batch and reads only its accounts' state partitions` : `for ${BATCH} accounts a child (different accounts of the same generator: the last of each organization). A child is given only its batch and reads only its accounts' state partitions; one sample per size cannot tell noise from growth`}.
+- **Deliver under 512 MB**: peak RSS ${mib(p5.deliverSteadyRssMiB)} steady, ${mib(p5.deliverFirstRssMiB)} first scan: ${yes(Math.max(p5.deliverSteadyRssMiB, p5.deliverFirstRssMiB) < 512)} (the function has 1,024 MB).${liveText} A run in which a roll-up is due (not measured here) holds every open finding's reminder, as a first scan holds every finding.
+- **A child's peak RSS does not grow with the organization**: ${yes(childGrowth(b0.maxRssMiB, b1.maxRssMiB) && childGrowth(smallest.batchSteady.maxRssMiB, largest.batchSteady.maxRssMiB))} (within 15%): ${mib(b0.maxRssMiB)} → ${mib(b1.maxRssMiB)} (first scan), ${mib(smallest.batchSteady.maxRssMiB)} → ${mib(largest.batchSteady.maxRssMiB)} (steady state) from ${smallest.accounts} to ${largest.accounts} accounts, ${sameChild ? `for the same ${smallest.childAccounts} accounts a child (the first of each organization), the median of ${largest.batchFirstRssMiB?.length ?? 1} fresh processes each. A child is given only its batch and reads only its accounts' state partitions${b0.fullGcs && b1.fullGcs && smallest.batchSteady.fullGcs && largest.batchSteady.fullGcs ? `; the heap it holds after a full GC went ${mib(b0.liveHeapMaxMiB!)} → ${mib(b1.liveHeapMaxMiB!)} (first scan) and ${mib(smallest.batchSteady.liveHeapMaxMiB!)} → ${mib(largest.batchSteady.liveHeapMaxMiB!)} (steady state)${childGrowth(b0.liveHeapMaxMiB!, b1.liveHeapMaxMiB!) && childGrowth(smallest.batchSteady.liveHeapMaxMiB!, largest.batchSteady.liveHeapMaxMiB!) ? ': what it holds does not grow with the organization; what grows is memory it no longer holds and the process has not given back (why the same 50 accounts leave more of it in a larger organization is not known)' : ''}` : ''}` : `for ${BATCH} accounts a child (different accounts of the same generator: the last of each organization). A child is given only its batch and reads only its accounts' state partitions; one sample per size cannot tell noise from growth`}.
 - **Orchestration ≤ ${usd(ORCHESTRATION_TARGET_USD)} a month with the default batch size (${BATCH})**: ${usd(p5.monthly.orchestrationUsd)}: ${yes(p5.monthly.orchestrationUsd <= ORCHESTRATION_TARGET_USD)}.${
     p5.monthly.orchestrationUsd > ORCHESTRATION_TARGET_USD
       ? needed !== undefined && pNeeded
