@@ -114,25 +114,31 @@ class FileRunStore implements RunStore {
     const text = JSON.stringify(deltas);
     this.bytesWritten += Buffer.byteLength(text);
     this.objectsWritten++;
-    const name = `${at.batch}-${String(at.part).padStart(4, '0')}.json`;
+    const name = `${at.batch}-${at.attempt}-${String(at.part).padStart(4, '0')}.json`;
     writeFileSync(this.path(runId, 'deltas', name), text);
     return { key: `runs/${runId}/deltas/${name}` };
   }
   async deltas(runId: string, options: DeltaReadOptions = {}) {
     const dir = this.path(runId, 'deltas');
     const deltas = new Map<string, unknown>();
+    const sources = new Map<string, string>();
     let names: string[] = [];
     try {
       names = readdirSync(dir);
     } catch {
       // no delta written
     }
+    // (The bench's runs have one attempt a child: no account is in two files.)
+    const only = options.keys && new Set(options.keys);
     for (const f of names) {
+      const key = `runs/${runId}/deltas/${f}`;
+      if (only && !only.has(key)) continue;
       for (const d of JSON.parse(readFileSync(join(dir, f), 'utf8')) as { accountId: string }[]) {
         deltas.set(d.accountId, options.project ? options.project(d) : d);
+        sources.set(d.accountId, key);
       }
     }
-    return { deltas, unreadable: [] };
+    return { deltas, unreadable: [], sources };
   }
 }
 
@@ -173,17 +179,26 @@ const runStore = {
     const text = JSON.stringify(deltas);
     bytesWritten += Buffer.byteLength(text);
     objectsWritten++;
-    const name = at.batch + '-' + String(at.part).padStart(4, '0') + '.json';
+    const name = at.batch + '-' + at.attempt + '-' + String(at.part).padStart(4, '0') + '.json';
     writeFileSync(p(runId, 'deltas', name), text);
     return { key: 'runs/' + runId + '/deltas/' + name };
   },
   async deltas(runId, options = {}) {
     const dir = p(runId, 'deltas');
     const deltas = new Map();
+    const sources = new Map();
     let names = [];
     try { names = readdirSync(dir); } catch {}
-    for (const f of names) for (const d of JSON.parse(readFileSync(join(dir, f), 'utf8'))) deltas.set(d.accountId, options.project ? options.project(d) : d);
-    return { deltas, unreadable: [] };
+    const only = options.keys && new Set(options.keys);
+    for (const f of names) {
+      const key = 'runs/' + runId + '/deltas/' + f;
+      if (only && !only.has(key)) continue;
+      for (const d of JSON.parse(readFileSync(join(dir, f), 'utf8'))) {
+        deltas.set(d.accountId, options.project ? options.project(d) : d);
+        sources.set(d.accountId, key);
+      }
+    }
+    return { deltas, unreadable: [], sources };
   },
 };
 const { createSteps } = await import(entry);

@@ -6,8 +6,9 @@
  * runs out the step's time is written on time, not lost with it; at 5,000 accounts a run writes a few
  * hundred objects, not 5,000 (docs/organization.md, "The run bucket").
  *
- * Parts are named by the batch's first account id and a number from 0; a retried child writes them
- * again under the same names, and the reader takes an account from the newest object it is in.
+ * Parts are named by the batch's first account id, the attempt's start and a number from 0: a retried
+ * child (or one still running beside its retry) writes under its own names, never over another
+ * attempt's, and the reader takes an account from the newest attempt it is in.
  * Parts are written one at a time, in order. A part that cannot be written is reported with its
  * accounts (`onUnwritten`), which deliver then announces as not scanned; nothing is thrown.
  */
@@ -23,6 +24,8 @@ export interface DeltaPartsOptions {
   readonly runId: string;
   /** The batch's first account id: its parts' name. */
   readonly batch: string;
+  /** When this attempt of the child started (epoch ms): its parts' keys are its own. */
+  readonly attempt: number;
   /** Why and which accounts: a part that could not be written. */
   readonly onUnwritten: (accountIds: readonly string[], error: unknown) => void;
   /** @default PART_FLUSH_BYTES */
@@ -65,7 +68,7 @@ export class DeltaParts {
     this.timer = undefined;
     if (this.pending.length === 0) return this.writing;
     const deltas = this.pending;
-    const at = { batch: this.options.batch, part: this.nextPart++ };
+    const at = { batch: this.options.batch, attempt: this.options.attempt, part: this.nextPart++ };
     this.pending = [];
     this.pendingBytes = 0;
     this.writing = this.writing.then(async () => {
@@ -73,10 +76,14 @@ export class DeltaParts {
         const { key } = await this.options.store.putDeltas(this.options.runId, at, deltas);
         this.keys.push(key);
       } catch (error) {
-        this.options.onUnwritten(
-          deltas.map((d) => d.accountId),
-          error,
-        );
+        try {
+          this.options.onUnwritten(
+            deltas.map((d) => d.accountId),
+            error,
+          );
+        } catch {
+          // A report that fails must not stop the parts after it.
+        }
       }
     });
     return this.writing;

@@ -269,11 +269,12 @@ export interface RunStore {
   getAccounts(runId: string): Promise<AccountItem[]>;
   /**
    * Writes one part of a batch's deltas (JSON objects with distinct `accountId`s); writing the same
-   * part again (a retried child) replaces it. Returns where it is.
+   * part again replaces it (an attempt writes each of its parts once). Returns where it is.
    */
   putDeltas(runId: string, at: DeltaPart, deltas: readonly unknown[]): Promise<{ readonly key: string }>;
   /**
-   * Every delta written for the run, by account id (an account written twice: the newest), and what
+   * Every delta written for the run, by account id (an account written twice: the newest attempt's,
+   * a scan over a failure), and what
    * did not decode (named by key, with the account when that is known, and what is wrong): the caller
    * treats those accounts as not scanned.
    */
@@ -283,6 +284,8 @@ export interface RunStore {
   ): Promise<{
     readonly deltas: ReadonlyMap<string, unknown>;
     readonly unreadable: readonly UnreadableDelta[];
+    /** The key each account's delta was taken from. */
+    readonly sources: ReadonlyMap<string, string>;
   }>;
 }
 
@@ -292,11 +295,21 @@ export interface DeltaReadOptions {
    * object is read: the rest is never held for the whole run. @default the whole delta
    */
   readonly project?: (delta: Readonly<Record<string, unknown>>) => unknown;
+  /**
+   * Read only these objects (keys an earlier read gave as `sources`), not every object listed: a
+   * second read of the same deltas, whatever was written since. @default every object of the run
+   */
+  readonly keys?: readonly string[];
 }
 
-/** Which part of which batch: the batch's first account id, and the part's number in the batch from 0. */
+/**
+ * Which part of which batch: the batch's first account id, when the attempt that writes it started
+ * (epoch ms: every attempt of a child writes under its own keys, never over another's), and the
+ * part's number in that attempt from 0.
+ */
 export interface DeltaPart {
   readonly batch: string;
+  readonly attempt: number;
   readonly part: number;
 }
 
@@ -306,4 +319,6 @@ export interface UnreadableDelta {
   readonly problem: string;
   /** The account whose delta it should have held, when the object says. */
   readonly accountId?: string;
+  /** The object's header could not be read: which accounts it holds is not known. */
+  readonly whole?: true;
 }

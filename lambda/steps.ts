@@ -301,6 +301,8 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       store: s,
       runId,
       batch: input.Items[0]!.id,
+      // This attempt's own keys: a retry (or an attempt still running beside it) never writes over them.
+      attempt: started,
       onUnwritten: (accountIds, err) => {
         unwritten.push(...accountIds);
         logger.error('accounts scanned could not be written to the run bucket', {
@@ -411,11 +413,12 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     const notScanned: { item: AccountItem; why: string }[] = [];
     const unreadableWhy = (item: AccountItem, problem: string) =>
       notScanned.push({ item, why: `its result in the run bucket could not be read (${problem})` });
+    // Objects whose header cannot be read: any account not found may be in one of them.
+    const unknown = written.unreadable.filter((u) => u.whole);
     for (const item of accounts) {
       const raw = written.deltas.get(item.id);
       if (raw === undefined) {
         const bad = written.unreadable.find((u) => u.accountId === item.id);
-        const unknown = written.unreadable.filter((u) => u.accountId === undefined);
         notScanned.push({
           item,
           why: bad
@@ -430,28 +433,15 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       if ('problem' in decoded) unreadableWhy(item, decoded.problem);
       else scanned.push(decoded.delta);
     }
+    const sources = written.sources;
     written = undefined;
-    // A roll-up is due in some channel: the roll-ups read again, only those channels' reminders kept.
-    const due = new Set(scanned.flatMap((d) => d.dueChannels ?? []));
-    if (due.size > 0) {
-      const rollUps = await s.deltas(runId, { project: (d) => rollUpIn(d, due) });
-      const items = new Map(accounts.map((a) => [a.id, a]));
-      const withRollUps: AccountDelta[] = [];
-      for (const delta of scanned) {
-        const raw = rollUps.deltas.get(delta.accountId) as { rollUp?: unknown } | undefined;
-        const decoded = decodeRollUp(raw?.rollUp);
-        if ('problem' in decoded) unreadableWhy(items.get(delta.accountId)!, decoded.problem);
-        else withRollUps.push(decoded.rollUp ? { ...delta, rollUp: decoded.rollUp } : delta);
-      }
-      scanned = withRollUps;
-    }
     // An account whose batch did not finish (or whose result cannot be read) is announced as not
     // scanned, as any account that could not be.
-    const failures =
-      notScanned.length === 0
-        ? []
-        : await scanEach({
-            accounts: notScanned.map(({ item, why }) => ({
+    const failed = (list: readonly { item: AccountItem; why: string }[]) =>
+      list.length === 0
+        ? Promise.resolve([])
+        : scanEach({
+            accounts: list.map(({ item, why }) => ({
               ...memberAccountJob(w, item, now, runId),
               scan: {
                 report: {
@@ -471,6 +461,42 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
             reminderIntervalMs: env.reminderIntervalMs,
             notifications: env.notifications,
           });
+    let failures = await failed(notScanned);
+    // A roll-up is due in some channel (a scanned account's reminders, or a failed one's): the
+    // roll-ups read again from the very objects read first (not what a late attempt wrote since), only
+    // those channels' reminders kept.
+    const due = new Set([...scanned, ...failures].flatMap((d) => d.dueChannels ?? []));
+    if (due.size > 0 && scanned.length > 0) {
+      const rollUps = await s.deltas(runId, {
+        project: (d) => rollUpIn(d, due),
+        keys: [...new Set(scanned.map((d) => sources.get(d.accountId)!))],
+      });
+      const items = new Map(accounts.map((a) => [a.id, a]));
+      const withRollUps: AccountDelta[] = [];
+      const late: { item: AccountItem; why: string }[] = [];
+      for (const delta of scanned) {
+        const item = items.get(delta.accountId)!;
+        const from = rollUps.sources.get(delta.accountId);
+        if (from !== sources.get(delta.accountId)) {
+          late.push({
+            item,
+            why: `its result in the run bucket could not be read (${sources.get(delta.accountId)}: its roll-up could not be read again${from ? `, it was found in ${from}` : ''})`,
+          });
+          continue;
+        }
+        const raw = rollUps.deltas.get(delta.accountId) as { rollUp?: unknown } | undefined;
+        const decoded = decodeRollUp(raw?.rollUp);
+        if ('problem' in decoded) {
+          late.push({
+            item,
+            why: `its result in the run bucket could not be read (${from}: ${decoded.problem})`,
+          });
+        } else withRollUps.push(decoded.rollUp ? { ...delta, rollUp: decoded.rollUp } : delta);
+      }
+      scanned = withRollUps;
+      notScanned.push(...late);
+      failures = [...failures, ...(await failed(late))];
+    }
     const all = alignRollUps([...scanned, ...failures]);
     // Every account of the run once: scanned, or failed (in its batch, or its batch never answered).
     addAccountMetrics(env, all);

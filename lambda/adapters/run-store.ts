@@ -6,8 +6,9 @@
  * Objects (`prefix` defaults to `runs/`):
  * - `runs/<runId>/accounts.json`: a JSON array of {@link AccountItem}, what an ItemReader with
  *   `ReaderConfig: { InputType: 'JSON' }` reads, one item per child;
- * - `runs/<runId>/deltas/<batch>-<part>.jsonl`: a part of one child's deltas ({@link DeltaPart}: the
- *   batch's first account id, the part's number in it, four digits), JSON Lines: a header line
+ * - `runs/<runId>/deltas/<batch>-<attempt>-<part>.jsonl`: a part of one child's deltas ({@link DeltaPart}:
+ *   the batch's first account id, the attempt's start in epoch ms, the part's number in that attempt,
+ *   four digits; an attempt never writes over another's), JSON Lines: a header line
  *   `{"credwatchDeltas":1,"accounts":[ids]}`, then one delta a line, in the header's order. A child
  *   writes a few of these (lambda/delta-parts.ts), not an object per account: at 5,000 accounts the
  *   requests of one object per account cost more than the orchestration.
@@ -17,7 +18,8 @@
  * Everything read back is checked (a bucket is input): an object or a line that does not decode is
  * reported in `unreadable` (with the account, when its header names it), never thrown; a call to S3
  * that fails is a {@link RunStoreError} naming the bucket, the key and the AWS error. An account found
- * in two objects (a retried child writes its parts again) is taken from the newest. Objects are written
+ * in two objects (a retried child scanned it again) is taken from the newest attempt, a scan over a
+ * failure; `sources` says from which key, and a second read can be given those keys. Objects are written
  * with no ACL and no per-object encryption setting: the bucket's default encryption and lifecycle apply.
  */
 import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
@@ -36,7 +38,7 @@ export const RUN_ID_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 /** The release before: one account's delta. */
 const DELTA_FILE = /^(\d{12})\.json$/;
-const PART_FILE = /^(\d{12})-(\d{4})\.jsonl$/;
+const PART_FILE = /^(\d{12})-(\d{13})-(\d{4})\.jsonl$/;
 /** The first line of a part: what it holds. */
 export const DELTA_PART_VERSION = 1;
 /** The most parts one batch may write (the part's four digits). */
@@ -102,12 +104,17 @@ export class S3RunStore implements RunStore {
         `run ${runId}: batch ${describe(at?.batch)} is not a 12-digit account id (the batch's first); the part is not written`,
       );
     }
+    if (!Number.isInteger(at.attempt) || at.attempt < 1e12 || at.attempt >= 1e13) {
+      throw new RunStoreError(
+        `run ${runId}: attempt ${describe(at.attempt)} of batch ${at.batch} is not a time in epoch milliseconds (13 digits); the part is not written`,
+      );
+    }
     if (!Number.isInteger(at.part) || at.part < 0 || at.part >= MAX_PARTS_PER_BATCH) {
       throw new RunStoreError(
         `run ${runId}: part ${describe(at.part)} of batch ${at.batch} is not an integer from 0 to ${MAX_PARTS_PER_BATCH - 1}; the part is not written`,
       );
     }
-    return `${prefix}${at.batch}-${String(at.part).padStart(4, '0')}.jsonl`;
+    return `${prefix}${at.batch}-${at.attempt}-${String(at.part).padStart(4, '0')}.jsonl`;
   }
 
   async putAccounts(runId: string, accounts: readonly AccountItem[]): Promise<{ readonly key: string }> {
@@ -191,40 +198,54 @@ export class S3RunStore implements RunStore {
   ): Promise<{
     readonly deltas: ReadonlyMap<string, unknown>;
     readonly unreadable: readonly UnreadableDelta[];
+    readonly sources: ReadonlyMap<string, string>;
   }> {
     const prefix = this.deltasPrefix(runId);
     const objects: { key: string; modified: number }[] = [];
-    try {
-      for await (const page of paginateListObjectsV2(
-        { client: this.client },
-        { Bucket: this.bucketName, Prefix: prefix },
-      )) {
-        for (const object of page.Contents ?? []) {
-          if (object.Key !== undefined)
-            objects.push({ key: object.Key, modified: object.LastModified?.getTime() ?? 0 });
+    if (options.keys) {
+      for (const key of options.keys) {
+        if (typeof key !== 'string' || !key.startsWith(prefix) || key.slice(prefix.length).includes('/')) {
+          throw new RunStoreError(
+            `run ${runId}: ${describe(key)} is not a key of the run's deltas (${prefix}…)`,
+          );
         }
+        objects.push({ key, modified: 0 });
       }
-    } catch (error) {
-      throw new RunStoreError(
-        `Could not list the deltas of run ${runId} under ${this.url(prefix)}: ${awsError(error)}`,
-        { cause: error },
-      );
+    } else {
+      try {
+        for await (const page of paginateListObjectsV2(
+          { client: this.client },
+          { Bucket: this.bucketName, Prefix: prefix },
+        )) {
+          for (const object of page.Contents ?? []) {
+            if (object.Key !== undefined)
+              objects.push({ key: object.Key, modified: object.LastModified?.getTime() ?? 0 });
+          }
+        }
+      } catch (error) {
+        throw new RunStoreError(
+          `Could not list the deltas of run ${runId} under ${this.url(prefix)}: ${awsError(error)}`,
+          { cause: error },
+        );
+      }
     }
     const unreadable: UnreadableDelta[] = [];
-    const readable: { key: string; modified: number; accountId?: string }[] = [];
+    /** `attempt`: when the attempt that wrote it started (a part's key says), or when it was written. */
+    const readable: { key: string; attempt: number; accountId?: string }[] = [];
     for (const object of objects) {
       const name = object.key.slice(prefix.length);
       const single = DELTA_FILE.exec(name);
-      if (single) readable.push({ ...object, accountId: single[1]! });
-      else if (PART_FILE.test(name)) readable.push(object);
+      const part = PART_FILE.exec(name);
+      if (single) readable.push({ key: object.key, attempt: object.modified, accountId: single[1]! });
+      else if (part) readable.push({ key: object.key, attempt: Number(part[2]) });
       else {
         unreadable.push({
           key: object.key,
-          problem: `the key is not ${prefix}<12-digit account id>-<4-digit part>.jsonl (or the release before's ${prefix}<12-digit account id>.json)`,
+          problem: `the key is not ${prefix}<12-digit account id>-<13-digit attempt>-<4-digit part>.jsonl (or the release before's ${prefix}<12-digit account id>.json)`,
         });
       }
     }
-    const read = await mapLimit(readable, this.readConcurrency, async ({ key, modified, accountId }) => {
+    const read = await mapLimit(readable, this.readConcurrency, async ({ key, attempt, accountId }) => {
       const what =
         accountId === undefined
           ? `the deltas part ${key.slice(prefix.length)} (run ${runId})`
@@ -234,26 +255,37 @@ export class S3RunStore implements RunStore {
       const { project } = options;
       return {
         key,
-        modified,
+        attempt,
         decoded: project
           ? {
               ...decoded,
               deltas: decoded.deltas.map(
-                ([id, delta]) => [id, project(delta as Record<string, unknown>)] as const,
+                ([id, delta]) => [id, project(delta as Record<string, unknown>), hasError(delta)] as const,
               ),
             }
-          : decoded,
+          : {
+              ...decoded,
+              deltas: decoded.deltas.map(([id, delta]) => [id, delta, hasError(delta)] as const),
+            },
       };
     });
-    // Newest object first (a retried child's parts replace the earlier attempt's), then by key.
-    read.sort((a, b) => b.modified - a.modified || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    // The newest attempt first (a retried child writes its accounts again, under its own keys), then by
+    // key; a scan is taken over a failure of the same account (both are of this run).
+    read.sort((a, b) => b.attempt - a.attempt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const deltas = new Map<string, unknown>();
+    const sources = new Map<string, string>();
+    const failed = new Set<string>();
     for (const { key, decoded } of read) {
       for (const problem of decoded.problems) unreadable.push({ key, ...problem });
-      for (const [accountId, delta] of decoded.deltas)
-        if (!deltas.has(accountId)) deltas.set(accountId, delta);
+      for (const [accountId, delta, error] of decoded.deltas) {
+        if (deltas.has(accountId) && !(failed.has(accountId) && !error)) continue;
+        deltas.set(accountId, delta);
+        sources.set(accountId, key);
+        if (error) failed.add(accountId);
+        else failed.delete(accountId);
+      }
     }
-    return { deltas, unreadable };
+    return { deltas, unreadable, sources };
   }
 
   /** `<prefix><runId>/`, after checking the run id. */
@@ -349,7 +381,11 @@ function accountListProblem(value: unknown): string | undefined {
 /** What one object held: its deltas by account, and what could not be read in it. */
 interface Decoded {
   readonly deltas: readonly (readonly [string, unknown])[];
-  readonly problems: readonly { readonly problem: string; readonly accountId?: string }[];
+  readonly problems: readonly {
+    readonly problem: string;
+    readonly accountId?: string;
+    readonly whole?: true;
+  }[];
 }
 
 /** An object of the release before: one account's delta. */
@@ -368,7 +404,10 @@ function decodePart(body: string): Decoded {
   try {
     header = JSON.parse(lines[0] ?? '');
   } catch (error) {
-    return { deltas: [], problems: [{ problem: `its header line is not JSON: ${messageOf(error)}` }] };
+    return {
+      deltas: [],
+      problems: [{ whole: true, problem: `its header line is not JSON (${jsonError(error)})` }],
+    };
   }
   const { credwatchDeltas, accounts } = (
     typeof header === 'object' && header !== null ? header : {}
@@ -378,6 +417,7 @@ function decodePart(body: string): Decoded {
       deltas: [],
       problems: [
         {
+          whole: true,
           problem: `its header line is not {"credwatchDeltas":${DELTA_PART_VERSION},"accounts":[…]} (credwatchDeltas is ${describe(credwatchDeltas)})`,
         },
       ],
@@ -390,11 +430,13 @@ function decodePart(body: string): Decoded {
   ) {
     return {
       deltas: [],
-      problems: [{ problem: "its header line's accounts are not distinct 12-digit account ids" }],
+      problems: [
+        { whole: true, problem: "its header line's accounts are not distinct 12-digit account ids" },
+      ],
     };
   }
   const deltas: (readonly [string, unknown])[] = [];
-  const problems: { problem: string; accountId?: string }[] = [];
+  const problems: { problem: string; accountId?: string; whole?: true }[] = [];
   for (const [index, accountId] of (accounts as string[]).entries()) {
     const line = lines[index + 1];
     if (line === undefined) {
@@ -421,7 +463,7 @@ function deltaObject(text: string, accountId: string): { delta: unknown } | { pr
   try {
     delta = JSON.parse(text);
   } catch (error) {
-    return { problem: `not JSON: ${messageOf(error)}` };
+    return { problem: `not JSON (${jsonError(error)})` };
   }
   if (typeof delta !== 'object' || delta === null || Array.isArray(delta)) {
     return { problem: `not a JSON object (got ${describe(delta)})` };
@@ -431,6 +473,19 @@ function deltaObject(text: string, accountId: string): { delta: unknown } | { pr
     return { problem: `its accountId is ${describe(inside)}, where it should be account ${accountId}` };
   }
   return { delta };
+}
+
+/** Whether a delta is of an account that could not be scanned. */
+const hasError = (delta: unknown): boolean => (delta as { error?: unknown }).error !== undefined;
+
+/**
+ * Where JSON.parse stopped, without the text around it (V8 quotes the input: user names, ARNs, key ids).
+ */
+function jsonError(error: unknown): string {
+  const message = error instanceof Error ? error.message : '';
+  const position = /position (\d+)/.exec(message)?.[1];
+  if (position !== undefined) return `invalid at character ${position}`;
+  return /end of( JSON)? input/i.test(message) ? 'it ends too soon' : 'invalid';
 }
 
 /** A short description of a value for an error message (never the whole value). */

@@ -366,7 +366,11 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     const runId = (first.calls[0]!.run.result as { runId: string }).runId;
     // One object a batch (each child wrote its accounts in one part), named by the batch's first account.
     const parts = await runKeys();
-    expect(parts).toEqual([PROD, SANDBOX].map((id) => `runs/${runId}/deltas/${id}-0000.jsonl`));
+    // (and the attempt's start: a retry writes beside it, never over it).
+    expect(parts).toHaveLength(2);
+    [PROD, SANDBOX].forEach((id, i) => {
+      expect(parts[i]).toMatch(new RegExp(`^runs/${runId}/deltas/${id}-\\d{13}-0000\\.jsonl$`));
+    });
     const headers = await Promise.all(
       parts.map(async (Key) => {
         const body = await (
@@ -474,6 +478,38 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     const after = await execute();
     expect(after.run.status).toBe('SUCCEEDED');
     expect(posted()).toHaveLength(before + 2);
+  }, 180_000);
+
+  it('a roll-up due only by the reminder of an account whose batch never answers still rolls up every scanned account', async () => {
+    const o = await startOrg([member(PROD, 'prod'), member(STAGING, 'staging'), member(SANDBOX, 'sandbox')]);
+    // The sandbox's IAM never answers: its batch times out every run, and deliver announces it.
+    const stalling = await startStallingIamProxy(o.iamUrl, SANDBOX);
+    iamProxy = stalling;
+    const env = { AWS_ENDPOINT_URL_IAM: stalling.url };
+    // At first only the sandbox is in the run; prod and staging come 12 hours later.
+    const accounts = JSON.parse(String(sm.steps.discover.environment.CREDWATCH_ACCOUNTS)) as Record<
+      string,
+      unknown
+    >;
+    await execute({
+      timeoutScale: 0.03,
+      env: { ...env, CREDWATCH_ACCOUNTS: JSON.stringify({ ...accounts, exclude: [PROD, STAGING] }) },
+    });
+    expect(slack.delivered().map(header)).toEqual(['credwatch: 1 new — sandbox (333333333333)']);
+    later(12 * 60);
+    await execute({ timeoutScale: 0.03, env });
+    const before = slack.delivered().length;
+    // A day after the first run only the sandbox's failure is due (a delta deliver made, not one a
+    // child wrote); prod's and staging's findings (12 hours old) come with it in the channel's one
+    // roll-up, from their deltas' roll-ups.
+    later(12 * 60 + 10);
+    const due = await execute({ timeoutScale: 0.03, env });
+    expect(due.run.status).toBe('FAILED');
+    const rollUp = slack.delivered().slice(before);
+    expect(rollUp.map(header)[0]).toBe('credwatch: 7 still open — 3 accounts');
+    for (const name of ['prod (111111111111)', 'staging (222222222222)', 'sandbox (333333333333)']) {
+      expect(text(rollUp[0])).toContain(name);
+    }
   }, 180_000);
 
   it('an empty organization: the execution succeeds, with no child and no message', async () => {
@@ -635,10 +671,10 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     const message = errorMessage(run);
     expect(message).toMatch(/^2 of 3 accounts could not be scanned: /);
     expect(message).toContain(
-      `${broken.line} (its result in the run bucket could not be read (${broken.lineKey}: line 2: not JSON: `,
+      `${broken.line} (its result in the run bucket could not be read (${broken.lineKey}: line 2: not JSON (invalid at character 200)))`,
     );
     expect(message).toContain(
-      `${SANDBOX} (its batch of the map did not finish (it failed or timed out: see the map run), or its result is in an object of the run bucket that cannot be read (${broken.headerKey}: its header line is not JSON: `,
+      `${SANDBOX} (its batch of the map did not finish (it failed or timed out: see the map run), or its result is in an object of the run bucket that cannot be read (${broken.headerKey}: its header line is not JSON (it ends too soon)))`,
     );
     // The readable account of the damaged part is delivered as scanned: its baseline summary.
     const kept = broken.kept === PROD ? 'prod' : 'staging';

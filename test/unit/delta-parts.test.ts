@@ -7,6 +7,12 @@ import { DeltaParts } from '../../lambda/delta-parts';
 import type { DeltaPart, RunStore } from '../../lambda/ports';
 
 const RUN = 'scheduled-2026-12-01T12:00:00Z_exec';
+const ATTEMPT = Date.parse('2026-12-01T12:00:05Z');
+/** Parts reported unwritten where none should be (checked after each test). */
+let unwrittenUnexpectedly: string[] = [];
+const unexpected = (accounts: readonly string[]) => {
+  unwrittenUnexpectedly.push(...accounts);
+};
 const id = (n: number) => String(100_000_000_000 + n);
 /** A delta of about `size` characters of JSON. */
 const delta = (n: number, size = 100) => ({ accountId: id(n), pad: 'x'.repeat(Math.max(0, size - 40)) });
@@ -31,7 +37,7 @@ function recordingStore(options: { fail?: (at: DeltaPart) => boolean; slowMs?: n
         if (options.slowMs) await new Promise((resolve) => setTimeout(resolve, options.slowMs));
         if (options.fail?.(at)) throw new Error(`S3 refused part ${at.part}`);
         writes.push({ at, accounts: deltas.map((d) => (d as { accountId: string }).accountId) });
-        return { key: `runs/${runId}/deltas/${at.batch}-${at.part}` };
+        return { key: `runs/${runId}/deltas/${at.batch}-${at.attempt}-${at.part}` };
       } finally {
         inFlight--;
       }
@@ -43,27 +49,46 @@ function recordingStore(options: { fail?: (at: DeltaPart) => boolean; slowMs?: n
 describe('DeltaParts', () => {
   afterEach(() => {
     jest.useRealTimers();
+    expect(unwrittenUnexpectedly).toEqual([]);
+    unwrittenUnexpectedly = [];
   });
 
   it('writes nothing before its part is due, then everything left as one part when closed', async () => {
     const { store, writes } = recordingStore();
-    const parts = new DeltaParts({ store, runId: RUN, batch: id(0), onUnwritten: fail });
+    const parts = new DeltaParts({
+      store,
+      runId: RUN,
+      batch: id(0),
+      attempt: ATTEMPT,
+      onUnwritten: unexpected,
+    });
     for (let n = 0; n < 5; n++) await parts.add(delta(n));
     expect(writes).toEqual([]);
     await parts.close();
-    expect(writes).toEqual([{ at: { batch: id(0), part: 0 }, accounts: [0, 1, 2, 3, 4].map(id) }]);
-    expect(parts.keys).toEqual([`runs/${RUN}/deltas/${id(0)}-0`]);
+    expect(writes).toEqual([
+      { at: { batch: id(0), attempt: ATTEMPT, part: 0 }, accounts: [0, 1, 2, 3, 4].map(id) },
+    ]);
+    expect(parts.keys).toEqual([`runs/${RUN}/deltas/${id(0)}-${ATTEMPT}-0`]);
   });
 
   it('writes a part once its deltas reach the size, and the delta that filled it waits for the write', async () => {
     const { store, writes } = recordingStore();
-    const parts = new DeltaParts({ store, runId: RUN, batch: id(0), onUnwritten: fail, flushBytes: 1_000 });
+    const parts = new DeltaParts({
+      store,
+      runId: RUN,
+      batch: id(0),
+      attempt: ATTEMPT,
+      onUnwritten: unexpected,
+      flushBytes: 1_000,
+    });
     await parts.add(delta(0, 400));
     await parts.add(delta(1, 400));
     expect(writes).toEqual([]);
     await parts.add(delta(2, 400));
     // Resolved only once part 0 was written.
-    expect(writes).toEqual([{ at: { batch: id(0), part: 0 }, accounts: [id(0), id(1), id(2)] }]);
+    expect(writes).toEqual([
+      { at: { batch: id(0), attempt: ATTEMPT, part: 0 }, accounts: [id(0), id(1), id(2)] },
+    ]);
     await parts.add(delta(3, 5_000));
     await parts.add(delta(4, 10));
     await parts.close();
@@ -81,7 +106,8 @@ describe('DeltaParts', () => {
       store,
       runId: RUN,
       batch: id(0),
-      onUnwritten: fail,
+      attempt: ATTEMPT,
+      onUnwritten: unexpected,
       flushIntervalMs: 60_000,
     });
     await parts.add(delta(0));
@@ -90,7 +116,7 @@ describe('DeltaParts', () => {
     await jest.advanceTimersByTimeAsync(29_999);
     expect(writes).toEqual([]);
     await jest.advanceTimersByTimeAsync(1);
-    expect(writes).toEqual([{ at: { batch: id(0), part: 0 }, accounts: [id(0), id(1)] }]);
+    expect(writes).toEqual([{ at: { batch: id(0), attempt: ATTEMPT, part: 0 }, accounts: [id(0), id(1)] }]);
     // The next part's clock starts with its own first delta.
     await jest.advanceTimersByTimeAsync(120_000);
     expect(writes).toHaveLength(1);
@@ -115,6 +141,7 @@ describe('DeltaParts', () => {
       store,
       runId: RUN,
       batch: id(0),
+      attempt: ATTEMPT,
       flushBytes: 150,
       onUnwritten: (accounts, error) => unwritten.push({ accounts, error: (error as Error).message }),
     });
@@ -129,7 +156,14 @@ describe('DeltaParts', () => {
 
   it('writes one part at a time, in order, when parts fall due while one is being written', async () => {
     const { store, writes, maxInFlight } = recordingStore({ slowMs: 20 });
-    const parts = new DeltaParts({ store, runId: RUN, batch: id(7), onUnwritten: fail, flushBytes: 1 });
+    const parts = new DeltaParts({
+      store,
+      runId: RUN,
+      batch: id(7),
+      attempt: ATTEMPT,
+      onUnwritten: unexpected,
+      flushBytes: 1,
+    });
     // Added at once, as a batch's concurrent scans finish.
     await Promise.all([0, 1, 2, 3].map((n) => parts.add(delta(n))));
     await parts.close();
@@ -139,9 +173,39 @@ describe('DeltaParts', () => {
     );
   });
 
+  it('goes on with the next parts when reporting an unwritten one throws, and leaves no rejection behind', async () => {
+    jest.useFakeTimers();
+    const { store, writes } = recordingStore({ fail: (at) => at.part === 0 });
+    let reported = 0;
+    const parts = new DeltaParts({
+      store,
+      runId: RUN,
+      batch: id(0),
+      attempt: ATTEMPT,
+      flushIntervalMs: 1_000,
+      onUnwritten: () => {
+        reported++;
+        throw new Error('the logger failed');
+      },
+    });
+    await parts.add(delta(0));
+    // Part 0 is written (and fails) by the timer, nobody awaiting it.
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(reported).toBe(1);
+    await parts.add(delta(1));
+    await expect(parts.close()).resolves.toBeUndefined();
+    expect(writes.map((w) => [w.at.part, w.accounts])).toEqual([[1, [id(1)]]]);
+  });
+
   it('writes nothing for a batch that scanned nothing, and refuses a delta after close', async () => {
     const { store, writes } = recordingStore();
-    const parts = new DeltaParts({ store, runId: RUN, batch: id(0), onUnwritten: fail });
+    const parts = new DeltaParts({
+      store,
+      runId: RUN,
+      batch: id(0),
+      attempt: ATTEMPT,
+      onUnwritten: unexpected,
+    });
     await parts.close();
     expect(writes).toEqual([]);
     await expect(parts.add(delta(1))).rejects.toThrow(
@@ -149,7 +213,3 @@ describe('DeltaParts', () => {
     );
   });
 });
-
-function fail(accounts: readonly string[], error: unknown): never {
-  throw new Error(`unexpected unwritten part ${accounts.join(',')}: ${String(error)}`);
-}

@@ -186,9 +186,11 @@ describe('S3RunStore on moto', () => {
 
   describe('deltas', () => {
     const dir = `runs/${RUN}/deltas/`;
-    const part = (batch: string, n: number) => ({ batch, part: n });
+    const ATTEMPT = Date.parse('2026-12-01T12:00:05Z');
+    const part = (batch: string, n: number, attempt = ATTEMPT) => ({ batch, attempt, part: n });
+    const keyOf = (batch: string, n: number, attempt = ATTEMPT) =>
+      `${dir}${batch}-${attempt}-${String(n).padStart(4, '0')}.jsonl`;
     const header = (...ids: string[]) => JSON.stringify({ credwatchDeltas: 1, accounts: ids });
-    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
     it('reads back 2,400 deltas from 1,200 parts, listing every page (more than 1,000 keys), with bounded concurrency', async () => {
       const ids = Array.from({ length: 2_400 }, (_, i) => accountId(i));
@@ -222,7 +224,7 @@ describe('S3RunStore on moto', () => {
       const a = delta('123456789012', { name: 'payments' });
       const b = delta('210987654321', { baseline: true });
       const { key } = await store.putDeltas(RUN, part('123456789012', 7), [a, b]);
-      expect(key).toBe(`${dir}123456789012-0007.jsonl`);
+      expect(key).toBe(`${dir}123456789012-${ATTEMPT}-0007.jsonl`);
       expect(store.deltaPartKey(RUN, part('123456789012', 7))).toBe(key);
       expect(await keys()).toEqual([key]);
       const raw = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
@@ -244,27 +246,71 @@ describe('S3RunStore on moto', () => {
       ]);
     });
 
-    it('takes an account found in two objects from the newest (a retried child writes its parts again)', async () => {
-      // The first attempt: parts 0 and 1; the retry rewrites part 0 with other accounts in it.
+    it('keeps every attempt of a child apart: an account is taken from the newest attempt it is in, a scan over a failure', async () => {
+      const later = ATTEMPT + 60_000;
+      // The first attempt: parts 0 and 1. The retry, a minute later, writes its own part 0 with other
+      // accounts in it, and a failure of one the first attempt scanned.
       await store.putDeltas(RUN, part('111111111111', 0), [delta('111111111111'), delta('222222222222')]);
       await store.putDeltas(RUN, part('111111111111', 1), [delta('333333333333', { name: 'first attempt' })]);
-      await sleep(1_100);
-      await store.putDeltas(RUN, part('111111111111', 0), [
+      await store.putDeltas(RUN, part('111111111111', 0, later), [
         delta('111111111111', { name: 'retry' }),
         delta('333333333333', { name: 'retry' }),
+        delta('222222222222', { name: 'retry', error: { name: 'CredwatchError', message: 'out of time' } }),
       ]);
-      const { deltas, unreadable } = await store.deltas(RUN);
+      // The first attempt, still running, writes after the retry: it does not replace the retry's.
+      await store.putDeltas(RUN, part('111111111111', 2), [delta('444444444444', { name: 'first attempt' })]);
+      expect((await keys(dir)).sort()).toEqual(
+        [
+          keyOf('111111111111', 0),
+          keyOf('111111111111', 1),
+          keyOf('111111111111', 2),
+          keyOf('111111111111', 0, later),
+        ].sort(),
+      );
+      const { deltas, unreadable, sources } = await store.deltas(RUN);
       expect(unreadable).toEqual([]);
-      expect(Object.fromEntries([...deltas].map(([id, d]) => [id, (d as { name?: string }).name]))).toEqual({
+      expect(
+        Object.fromEntries(
+          [...deltas].map(([id, d]) => [id, (d as { name?: string }).name ?? 'first attempt']),
+        ),
+      ).toEqual({
         '111111111111': 'retry',
+        // The first attempt's scan, over the retry's failure.
+        '222222222222': 'first attempt',
         '333333333333': 'retry',
+        '444444444444': 'first attempt',
       });
+      expect(Object.fromEntries(sources)).toEqual({
+        '111111111111': keyOf('111111111111', 0, later),
+        '222222222222': keyOf('111111111111', 0),
+        '333333333333': keyOf('111111111111', 0, later),
+        '444444444444': keyOf('111111111111', 2),
+      });
+    });
+
+    it('reads again only the objects named, with the same choice, whatever was written since', async () => {
+      await store.putDeltas(RUN, part('111111111111', 0), [delta('111111111111', { name: 'first' })]);
+      const first = await store.deltas(RUN, { project: (d) => ({ accountId: d.accountId }) });
+      expect(first.deltas.get('111111111111')).toEqual({ accountId: '111111111111' });
+      // A late attempt writes the account again.
+      await store.putDeltas(RUN, part('111111111111', 0, ATTEMPT + 1), [
+        delta('111111111111', { name: 'late' }),
+      ]);
+      sent = [];
+      const again = await store.deltas(RUN, { keys: [...new Set(first.sources.values())] });
+      expect((again.deltas.get('111111111111') as { name: string }).name).toBe('first');
+      expect(sent).toEqual(['GetObjectCommand']);
+      // Keys outside the run's deltas are refused before S3 is called.
+      for (const key of [`runs/${RUN}/accounts.json`, `${dir}nested/x.jsonl`, `runs/other/deltas/x.jsonl`]) {
+        await rejectsWith(store.deltas(RUN, { keys: [key] }), "is not a key of the run's deltas");
+      }
     });
 
     it('still reads the release before: one object a delta at runs/<runId>/deltas/<accountId>.json', async () => {
       await putRaw(`${dir}123456789012.json`, JSON.stringify(delta('123456789012', { name: 'old' })));
       await store.putDeltas(RUN, part('210987654321', 0), [delta('210987654321')]);
-      const { deltas, unreadable } = await store.deltas(RUN);
+      const { deltas, unreadable, sources } = await store.deltas(RUN);
+      expect(sources.get('123456789012')).toBe(`${dir}123456789012.json`);
       expect(unreadable).toEqual([]);
       expect(deltas.get('123456789012')).toEqual(delta('123456789012', { name: 'old' }));
       expect([...deltas.keys()].sort()).toEqual(['123456789012', '210987654321']);
@@ -279,19 +325,20 @@ describe('S3RunStore on moto', () => {
     it('reports what does not decode, by key and, where the object names it, by account, and still reads the rest', async () => {
       await store.putDeltas(RUN, part('111111111111', 0), [delta('111111111111')]);
       const ok = JSON.stringify(delta('200000000002'));
+      const a = ATTEMPT;
       const parts: Record<string, string> = {
         // A line that is not JSON, and one whose delta is of another account: those accounts only.
-        '200000000001-0000.jsonl': `${header('200000000001', '200000000002', '200000000003')}\n{"accountId": "200000000001", "changes": [\n${ok}\n${JSON.stringify(delta('999999999999'))}\n`,
+        [`200000000001-${a}-0000.jsonl`]: `${header('200000000001', '200000000002', '200000000003')}\n{"accountId": "200000000001", "changes": [\n${ok}\n${JSON.stringify(delta('999999999999'))}\n`,
         // Cut short: the account it never got to.
-        '300000000001-0000.jsonl': `${header('300000000001', '300000000002')}\n${JSON.stringify(delta('300000000001'))}\n`,
+        [`300000000001-${a}-0000.jsonl`]: `${header('300000000001', '300000000002')}\n${JSON.stringify(delta('300000000001'))}\n`,
         // More lines than its header names: those are not read.
-        '400000000001-0000.jsonl': `${header('400000000001')}\n${JSON.stringify(delta('400000000001'))}\n${JSON.stringify(delta('400000000002'))}\n`,
+        [`400000000001-${a}-0000.jsonl`]: `${header('400000000001')}\n${JSON.stringify(delta('400000000001'))}\n${JSON.stringify(delta('400000000002'))}\n`,
         // Headers that cannot be trusted: the object's accounts are unknown.
-        '500000000001-0000.jsonl': `not a header\n${JSON.stringify(delta('500000000001'))}\n`,
-        '500000000002-0000.jsonl': `${JSON.stringify({ credwatchDeltas: 2, accounts: ['500000000002'] })}\n${JSON.stringify(delta('500000000002'))}\n`,
-        '500000000003-0000.jsonl': `${header('500000000003', '500000000003')}\n${JSON.stringify(delta('500000000003'))}\n`,
-        '500000000004-0000.jsonl': `${JSON.stringify({ credwatchDeltas: 1, accounts: ['5000000004'] })}\n`,
-        '500000000005-0000.jsonl': '',
+        [`500000000001-${a}-0000.jsonl`]: `not a header\n${JSON.stringify(delta('500000000001'))}\n`,
+        [`500000000002-${a}-0000.jsonl`]: `${JSON.stringify({ credwatchDeltas: 2, accounts: ['500000000002'] })}\n${JSON.stringify(delta('500000000002'))}\n`,
+        [`500000000003-${a}-0000.jsonl`]: `${header('500000000003', '500000000003')}\n${JSON.stringify(delta('500000000003'))}\n`,
+        [`500000000004-${a}-0000.jsonl`]: `${JSON.stringify({ credwatchDeltas: 1, accounts: ['5000000004'] })}\n`,
+        [`500000000005-${a}-0000.jsonl`]: '',
       };
       for (const [name, body] of Object.entries(parts)) await putRaw(`${dir}${name}`, body);
       // The release before's objects, and keys of neither form.
@@ -302,6 +349,10 @@ describe('S3RunStore on moto', () => {
       await putRaw(
         `${dir}700000000001-1.jsonl`,
         `${header('700000000001')}\n${JSON.stringify(delta('700000000001'))}\n`,
+      );
+      await putRaw(
+        `${dir}700000000002-0000.jsonl`,
+        `${header('700000000002')}\n${JSON.stringify(delta('700000000002'))}\n`,
       );
       await putRaw(`${dir}nested/888888888888.json`, JSON.stringify(delta('888888888888')));
 
@@ -315,41 +366,63 @@ describe('S3RunStore on moto', () => {
       ]);
       const found = unreadable.map((u) => ({ ...u, key: u.key.slice(dir.length) }));
       const of = (name: string) => found.filter((u) => u.key === name);
-      expect(of('200000000001-0000.jsonl')).toEqual([
+      expect(of(`200000000001-${a}-0000.jsonl`)).toEqual([
         {
-          key: '200000000001-0000.jsonl',
+          key: `200000000001-${a}-0000.jsonl`,
           accountId: '200000000001',
-          problem: expect.stringMatching(/^line 2: not JSON: /),
+          problem: 'line 2: not JSON (it ends too soon)',
         },
         {
-          key: '200000000001-0000.jsonl',
+          key: `200000000001-${a}-0000.jsonl`,
           accountId: '200000000003',
           problem: 'line 4: its accountId is "999999999999", where it should be account 200000000003',
         },
       ]);
-      expect(of('300000000001-0000.jsonl')).toEqual([
+      expect(of(`300000000001-${a}-0000.jsonl`)).toEqual([
         {
-          key: '300000000001-0000.jsonl',
+          key: `300000000001-${a}-0000.jsonl`,
           accountId: '300000000002',
           problem: 'its line 3 is missing: the object ends after 1 of the 2 deltas its header names',
         },
       ]);
-      expect(of('400000000001-0000.jsonl')).toEqual([
+      expect(of(`400000000001-${a}-0000.jsonl`)).toEqual([
         {
-          key: '400000000001-0000.jsonl',
+          key: `400000000001-${a}-0000.jsonl`,
           problem: 'it has 1 more lines than its header names; they are not read',
         },
       ]);
-      expect(of('500000000001-0000.jsonl')).toEqual([
-        { key: '500000000001-0000.jsonl', problem: expect.stringMatching(/^its header line is not JSON: /) },
+      expect(of(`500000000001-${a}-0000.jsonl`)).toEqual([
+        {
+          key: `500000000001-${a}-0000.jsonl`,
+          whole: true,
+          problem: 'its header line is not JSON (invalid)',
+        },
       ]);
-      expect(of('500000000002-0000.jsonl')[0]!.problem).toMatch(/credwatchDeltas is number 2/);
-      for (const name of ['500000000003-0000.jsonl', '500000000004-0000.jsonl']) {
+      expect(of(`500000000002-${a}-0000.jsonl`)).toEqual([
+        {
+          key: `500000000002-${a}-0000.jsonl`,
+          whole: true,
+          problem: expect.stringMatching(/credwatchDeltas is number 2/),
+        },
+      ]);
+      for (const name of [`500000000003-${a}-0000.jsonl`, `500000000004-${a}-0000.jsonl`]) {
         expect(of(name)).toEqual([
-          { key: name, problem: "its header line's accounts are not distinct 12-digit account ids" },
+          {
+            key: name,
+            whole: true,
+            problem: "its header line's accounts are not distinct 12-digit account ids",
+          },
         ]);
       }
-      expect(of('500000000005-0000.jsonl')[0]!.problem).toMatch(/^its header line is not JSON/);
+      expect(of(`500000000005-${a}-0000.jsonl`)).toEqual([
+        {
+          key: `500000000005-${a}-0000.jsonl`,
+          whole: true,
+          problem: 'its header line is not JSON (it ends too soon)',
+        },
+      ]);
+      // What V8 says of bad JSON quotes the text around it (user names, key ids): never repeated.
+      expect(JSON.stringify(unreadable)).not.toContain('changes');
       expect(of('600000000001.json')).toEqual([
         {
           key: '600000000001.json',
@@ -364,16 +437,17 @@ describe('S3RunStore on moto', () => {
         'notes.txt',
         '77777777777.json',
         '700000000001-1.jsonl',
+        '700000000002-0000.jsonl',
         'nested/888888888888.json',
       ]) {
         expect(of(wrongKey)).toEqual([
           {
             key: wrongKey,
-            problem: `the key is not ${dir}<12-digit account id>-<4-digit part>.jsonl (or the release before's ${dir}<12-digit account id>.json)`,
+            problem: `the key is not ${dir}<12-digit account id>-<13-digit attempt>-<4-digit part>.jsonl (or the release before's ${dir}<12-digit account id>.json)`,
           },
         ]);
       }
-      expect(found).toHaveLength(15);
+      expect(found).toHaveLength(16);
       expect(unreadable.every((u) => u.key.startsWith(dir))).toBe(true);
     });
 
@@ -381,7 +455,7 @@ describe('S3RunStore on moto', () => {
       await store.putDeltas(RUN, part('111111111111', 0), [delta('111111111111')]);
       // An archived object: listed, but GetObject answers InvalidObjectState.
       await putRaw(
-        `${dir}222222222222-0000.jsonl`,
+        keyOf('222222222222', 0),
         `${header('222222222222')}\n${JSON.stringify(delta('222222222222'))}\n`,
         {
           StorageClass: 'GLACIER',
@@ -389,7 +463,7 @@ describe('S3RunStore on moto', () => {
       );
       await rejectsWith(
         store.deltas(RUN),
-        `Could not read the deltas part 222222222222-0000.jsonl (run ${RUN}) at s3://${BUCKET}/${dir}222222222222-0000.jsonl: InvalidObjectState`,
+        `Could not read the deltas part 222222222222-${ATTEMPT}-0000.jsonl (run ${RUN}) at s3://${BUCKET}/${keyOf('222222222222', 0)}: InvalidObjectState`,
       );
     });
 
@@ -431,21 +505,35 @@ describe('S3RunStore on moto', () => {
     it.each([
       [
         'a batch that is no account id',
-        { batch: '1234', part: 0 },
+        { batch: '1234', attempt: ATTEMPT, part: 0 },
         /batch "1234" is not a 12-digit account id/,
       ],
       [
         'a batch with a path',
-        { batch: '../123456789012', part: 0 },
+        { batch: '../123456789012', attempt: ATTEMPT, part: 0 },
         /batch "..\/123456789012" is not a 12-digit/,
       ],
       [
         'a negative part',
-        { batch: '123456789012', part: -1 },
+        { batch: '123456789012', attempt: ATTEMPT, part: -1 },
         /part number -1 of batch 123456789012 is not an integer from 0 to 9999/,
       ],
-      ['a fractional part', { batch: '123456789012', part: 1.5 }, /part number 1.5 of batch/],
-      ['part 10,000', { batch: '123456789012', part: 10_000 }, /part number 10000 of batch/],
+      [
+        'a fractional part',
+        { batch: '123456789012', attempt: ATTEMPT, part: 1.5 },
+        /part number 1.5 of batch/,
+      ],
+      [
+        'part 10,000',
+        { batch: '123456789012', attempt: ATTEMPT, part: 10_000 },
+        /part number 10000 of batch/,
+      ],
+      [
+        'an attempt that is no time in ms',
+        { batch: '123456789012', attempt: 1_764_590_405, part: 0 },
+        /attempt number 1764590405 of batch 123456789012 is not a time in epoch milliseconds/,
+      ],
+      ['a fractional attempt', { batch: '123456789012', attempt: ATTEMPT + 0.5, part: 0 }, /attempt number/],
     ])('refuses %s and writes nothing', async (_what, at, message) => {
       await rejectsWith(store.putDeltas(RUN, at, [delta('123456789012')]), message);
       expect(() => store.deltaPartKey(RUN, at)).toThrow(message);
@@ -470,7 +558,9 @@ describe('S3RunStore on moto', () => {
       await rejectsWith(store.putAccounts(runId, ACCOUNTS), message);
       await rejectsWith(store.getAccounts(runId), message);
       await rejectsWith(
-        store.putDeltas(runId, { batch: '123456789012', part: 0 }, [delta('123456789012')]),
+        store.putDeltas(runId, { batch: '123456789012', attempt: 1_764_590_405_000, part: 0 }, [
+          delta('123456789012'),
+        ]),
         message,
       );
       await rejectsWith(store.deltas(runId), message);
@@ -480,7 +570,9 @@ describe('S3RunStore on moto', () => {
 
     it('accepts execution names and the scheduled form, up to 200 characters', async () => {
       for (const runId of ['x'.repeat(200), 'manual-run_1', 'a.b', RUN]) {
-        await store.putDeltas(runId, { batch: '123456789012', part: 0 }, [delta('123456789012')]);
+        await store.putDeltas(runId, { batch: '123456789012', attempt: 1_764_590_405_000, part: 0 }, [
+          delta('123456789012'),
+        ]);
         expect([...(await store.deltas(runId)).deltas.keys()]).toEqual(['123456789012']);
       }
     });
@@ -506,11 +598,11 @@ describe('S3RunStore on moto', () => {
 
     it('throws a RunStoreError naming the key when a write fails', async () => {
       await rejectsWith(
-        missing().putDeltas(RUN, { batch: '123456789012', part: 3 }, [
+        missing().putDeltas(RUN, { batch: '123456789012', attempt: 1_764_590_405_000, part: 3 }, [
           delta('123456789012'),
           delta('210987654321'),
         ]),
-        `Could not write the deltas of accounts 123456789012, 210987654321 (run ${RUN}) to s3://no-such-bucket/runs/${RUN}/deltas/123456789012-0003.jsonl: NoSuchBucket`,
+        `Could not write the deltas of accounts 123456789012, 210987654321 (run ${RUN}) to s3://no-such-bucket/runs/${RUN}/deltas/123456789012-1764590405000-0003.jsonl: NoSuchBucket`,
       );
       await rejectsWith(
         missing().putAccounts(RUN, ACCOUNTS),
@@ -523,9 +615,14 @@ describe('S3RunStore on moto', () => {
     it('puts every key under the configured prefix', async () => {
       const other = new S3RunStore({ bucketName: BUCKET, client, prefix: 'credwatch/runs/' });
       const { key } = await other.putAccounts(RUN, ACCOUNTS);
-      await other.putDeltas(RUN, { batch: '123456789012', part: 0 }, [delta('123456789012')]);
+      await other.putDeltas(RUN, { batch: '123456789012', attempt: 1_764_590_405_000, part: 0 }, [
+        delta('123456789012'),
+      ]);
       expect(key).toBe(`credwatch/runs/${RUN}/accounts.json`);
-      expect((await keys()).sort()).toEqual([key, `credwatch/runs/${RUN}/deltas/123456789012-0000.jsonl`]);
+      expect((await keys()).sort()).toEqual([
+        key,
+        `credwatch/runs/${RUN}/deltas/123456789012-1764590405000-0000.jsonl`,
+      ]);
       await expect(other.getAccounts(RUN)).resolves.toEqual(ACCOUNTS);
       expect([...(await other.deltas(RUN)).deltas.keys()]).toEqual(['123456789012']);
       // The default prefix does not see them.
