@@ -129,11 +129,11 @@ class FileRunStore implements RunStore {
       // no delta written
     }
     // (The bench's runs have one attempt a child: no account is in two files.)
-    const only = options.keys && new Set(options.keys);
+    const only = options.sources;
     for (const f of names) {
       const key = `runs/${runId}/deltas/${f}`;
-      if (only && !only.has(key)) continue;
       for (const d of JSON.parse(readFileSync(join(dir, f), 'utf8')) as { accountId: string }[]) {
+        if (only && only.get(d.accountId) !== key) continue;
         deltas.set(d.accountId, options.project ? options.project(d) : d);
         sources.set(d.accountId, key);
       }
@@ -189,11 +189,11 @@ const runStore = {
     const sources = new Map();
     let names = [];
     try { names = readdirSync(dir); } catch {}
-    const only = options.keys && new Set(options.keys);
+    const only = options.sources;
     for (const f of names) {
       const key = 'runs/' + runId + '/deltas/' + f;
-      if (only && !only.has(key)) continue;
       for (const d of JSON.parse(readFileSync(join(dir, f), 'utf8'))) {
+        if (only && only.get(d.accountId) !== key) continue;
         deltas.set(d.accountId, options.project ? options.project(d) : d);
         sources.set(d.accountId, key);
       }

@@ -48,6 +48,12 @@ export class DeltaParts {
   private readonly flushIntervalMs: number;
 
   constructor(private readonly options: DeltaPartsOptions) {
+    // Checked before anything is scanned (every part's key carries it).
+    if (!Number.isInteger(options.attempt) || options.attempt < 1e12 || options.attempt >= 1e13) {
+      throw new Error(
+        `DeltaParts: attempt ${options.attempt} is not a time in epoch milliseconds (13 digits)`,
+      );
+    }
     this.flushBytes = options.flushBytes ?? PART_FLUSH_BYTES;
     this.flushIntervalMs = options.flushIntervalMs ?? PART_FLUSH_INTERVAL_MS;
   }
@@ -81,8 +87,9 @@ export class DeltaParts {
             deltas.map((d) => d.accountId),
             error,
           );
-        } catch {
+        } catch (reportError) {
           // A report that fails must not stop the parts after it.
+          console.error('DeltaParts: reporting an unwritten part failed', reportError);
         }
       }
     });

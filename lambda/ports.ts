@@ -296,10 +296,10 @@ export interface DeltaReadOptions {
    */
   readonly project?: (delta: Readonly<Record<string, unknown>>) => unknown;
   /**
-   * Read only these objects (keys an earlier read gave as `sources`), not every object listed: a
-   * second read of the same deltas, whatever was written since. @default every object of the run
+   * Read each of these accounts only from its key (an earlier read's `sources`), and no other
+   * object: a second read of the same deltas, whatever was written since. @default every object
    */
-  readonly keys?: readonly string[];
+  readonly sources?: ReadonlyMap<string, string>;
 }
 
 /**

@@ -469,7 +469,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     if (due.size > 0 && scanned.length > 0) {
       const rollUps = await s.deltas(runId, {
         project: (d) => rollUpIn(d, due),
-        keys: [...new Set(scanned.map((d) => sources.get(d.accountId)!))],
+        sources: new Map(scanned.map((d) => [d.accountId, sources.get(d.accountId)!])),
       });
       const items = new Map(accounts.map((a) => [a.id, a]));
       const withRollUps: AccountDelta[] = [];
@@ -494,8 +494,15 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
         } else withRollUps.push(decoded.rollUp ? { ...delta, rollUp: decoded.rollUp } : delta);
       }
       scanned = withRollUps;
-      notScanned.push(...late);
-      failures = [...failures, ...(await failed(late))];
+      const lateFailures = await failed(late);
+      // Such an account's failure may be due in a channel that was not: its reminders come alone.
+      const more = lateFailures.flatMap((d) => d.dueChannels ?? []).filter((c) => !due.has(c));
+      if (more.length > 0) {
+        logger.warn('an account whose roll-up could not be read again is due in a channel no other was', {
+          channels: [...new Set(more)],
+        });
+      }
+      failures = [...failures, ...lateFailures];
     }
     const all = alignRollUps([...scanned, ...failures]);
     // Every account of the run once: scanned, or failed (in its batch, or its batch never answered).

@@ -19,7 +19,7 @@
  * reported in `unreadable` (with the account, when its header names it), never thrown; a call to S3
  * that fails is a {@link RunStoreError} naming the bucket, the key and the AWS error. An account found
  * in two objects (a retried child scanned it again) is taken from the newest attempt, a scan over a
- * failure; `sources` says from which key, and a second read can be given those keys. Objects are written
+ * failure; `sources` says from which key, and a second read given them reads each account from its key only. Objects are written
  * with no ACL and no per-object encryption setting: the bucket's default encryption and lifecycle apply.
  */
 import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
@@ -202,8 +202,9 @@ export class S3RunStore implements RunStore {
   }> {
     const prefix = this.deltasPrefix(runId);
     const objects: { key: string; modified: number }[] = [];
-    if (options.keys) {
-      for (const key of options.keys) {
+    const only = options.sources;
+    if (only) {
+      for (const key of new Set(only.values())) {
         if (typeof key !== 'string' || !key.startsWith(prefix) || key.slice(prefix.length).includes('/')) {
           throw new RunStoreError(
             `run ${runId}: ${describe(key)} is not a key of the run's deltas (${prefix}…)`,
@@ -241,6 +242,8 @@ export class S3RunStore implements RunStore {
       else {
         unreadable.push({
           key: object.key,
+          // A name of another form may still hold deltas (another release's): its accounts are unknown.
+          ...(/\.jsonl?$/.test(name) ? { whole: true as const } : {}),
           problem: `the key is not ${prefix}<12-digit account id>-<13-digit attempt>-<4-digit part>.jsonl (or the release before's ${prefix}<12-digit account id>.json)`,
         });
       }
@@ -278,6 +281,7 @@ export class S3RunStore implements RunStore {
     for (const { key, decoded } of read) {
       for (const problem of decoded.problems) unreadable.push({ key, ...problem });
       for (const [accountId, delta, error] of decoded.deltas) {
+        if (only && only.get(accountId) !== key) continue;
         if (deltas.has(accountId) && !(failed.has(accountId) && !error)) continue;
         deltas.set(accountId, delta);
         sources.set(accountId, key);
