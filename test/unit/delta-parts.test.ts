@@ -3,7 +3,7 @@
  * the end), one write at a time, a failed part reported with its accounts. The store here records
  * what it is given (the S3 store's own format and checks are tested on moto, run-store.test.ts).
  */
-import { DeltaParts } from '../../lambda/delta-parts';
+import { DeltaParts, type DeltaPartsOptions } from '../../lambda/delta-parts';
 import type { DeltaPart, RunStore } from '../../lambda/ports';
 
 const RUN = 'scheduled-2026-12-01T12:00:00Z_exec';
@@ -46,6 +46,10 @@ function recordingStore(options: { fail?: (at: DeltaPart) => boolean; slowMs?: n
   return { store, writes, maxInFlight: () => maxInFlight };
 }
 
+/** The parts of batch 0 of this attempt, written to `store`. */
+const partsOf = (store: RunStore, options: Partial<DeltaPartsOptions> = {}) =>
+  new DeltaParts({ store, runId: RUN, batch: id(0), attempt: ATTEMPT, onUnwritten: unexpected, ...options });
+
 describe('DeltaParts', () => {
   afterEach(() => {
     jest.useRealTimers();
@@ -55,13 +59,7 @@ describe('DeltaParts', () => {
 
   it('writes nothing before its part is due, then everything left as one part when closed', async () => {
     const { store, writes } = recordingStore();
-    const parts = new DeltaParts({
-      store,
-      runId: RUN,
-      batch: id(0),
-      attempt: ATTEMPT,
-      onUnwritten: unexpected,
-    });
+    const parts = partsOf(store);
     for (let n = 0; n < 5; n++) await parts.add(delta(n));
     expect(writes).toEqual([]);
     await parts.close();
@@ -73,12 +71,7 @@ describe('DeltaParts', () => {
 
   it('writes a part once its deltas reach the size, and the delta that filled it waits for the write', async () => {
     const { store, writes } = recordingStore();
-    const parts = new DeltaParts({
-      store,
-      runId: RUN,
-      batch: id(0),
-      attempt: ATTEMPT,
-      onUnwritten: unexpected,
+    const parts = partsOf(store, {
       flushBytes: 1_000,
     });
     await parts.add(delta(0, 400));
@@ -102,12 +95,7 @@ describe('DeltaParts', () => {
   it('writes a part at the latest its interval after its first delta, without waiting for the batch', async () => {
     jest.useFakeTimers();
     const { store, writes } = recordingStore();
-    const parts = new DeltaParts({
-      store,
-      runId: RUN,
-      batch: id(0),
-      attempt: ATTEMPT,
-      onUnwritten: unexpected,
+    const parts = partsOf(store, {
       flushIntervalMs: 60_000,
     });
     await parts.add(delta(0));
@@ -137,11 +125,7 @@ describe('DeltaParts', () => {
   it('reports a part that cannot be written with its accounts, and goes on with the next', async () => {
     const { store, writes } = recordingStore({ fail: (at) => at.part === 1 });
     const unwritten: { accounts: readonly string[]; error: string }[] = [];
-    const parts = new DeltaParts({
-      store,
-      runId: RUN,
-      batch: id(0),
-      attempt: ATTEMPT,
+    const parts = partsOf(store, {
       flushBytes: 150,
       onUnwritten: (accounts, error) => unwritten.push({ accounts, error: (error as Error).message }),
     });
@@ -156,14 +140,7 @@ describe('DeltaParts', () => {
 
   it('writes one part at a time, in order, when parts fall due while one is being written', async () => {
     const { store, writes, maxInFlight } = recordingStore({ slowMs: 20 });
-    const parts = new DeltaParts({
-      store,
-      runId: RUN,
-      batch: id(7),
-      attempt: ATTEMPT,
-      onUnwritten: unexpected,
-      flushBytes: 1,
-    });
+    const parts = partsOf(store, { batch: id(7), flushBytes: 1 });
     // Added at once, as a batch's concurrent scans finish.
     await Promise.all([0, 1, 2, 3].map((n) => parts.add(delta(n))));
     await parts.close();
@@ -177,11 +154,7 @@ describe('DeltaParts', () => {
     jest.useFakeTimers();
     const { store, writes } = recordingStore({ fail: (at) => at.part === 0 });
     let reported = 0;
-    const parts = new DeltaParts({
-      store,
-      runId: RUN,
-      batch: id(0),
-      attempt: ATTEMPT,
+    const parts = partsOf(store, {
       flushIntervalMs: 1_000,
       onUnwritten: () => {
         reported++;
@@ -197,15 +170,18 @@ describe('DeltaParts', () => {
     expect(writes.map((w) => [w.at.part, w.accounts])).toEqual([[1, [id(1)]]]);
   });
 
+  it('refuses an attempt that is no time in epoch milliseconds before anything is scanned', () => {
+    const { store } = recordingStore();
+    for (const attempt of [0, 1_764_590_405, ATTEMPT + 0.5, Number.NaN]) {
+      expect(() => partsOf(store, { attempt })).toThrow(
+        `DeltaParts: attempt ${attempt} is not a time in epoch milliseconds`,
+      );
+    }
+  });
+
   it('writes nothing for a batch that scanned nothing, and refuses a delta after close', async () => {
     const { store, writes } = recordingStore();
-    const parts = new DeltaParts({
-      store,
-      runId: RUN,
-      batch: id(0),
-      attempt: ATTEMPT,
-      onUnwritten: unexpected,
-    });
+    const parts = partsOf(store);
     await parts.close();
     expect(writes).toEqual([]);
     await expect(parts.add(delta(1))).rejects.toThrow(
