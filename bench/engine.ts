@@ -91,8 +91,8 @@ const log = (message: string) => process.stderr.write(`[bench] engine: ${message
 
 /**
  * The run bucket's objects (`runs/<runId>/accounts.json`, `runs/<runId>/deltas/<batch>-<part>`) in a
- * directory; a part is a JSON array of deltas here (the bucket's JSON Lines and their checks are
- * lambda/adapters/run-store.ts's, tested on moto).
+ * directory; a part is JSON Lines of deltas here too, read a line at a time (the header line and the
+ * checks are lambda/adapters/run-store.ts's, tested on moto).
  */
 class FileRunStore implements RunStore {
   bytesWritten = 0;
@@ -111,10 +111,11 @@ class FileRunStore implements RunStore {
   }
   async putDeltas(runId: string, at: DeltaPart, deltas: readonly unknown[]) {
     mkdirSync(this.path(runId, 'deltas'), { recursive: true });
-    const text = JSON.stringify(deltas);
+    // JSON Lines, a delta a line, as S3RunStore writes (and reads, a line at a time).
+    const text = deltas.map((d) => JSON.stringify(d)).join('\n');
     this.bytesWritten += Buffer.byteLength(text);
     this.objectsWritten++;
-    const name = `${at.batch}-${at.attempt}-${String(at.part).padStart(4, '0')}.json`;
+    const name = `${at.batch}-${at.attempt}-${String(at.part).padStart(4, '0')}.jsonl`;
     writeFileSync(this.path(runId, 'deltas', name), text);
     return { key: `runs/${runId}/deltas/${name}` };
   }
@@ -132,7 +133,8 @@ class FileRunStore implements RunStore {
     const only = options.sources;
     for (const f of names) {
       const key = `runs/${runId}/deltas/${f}`;
-      for (const d of JSON.parse(readFileSync(join(dir, f), 'utf8')) as { accountId: string }[]) {
+      for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+        const d = JSON.parse(line) as { accountId: string };
         if (only && only.get(d.accountId) !== key) continue;
         deltas.set(d.accountId, options.project ? options.project(d) : d);
         sources.set(d.accountId, key);
@@ -176,10 +178,10 @@ const runStore = {
   async getAccounts(runId) { return JSON.parse(readFileSync(p(runId, 'accounts.json'), 'utf8')); },
   async putDeltas(runId, at, deltas) {
     mkdirSync(p(runId, 'deltas'), { recursive: true });
-    const text = JSON.stringify(deltas);
+    const text = deltas.map((d) => JSON.stringify(d)).join('\\n');
     bytesWritten += Buffer.byteLength(text);
     objectsWritten++;
-    const name = at.batch + '-' + at.attempt + '-' + String(at.part).padStart(4, '0') + '.json';
+    const name = at.batch + '-' + at.attempt + '-' + String(at.part).padStart(4, '0') + '.jsonl';
     writeFileSync(p(runId, 'deltas', name), text);
     return { key: 'runs/' + runId + '/deltas/' + name };
   },
@@ -192,7 +194,8 @@ const runStore = {
     const only = options.sources;
     for (const f of names) {
       const key = 'runs/' + runId + '/deltas/' + f;
-      for (const d of JSON.parse(readFileSync(join(dir, f), 'utf8'))) {
+      for (const line of readFileSync(join(dir, f), 'utf8').split('\\n')) {
+        const d = JSON.parse(line);
         if (only && only.get(d.accountId) !== key) continue;
         deltas.set(d.accountId, options.project ? options.project(d) : d);
         sources.set(d.accountId, key);

@@ -254,23 +254,10 @@ export class S3RunStore implements RunStore {
           ? `the deltas part ${key.slice(prefix.length)} (run ${runId})`
           : `the delta of account ${accountId} (run ${runId})`;
       const body = await this.get(key, what);
-      const decoded = accountId === undefined ? decodePart(body) : decodeSingle(body, accountId);
-      const { project } = options;
-      return {
-        key,
-        attempt,
-        decoded: project
-          ? {
-              ...decoded,
-              deltas: decoded.deltas.map(
-                ([id, delta]) => [id, project(delta as Record<string, unknown>), hasError(delta)] as const,
-              ),
-            }
-          : {
-              ...decoded,
-              deltas: decoded.deltas.map(([id, delta]) => [id, delta, hasError(delta)] as const),
-            },
-      };
+      // Each delta is kept as projected as soon as its line is read: a part's whole deltas are never held.
+      const keep = options.project ?? ((delta: Record<string, unknown>) => delta);
+      const decoded = accountId === undefined ? decodePart(body, keep) : decodeSingle(body, accountId, keep);
+      return { key, attempt, decoded };
     });
     // The newest attempt first (a retried child writes its accounts again, under its own keys), then by
     // key; a scan is taken over a failure of the same account (both are of this run).
@@ -384,7 +371,8 @@ function accountListProblem(value: unknown): string | undefined {
 
 /** What one object held: its deltas by account, and what could not be read in it. */
 interface Decoded {
-  readonly deltas: readonly (readonly [string, unknown])[];
+  /** Each delta as kept, and whether it is of an account that could not be scanned. */
+  readonly deltas: readonly (readonly [string, unknown, boolean])[];
   readonly problems: readonly {
     readonly problem: string;
     readonly accountId?: string;
@@ -393,15 +381,17 @@ interface Decoded {
 }
 
 /** An object of the release before: one account's delta. */
-function decodeSingle(body: string, accountId: string): Decoded {
+type Keep = (delta: Record<string, unknown>) => unknown;
+
+function decodeSingle(body: string, accountId: string, keep: Keep): Decoded {
   const decoded = deltaObject(body, accountId);
   return 'problem' in decoded
     ? { deltas: [], problems: [{ accountId, problem: decoded.problem }] }
-    : { deltas: [[accountId, decoded.delta]], problems: [] };
+    : { deltas: [[accountId, keep(decoded.delta), hasError(decoded.delta)]], problems: [] };
 }
 
 /** A part: its header line names its accounts, then one delta a line in that order. */
-function decodePart(body: string): Decoded {
+function decodePart(body: string, keep: Keep): Decoded {
   const lines = body.split('\n');
   if (lines.at(-1) === '') lines.pop();
   let header: unknown;
@@ -439,7 +429,7 @@ function decodePart(body: string): Decoded {
       ],
     };
   }
-  const deltas: (readonly [string, unknown])[] = [];
+  const deltas: (readonly [string, unknown, boolean])[] = [];
   const problems: { problem: string; accountId?: string; whole?: true }[] = [];
   for (const [index, accountId] of (accounts as string[]).entries()) {
     const line = lines[index + 1];
@@ -452,7 +442,7 @@ function decodePart(body: string): Decoded {
     }
     const decoded = deltaObject(line, accountId);
     if ('problem' in decoded) problems.push({ accountId, problem: `line ${index + 2}: ${decoded.problem}` });
-    else deltas.push([accountId, decoded.delta]);
+    else deltas.push([accountId, keep(decoded.delta), hasError(decoded.delta)]);
   }
   if (lines.length > accounts.length + 1) {
     problems.push({
@@ -462,7 +452,10 @@ function decodePart(body: string): Decoded {
   return { deltas, problems };
 }
 
-function deltaObject(text: string, accountId: string): { delta: unknown } | { problem: string } {
+function deltaObject(
+  text: string,
+  accountId: string,
+): { delta: Record<string, unknown> } | { problem: string } {
   let delta: unknown;
   try {
     delta = JSON.parse(text);
@@ -476,7 +469,7 @@ function deltaObject(text: string, accountId: string): { delta: unknown } | { pr
   if (inside !== accountId) {
     return { problem: `its accountId is ${describe(inside)}, where it should be account ${accountId}` };
   }
-  return { delta };
+  return { delta: delta as Record<string, unknown> };
 }
 
 /** Whether a delta is of an account that could not be scanned. */
