@@ -90,7 +90,7 @@ const log = (message: string) => process.stderr.write(`[bench] engine: ${message
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The run bucket's objects (`runs/<runId>/accounts.json`, `runs/<runId>/deltas/<batch>-<part>`) in a
+ * The run bucket's objects (`runs/<runId>/accounts.json`, `runs/<runId>/deltas/<batch>-<attempt>-<part>.jsonl`) in a
  * directory; a part is JSON Lines of deltas here too, read a line at a time (the header line and the
  * checks are lambda/adapters/run-store.ts's, tested on moto).
  */
