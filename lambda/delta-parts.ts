@@ -12,7 +12,7 @@
  * Parts are written one at a time, in order. A part that cannot be written is reported with its
  * accounts (`onUnwritten`), which deliver then announces as not scanned; nothing is thrown.
  */
-import type { RunStore } from './ports';
+import { isAttemptStart, type RunStore } from './ports';
 
 /** A part is written once its deltas reach about this many characters of JSON. */
 export const PART_FLUSH_BYTES = 8 * 1024 * 1024;
@@ -49,7 +49,7 @@ export class DeltaParts {
 
   constructor(private readonly options: DeltaPartsOptions) {
     // Checked before anything is scanned (every part's key carries it).
-    if (!Number.isInteger(options.attempt) || options.attempt < 1e12 || options.attempt >= 1e13) {
+    if (!isAttemptStart(options.attempt)) {
       throw new Error(
         `DeltaParts: attempt ${options.attempt} is not a time in epoch milliseconds (13 digits)`,
       );

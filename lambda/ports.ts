@@ -313,6 +313,10 @@ export interface DeltaPart {
   readonly part: number;
 }
 
+/** Whether a value can be a {@link DeltaPart}'s `attempt`: a time in epoch milliseconds, 13 digits. */
+export const isAttemptStart = (value: unknown): value is number =>
+  Number.isInteger(value) && (value as number) >= 1e12 && (value as number) < 1e13;
+
 /** An object or a line of the run store that did not decode. */
 export interface UnreadableDelta {
   readonly key: string;

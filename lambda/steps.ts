@@ -411,8 +411,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     });
     let scanned: AccountDelta[] = [];
     const notScanned: { item: AccountItem; why: string }[] = [];
-    const unreadableWhy = (item: AccountItem, problem: string) =>
-      notScanned.push({ item, why: `its result in the run bucket could not be read (${problem})` });
+    const unreadable = (problem: string) => `its result in the run bucket could not be read (${problem})`;
     // Objects whose header cannot be read: any account not found may be in one of them.
     const unknown = written.unreadable.filter((u) => u.whole);
     for (const item of accounts) {
@@ -422,7 +421,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
         notScanned.push({
           item,
           why: bad
-            ? `its result in the run bucket could not be read (${bad.key}: ${bad.problem})`
+            ? unreadable(`${bad.key}: ${bad.problem}`)
             : unknown.length > 0
               ? `its batch of the map did not finish (it failed or timed out: see the map run), or its result is in an object of the run bucket that cannot be read (${unknown.map((u) => `${u.key}: ${u.problem}`).join('; ')})`
               : 'its batch of the map did not finish (it failed or timed out: see the map run)',
@@ -430,7 +429,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
         continue;
       }
       const decoded = decodeDelta(raw, now, CLOCK_SKEW_MS);
-      if ('problem' in decoded) unreadableWhy(item, decoded.problem);
+      if ('problem' in decoded) notScanned.push({ item, why: unreadable(decoded.problem) });
       else scanned.push(decoded.delta);
     }
     const sources = written.sources;
@@ -480,17 +479,16 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
         if (from !== sources.get(delta.accountId)) {
           late.push({
             item,
-            why: `its result in the run bucket could not be read (${sources.get(delta.accountId)}: its roll-up could not be read again${from ? `, it was found in ${from}` : ''})`,
+            why: unreadable(
+              `${sources.get(delta.accountId)}: its roll-up could not be read again${from ? `, it was found in ${from}` : ''}`,
+            ),
           });
           continue;
         }
         const raw = rollUps.deltas.get(delta.accountId) as { rollUp?: unknown } | undefined;
         const decoded = decodeRollUp(raw?.rollUp);
         if ('problem' in decoded) {
-          late.push({
-            item,
-            why: `its result in the run bucket could not be read (${from}: ${decoded.problem})`,
-          });
+          late.push({ item, why: unreadable(`${from}: ${decoded.problem}`) });
         } else withRollUps.push(decoded.rollUp ? { ...delta, rollUp: decoded.rollUp } : delta);
       }
       scanned = withRollUps;

@@ -25,7 +25,14 @@
 import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import { CredwatchError } from '../core/errors';
 import { mapLimit } from '../map-limit';
-import type { AccountItem, DeltaPart, DeltaReadOptions, RunStore, UnreadableDelta } from '../ports';
+import {
+  type AccountItem,
+  type DeltaPart,
+  type DeltaReadOptions,
+  isAttemptStart,
+  type RunStore,
+  type UnreadableDelta,
+} from '../ports';
 import { REQUEST_TIMEOUTS } from './sdk';
 
 /** A run's objects cannot be written or read, a run id or account id is invalid, or the account list does not decode. */
@@ -104,7 +111,7 @@ export class S3RunStore implements RunStore {
         `run ${runId}: batch ${describe(at?.batch)} is not a 12-digit account id (the batch's first); the part is not written`,
       );
     }
-    if (!Number.isInteger(at.attempt) || at.attempt < 1e12 || at.attempt >= 1e13) {
+    if (!isAttemptStart(at.attempt)) {
       throw new RunStoreError(
         `run ${runId}: attempt ${describe(at.attempt)} of batch ${at.batch} is not a time in epoch milliseconds (13 digits); the part is not written`,
       );
@@ -248,14 +255,14 @@ export class S3RunStore implements RunStore {
         });
       }
     }
+    // Each delta is kept as projected as soon as its line is read: a part's whole deltas are never held.
+    const keep = options.project ?? ((delta: Record<string, unknown>) => delta);
     const read = await mapLimit(readable, this.readConcurrency, async ({ key, attempt, accountId }) => {
       const what =
         accountId === undefined
           ? `the deltas part ${key.slice(prefix.length)} (run ${runId})`
           : `the delta of account ${accountId} (run ${runId})`;
       const body = await this.get(key, what);
-      // Each delta is kept as projected as soon as its line is read: a part's whole deltas are never held.
-      const keep = options.project ?? ((delta: Record<string, unknown>) => delta);
       const decoded = accountId === undefined ? decodePart(body, keep) : decodeSingle(body, accountId, keep);
       return { key, attempt, decoded };
     });
@@ -380,9 +387,10 @@ interface Decoded {
   }[];
 }
 
-/** An object of the release before: one account's delta. */
+/** What is kept of each delta read ({@link DeltaReadOptions.project}). */
 type Keep = (delta: Record<string, unknown>) => unknown;
 
+/** An object of the release before: one account's delta. */
 function decodeSingle(body: string, accountId: string, keep: Keep): Decoded {
   const decoded = deltaObject(body, accountId);
   return 'problem' in decoded
