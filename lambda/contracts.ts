@@ -13,6 +13,9 @@ export const METRICS_NAMESPACE = 'Credwatch';
 export const SERVICE_NAME = 'credwatch';
 
 /** The state table's key and TTL attribute names: the table construct and the state store use these. */
+/** The longest account name kept on a `known` marker (an IAM alias has at most 63, an Organizations name 50). */
+export const KNOWN_NAME_MAX = 128;
+
 export const STATE_TABLE_SCHEMA = {
   partitionKey: 'pk',
   sortKey: 'sk',
@@ -22,6 +25,12 @@ export const STATE_TABLE_SCHEMA = {
    * its changes delivered by an earlier run (no finding id starts with `#`).
    */
   knownMarkerSortKey: '#known',
+  /**
+   * The `known` marker's name of the account (S, at most {@link KNOWN_NAME_MAX} characters): its IAM
+   * alias or Organizations name as a run last showed it. Absent on markers written before it was kept,
+   * and for an account shown by its id.
+   */
+  knownNameAttribute: 'accountName',
   /**
    * The sort-key prefix of an account's enforcement actions (pk `account#ID`, like its finding
    * states; no finding id starts with `#`): one item per action, the audit trail, never expiring (no

@@ -29,6 +29,7 @@ const deltaSchema = z.object({
   resolvedAt: z.array(z.object({ channel: z.string(), at: z.string() })).optional(),
   baseline: z.boolean(),
   known: z.boolean().optional(),
+  keepName: z.boolean().optional(),
   migrations: z.array(z.object({ from: z.unknown(), to: z.unknown() })),
   retired: z.array(z.unknown()).optional(),
   misplaced: z.array(z.unknown()).optional(),

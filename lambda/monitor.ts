@@ -111,6 +111,11 @@ export interface AccountDelta {
   readonly resolvedAt?: readonly { readonly channel: string; readonly at: string }[];
   /** The account already has its `known` marker (it is written once, not every run). @default false */
   readonly known?: boolean;
+  /**
+   * The account is known, but its marker keeps another name than the alias read this run (or none):
+   * the marker is written again with `name`. @default false
+   */
+  readonly keepName?: boolean;
   /** States to move from an earlier release's finding id to the current one. */
   readonly migrations: readonly Migration[];
   /**
@@ -306,7 +311,7 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
       error = asError(err);
     }
     const accountId = result?.accountId ?? job.accountId!;
-    const { states: stored, unreadable, known, misplaced } = await load(accountId);
+    const { states: stored, unreadable, known, knownName, misplaced } = await load(accountId);
     const baseline = result !== undefined && policy.baseline && (await firstContact(accountId));
     // A state written by a newer run (its scan time is after this run's clock): this run is behind
     // and says nothing about that finding; decided here, before anything is sent.
@@ -372,9 +377,14 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
           now.getTime() - Date.parse(s.lastNotifiedAt) <= 2 * interval,
       )
       .map((s) => ({ channel: laneOf(s, defaultChannel), at: s.lastNotifiedAt }));
-    // The name shown in the digest: given (Organizations), or the IAM alias when there is news.
+    // The name shown in the digest: given (Organizations), or the IAM alias read when there is news,
+    // or else the one its known marker keeps (a roll-up across accounts may pull it in without news).
     let name = job.name;
-    if (!name && result && changes.length > 0) name = await job.scan.directory?.accountAlias();
+    let aliasRead = false;
+    if (!name && result && changes.length > 0 && job.scan.directory) {
+      name = await job.scan.directory.accountAlias();
+      aliasRead = true;
+    } else if (!name && result) name = knownName;
     const delta: AccountDelta = {
       accountId,
       ...(name ? { name } : {}),
@@ -386,6 +396,7 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
       ...(resolvedAt.length > 0 ? { resolvedAt } : {}),
       baseline,
       ...(known ? { known } : {}),
+      ...(known && aliasRead && name !== knownName ? { keepName: true as const } : {}),
       migrations,
       ...(retired.length > 0 ? { retired } : {}),
       ...(misplaced && misplaced.length > 0 ? { misplaced } : {}),
@@ -606,9 +617,11 @@ export async function deliver(
           d.changes.every((c) => said.has(c) || isEnforcementRule(c.finding.rule)),
       )
       .map((d) => d.accountId);
-    if (known.length > 0) {
+    // And the known accounts whose marker keeps another name than the one read this run.
+    const renamed = deltas.filter((d) => d.known && d.keepName && d.scan && !d.error).map((d) => d.accountId);
+    if (known.length > 0 || renamed.length > 0) {
       try {
-        await input.state.markKnown(known, now);
+        await input.state.markKnown([...known, ...renamed], now, new Map(Object.entries(names)));
       } catch (err) {
         commitError ??= err instanceof Error ? err : new Error(String(err));
       }

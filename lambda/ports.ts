@@ -88,6 +88,12 @@ export interface LoadedStates {
    * clean account is known too, so its first finding is announced, not baselined.
    */
   readonly known: boolean;
+  /**
+   * The name the account was last shown by (its IAM alias or Organizations name), kept on its `known`
+   * marker: a run in which the account has no news of its own (a roll-up it is pulled into) shows it
+   * by this name without reading the alias. @default none (a marker written before it was kept)
+   */
+  readonly knownName?: string;
   /** The enforcement actions recorded for the account (lambda/core/enforcement.ts): its audit trail. @default none */
   readonly actions?: readonly EnforcementAction[];
   /**
@@ -107,8 +113,11 @@ export interface StateStore {
   commit(
     states: FindingState[],
   ): Promise<{ readonly written: number; readonly skippedAsStale: readonly string[] }>;
-  /** Records that these accounts were scanned and all their changes delivered (see `known`). */
-  markKnown(accountIds: readonly string[], at: Date): Promise<void>;
+  /**
+   * Records that these accounts were scanned and all their changes delivered (see `known`), each
+   * with the name it was shown by when it has one (see `knownName`).
+   */
+  markKnown(accountIds: readonly string[], at: Date, names?: ReadonlyMap<string, string>): Promise<void>;
   /**
    * Records one enforcement action at once, before it is announced: the audit trail, and what a
    * later run reads to tell credwatch's deactivation from a person's (`LoadedStates.actions`).

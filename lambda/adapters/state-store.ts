@@ -17,7 +17,13 @@ import {
   type QueryCommandOutput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { CLOCK_SKEW_MS, MESSAGE_RECORD_RETENTION_DAYS, STATE_TABLE_SCHEMA, stateSortKey } from '../contracts';
+import {
+  CLOCK_SKEW_MS,
+  KNOWN_NAME_MAX,
+  MESSAGE_RECORD_RETENTION_DAYS,
+  STATE_TABLE_SCHEMA,
+  stateSortKey,
+} from '../contracts';
 import type { EnforcementAction } from '../core/enforcement';
 import { CredwatchError } from '../core/errors';
 import { CHANNEL_NAME, CHANNEL_NAME_RULE, DEFAULT_CHANNEL } from '../core/routing';
@@ -164,10 +170,18 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
     const actions: { sk: string; at: number; action: EnforcementAction }[] = [];
     const now = this.clock();
     let known = false;
+    let knownName: string | undefined;
     for await (const item of this.partition(partitionKey(accountId), `the state of account ${accountId}`)) {
       const sk = item.sk?.S;
       if (sk === STATE_TABLE_SCHEMA.knownMarkerSortKey) {
         known = true;
+        // A name that is not one is left out (the account is then shown by its id) and reported.
+        const name = item[STATE_TABLE_SCHEMA.knownNameAttribute];
+        if (name !== undefined) {
+          const problem = knownNameProblem(name);
+          if (problem) unreadable.push({ id: sk, problem });
+          else knownName = name.S;
+        }
         continue;
       }
       if (sk?.startsWith(STATE_TABLE_SCHEMA.actionSortKeyPrefix)) {
@@ -206,6 +220,7 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
       states,
       unreadable,
       known,
+      ...(knownName !== undefined ? { knownName } : {}),
       ...(actions.length > 0 ? { actions: actions.map((a) => a.action) } : {}),
       ...(misplaced.length > 0 ? { misplaced } : {}),
     };
@@ -338,8 +353,15 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
     }
   }
 
-  /** Writes each account's `known` marker (pk `account#ID`, sk `#known`, `knownAt`: the run's time). */
-  async markKnown(accountIds: readonly string[], at: Date): Promise<void> {
+  /**
+   * Writes each account's `known` marker (pk `account#ID`, sk `#known`, `knownAt`: the run's time,
+   * and `accountName`: the name it was shown by, when it has one).
+   */
+  async markKnown(
+    accountIds: readonly string[],
+    at: Date,
+    names?: ReadonlyMap<string, string>,
+  ): Promise<void> {
     for (let i = 0; i < accountIds.length; i += this.writeConcurrency) {
       await Promise.all(
         accountIds.slice(i, i + this.writeConcurrency).map(async (accountId) => {
@@ -351,6 +373,7 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
                   pk: { S: partitionKey(accountId) },
                   sk: { S: STATE_TABLE_SCHEMA.knownMarkerSortKey },
                   knownAt: { S: at.toISOString() },
+                  ...knownNameItem(names?.get(accountId)),
                 },
               }),
             );
@@ -884,6 +907,25 @@ function epochMs(iso: string, what: string): number {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) throw new StateStoreError(`${what} is not an ISO time: "${iso}"`);
   return ms;
+}
+
+/** What is wrong with a `known` marker's stored name (STATE_TABLE_SCHEMA.knownNameAttribute), if anything. */
+function knownNameProblem(value: AttributeValue): string | undefined {
+  const attribute = STATE_TABLE_SCHEMA.knownNameAttribute;
+  if (typeof value.S !== 'string') return `${attribute}: expected a string attribute (S)`;
+  if (value.S.length === 0 || value.S.length > KNOWN_NAME_MAX) {
+    return `${attribute}: expected 1 to ${KNOWN_NAME_MAX} characters, got ${value.S.length}`;
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\u0000-\u001f\u007f]/.test(value.S)) return `${attribute}: contains a control character`;
+  return undefined;
+}
+
+/** The `known` marker's name attribute, for a name that can be kept (another is left out: the id is shown). */
+function knownNameItem(name: string | undefined): Record<string, AttributeValue> {
+  if (name === undefined) return {};
+  const value = { S: name };
+  return knownNameProblem(value) ? {} : { [STATE_TABLE_SCHEMA.knownNameAttribute]: value };
 }
 
 const nameOf = (error: unknown): string | undefined => (error instanceof Error ? error.name : undefined);

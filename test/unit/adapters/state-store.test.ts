@@ -104,6 +104,85 @@ describe('DynamoStateStore', () => {
     expect((await store.load(freshAccount())).known).toBe(false);
   });
 
+  it('keeps the name an account was shown by on its marker, and a marker without one reads as before', async () => {
+    const [named, unnamed, legacy] = [freshAccount(), freshAccount(), freshAccount()];
+    const at = new Date('2026-11-23T12:00:00Z');
+    await store.markKnown([named, unnamed], at, new Map([[named, 'payments-prod']]));
+    expect(await store.load(named)).toEqual({
+      states: [],
+      unreadable: [],
+      known: true,
+      knownName: 'payments-prod',
+    });
+    const item = await dynamo.client.send(
+      new GetItemCommand({
+        TableName: dynamo.tableName,
+        Key: { pk: { S: `account#${named}` }, sk: { S: '#known' } },
+      }),
+    );
+    expect(item.Item).toEqual({
+      pk: { S: `account#${named}` },
+      sk: { S: '#known' },
+      knownAt: { S: at.toISOString() },
+      accountName: { S: 'payments-prod' },
+    });
+    expect(await store.load(unnamed)).toEqual({ states: [], unreadable: [], known: true });
+    // A marker of the release before: pk, sk and knownAt only.
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: dynamo.tableName,
+        Item: { pk: { S: `account#${legacy}` }, sk: { S: '#known' }, knownAt: { S: at.toISOString() } },
+      }),
+    );
+    expect(await store.load(legacy)).toEqual({ states: [], unreadable: [], known: true });
+    // Written again without a name (the alias was removed): the name is gone.
+    await store.markKnown([named], at);
+    expect(await store.load(named)).toEqual({ states: [], unreadable: [], known: true });
+  });
+
+  it.each([
+    ['a number', { N: '7' }, 'accountName: expected a string attribute (S)'],
+    ['an empty string', { S: '' }, 'accountName: expected 1 to 128 characters, got 0'],
+    ['129 characters', { S: 'x'.repeat(129) }, 'accountName: expected 1 to 128 characters, got 129'],
+    ['a control character', { S: 'prod\u001b[31m' }, 'accountName: contains a control character'],
+  ] as [string, AttributeValue, string][])(
+    "reports a marker's name that is %s, and leaves it out",
+    async (_what, value, problem) => {
+      const account = freshAccount();
+      await dynamo.client.send(
+        new PutItemCommand({
+          TableName: dynamo.tableName,
+          Item: {
+            pk: { S: `account#${account}` },
+            sk: { S: '#known' },
+            knownAt: { S: '2026-11-23T12:00:00.000Z' },
+            accountName: value,
+          },
+        }),
+      );
+      // Still known (the marker's own fact), shown by its id.
+      expect(await store.load(account)).toEqual({
+        states: [],
+        unreadable: [{ id: '#known', problem }],
+        known: true,
+      });
+    },
+  );
+
+  it('writes no name it could not read back (too long, or with a control character)', async () => {
+    const [long, control] = [freshAccount(), freshAccount()];
+    await store.markKnown(
+      [long, control],
+      new Date('2026-11-23T12:00:00Z'),
+      new Map([
+        [long, 'x'.repeat(129)],
+        [control, 'a\nb'],
+      ]),
+    );
+    expect(await store.load(long)).toEqual({ states: [], unreadable: [], known: true });
+    expect(await store.load(control)).toEqual({ states: [], unreadable: [], known: true });
+  });
+
   it('skips a write from an older scan and keeps the newer state', async () => {
     const account = freshAccount();
     const newer = inAccount(
