@@ -11,6 +11,7 @@
  *
  * {@link monitor} runs both. Depends on ports only.
  */
+import { STATE_TABLE_SCHEMA } from './contracts';
 import { ACCOUNT_USER, accountScanFailure } from './core/accounts';
 import { announcement, compareChanges, nextStates, pages } from './core/diff';
 import { isEnforcementRule } from './core/enforcement';
@@ -396,7 +397,11 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
       ...(resolvedAt.length > 0 ? { resolvedAt } : {}),
       baseline,
       ...(known ? { known } : {}),
-      ...(known && aliasRead && name !== knownName ? { keepName: true as const } : {}),
+      ...(known &&
+      aliasRead &&
+      (name !== knownName || unreadable.some((u) => u.id === STATE_TABLE_SCHEMA.knownMarkerSortKey))
+        ? { keepName: true as const }
+        : {}),
       migrations,
       ...(retired.length > 0 ? { retired } : {}),
       ...(misplaced && misplaced.length > 0 ? { misplaced } : {}),

@@ -79,13 +79,13 @@ class Directory implements IamDirectory {
 /** States and `known` markers in memory, each marker with the name markKnown gave it. */
 class Store implements StateStore {
   readonly states = new Map<string, FindingState[]>();
-  readonly markers = new Map<string, { name?: string }>();
+  readonly markers = new Map<string, { name?: string; unreadable?: string }>();
   readonly marked: string[][] = [];
   async load(accountId: string): Promise<LoadedStates> {
     const marker = this.markers.get(accountId);
     return {
       states: this.states.get(accountId) ?? [],
-      unreadable: [],
+      unreadable: marker?.unreadable ? [{ id: '#known', problem: marker.unreadable }] : [],
       known: marker !== undefined,
       ...(marker?.name !== undefined ? { knownName: marker.name } : {}),
     };
@@ -219,6 +219,15 @@ describe("an account's name on its known marker", () => {
     dirs[A]!.alias = undefined;
     const { shown } = await run(store, dirs);
     expect(shown).toEqual([{}]);
+    expect(store.markers.get(A)).toEqual({});
+  });
+
+  it('a marker whose name cannot be read is written again once the alias is read, even when there is none', async () => {
+    const store = new Store();
+    store.states.set(A, await announced(A, 25));
+    store.markers.set(A, { unreadable: 'accountName: expected a string attribute (S)' });
+    await run(store, { [A]: new Directory(A, undefined) });
+    expect(store.marked).toEqual([[A]]);
     expect(store.markers.get(A)).toEqual({});
   });
 
