@@ -41,6 +41,9 @@ export class RunStoreError extends CredwatchError {}
 /** The key prefix of every run's objects, unless configured otherwise. */
 export const DEFAULT_RUN_PREFIX = 'runs/';
 /** What a run id may be: an execution name or `scheduled-<time>-<execution id>`, never a path. */
+/** Run bucket objects deliver reads at once (S3RunStore's `readConcurrency` default): each is held whole while it is read. */
+export const DELTA_READ_CONCURRENCY = 8;
+
 export const RUN_ID_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 /** The release before: one account's delta. */
@@ -86,7 +89,7 @@ export class S3RunStore implements RunStore {
         `S3RunStore: prefix ${JSON.stringify(prefix)} must be empty or end with "/" (and not start with "/" or contain "//")`,
       );
     }
-    const readConcurrency = props.readConcurrency ?? 8;
+    const readConcurrency = props.readConcurrency ?? DELTA_READ_CONCURRENCY;
     if (!Number.isInteger(readConcurrency) || readConcurrency < 1) {
       throw new RunStoreError(
         `S3RunStore: readConcurrency must be a positive integer, got ${readConcurrency}`,
@@ -262,8 +265,12 @@ export class S3RunStore implements RunStore {
         accountId === undefined
           ? `the deltas part ${key.slice(prefix.length)} (run ${runId})`
           : `the delta of account ${accountId} (run ${runId})`;
-      const body = await this.get(key, what);
-      const decoded = accountId === undefined ? decodePart(body, keep) : decodeSingle(body, accountId, keep);
+      // A part is read a line at a time as it arrives (a part is up to PART_FLUSH_BYTES, and deliver
+      // reads several at once: none is ever held whole); an object of the release before is one delta.
+      const decoded =
+        accountId === undefined
+          ? await decodePart(this.lines(key, what), keep)
+          : decodeSingle(await this.get(key, what), accountId, keep);
       return { key, attempt, decoded };
     });
     // The newest attempt first (a retried child writes its accounts again, under its own keys), then by
@@ -324,6 +331,59 @@ export class S3RunStore implements RunStore {
         cause: error,
       });
     }
+  }
+
+  /**
+   * The object's body as UTF-8, a line at a time as it arrives (without its newlines; a last line
+   * without one too): only the line being read and the chunk it is in are held. A failure to get or
+   * to read it is a RunStoreError.
+   */
+  private async *lines(key: string, what: string): AsyncGenerator<string> {
+    let body: unknown;
+    try {
+      body = (await this.client.send(new GetObjectCommand({ Bucket: this.bucketName, Key: key }))).Body;
+    } catch (error) {
+      throw new RunStoreError(`Could not read ${what} at ${this.url(key)}: ${awsError(error)}`, {
+        cause: error,
+      });
+    }
+    if (body === undefined || body === null) return;
+    if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] !== 'function') {
+      // Not a stream (a runtime whose SDK answers with a blob): read whole, then split.
+      const text = await (body as { transformToString(encoding: string): Promise<string> }).transformToString(
+        'utf-8',
+      );
+      const lines = text.split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      yield* lines;
+      return;
+    }
+    const decoder = new TextDecoder('utf-8');
+    let pending: string[] = [];
+    let done = false;
+    try {
+      for await (const chunk of body as AsyncIterable<Uint8Array>) {
+        let text = decoder.decode(chunk, { stream: true });
+        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n')) {
+          pending.push(text.slice(0, nl));
+          const line = pending.join('');
+          pending = [];
+          text = text.slice(nl + 1);
+          yield line;
+        }
+        if (text !== '') pending.push(text);
+      }
+      done = true;
+    } catch (error) {
+      throw new RunStoreError(`Could not read ${what} at ${this.url(key)}: ${awsError(error)}`, {
+        cause: error,
+      });
+    } finally {
+      // Stopped before its end (a header that cannot be read): the connection is given back.
+      if (!done) (body as { destroy?: () => void }).destroy?.();
+    }
+    const last = pending.join('') + decoder.decode();
+    if (last !== '') yield last;
   }
 
   /** The object's body as UTF-8; `onMissing` answers NoSuchKey, otherwise a failure is a RunStoreError. */
@@ -398,24 +458,30 @@ function decodeSingle(body: string, accountId: string, keep: Keep): Decoded {
     : { deltas: [[accountId, keep(decoded.delta), hasError(decoded.delta)]], problems: [] };
 }
 
-/** A part: its header line names its accounts, then one delta a line in that order. */
-function decodePart(body: string, keep: Keep): Decoded {
-  const lines = body.split('\n');
-  if (lines.at(-1) === '') lines.pop();
+/**
+ * A part, read a line at a time: its header line names its accounts, then one delta a line in that
+ * order. A line is dropped once its delta is kept (projected).
+ */
+async function decodePart(lines: AsyncGenerator<string>, keep: Keep): Promise<Decoded> {
+  const first = await lines.next();
+  const refused = async (decoded: Decoded): Promise<Decoded> => {
+    await lines.return(undefined);
+    return decoded;
+  };
   let header: unknown;
   try {
-    header = JSON.parse(lines[0] ?? '');
+    header = JSON.parse(first.done ? '' : first.value);
   } catch (error) {
-    return {
+    return refused({
       deltas: [],
       problems: [{ whole: true, problem: `its header line is not JSON (${jsonError(error)})` }],
-    };
+    });
   }
   const { credwatchDeltas, accounts } = (
     typeof header === 'object' && header !== null ? header : {}
   ) as Record<string, unknown>;
   if (credwatchDeltas !== DELTA_PART_VERSION) {
-    return {
+    return refused({
       deltas: [],
       problems: [
         {
@@ -423,38 +489,42 @@ function decodePart(body: string, keep: Keep): Decoded {
           problem: `its header line is not {"credwatchDeltas":${DELTA_PART_VERSION},"accounts":[…]} (credwatchDeltas is ${describe(credwatchDeltas)})`,
         },
       ],
-    };
+    });
   }
   if (
     !Array.isArray(accounts) ||
     !accounts.every((id) => typeof id === 'string' && ACCOUNT_ID.test(id)) ||
     new Set(accounts).size !== accounts.length
   ) {
-    return {
+    return refused({
       deltas: [],
       problems: [
         { whole: true, problem: "its header line's accounts are not distinct 12-digit account ids" },
       ],
-    };
+    });
   }
   const deltas: (readonly [string, unknown, boolean])[] = [];
   const problems: { problem: string; accountId?: string; whole?: true }[] = [];
-  for (const [index, accountId] of (accounts as string[]).entries()) {
-    const line = lines[index + 1];
-    if (line === undefined) {
-      problems.push({
-        accountId,
-        problem: `its line ${index + 2} is missing: the object ends after ${lines.length - 1} of the ${accounts.length} deltas its header names`,
-      });
-      continue;
-    }
+  const names = accounts as string[];
+  /** Delta lines read (after the header). */
+  let read = 0;
+  for await (const line of lines) {
+    const accountId = names[read++];
+    if (accountId === undefined) continue;
     const decoded = deltaObject(line, accountId);
-    if ('problem' in decoded) problems.push({ accountId, problem: `line ${index + 2}: ${decoded.problem}` });
+    if ('problem' in decoded) problems.push({ accountId, problem: `line ${read + 1}: ${decoded.problem}` });
     else deltas.push([accountId, keep(decoded.delta), hasError(decoded.delta)]);
   }
-  if (lines.length > accounts.length + 1) {
+  for (const [index, accountId] of names.entries()) {
+    if (index < read) continue;
     problems.push({
-      problem: `it has ${lines.length - 1 - accounts.length} more lines than its header names; they are not read`,
+      accountId,
+      problem: `its line ${index + 2} is missing: the object ends after ${read} of the ${names.length} deltas its header names`,
+    });
+  }
+  if (read > names.length) {
+    problems.push({
+      problem: `it has ${read - names.length} more lines than its header names; they are not read`,
     });
   }
   return { deltas, problems };

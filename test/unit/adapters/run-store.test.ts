@@ -493,6 +493,18 @@ describe('S3RunStore on moto', () => {
       expect(unreadable.every((u) => u.key.startsWith(dir))).toBe(true);
     });
 
+    it('reads a part of several MiB back whole: lines longer than a chunk, characters split across chunks', async () => {
+      // Each delta about 400 KiB of multi-byte names (2, 3 and 4 bytes a character): 9 of them are
+      // about 3.6 MiB, which S3 sends in many chunks, some ending inside a character or a line.
+      const ids = Array.from({ length: 9 }, (_, i) => accountId(500 + i));
+      const wide = (i: number) => `é日本😀${i}`.repeat(35_000);
+      const written = ids.map((id, i) => delta(id, { name: wide(i) }));
+      await store.putDeltas(RUN, part(ids[0]!, 0), written);
+      const { deltas, unreadable } = await store.deltas(RUN);
+      expect(unreadable).toEqual([]);
+      expect([...deltas.values()]).toEqual(written);
+    }, 60_000);
+
     it('throws a RunStoreError naming the key and the AWS error when a listed object cannot be read', async () => {
       await store.putDeltas(RUN, part('111111111111', 0), [delta('111111111111')]);
       // An archived object: listed, but GetObject answers InvalidObjectState.

@@ -1,0 +1,96 @@
+/**
+ * S3RunStore reads a part a line at a time as S3 sends it, never whole: a narrow test of the adapter
+ * with a client whose GetObject answers a Node stream that is produced only as it is read, so that
+ * what was read when is observable (moto, in run-store.test.ts, gives the same results, not when).
+ */
+import { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { S3RunStore } from '../../../lambda/adapters/run-store';
+
+const RUN = 'scheduled-2026-12-01T12:00:00Z-stream';
+const KEY = `runs/${RUN}/deltas/111111111111-1796300000000-0000.jsonl`;
+const ids = Array.from({ length: 40 }, (_, i) => String(111_111_111_111 + i));
+const delta = (id: string) => ({
+  accountId: id,
+  changes: [],
+  baseline: false,
+  migrations: [],
+  skippedAsStale: [],
+  unreadable: [],
+  // About 100 KiB a line: 40 lines are 4 MiB, sent in 64 KiB chunks.
+  rollUp: Array.from({ length: 1_000 }, (_, n) => ({ note: `${id}-${n}`.padEnd(90, '.') })),
+});
+
+/** A body of `lines` in 64 KiB chunks, made as they are read; `sent` counts the chunks read so far. */
+function lazyBody(lines: readonly string[]) {
+  const text = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+  const state = {
+    sent: 0,
+    chunks: Math.ceil(text.length / 65_536),
+    stream: undefined as Readable | undefined,
+  };
+  state.stream = new Readable({
+    read() {
+      if (state.sent >= state.chunks) {
+        this.push(null);
+        return;
+      }
+      this.push(text.subarray(state.sent * 65_536, (state.sent + 1) * 65_536));
+      state.sent++;
+    },
+  });
+  return state;
+}
+
+const storeWith = (body: ReturnType<typeof lazyBody>) =>
+  new S3RunStore({
+    bucketName: 'credwatch-runs',
+    client: {
+      send: async (command: { constructor: { name: string } }) => {
+        if (command.constructor.name !== 'GetObjectCommand')
+          throw new Error(`unexpected ${command.constructor.name}`);
+        return { Body: body.stream };
+      },
+    } as unknown as S3Client,
+  });
+
+describe('S3RunStore reading a part', () => {
+  it('keeps each delta as it arrives: the first is kept before most of the part was sent', async () => {
+    const body = lazyBody([
+      JSON.stringify({ credwatchDeltas: 1, accounts: ids }),
+      ...ids.map((id) => JSON.stringify(delta(id))),
+    ]);
+    const sentWhenKept: number[] = [];
+    const { deltas, unreadable } = await storeWith(body).deltas(RUN, {
+      sources: new Map(ids.map((id) => [id, KEY])),
+      project: (d) => {
+        sentWhenKept.push(body.sent);
+        return { accountId: d.accountId };
+      },
+    });
+    expect(unreadable).toEqual([]);
+    expect([...deltas.keys()]).toEqual(ids);
+    expect(body.chunks).toBeGreaterThan(40);
+    // Read whole first, every delta would be kept after the last chunk.
+    expect(sentWhenKept[0]).toBeLessThan(body.chunks / 4);
+    expect(sentWhenKept).toEqual([...sentWhenKept].sort((a, b) => a - b));
+  });
+
+  it('stops reading a part whose header cannot be read, and gives its connection back', async () => {
+    const body = lazyBody([
+      '{"credwatchDeltas":2,"accounts":[]}',
+      ...ids.map((id) => JSON.stringify(delta(id))),
+    ]);
+    const { deltas, unreadable } = await storeWith(body).deltas(RUN, { sources: new Map([[ids[0]!, KEY]]) });
+    expect(deltas.size).toBe(0);
+    expect(unreadable).toEqual([
+      {
+        key: KEY,
+        whole: true,
+        problem: 'its header line is not {"credwatchDeltas":1,"accounts":[…]} (credwatchDeltas is number 2)',
+      },
+    ]);
+    expect(body.sent).toBeLessThan(body.chunks / 4);
+    expect(body.stream!.destroyed).toBe(true);
+  });
+});
