@@ -12,10 +12,10 @@ export const METRICS_NAMESPACE = 'Credwatch';
 /** The Powertools service name: also the `service` dimension of every metric. */
 export const SERVICE_NAME = 'credwatch';
 
-/** The state table's key and TTL attribute names: the table construct and the state store use these. */
 /** The longest account name kept on a `known` marker (an IAM alias has at most 63, an Organizations name 50). */
 export const KNOWN_NAME_MAX = 128;
 
+/** The state table's key and TTL attribute names: the table construct and the state store use these. */
 export const STATE_TABLE_SCHEMA = {
   partitionKey: 'pk',
   sortKey: 'sk',

@@ -379,13 +379,21 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
       )
       .map((s) => ({ channel: laneOf(s, defaultChannel), at: s.lastNotifiedAt }));
     // The name shown in the digest: given (Organizations), or the IAM alias read when there is news,
-    // or else the one its known marker keeps (a roll-up across accounts may pull it in without news).
+    // or else the one its known marker keeps (a roll-up across accounts may pull it in without news;
+    // an account scanned without a directory, from a report file, has no alias to read).
     let name = job.name;
     let aliasRead = false;
     if (!name && result && changes.length > 0 && job.scan.directory) {
       name = await job.scan.directory.accountAlias();
       aliasRead = true;
     } else if (!name && result) name = knownName;
+    // The marker is written again when the name it keeps is not the one just read, or cannot be read
+    // (a given name replaces an unreadable one too).
+    const markerUnreadable = unreadable.some((u) => u.id === STATE_TABLE_SCHEMA.knownMarkerSortKey);
+    const keepName =
+      known &&
+      result !== undefined &&
+      ((aliasRead && name !== knownName) || (markerUnreadable && (aliasRead || job.name !== undefined)));
     const delta: AccountDelta = {
       accountId,
       ...(name ? { name } : {}),
@@ -397,11 +405,7 @@ export async function scanEach(input: MonitorInput): Promise<AccountDelta[]> {
       ...(resolvedAt.length > 0 ? { resolvedAt } : {}),
       baseline,
       ...(known ? { known } : {}),
-      ...(known &&
-      aliasRead &&
-      (name !== knownName || unreadable.some((u) => u.id === STATE_TABLE_SCHEMA.knownMarkerSortKey))
-        ? { keepName: true as const }
-        : {}),
+      ...(keepName ? { keepName: true as const } : {}),
       migrations,
       ...(retired.length > 0 ? { retired } : {}),
       ...(misplaced && misplaced.length > 0 ? { misplaced } : {}),

@@ -115,7 +115,9 @@ export interface StateStore {
   ): Promise<{ readonly written: number; readonly skippedAsStale: readonly string[] }>;
   /**
    * Records that these accounts were scanned and all their changes delivered (see `known`), each
-   * with the name it was shown by when it has one (see `knownName`).
+   * with the name it was shown by when it has one (see `knownName`; a marker written again without
+   * one keeps none). A store that does not keep the name has its markers written again whenever an
+   * account's alias is read.
    */
   markKnown(accountIds: readonly string[], at: Date, names?: ReadonlyMap<string, string>): Promise<void>;
   /**

@@ -120,8 +120,9 @@ async function announced(accountId: string, hoursAgo: number): Promise<FindingSt
   return nextStates(changes, then, 'baseline');
 }
 
-const job = (accountId: string, directory: Directory): AccountJob => ({
+const job = (accountId: string, directory: Directory, name?: string): AccountJob => ({
   accountId,
+  ...(name ? { name } : {}),
   scan: {
     report: { getReport: async () => ({ csv: csvOf(accountId), generatedAt: NOW }) },
     thresholds: DEFAULT_THRESHOLDS,
@@ -131,12 +132,12 @@ const job = (accountId: string, directory: Directory): AccountJob => ({
 });
 
 /** One run as the state machine makes it: each account in its child, then deliver over the deltas. */
-async function run(store: Store, directories: Record<string, Directory>) {
+async function run(store: Store, directories: Record<string, Directory>, names: Record<string, string> = {}) {
   const children: AccountDelta[] = [];
   for (const [accountId, directory] of Object.entries(directories)) {
     children.push(
       ...(await scanEach({
-        accounts: [job(accountId, directory)],
+        accounts: [job(accountId, directory, names[accountId])],
         now: NOW,
         state: store,
         notifier: async () => {
@@ -229,6 +230,20 @@ describe("an account's name on its known marker", () => {
     await run(store, { [A]: new Directory(A, undefined) });
     expect(store.marked).toEqual([[A]]);
     expect(store.markers.get(A)).toEqual({});
+  });
+
+  it("an Organizations account's marker whose name cannot be read is written again with its given name", async () => {
+    const store = new Store();
+    store.states.set(A, await announced(A, 1));
+    store.markers.set(A, { unreadable: 'accountName: expected a string attribute (S)' });
+    const dirs = { [A]: new Directory(A, 'alias-not-read') };
+    await run(store, dirs, { [A]: 'Payments production' });
+    expect(dirs[A]!.aliasCalls).toBe(0);
+    expect(store.markers.get(A)).toEqual({ name: 'Payments production' });
+    // Readable since: not written again.
+    store.marked.length = 0;
+    await run(store, dirs, { [A]: 'Payments production' });
+    expect(store.marked).toEqual([]);
   });
 
   it('a first scan marks the account known with the alias it was shown by', async () => {
