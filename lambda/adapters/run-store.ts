@@ -40,10 +40,10 @@ export class RunStoreError extends CredwatchError {}
 
 /** The key prefix of every run's objects, unless configured otherwise. */
 export const DEFAULT_RUN_PREFIX = 'runs/';
-/** What a run id may be: an execution name or `scheduled-<time>-<execution id>`, never a path. */
-/** Run bucket objects deliver reads at once (S3RunStore's `readConcurrency` default): each is held whole while it is read. */
+/** Run bucket objects deliver reads at once (S3RunStore's `readConcurrency` default), each a line at a time. */
 export const DELTA_READ_CONCURRENCY = 8;
 
+/** What a run id may be: an execution name or `scheduled-<time>-<execution id>`, never a path. */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 /** The release before: one account's delta. */
@@ -348,11 +348,18 @@ export class S3RunStore implements RunStore {
       });
     }
     if (body === undefined || body === null) return;
+    const failed = (error: unknown) =>
+      new RunStoreError(`Could not read ${what} at ${this.url(key)}: ${awsError(error)}`, { cause: error });
     if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] !== 'function') {
       // Not a stream (a runtime whose SDK answers with a blob): read whole, then split.
-      const text = await (body as { transformToString(encoding: string): Promise<string> }).transformToString(
-        'utf-8',
-      );
+      let text: string;
+      try {
+        text = await (body as { transformToString(encoding: string): Promise<string> }).transformToString(
+          'utf-8',
+        );
+      } catch (error) {
+        throw failed(error);
+      }
       const lines = text.split('\n');
       if (lines.at(-1) === '') lines.pop();
       yield* lines;
@@ -375,9 +382,7 @@ export class S3RunStore implements RunStore {
       }
       done = true;
     } catch (error) {
-      throw new RunStoreError(`Could not read ${what} at ${this.url(key)}: ${awsError(error)}`, {
-        cause: error,
-      });
+      throw failed(error);
     } finally {
       // Stopped before its end (a header that cannot be read): the connection is given back.
       if (!done) (body as { destroy?: () => void }).destroy?.();
