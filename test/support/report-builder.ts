@@ -25,3 +25,25 @@ export function reportRow(row: Row, accountId = '123456789012'): string {
 export function report(rows: Row[], header = REPORT_HEADER): string {
   return `${[header, ...rows.map((r) => reportRow(r))].join('\n')}\n`;
 }
+
+/**
+ * An account's report with root (MFA on) and one user, `deploy`, whose access key was last rotated on
+ * 2026-01-01 and used on 2026-11-22: an old key, for tests of reminders across accounts.
+ */
+export function oldDeployKeyReport(accountId: string): string {
+  return `${[
+    REPORT_HEADER,
+    reportRow({ user: '<root_account>', mfa_active: 'true' }, accountId),
+    reportRow(
+      {
+        user: 'deploy',
+        access_key_1_active: 'true',
+        access_key_1_last_rotated: '2026-01-01T00:00:00+00:00',
+        access_key_1_last_used_date: '2026-11-22T00:00:00+00:00',
+        access_key_1_last_used_service: 's3',
+        access_key_1_last_used_region: 'us-east-1',
+      },
+      accountId,
+    ),
+  ].join('\n')}\n`;
+}

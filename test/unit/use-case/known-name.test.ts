@@ -22,7 +22,7 @@ import type {
   StateStore,
 } from '../../../lambda/ports';
 import { scan } from '../../../lambda/scan';
-import { REPORT_HEADER, reportRow } from '../../support/report-builder';
+import { oldDeployKeyReport } from '../../support/report-builder';
 
 const A = '111111111111';
 const B = '222222222222';
@@ -30,22 +30,7 @@ const NOW = new Date('2026-11-23T12:00:00Z');
 const HOUR = 3_600_000;
 const INTERVAL = 24 * HOUR;
 
-const csvOf = (accountId: string) =>
-  `${[
-    REPORT_HEADER,
-    reportRow({ user: '<root_account>', mfa_active: 'true' }, accountId),
-    reportRow(
-      {
-        user: 'deploy',
-        access_key_1_active: 'true',
-        access_key_1_last_rotated: '2026-01-01T00:00:00+00:00',
-        access_key_1_last_used_date: '2026-11-22T00:00:00+00:00',
-        access_key_1_last_used_service: 's3',
-        access_key_1_last_used_region: 'us-east-1',
-      },
-      accountId,
-    ),
-  ].join('\n')}\n`;
+const csvOf = oldDeployKeyReport;
 
 /** An account's IAM, as far as these runs ask it: its users, and its alias (each call counted). */
 class Directory implements IamDirectory {
