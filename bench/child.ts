@@ -36,7 +36,9 @@ export function runNode(
         const why = signal
           ? `was killed (${signal}; time limit ${options.timeoutMs} ms)`
           : `exited with ${code}`;
-        reject(new BenchError(`${options.what}: child process ${why}: ${stderr.slice(-2000)}`));
+        // Its first lines say why a process died (V8's "FATAL ERROR: … heap out of memory"), its last what it was doing.
+        const said = stderr.length > 2_000 ? `${stderr.slice(0, 500)} … ${stderr.slice(-1_500)}` : stderr;
+        reject(new BenchError(`${options.what}: child process ${why}: ${said}`));
       }
     });
   });

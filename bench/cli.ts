@@ -2,7 +2,7 @@
  * The CLI on a large credential report (issue 14): `node --import tsx bin/scan.ts --report FILE
  * --format F --output FILE --now NOW`, as a user runs it, once per format and run, each in a fresh
  * process. Wall time is measured from outside (spawn to exit); peak RSS by a `--require` preload that
- * writes `process.resourceUsage().maxRSS` when the process exits. A format that misses a target is
+ * writes the process's own peak RSS (bench/peak-rss.cjs) when it exits. A format that misses a target is
  * run once more with `--cpu-prof`, and the profile's heaviest functions are listed.
  */
 import { spawn } from 'node:child_process';
@@ -11,6 +11,7 @@ import os from 'node:os';
 import { join, relative } from 'node:path';
 import { generateAccount, renderCredentialReport } from '../test/support/account-generator';
 import { BenchError } from './errors';
+import { PEAK_RSS_MODULE } from './peak-rss.cjs';
 import { CLI, NOW, SEED } from './settings';
 
 export interface CliRun {
@@ -58,9 +59,10 @@ const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
 /** Writes the peak RSS and CPU time of the process it is preloaded into, at exit, to `$CREDWATCH_BENCH_PROBE`. */
 const PROBE = `const { writeFileSync } = require('node:fs');
+const { peakRssKiB } = require(${JSON.stringify(PEAK_RSS_MODULE)});
 process.on('exit', () => {
   const u = process.resourceUsage();
-  writeFileSync(process.env.CREDWATCH_BENCH_PROBE, JSON.stringify({ maxRssKiB: u.maxRSS, cpuUs: u.userCPUTime + u.systemCPUTime }));
+  writeFileSync(process.env.CREDWATCH_BENCH_PROBE, JSON.stringify({ maxRssKiB: peakRssKiB(), cpuUs: u.userCPUTime + u.systemCPUTime }));
 });
 `;
 

@@ -33,6 +33,7 @@ import type {
 } from '../lambda/ports';
 import { FAKE_CREDENTIALS, REGION } from './client';
 import { BenchError } from './errors';
+import { peakRssKiB } from './peak-rss.cjs';
 
 export interface DeliveryWorkerInput {
   /** The instant the run judges by (ISO). */
@@ -150,7 +151,7 @@ function write(
     timeline,
     accepted,
     ...(digest ? { digest } : {}),
-    maxRssMiB: (process.resourceUsage().maxRSS * 1024) / MIB,
+    maxRssMiB: (peakRssKiB() * 1024) / MIB,
   };
   writeFileSync(input.out, JSON.stringify(full));
 }

@@ -15,7 +15,7 @@
  * - One child (scanBatch of the org's first accounts: the same accounts, as many in every organization
  *   measured, {@link CHILD_SAMPLES} fresh processes each) and the deliver step are also run in a fresh
  *   Node process on the synthesized bundle, exactly what Lambda runs, for their own wall time, CPU and
- *   peak RSS (`process.resourceUsage().maxRSS`).
+ *   peak RSS (its own: bench/peak-rss.cjs).
  * - The single-invocation engine (lambda/handler.ts `createHandler`, in this process) on the same
  *   organization: its steady state on the state table the engine left (a switch of engine), and its
  *   first scan of the smaller organization.
@@ -25,10 +25,17 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { DELTA_READ_CONCURRENCY } from '../lambda/adapters/run-store';
+import { DynamoStateStore } from '../lambda/adapters/state-store';
+import { EXECUTION_TIMEOUT_MS } from '../lambda/contracts';
+import { DEFAULT_CHANNEL } from '../lambda/core/routing';
 import { PART_FLUSH_BYTES } from '../lambda/delta-parts';
 import { createHandler } from '../lambda/handler';
 import type { AccountItem, DeltaPart, DeltaReadOptions, RunStore } from '../lambda/ports';
 import { createSteps } from '../lambda/steps';
+import { DELIVERY_MARGIN_MS } from '../lambda/wiring';
+import { loadConfig } from '../lib/config';
+import { schedulePeriodMinutes } from '../lib/config/schedule';
 import { STATE_MACHINE_DEFAULTS } from '../lib/constructs/scanner-state-machine';
 import { generateAccount } from '../test/support/account-generator';
 import { startEventBridgeEndpoint, startSecretsManagerEndpoint } from '../test/support/aws-json-endpoints';
@@ -45,6 +52,7 @@ import { runNode } from './child';
 import { generateReports, settle } from './endpoints';
 import { BenchError } from './errors';
 import { num } from './markdown';
+import { PEAK_RSS_MODULE } from './peak-rss.cjs';
 import { HARNESS, MEMBER_ROLE, ORG_USERS, SEED } from './settings';
 
 /** Accounts per map child and children at once: the construct's defaults (STATE_MACHINE_DEFAULTS). */
@@ -55,11 +63,21 @@ const CONCURRENCY_LEVELS = [10, 40, 100] as const;
 export const DEFAULT_ENGINE_ACCOUNTS = [50, 200];
 /** Fresh processes a child is run in, per organization and scan: its figures are the median's. */
 const CHILD_SAMPLES = 3;
+/** Executions a first scan is given to finish in (each deliver step within its timeout). */
+const MAX_FIRST_RUNS = 4;
 const SECRET_NAME = 'credwatch/slack-webhooks';
 /** The default schedule: every 10 minutes, 30 days. */
 const RUNS_PER_MONTH = 4_320;
 const EXTRAPOLATE_TO = [100, 1_000, 5_000] as const;
 const MIB = 1024 * 1024;
+/** Sizes the deliver step is measured at on copied deltas (`--engine-deliver-accounts`). */
+export const DEFAULT_SCALE_ACCOUNTS = [1_000, 5_000] as const;
+/**
+ * V8's old space for the deliver step on copied deltas: what a 512 MB function leaves it once the
+ * bundle's code, the young generation and buffers have their share (the target is 512 MB of RSS).
+ */
+const DELIVER_SCALE_HEAP_MIB = 384;
+const DELIVER_TARGET_MIB = 512;
 
 /**
  * us-east-1 list prices (checked 2026-12; see docs/organization.md, "Engines", for the pages):
@@ -82,6 +100,9 @@ const STEP_MEMORY_MB = { discover: 512, scanBatch: 512, deliver: 1_024 } as cons
 /** Lambda gives one vCPU at 1,769 MB, in proportion below it. */
 const MB_PER_VCPU = 1_769;
 const ORCHESTRATION_TARGET_USD = 20;
+/** The default schedule's period (lib/config), and what a deliver step has of its timeout. */
+const SCHEDULE_PERIOD_MS = schedulePeriodMinutes(loadConfig({}, 'the default configuration')) * 60_000;
+const DELIVER_USABLE_MS = STATE_MACHINE_DEFAULTS.stepTimeout.toMilliseconds() - DELIVERY_MARGIN_MS;
 
 const log = (message: string) => process.stderr.write(`[bench] engine: ${message}\n`);
 
@@ -150,6 +171,9 @@ class FileRunStore implements RunStore {
  */
 const RUNNER = `
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 // The heap in use (JS heap and external memory) just after each full GC: what the step holds, not
@@ -166,6 +190,8 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 const [entry, eventJson, optionsJson] = process.argv.slice(1);
 const options = JSON.parse(optionsJson);
+// This process's own peak RSS (maxRSS would count the bench's at the fork): bench/peak-rss.cjs.
+const { peakRssKiB } = createRequire(options.peakRssModule)(options.peakRssModule);
 const p = (runId, ...rest) => join(options.runDir, runId, ...rest);
 let bytesWritten = 0;
 let objectsWritten = 0;
@@ -192,15 +218,22 @@ const runStore = {
     let names = [];
     try { names = readdirSync(dir); } catch {}
     const only = options.sources;
-    for (const f of names) {
-      const key = 'runs/' + runId + '/deltas/' + f;
-      for (const line of readFileSync(join(dir, f), 'utf8').split('\\n')) {
-        const d = JSON.parse(line);
-        if (only && only.get(d.accountId) !== key) continue;
-        deltas.set(d.accountId, options.project ? options.project(d) : d);
-        sources.set(d.accountId, key);
+    // As many objects at once as S3RunStore reads, each a line at a time as it is read, as it does.
+    let next = 0;
+    const reader = async () => {
+      while (next < names.length) {
+        const f = names[next++];
+        const key = 'runs/' + runId + '/deltas/' + f;
+        const lines = createInterface({ input: createReadStream(join(dir, f), { encoding: 'utf8' }), crlfDelay: Infinity });
+        for await (const line of lines) {
+          const d = JSON.parse(line);
+          if (only && only.get(d.accountId) !== key) continue;
+          deltas.set(d.accountId, options.project ? options.project(d) : d);
+          sources.set(d.accountId, key);
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: ${DELTA_READ_CONCURRENCY} }, reader));
     return { deltas, unreadable: [], sources };
   },
 };
@@ -219,7 +252,7 @@ const wallMs = Date.now() - started;
 const cpu = process.cpuUsage(cpuBefore);
 writeFileSync(options.out, JSON.stringify({
   result, error, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, bytesWritten, objectsWritten,
-  rssBeforeMiB: rssBefore / ${MIB}, maxRssMiB: (process.resourceUsage().maxRSS * 1024) / ${MIB},
+  rssBeforeMiB: rssBefore / ${MIB}, maxRssMiB: (peakRssKiB() * 1024) / ${MIB},
   liveHeapMaxMiB: liveMax / ${MIB}, fullGcs,
 }));
 `;
@@ -271,6 +304,27 @@ export interface ExecutionRun {
   readonly deltaObjects?: number;
   /** The deliver step of this execution ran in a fresh process: its figures. */
   readonly deliverChild?: ChildRun;
+  /** A first scan that took several executions: which one this is (1, 2, …). */
+  readonly run?: number;
+  /**
+   * The run after the first scan, which also publishes the events the first left in the outbox (a
+   * first scan's deliver step can run out of time publishing them): not a steady state.
+   */
+  readonly afterFirst?: boolean;
+}
+
+/** The deliver step on copied deltas (measureOrg `deliverAtScale`). */
+export interface ScaleDeliver {
+  readonly scan: 'first' | 'steady';
+  readonly accounts: number;
+  /** The organization whose deltas were copied: its size. */
+  readonly copiedFrom: number;
+  readonly deltaBytes: number;
+  readonly deltaObjects: number;
+  /** Its figures, when the process finished (`run.error`: the step failed, e.g. out of time). */
+  readonly run?: ChildRun;
+  /** Why the process itself died (out of memory at the cap, the watchdog). */
+  readonly died?: string;
 }
 
 export interface OrgEngineFigures {
@@ -284,6 +338,8 @@ export interface OrgEngineFigures {
   readonly batchFirstRssMiB?: readonly number[];
   readonly batchSteadyRssMiB?: readonly number[];
   readonly executions: ExecutionRun[];
+  /** The deliver step on this organization's deltas copied to larger sizes (the largest organization only). */
+  readonly atScale?: readonly ScaleDeliver[];
   /** The single-invocation engine on the same organization. */
   readonly single: { readonly scan: 'first' | 'steady'; readonly wallMs: number; readonly changes: number }[];
 }
@@ -304,7 +360,11 @@ const median = (xs: readonly number[]) => {
 };
 
 /** Measures the engine at each organization size (sorted); the largest also at every concurrency level. */
-export async function measureEngine(tmp: string, sizes: readonly number[]): Promise<EngineFigures> {
+export async function measureEngine(
+  tmp: string,
+  sizes: readonly number[],
+  scaleSizes: readonly number[] = DEFAULT_SCALE_ACCOUNTS,
+): Promise<EngineFigures> {
   if (sizes.length < 2) {
     throw new BenchError(
       '--engine-accounts: give two organization sizes (the per-account costs are the line through them)',
@@ -326,7 +386,7 @@ export async function measureEngine(tmp: string, sizes: readonly number[]): Prom
     // The same accounts in every organization: as many as the smallest has, up to a batch.
     const childAccounts = Math.min(BATCH, ...sizes);
     for (const count of sizes) {
-      orgs.push(await measureOrg(count, count === largest, tmp, sm, childAccounts));
+      orgs.push(await measureOrg(count, count === largest, tmp, sm, childAccounts, scaleSizes));
     }
     return {
       started: startedAt.toISOString(),
@@ -351,6 +411,7 @@ async function measureOrg(
   tmp: string,
   sm: SynthesizedStateMachine,
   childAccounts: number,
+  scaleSizes: readonly number[],
 ): Promise<OrgEngineFigures> {
   // The scans part's accounts (same ids and seeds), dated by the real clock: the steps judge by it.
   const now = new Date();
@@ -400,12 +461,23 @@ async function measureOrg(
   };
   let seq = 0;
   const runDir = join(tmp, `engine-runs-${count}`);
+  /** The state table's run lease, as discover takes it and deliver gives it back. */
+  const leases = () =>
+    new DynamoStateStore({
+      tableName: dynamo.tableName,
+      client: dynamo.client,
+      defaultChannel: DEFAULT_CHANNEL,
+    });
+  /** The first run of each kind that discover started: its id and accounts (for {@link deliverAtScale}). */
+  const discovered: Partial<Record<'first' | 'steady', { runId: string; accounts: readonly AccountItem[] }>> =
+    {};
 
   /** One step in a fresh process, on the synthesized bundle. */
   const inChild = async (
     step: Step,
     event: unknown,
     dir: string,
+    how: { readonly nodeArgs?: readonly string[]; readonly tolerate?: boolean } = {},
   ): Promise<ChildRun & { result?: unknown }> => {
     const out = join(tmp, `engine-child-${++seq}.json`);
     const options = {
@@ -414,6 +486,7 @@ async function measureOrg(
       out,
       webhookHosts,
       timeoutMs: sm.steps[step].timeoutSeconds * 1000,
+      peakRssModule: PEAK_RSS_MODULE,
     };
     const env = envOf(step);
     const saved = { ...process.env };
@@ -422,6 +495,7 @@ async function measureOrg(
     try {
       await runNode(
         [
+          ...(how.nodeArgs ?? []),
           '--input-type=module',
           '-e',
           RUNNER,
@@ -437,7 +511,7 @@ async function measureOrg(
     }
     const r = JSON.parse(readFileSync(out, 'utf8')) as ChildRun & { result?: unknown };
     rmSync(out);
-    if (r.error !== undefined) throw new BenchError(`engine ${step} child: ${r.error}`);
+    if (r.error !== undefined && !how.tolerate) throw new BenchError(`engine ${step} child: ${r.error}`);
     return r;
   };
 
@@ -446,7 +520,12 @@ async function measureOrg(
     maxConcurrency: number,
     scan: 'first' | 'steady',
     deliverInChild: boolean,
+    /** A first scan's run that may fail (its deliver step out of time): its figures are returned. */
+    first?: { readonly run: number; readonly mayFail: boolean },
+    /** The run after the first scan: it also publishes what the first left in the outbox. */
+    afterFirst = false,
   ): Promise<ExecutionRun> => {
+    let runId: string | undefined;
     const definition = structuredClone(sm.machine.definition);
     for (const state of Object.values(definition.States)) {
       if (state.Type === 'Map') state.MaxConcurrency = maxConcurrency;
@@ -476,6 +555,14 @@ async function measureOrg(
         const t = performance.now();
         const r = await steps.discover(payload, context('discover'));
         timings.discover = performance.now() - t;
+        if ('runId' in r) {
+          runId = r.runId;
+          if (!afterFirst)
+            discovered[scan] ??= {
+              runId: r.runId,
+              accounts: r.accounts ?? (await store.getAccounts(r.runId)),
+            };
+        }
         useEnv(env.scanBatch);
         return r;
       },
@@ -488,9 +575,11 @@ async function measureOrg(
       [sm.steps.deliver.logicalId]: async (payload: unknown) => {
         const t = performance.now();
         if (deliverInChild) {
-          const r = await inChild('deliver', payload, runDir);
+          const r = await inChild('deliver', payload, runDir, { tolerate: first?.mayFail ?? false });
           deliverChild = r;
           timings.deliver = performance.now() - t;
+          // The task fails as the function would (its result incomplete: out of time).
+          if (r.error !== undefined) throw new Error(r.error);
           return r.result;
         }
         useEnv(env.deliver);
@@ -511,8 +600,14 @@ async function measureOrg(
       // A failed map or deliver gives the run lease back through a DynamoDB task; the benchmark's
       // runs succeed, so it is never reached: refused loudly if it is.
       tasks: {
-        'Release the run lease': () => {
-          throw new BenchError('engine: a run failed and reached "Release the run lease"');
+        'Release the run lease': async () => {
+          if (!first?.mayFail || runId === undefined) {
+            throw new BenchError('engine: a run failed and reached "Release the run lease"');
+          }
+          // A first scan whose deliver step ran out of time: the step gave the lease back already
+          // (its finally); the state machine's conditional delete finds nothing to delete.
+          await leases().release(runId);
+          return {};
         },
       },
       // The map's ItemReader (the run bucket's account list, when it is not inline): the store's file.
@@ -562,8 +657,10 @@ async function measureOrg(
       deltaBytes: store.bytesWritten,
       deltaObjects: store.objectsWritten,
       ...(deliverChild ? { deliverChild } : {}),
+      ...(first ? { run: first.run } : {}),
+      ...(afterFirst ? { afterFirst: true } : {}),
     };
-    if (run.status !== 'SUCCEEDED') {
+    if (run.status !== 'SUCCEEDED' && !first?.mayFail) {
       throw new BenchError(
         `engine: ${count} accounts, ${scan} scan at concurrency ${maxConcurrency}: ${figures.error}`,
       );
@@ -598,6 +695,86 @@ async function measureOrg(
     return { run: byRss[Math.floor(byRss.length / 2)]!, rss };
   };
 
+  /**
+   * The deliver step at `target` accounts (rounded up to whole copies of this organization),
+   * measured, not extrapolated: the parts this organization's children wrote in its first run of
+   * `scan` are copied under new account ids (copy k of account i: its id + k × the organization's
+   * size; copy 0 is the account itself), and deliver reads them in a fresh process on the bundle,
+   * with V8's old space capped at {@link DELIVER_SCALE_HEAP_MIB} (a 512 MB function's room). The copies'
+   * state partitions are new: a first scan's deliver commits every copied finding as new, a steady
+   * state's has nothing to commit (its deltas are known and say nothing).
+   */
+  const deliverAtScale = async (scan: 'first' | 'steady', target: number): Promise<ScaleDeliver> => {
+    const from = discovered[scan];
+    if (!from) throw new BenchError(`engine: no ${scan} run to copy the deltas of`);
+    const size = from.accounts.length;
+    const copies = Math.ceil(target / size);
+    const accounts = copies * size;
+    const runId = `${from.runId.split('_')[0]}_credwatch-bench-scale-${scan}-${accounts}-${Date.now()}`;
+    const base = new Set(from.accounts.map((a) => a.id));
+    const idOf = (id: string, k: number) => String(Number(id) + k * size);
+    const items: AccountItem[] = [];
+    for (let k = 0; k < copies; k++) {
+      for (const a of from.accounts) {
+        items.push({ ...a, id: idOf(a.id, k), ...(a.name && k > 0 ? { name: `${a.name}-${k}` } : {}) });
+      }
+    }
+    const dir = join(runDir, runId, 'deltas');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(runDir, runId, 'accounts.json'), JSON.stringify(items));
+    const src = join(runDir, from.runId, 'deltas');
+    let bytes = 0;
+    let objects = 0;
+    for (const f of readdirSync(src)) {
+      const text = readFileSync(join(src, f), 'utf8');
+      const first = f.slice(0, 12);
+      if (!base.has(first)) throw new BenchError(`engine: ${f}: not named by its batch's first account`);
+      for (let k = 0; k < copies; k++) {
+        const copy =
+          k === 0
+            ? text
+            : text
+                .replace(/\b\d{12}\b/g, (id) => (base.has(id) ? idOf(id, k) : id))
+                .replace(/"name":"(bench-member-\d+)"/g, `"name":"$1-${k}"`);
+        writeFileSync(join(dir, `${idOf(first, k)}${f.slice(12)}`), copy);
+        bytes += Buffer.byteLength(copy);
+        objects++;
+      }
+    }
+    const state = leases();
+    const now = new Date();
+    // discover's lease, which deliver checks and gives back.
+    const lease = await state.acquire(runId, now, new Date(now.getTime() + EXECUTION_TIMEOUT_MS));
+    if (!lease.acquired) throw new BenchError(`engine: run ${lease.heldBy} holds the run lease`);
+    log(
+      `deliver at ${accounts} accounts (${scan}): ${num(bytes / MIB, 1)} MiB of deltas in ${objects} parts`,
+    );
+    const figures = { scan, accounts, copiedFrom: size, deltaBytes: bytes, deltaObjects: objects };
+    try {
+      const run = await inChild(
+        'deliver',
+        { runId, now: now.toISOString(), accountsKey: `runs/${runId}/accounts.json` },
+        runDir,
+        { nodeArgs: [`--max-old-space-size=${DELIVER_SCALE_HEAP_MIB}`], tolerate: true },
+      );
+      log(
+        `deliver at ${accounts} accounts (${scan}): ${num(run.wallMs / 1000, 1)} s, peak RSS ${num(run.maxRssMiB, 1)} MiB${run.error ? `, failed: ${run.error}` : ''}`,
+      );
+      return { ...figures, run };
+    } catch (err) {
+      // The process itself died: out of memory at the cap, or the watchdog.
+      const message = (err as Error).message;
+      const why = /heap out of memory|Allocation failed|FatalProcessOutOfMemory/.test(message)
+        ? `out of memory (V8's old space capped at ${DELIVER_SCALE_HEAP_MIB} MiB)`
+        : (message.split('\n')[0] ?? '').slice(0, 200);
+      log(`deliver at ${accounts} accounts (${scan}): ${why}`);
+      return { ...figures, died: why };
+    } finally {
+      await state.release(runId).catch(() => {});
+      rmSync(join(runDir, runId), { recursive: true, force: true });
+    }
+  };
+
   try {
     await generateReports(endpoints.map((e) => e.url));
     await quiet();
@@ -608,7 +785,19 @@ async function measureOrg(
     );
     const batchFirst = await sampleBatch();
     await quiet();
-    executions.push(await execute(DEFAULT_CONCURRENCY, 'first', true));
+    // A first scan whose deliver step runs out of its time fails its execution (its result is
+    // incomplete) and the next run announces the rest, as on AWS: run again until one succeeds.
+    for (let n = 1; ; n++) {
+      const e = await execute(DEFAULT_CONCURRENCY, 'first', true, { run: n, mayFail: n < MAX_FIRST_RUNS });
+      executions.push(e);
+      await quiet();
+      if (e.status === 'SUCCEEDED') break;
+      log(`${count} accounts, first scan, run ${n} failed (${e.error}); the next run goes on`);
+    }
+    await quiet();
+    // The next run publishes what the first scan's deliver step left in the outbox (it may run out of
+    // time publishing a first scan's events): measured apart, so that the steady state is one.
+    executions.push(await execute(DEFAULT_CONCURRENCY, 'steady', true, undefined, true));
     await quiet();
     log(`${count} accounts: one child in ${CHILD_SAMPLES} fresh processes, steady state`);
     const batchSteady = await sampleBatch();
@@ -661,6 +850,13 @@ async function measureOrg(
       dynamo = await startDynalite();
       await runHandler('first');
     }
+    // Last (a first scan's copies write the state table): the deliver step at larger sizes.
+    const atScale: ScaleDeliver[] = [];
+    if (sweep) {
+      for (const target of scaleSizes.filter((n) => n > count)) {
+        for (const scan of ['steady', 'first'] as const) atScale.push(await deliverAtScale(scan, target));
+      }
+    }
     return {
       accounts: count,
       childAccounts,
@@ -670,6 +866,7 @@ async function measureOrg(
       batchSteadyRssMiB: batchSteady.rss,
       executions,
       single,
+      ...(atScale.length > 0 ? { atScale } : {}),
     };
   } finally {
     await Promise.all([org.close(), slack.close(), secrets.close(), bus.close(), dynamo.close()]);
@@ -722,12 +919,12 @@ const mib = (m: number) => `${num(m, 1)} MiB`;
 const usd = (x: number) => `$${num(x, 2)}`;
 const yes = (ok: boolean) => (ok ? 'met' : '**not met**');
 
-/** The line through two points (x = accounts), evaluated at `x`. */
+/** The line through two points (x = accounts), evaluated at `x`; never below 0 (a time, a size). */
 function line(points: readonly (readonly [number, number])[], x: number): number {
   const [a, b] = [points[0]!, points[points.length - 1]!];
-  if (a[0] === b[0]) return (a[1] / a[0]) * x;
+  if (a[0] === b[0]) return Math.max(0, (a[1] / a[0]) * x);
   const slope = (b[1] - a[1]) / (b[0] - a[0]);
-  return a[1] + slope * (x - a[0]);
+  return Math.max(0, a[1] + slope * (x - a[0]));
 }
 
 /** What the figures say about N accounts (extrapolated). */
@@ -748,7 +945,11 @@ export interface Projection {
   readonly deliverFirstLiveMiB?: number;
   readonly deliverSteadyLiveMiB?: number;
   readonly steadyWallMs: number;
+  /** The first scan as if one deliver step could take all it needs. */
   readonly firstWallMs: number;
+  /** Runs the first scan takes, each deliver step within its timeout, and their time from the first run's start. */
+  readonly firstRuns: number;
+  readonly firstInRunsMs: number;
   readonly monthly: {
     readonly transitions: number;
     readonly transitionsUsd: number;
@@ -773,6 +974,64 @@ const SHARE = {
 /** A step's duration in Lambda: its wall here, or its CPU at the function's share of a vCPU if longer. */
 const lambdaMs = (wallMs: number, cpuMs: number, share: number) => Math.max(wallMs, cpuMs / share);
 
+/** A first scan's executions (several when a deliver step ran out of time), in order. */
+function firstRuns(o: OrgEngineFigures): ExecutionRun[] {
+  return o.executions.filter((e) => e.scan === 'first' && e.maxConcurrency === DEFAULT_CONCURRENCY);
+}
+
+/** A first scan as one execution: its runs' walls, CPU and deliver steps summed, their peaks the largest. */
+function firstScan(o: OrgEngineFigures): ExecutionRun {
+  const runs = firstRuns(o);
+  if (runs.length === 1) return runs[0]!;
+  const last = runs[runs.length - 1]!;
+  const children = runs.map((e) => e.deliverChild!);
+  const sum = (pick: (c: ChildRun) => number) => children.reduce((n, c) => n + pick(c), 0);
+  const fullGcs = sum((c) => c.fullGcs ?? 0);
+  return {
+    // The first run's plan and changes (what the first scan had to announce), the runs' costs summed.
+    ...runs[0]!,
+    wallMs: runs.reduce((n, e) => n + e.wallMs, 0),
+    processCpuMs: runs.reduce((n, e) => n + e.processCpuMs, 0),
+    iamCalls: runs.reduce((n, e) => n + e.iamCalls, 0),
+    deliverMs: runs.reduce((n, e) => n + e.deliverMs, 0),
+    status: last.status,
+    deliverChild: {
+      ...children[0]!,
+      wallMs: sum((c) => c.wallMs),
+      cpuMs: sum((c) => c.cpuMs),
+      maxRssMiB: Math.max(...children.map((c) => c.maxRssMiB)),
+      ...(fullGcs > 0 ? { liveHeapMaxMiB: Math.max(...children.map((c) => c.liveHeapMaxMiB ?? 0)) } : {}),
+      fullGcs,
+    },
+  };
+}
+
+/** The deliver step at 5,000 accounts or more on a first scan's copied deltas died (out of memory at the cap). */
+const firstDied = (o: OrgEngineFigures) =>
+  (o.atScale ?? []).some((d) => d.scan === 'first' && d.accounts >= 5_000 && d.died !== undefined);
+
+/** Whether the deliver step's memory holds a first scan at the projection's size: its line, and the measurement. */
+const firstFits = (o: OrgEngineFigures, p: Projection) =>
+  p.deliverFirstRssMiB <= STEP_MEMORY_MB.deliver && !firstDied(o);
+
+/** How many runs the largest organization's first scan took (measured), for the targets' list. */
+function firstRunsMeasured(o: OrgEngineFigures): string {
+  const runs = firstRuns(o);
+  if (runs.length < 2) return '';
+  return ` Measured at ${num(o.accounts)} accounts: ${runs.length} runs (${runs.map((e) => `${sec(e.deliverMs, 0)} of deliver`).join(', ')}).`;
+}
+
+/** An execution's row label: a first scan's run, and why it failed. */
+function runLabel(o: OrgEngineFigures, e: ExecutionRun): string {
+  if (e.afterFirst) return 'the run after the first scan (publishes the events it left in the outbox)';
+  if (e.scan !== 'first') return 'steady state';
+  const runs = firstRuns(o).length;
+  const which = runs > 1 ? `, run ${e.run} of ${runs}` : '';
+  if (e.status === 'SUCCEEDED') return `first scan${which}`;
+  const why = e.deliverChild?.error ?? e.error ?? 'unknown';
+  return `first scan${which} (failed: ${why.length > 140 ? `${why.slice(0, 140)}…` : why})`;
+}
+
 export function project(
   f: EngineFigures,
   accounts: number,
@@ -782,7 +1041,12 @@ export function project(
   const orgs = [...f.orgs].sort((a, b) => a.accounts - b.accounts);
   const largest = orgs[orgs.length - 1]!;
   const exec = (o: OrgEngineFigures, scan: 'first' | 'steady') =>
-    o.executions.find((e) => e.scan === scan && e.maxConcurrency === DEFAULT_CONCURRENCY && e.deliverChild)!;
+    scan === 'first'
+      ? firstScan(o)
+      : o.executions.find(
+          (e) =>
+            e.scan === scan && e.maxConcurrency === DEFAULT_CONCURRENCY && e.deliverChild && !e.afterFirst,
+        )!;
   const at = (pick: (o: OrgEngineFigures) => number) =>
     line(
       orgs.map((o) => [o.accounts, pick(o)] as const),
@@ -815,6 +1079,16 @@ export function project(
   const waves = Math.ceil(children / concurrency);
   const deliverSteadyMs = deliver('steady');
   const deliverFirstMs = deliver('first');
+  // Each run's deliver step first reads every delta (about what a steady state's deliver costs), then
+  // commits what it has time left for; what it does not commit the next scheduled run does.
+  const commitMs = Math.max(0, deliverFirstMs - deliverSteadyMs);
+  const perRunMs = DELIVER_USABLE_MS - deliverSteadyMs;
+  const firstRuns =
+    commitMs === 0
+      ? 1
+      : perRunMs <= 0
+        ? Number.POSITIVE_INFINITY
+        : Math.max(1, Math.ceil(commitMs / perRunMs));
   const fixedTransitions = exec(largest, 'steady').parentTransitions - exec(largest, 'steady').children;
   const transitions = (fixedTransitions + children) * RUNS_PER_MONTH;
   const expressGbS =
@@ -856,6 +1130,15 @@ export function project(
     ...liveLine('steady', 'deliverSteadyLiveMiB'),
     steadyWallMs: discoverMs + waves * childSteadyMs + deliverSteadyMs,
     firstWallMs: discoverMs + waves * childFirstMs + deliverFirstMs,
+    // One schedule period a run before the last, which reads and commits what is left.
+    firstRuns,
+    firstInRunsMs: Number.isFinite(firstRuns)
+      ? (firstRuns - 1) * SCHEDULE_PERIOD_MS +
+        discoverMs +
+        waves * childFirstMs +
+        deliverSteadyMs +
+        (commitMs - (firstRuns - 1) * perRunMs)
+      : Number.POSITIVE_INFINITY,
     monthly: {
       transitions,
       transitionsUsd,
@@ -880,6 +1163,65 @@ export function batchSizeForTarget(f: EngineFigures, accounts: number): number |
   return undefined;
 }
 
+/** What a deliver step on copied deltas came to, in a table cell. */
+function scaleOutcome(d: ScaleDeliver): string {
+  if (d.died) return `died: ${d.died}`;
+  const r = d.run!;
+  if (!r.error) return 'finished';
+  return `failed: ${r.error.length > 160 ? `${r.error.slice(0, 160)}…` : r.error}`;
+}
+
+const scaleMet = (d: ScaleDeliver) =>
+  d.run !== undefined && !d.run.error && d.run.maxRssMiB < DELIVER_TARGET_MIB;
+
+/** The deliver step at larger sizes, on the largest organization's deltas copied (measured). */
+function scaleText(o: OrgEngineFigures): string {
+  const at = o.atScale ?? [];
+  if (at.length === 0) return '';
+  const rows = at.map((d) => {
+    const r = d.run;
+    const summary = (
+      r as { result?: { accounts?: number; changes?: number; delivered?: number } } | undefined
+    )?.result;
+    const said = summary
+      ? `${num(summary.accounts ?? 0)} / ${num(summary.changes ?? 0)} / ${num(summary.delivered ?? 0)}`
+      : '–';
+    return `| ${num(d.accounts)} | ${said} | ${d.scan === 'first' ? 'first scan' : 'steady state'} | ${num(d.deltaBytes / MIB, 1)} MiB in ${num(d.deltaObjects)} | ${r ? sec(r.wallMs) : '–'} | ${r ? sec(r.cpuMs) : '–'} | ${r ? `**${mib(r.maxRssMiB)}** (${mib(r.rssBeforeMiB)})` : '–'} | ${r?.fullGcs ? `${mib(r.liveHeapMaxMiB!)} (${r.fullGcs} full GCs)` : r ? 'no full GC' : '–'} | ${scaleOutcome(d)} |`;
+  });
+  return `### The deliver step at ${at
+    .map((d) => d.accounts)
+    .filter((n, i, all) => all.indexOf(n) === i)
+    .map((n) => num(n))
+    .join(' and ')} accounts (measured, on copied deltas)
+
+The deltas the ${o.accounts}-account organization's children wrote in its first scan and its steady state, copied
+under new account ids (copy k of account i: its id + k × ${o.accounts}), each run's parts so many times over, then the
+deliver step of the bundle in a fresh process with V8's old space capped at ${DELIVER_SCALE_HEAP_MIB} MiB
+(\`--max-old-space-size\`: the room a ${DELIVER_TARGET_MIB} MB function leaves the heap: the issue's target; the stack deploys
+deliver with ${num(STEP_MEMORY_MB.deliver)} MB), its 300 s timeout and the same stand-ins. Its run store is the bench's
+file-backed one, which reads ${DELTA_READ_CONCURRENCY} parts at once a line at a time as S3RunStore does (without the part's header
+line and its checks: lambda/adapters/run-store.ts, tested on moto). The copies' state partitions are new: the first scan's deliver commits every copied finding as a new
+state (dynalite, in this process's neighbour, not DynamoDB), the steady state's has nothing to commit.
+
+| accounts | accounts / changes / changes remembered (its summary) | run | deltas read (parts) | wall | CPU | peak RSS (after load) | heap in use after a full GC: largest | outcome |
+| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |
+${rows.join('\n')}
+
+`;
+}
+
+/** The measured deliver step at 5,000 accounts against the 512 MB target, for the targets' list. */
+function scaleVerdict(o: OrgEngineFigures): string {
+  const at = (o.atScale ?? []).filter((d) => d.accounts >= 5_000);
+  if (at.length === 0) return '';
+  return ` **Measured** on copied deltas (above): ${at
+    .map(
+      (d) =>
+        `${d.scan === 'first' ? 'first scan' : 'steady state'} at ${num(d.accounts)} accounts ${d.run ? `${mib(d.run.maxRssMiB)} peak RSS, ${scaleOutcome(d)}` : scaleOutcome(d)}: ${yes(scaleMet(d))}`,
+    )
+    .join('; ')}.`;
+}
+
 export function engineText(f: EngineFigures): string {
   const orgs = [...f.orgs].sort((a, b) => a.accounts - b.accounts);
   const largest = orgs[orgs.length - 1]!;
@@ -887,12 +1229,15 @@ export function engineText(f: EngineFigures): string {
   const rows = orgs.flatMap((o) =>
     o.executions.map(
       (e) =>
-        `| ${o.accounts} | ${e.scan === 'first' ? 'first scan' : 'steady state'} | ${e.maxConcurrency} | ${sec(e.wallMs)} | ${sec(e.processCpuMs)} | ${e.children} (${e.peakConcurrency}) | ${e.parentTransitions} | ${e.childTransitions} | ${sec(e.discoverMs, 2)} | ${sec(e.childMs.median)} (${sec(e.childMs.max)}) | ${sec(e.deliverMs)}${e.deliverChild ? ' ¹' : ''} | ${num(e.iamCalls)} | ${num(e.changes)} / ${e.slackMessages} | ${num(e.deltaBytes / e.accounts / 1024, 1)} KiB | ${e.deltaObjects ?? e.accounts} |`,
+        `| ${o.accounts} | ${runLabel(o, e)} | ${e.maxConcurrency} | ${sec(e.wallMs)} | ${sec(e.processCpuMs)} | ${e.children} (${e.peakConcurrency}) | ${e.parentTransitions} | ${e.childTransitions} | ${sec(e.discoverMs, 2)} | ${sec(e.childMs.median)} (${sec(e.childMs.max)}) | ${sec(e.deliverMs)}${e.deliverChild ? ' ¹' : ''} | ${num(e.iamCalls)} | ${num(e.changes)} / ${e.slackMessages} | ${num(e.deltaBytes / e.accounts / 1024, 1)} KiB | ${e.deltaObjects ?? e.accounts} |`,
     ),
   );
   const childRows = orgs.flatMap((o) => {
-    const first = o.executions.find((e) => e.scan === 'first' && e.deliverChild)?.deliverChild;
-    const steady = o.executions.find((e) => e.scan === 'steady' && e.deliverChild)?.deliverChild;
+    const firsts = o.executions.filter((e) => e.scan === 'first' && e.deliverChild);
+    const steady = o.executions.find(
+      (e) => e.scan === 'steady' && e.deliverChild && !e.afterFirst,
+    )?.deliverChild;
+    const after = o.executions.find((e) => e.afterFirst)?.deliverChild;
     const r = (what: string, c: ChildRun | undefined, samples?: readonly number[]) =>
       c
         ? [
@@ -903,12 +1248,22 @@ export function engineText(f: EngineFigures): string {
     return [
       ...r(`scanBatch of ${child} accounts, first scan`, o.batchFirst, o.batchFirstRssMiB),
       ...r(`scanBatch of ${child} accounts, steady state`, o.batchSteady, o.batchSteadyRssMiB),
-      ...r(`deliver, first scan (all ${o.accounts} accounts)`, first),
+      ...firsts.flatMap((e) =>
+        r(
+          `deliver, first scan${firsts.length > 1 ? `, run ${e.run} of ${firsts.length}` : ''} (all ${o.accounts} accounts)${e.status === 'SUCCEEDED' ? '' : ': failed'}`,
+          e.deliverChild,
+        ),
+      ),
+      ...r(`deliver, the run after the first scan (its left events published)`, after),
       ...r(`deliver, steady state (all ${o.accounts} accounts)`, steady),
     ];
   });
   const engineWall = (o: OrgEngineFigures, scan: 'first' | 'steady') =>
-    o.executions.find((e) => e.scan === scan && e.maxConcurrency === DEFAULT_CONCURRENCY)!.wallMs;
+    scan === 'first'
+      ? firstRuns(o).reduce((n, e) => n + e.wallMs, 0)
+      : o.executions.find(
+          (e) => e.scan === scan && e.maxConcurrency === DEFAULT_CONCURRENCY && !e.afterFirst,
+        )!.wallMs;
   const singleRows = orgs.flatMap((o) =>
     o.single.map(
       (s) =>
@@ -925,10 +1280,10 @@ export function engineText(f: EngineFigures): string {
   });
   const timeRows = projections.map(
     (p) =>
-      `| ${num(p.accounts)} | ${p.children} / ${p.waves} | ${sec(p.childSteadyMs)} / ${sec(p.childFirstMs)} | ${sec(p.deliverSteadyMs)} / ${sec(p.deliverFirstMs)} | ${sec(p.steadyWallMs)} | ${sec(p.firstWallMs)} | ${mib(p.deliverSteadyRssMiB)} / ${mib(p.deliverFirstRssMiB)} |`,
+      `| ${num(p.accounts)} | ${p.children} / ${p.waves} | ${sec(p.childSteadyMs)} / ${sec(p.childFirstMs)} | ${sec(p.deliverSteadyMs)} / ${sec(p.deliverFirstMs)} | ${sec(p.steadyWallMs)} | ${sec(p.firstWallMs)} | ${Number.isFinite(p.firstRuns) ? `${p.firstRuns} / ${sec(p.firstInRunsMs)}` : 'never'} | ${mib(p.deliverSteadyRssMiB)} / ${mib(p.deliverFirstRssMiB)} |`,
   );
   const live = (scan: 'first' | 'steady', o: OrgEngineFigures) =>
-    o.executions.find((e) => e.scan === scan && e.deliverChild)?.deliverChild;
+    o.executions.find((e) => e.scan === scan && e.deliverChild && !e.afterFirst)?.deliverChild;
   const liveOf = (
     scan: 'first' | 'steady',
     key: 'deliverFirstLiveMiB' | 'deliverSteadyLiveMiB',
@@ -946,11 +1301,11 @@ export function engineText(f: EngineFigures): string {
   /** The child samples are the same accounts in every organization (runs before: the last of each). */
   const sameChild = smallest.childAccounts !== undefined && smallest.childAccounts === largest.childAccounts;
   const childGrowth = (a: number, b: number) => Math.abs(b - a) < 0.15 * a;
-  const sweep = largest.executions.filter((e) => e.scan === 'steady');
+  const sweep = largest.executions.filter((e) => e.scan === 'steady' && !e.afterFirst);
   return `## Step Functions engine
 
 Measured ${new Date(f.started).toISOString()} (${num(f.durationMs / 60_000, 1)} min) on ${f.machine}${f.load ? `, 1-minute load average ${num(f.load.before, 1)} before and ${num(f.load.after, 1)} after (2 cores, shared with other work)` : ''}: \`npm run bench -- --only engine\`
-(\`--engine-accounts ${orgs.map((o) => o.accounts).join(',')}\`, the default). Organizations of ${orgs.map((o) => o.accounts).join(' and ')} member accounts × ${f.usersPerAccount} users (the scans part's accounts,
+(\`--engine-accounts ${orgs.map((o) => o.accounts).join(',')}\`${orgs.map((o) => o.accounts).join(',') === DEFAULT_ENGINE_ACCOUNTS.join(',') ? ', the default' : ''}). Organizations of ${orgs.map((o) => o.accounts).join(' and ')} member accounts × ${f.usersPerAccount} users (the scans part's accounts,
 same ids and seeds, dated by the real clock), each member's IAM endpoint with 20 ms latency and its own throttle of
 20 requests/s; dynalite, Secrets Manager, EventBridge and the Slack receiver as in the integration tests.
 
@@ -965,8 +1320,11 @@ same ids and seeds, dated by the real clock), each member's IAM endpoint with 20
   same reason.
 - ¹ **Fresh processes**: the deliver step of each first scan and steady state at concurrency ${DEFAULT_CONCURRENCY}, and one child (scanBatch of
   ${sameChild ? `the organization's first ${smallest.childAccounts} accounts: the same accounts in every organization, each scan in ${largest.batchFirstRssMiB?.length ?? 1} fresh processes, the median's figures shown with every sample's peak RSS` : `the organization's last ${BATCH} accounts`}), ran in a fresh \`node\` on the **synthesized bundle** (what Lambda runs), for
-  their own wall time, CPU and peak RSS (\`process.resourceUsage().maxRSS\`; in brackets the RSS once the bundle was
-  loaded).
+  their own wall time, CPU and peak RSS (\`VmHWM\` of /proc/self/status, bench/peak-rss.cjs; in brackets the RSS once the
+  bundle was loaded. Before 2026-12-03 this was getrusage's \`maxRSS\`, which on Linux a spawned process inherits from its
+  parent at the fork: the bench's own RSS, larger with a larger organization's stand-ins). The heap in use after a full GC (JS heap + external memory) is read when Node reports the GC to a
+  \`PerformanceObserver\`, which runs after it: it also counts what was allocated in between, so it is an upper bound
+  of what the step held, closest to it when the step allocates little.
 - **First scan** here is the first run under the default notification policy: one baseline summary, nothing confirmed
   live (hence ${num(largest.executions.find((e) => e.scan === 'first')!.iamCalls / largest.accounts, 1)} IAM calls an account, as in the steady state); its cost is the deliver step committing
   every finding's state. **Steady state**: the next run, minutes later (the real clock), nothing new.
@@ -993,7 +1351,7 @@ ${childRows.join('\n')}
 A child is handed only its batch: its peak RSS was ${mib(b0.maxRssMiB)} in the ${smallest.accounts}-account organization and ${mib(b1.maxRssMiB)} in the
 ${largest.accounts}-account one on the first scan, ${mib(smallest.batchSteady.maxRssMiB)} and ${mib(largest.batchSteady.maxRssMiB)} in steady state (see the targets below). The deliver step holds
 every account's delta and grows with the accounts; it reads a delta without its roll-up (every open finding as a reminder,
-most of the ${num(largest.executions.find((e) => e.scan === 'steady')!.deltaBytes / largest.accounts / 1024, 0)} KiB a steady-state delta has here) unless some channel's roll-up is due, which none is in these runs.
+most of the ${num(largest.executions.find((e) => e.scan === 'steady' && !e.afterFirst)!.deltaBytes / largest.accounts / 1024, 0)} KiB a steady-state delta has here) unless some channel's roll-up is due, which none is in these runs.
 
 ### Against the single invocation (measured)
 
@@ -1007,7 +1365,7 @@ The single invocation's steady state on the state table the engine left finds **
 deployment keeps its table and announces nothing twice. Both engines run the same code below the handler; on one
 thread the engine's extra cost is the interpreter, the run store's JSON and its per-step wiring.
 
-### 5,000 accounts, and the cost per month (extrapolated)
+${scaleText(largest)}### 5,000 accounts, and the cost per month (extrapolated)
 
 Not measured: derived from the figures above, and marked so.
 
@@ -1016,14 +1374,16 @@ Not measured: derived from the figures above, and marked so.
 - **Deliver** (1,024 MB: ${num(SHARE.deliver, 2)} of a vCPU): the line through its two measured sizes (wall and CPU), the same rule; its peak RSS on
   the line through its two sizes too.
 - **An execution** = discover + ⌈children / ${DEFAULT_CONCURRENCY}⌉ waves × a child + deliver (Lambda cold starts, Step Functions' own
-  latency and real IAM/STS latency left out).
+  latency and real IAM/STS latency left out). **A first scan in runs**: a deliver step has ${sec(DELIVER_USABLE_MS, 0)}, of which each run's read of the deltas takes what a
+  steady state's deliver takes; ⌈(deliver − that read) / (${sec(DELIVER_USABLE_MS, 0)} − that read)⌉ runs, one schedule period
+  (${num(SCHEDULE_PERIOD_MS / 60_000)} minutes) apart, the last one's execution with what is left.
 - **Per month**: ${num(RUNS_PER_MONTH)} runs (every 10 minutes), each costing what the steady state costs. Standard: $${PRICES.standardTransition * 1000} per 1,000 transitions;
   Express: ${usd(PRICES.expressRequest * 1e6)} per million requests + $${PRICES.expressGbS} per GB-s (64 MB, the minimum chunk, rounded up to 100 ms);
   Lambda Arm: $0.20 per million requests + $${PRICES.lambdaArmGbS} per GB-s; S3 Standard: $0.005 per 1,000 PUT/LIST, $0.0004 per
   1,000 GET (us-east-1 list prices, no free tier). Orchestration = transitions + Express.
 
-| accounts | children / waves | a child: steady / first | deliver: steady / first | steady-state execution | first-scan execution | deliver peak RSS: steady / first |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| accounts | children / waves | a child: steady / first | deliver: steady / first | steady-state execution | first-scan execution (one deliver step) | first scan: runs / until the last ends | deliver peak RSS: steady / first |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${timeRows.join('\n')}
 
 | accounts | children a run | Standard transitions a month | Express children | **orchestration a month** | Lambda (requests + GB-s) | S3 run bucket (a PUT and a GET per part: objects a run) |
@@ -1033,10 +1393,10 @@ ${costRows.join('\n')}
 The issue's targets at 5,000 accounts (extrapolated):
 
 - **Steady state inside the 10-minute period**: ${sec(p5.steadyWallMs, 0)}: ${yes(p5.steadyWallMs <= 600_000)}${p5.deliverSteadyMs > 300_000 ? `, but its deliver step alone (${sec(p5.deliverSteadyMs, 0)}) is longer than the step's 5-minute timeout` : ''}.
-- **First scan within an hour**: ${sec(p5.firstWallMs, 0)}: ${yes(p5.firstWallMs <= 3_600_000 && p5.deliverFirstMs <= 300_000)}. The map takes ${sec(p5.waves * p5.childFirstMs, 0)}; the deliver step, committing every finding's
-  state, takes ${sec(p5.deliverFirstMs, 0)}${p5.deliverFirstMs > 300_000 ? `, **more than its 5-minute timeout**: the first scan of 5,000 accounts does not fit one deliver step (by its budget it delivers what it can and the following runs the rest, or it times out)` : ''}.
-- **Deliver under 512 MB**: peak RSS ${mib(p5.deliverSteadyRssMiB)} steady, ${mib(p5.deliverFirstRssMiB)} first scan: ${yes(Math.max(p5.deliverSteadyRssMiB, p5.deliverFirstRssMiB) < 512)} (the function has 1,024 MB).${liveText} A run in which a roll-up is due (not measured here) holds every open finding's reminder, as a first scan holds every finding.
-- **A child's peak RSS does not grow with the organization**: ${yes(childGrowth(b0.maxRssMiB, b1.maxRssMiB) && childGrowth(smallest.batchSteady.maxRssMiB, largest.batchSteady.maxRssMiB))} (within 15%): ${mib(b0.maxRssMiB)} → ${mib(b1.maxRssMiB)} (first scan), ${mib(smallest.batchSteady.maxRssMiB)} → ${mib(largest.batchSteady.maxRssMiB)} (steady state) from ${smallest.accounts} to ${largest.accounts} accounts, ${sameChild ? `for the same ${smallest.childAccounts} accounts a child (the first of each organization), the median of ${largest.batchFirstRssMiB?.length ?? 1} fresh processes each. A child is given only its batch and reads only its accounts' state partitions${b0.fullGcs && b1.fullGcs && smallest.batchSteady.fullGcs && largest.batchSteady.fullGcs ? `; the heap it holds after a full GC went ${mib(b0.liveHeapMaxMiB!)} → ${mib(b1.liveHeapMaxMiB!)} (first scan) and ${mib(smallest.batchSteady.liveHeapMaxMiB!)} → ${mib(largest.batchSteady.liveHeapMaxMiB!)} (steady state)${childGrowth(b0.liveHeapMaxMiB!, b1.liveHeapMaxMiB!) && childGrowth(smallest.batchSteady.liveHeapMaxMiB!, largest.batchSteady.liveHeapMaxMiB!) ? ': what it holds does not grow with the organization; what grows is memory it no longer holds and the process has not given back (why the same 50 accounts leave more of it in a larger organization is not known)' : ''}` : ''}` : `for ${BATCH} accounts a child (different accounts of the same generator: the last of each organization). A child is given only its batch and reads only its accounts' state partitions; one sample per size cannot tell noise from growth`}.
+- **First scan within an hour**: ${p5.firstRuns === 1 ? `${sec(p5.firstWallMs, 0)} in one run` : Number.isFinite(p5.firstRuns) ? `**${p5.firstRuns} runs**, the last ending ${sec(p5.firstInRunsMs, 0)} after the first started` : `**never**: a deliver step's read of the deltas alone (${sec(p5.deliverSteadyMs, 0)}) takes all of its ${sec(DELIVER_USABLE_MS, 0)}`}${firstFits(largest, p5) ? '' : ` by time alone, but the deliver step's memory does not hold a first scan of 5,000 accounts: ${mib(p5.deliverFirstRssMiB)} of peak RSS on the line through the sizes measured, above the function's ${num(STEP_MEMORY_MB.deliver)} MB${firstDied(largest) ? ', and out of memory under the 512 MB cap (measured above)' : ''}`}: ${yes(p5.firstInRunsMs <= 3_600_000 && firstFits(largest, p5))}. The map takes ${sec(p5.waves * p5.childFirstMs, 0)} a run; the deliver step, committing every finding's
+  state, needs ${sec(p5.deliverFirstMs, 0)}${p5.firstRuns > 1 ? `, more than the ${sec(DELIVER_USABLE_MS, 0)} a deliver step has (its ${sec(STATE_MACHINE_DEFAULTS.stepTimeout.toMilliseconds(), 0)} timeout less the margin): each run's deliver step reads every delta (${sec(p5.deliverSteadyMs, 0)}, what a steady state's deliver takes), commits until its deadline, and fails its execution (its result is incomplete, and says so); the next scheduled run (every ${num(SCHEDULE_PERIOD_MS / 60_000)} minutes) scans again and commits what is left. This assumes the deliver step's memory holds a first scan's deltas, which it does not at 5,000 accounts under the 512 MB target (measured above): the function's 1,024 MB is not measured at that size` : ''}.${firstRunsMeasured(largest)}
+- **Deliver under 512 MB**: peak RSS ${mib(p5.deliverSteadyRssMiB)} steady, ${mib(p5.deliverFirstRssMiB)} first scan: ${yes(Math.max(p5.deliverSteadyRssMiB, p5.deliverFirstRssMiB) < 512)} (the function has 1,024 MB).${liveText}${scaleVerdict(largest)} A run in which a roll-up is due (not measured here) holds every open finding's reminder, as a first scan holds every finding.
+- **A child's peak RSS does not grow with the organization**: ${yes(childGrowth(b0.maxRssMiB, b1.maxRssMiB) && childGrowth(smallest.batchSteady.maxRssMiB, largest.batchSteady.maxRssMiB))} (within 15%): ${mib(b0.maxRssMiB)} → ${mib(b1.maxRssMiB)} (first scan), ${mib(smallest.batchSteady.maxRssMiB)} → ${mib(largest.batchSteady.maxRssMiB)} (steady state) from ${smallest.accounts} to ${largest.accounts} accounts, ${sameChild ? `for the same ${smallest.childAccounts} accounts a child (the first of each organization), the median of ${largest.batchFirstRssMiB?.length ?? 1} fresh processes each. A child is given only its batch and reads only its accounts' state partitions${b0.fullGcs && b1.fullGcs && smallest.batchSteady.fullGcs && largest.batchSteady.fullGcs ? `; the heap it holds after a full GC went ${mib(b0.liveHeapMaxMiB!)} → ${mib(b1.liveHeapMaxMiB!)} (first scan) and ${mib(smallest.batchSteady.liveHeapMaxMiB!)} → ${mib(largest.batchSteady.liveHeapMaxMiB!)} (steady state)${!(childGrowth(b0.maxRssMiB, b1.maxRssMiB) && childGrowth(smallest.batchSteady.maxRssMiB, largest.batchSteady.maxRssMiB)) && childGrowth(b0.liveHeapMaxMiB!, b1.liveHeapMaxMiB!) && childGrowth(smallest.batchSteady.liveHeapMaxMiB!, largest.batchSteady.liveHeapMaxMiB!) ? `: what it holds does not grow with the organization; what grows is memory it no longer holds and the process has not given back (why the same ${smallest.childAccounts} accounts leave more of it in a larger organization is not known)` : ''}` : ''}` : `for ${BATCH} accounts a child (different accounts of the same generator: the last of each organization). A child is given only its batch and reads only its accounts' state partitions; one sample per size cannot tell noise from growth`}.
 - **Orchestration ≤ ${usd(ORCHESTRATION_TARGET_USD)} a month with the default batch size (${BATCH})**: ${usd(p5.monthly.orchestrationUsd)}: ${yes(p5.monthly.orchestrationUsd <= ORCHESTRATION_TARGET_USD)}.${
     p5.monthly.orchestrationUsd > ORCHESTRATION_TARGET_USD
       ? needed !== undefined && pNeeded

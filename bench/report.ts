@@ -540,7 +540,7 @@ function pastOneInvocation(orgs: readonly OrgFigures[]): string {
   const st = largest && capacity(orgs, largest, 'steady');
   const covers =
     f && st
-      ? `One invocation covers about ${num(st.accounts)} accounts of ${num(largest.usersPerAccount)} users in steady state, but only about ${num(f.accounts)} on a first
+      ? `One invocation covers about ${num(st.accounts)} accounts of ${num(largest.usersPerAccount)} users in steady state, ${f.accounts < st.accounts ? 'but only ' : ''}about ${num(f.accounts)} on a first
 scan (${num(f.accountsWithDigest)} if it must also deliver that digest), by the figures above.`
       : 'How many accounts one invocation covers was not measured in this run.';
   const link =
@@ -713,8 +713,9 @@ ${summary(r)}
   users' tags) on the same account's report CSV, in the bench process, best (and median) of ${CPU_RUNS} runs after ${CPU_WARMUPS}
   warm-ups. It is process CPU time, so V8's garbage-collector threads count: it can exceed the wall time, also shown.
   "process CPU" in the scan tables is the worker's CPU time over the whole scan (SDK, XML parsing, scan, diff, state).
-- **Memory**: the worker's peak RSS (\`process.resourceUsage().maxRSS\`: Node, the bundled SDK and the scan; the RSS before
-  the scan is in brackets) and the largest V8 \`heapUsed\` sampled every 25 ms during the scan. Node runs with its default
+- **Memory**: the worker's own peak RSS (\`VmHWM\` of /proc/self/status, bench/peak-rss.cjs: Node, the bundled SDK and
+  the scan; the RSS before the scan is in brackets; getrusage's \`maxRSS\`, used before 2026-12-03, also counted the bench's
+  own RSS when it spawned the worker) and the largest V8 \`heapUsed\` sampled every 25 ms during the scan. Node runs with its default
   heap limits on a ${num(os.totalmem() / 1024 ** 3)} GiB machine, where V8 collects lazily.
 - **Per-user scan** (the seed's approach, as in the AWS access-key rotation sample): ListUsers (\`MaxItems\` 100), then
   for every user ListAccessKeys and GetAccessKeyLastUsed for each key, sequentially, in the same kind of fresh process
@@ -1096,7 +1097,7 @@ ${list(p.inclusive)}`;
   const verdict = (f: CliFormat) =>
     `${f.format} ${num(f.bestWallMs / 1000, 1)} s / ${num(f.bestRssMB)} MB${f.meetsWall && f.meetsRss ? '' : ' (**missed**)'}`;
   const summary = `- **CLI on a ${num(c.users)}-user report** (targets < ${num(CLI.targetWallMs / 1000)} s and < ${num(CLI.targetRssMB)} MB each, best of ${CLI.runs}): ${c.formats.map(verdict).join(', ')}.`;
-  const method = `- **CLI on a large report** (bench/cli.ts): \`renderCredentialReport(generateAccount({ users: ${num(c.users)}, seed: '${SEED}', now: ${NOW.toISOString()} }))\` (${num(c.reportBytes / 1e6, 1)} MB of CSV, ${num(c.findings)} findings), then for each format, ${CLI.runs} times, a fresh \`node --import tsx bin/scan.ts --report FILE --format F --output FILE --now ${NOW.toISOString()}\` from the repository root, as a user runs it (without \`--tags\`). Wall time is from spawn to exit, tsx's start-up and TypeScript compilation included (its cache warm after the first run); peak RSS is \`process.resourceUsage().maxRSS\` of the CLI process, written at exit by a \`--require\` preload; MB = 10^6 bytes, as the target is stated. The best of the ${CLI.runs} runs is reported. A format that misses a target is run once more with \`--cpu-prof\`, and its main thread's profile is summarised below.`;
+  const method = `- **CLI on a large report** (bench/cli.ts): \`renderCredentialReport(generateAccount({ users: ${num(c.users)}, seed: '${SEED}', now: ${NOW.toISOString()} }))\` (${num(c.reportBytes / 1e6, 1)} MB of CSV, ${num(c.findings)} findings), then for each format, ${CLI.runs} times, a fresh \`node --import tsx bin/scan.ts --report FILE --format F --output FILE --now ${NOW.toISOString()}\` from the repository root, as a user runs it (without \`--tags\`). Wall time is from spawn to exit, tsx's start-up and TypeScript compilation included (its cache warm after the first run); peak RSS is the CLI process's own (\`VmHWM\` of /proc/self/status, bench/peak-rss.cjs), written at exit by a \`--require\` preload; MB = 10^6 bytes, as the target is stated. The best of the ${CLI.runs} runs is reported. A format that misses a target is run once more with \`--cpu-prof\`, and its main thread's profile is summarised below.`;
   const section = `## CLI on a ${num(c.users)}-user report
 
 ${when(c.startedAt, c.durationMs, c.loadAverage)} These figures are CPU-bound: rerun them on a quiet machine with \`npm run bench -- --only cli\`.
@@ -1350,6 +1351,9 @@ npm run bench -- --full-org                # also run the first scan of every or
 npm run bench -- --full-naive              # also run the per-user scan at 5,000 users (~8 min more)
 npm run bench -- --full-reminder           # also run the reminder scan (+24 h) at 1,000 and 5,000 users (~4 min more)
 npm run bench -- --cli-scan                # also run the CLI's scan (every finding confirmed) of the single account
+npm run bench -- --only engine             # the Step Functions engine at 50 and 200 accounts, deliver at 1,000 and 5,000 on copied deltas (~10 min)
+npm run bench -- --only engine --engine-accounts 200,1000   # the page's engine figures: 1,000 accounts measured, deliver at 5,000 (~15 min)
+npm run bench -- --only engine --engine-accounts 5,10 --engine-deliver-accounts 20 --no-write   # a quick look, printed only
 npm run bench -- --only delivery --render-only   # re-render the page from the last run's figures (kept in the OS temp directory)
 \`\`\`
 

@@ -20,6 +20,8 @@
  * - `--alerts-accounts N` member accounts of the alerts part (default 200, the issue's figure);
  * - `--engine-accounts 50,200` organization sizes of the engine part (default 50,200; the largest is
  *   also measured at map concurrency 40 and 100);
+ * - `--engine-deliver-accounts 1000,5000` sizes its deliver step is measured at on the largest
+ *   organization's deltas, copied (default 1000,5000);
  * - `--rates 10,20` IAM requests/s of the delivery runs (default 10,20); `--delivery-users N` their
  *   account's users (default 5,000);
  * - `--render-only` measures nothing: re-renders the page from the figures the last run of each part
@@ -52,7 +54,13 @@ import { runNode } from './child';
 import { measureCli } from './cli';
 import { type DeliveryFigures, measureDelivery } from './delivery';
 import { generateReports, settle } from './endpoints';
-import { DEFAULT_ENGINE_ACCOUNTS, type EngineFigures, measureEngine, withEngineSection } from './engine';
+import {
+  DEFAULT_ENGINE_ACCOUNTS,
+  DEFAULT_SCALE_ACCOUNTS,
+  type EngineFigures,
+  measureEngine,
+  withEngineSection,
+} from './engine';
 import { BenchError } from './errors';
 import { median, num } from './markdown';
 import { NAIVE_PAGE_SIZE, naiveCallCount } from './naive-scan';
@@ -483,6 +491,7 @@ async function main(): Promise<void> {
       'delivery-users': { type: 'string' },
       'alerts-accounts': { type: 'string' },
       'engine-accounts': { type: 'string' },
+      'engine-deliver-accounts': { type: 'string' },
       'full-naive': { type: 'boolean', default: false },
       'full-org': { type: 'boolean', default: false },
       'full-reminder': { type: 'boolean', default: false },
@@ -528,7 +537,10 @@ async function main(): Promise<void> {
         const sizes = values['engine-accounts']
           ? numbers('--engine-accounts', values['engine-accounts'], 1_000)
           : DEFAULT_ENGINE_ACCOUNTS;
-        Object.assign(figures, { engine: keep(part, await measureEngine(tmp, sizes)) });
+        const scale = values['engine-deliver-accounts']
+          ? numbers('--engine-deliver-accounts', values['engine-deliver-accounts'], 10_000)
+          : DEFAULT_SCALE_ACCOUNTS;
+        Object.assign(figures, { engine: keep(part, await measureEngine(tmp, sizes, scale)) });
       }
     }
     const previous = existsSync(DOC) ? readFileSync(DOC, 'utf8') : undefined;

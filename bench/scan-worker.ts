@@ -22,6 +22,7 @@ import { benchClient, FAKE_CREDENTIALS, REGION } from './client';
 import { BenchError } from './errors';
 import { FileStateStore } from './file-state';
 import { naiveScan } from './naive-scan';
+import { peakRssKiB } from './peak-rss.cjs';
 import { MESSAGE_KINDS, type MessageKind } from './settings';
 
 /** What a scheduled scan (`monitor`) scans: one account at a URL, or the members of a local organization. */
@@ -107,7 +108,7 @@ export interface WorkerOutput {
   readonly cpuMs: number;
   /** RSS once the modules were loaded, before the scan, in MiB. */
   readonly rssBeforeMiB: number;
-  /** Peak RSS of the process (process.resourceUsage().maxRSS), in MiB. */
+  /** The process's own peak RSS (bench/peak-rss.cjs), in MiB. */
   readonly maxRssMiB: number;
   /** Largest V8 heapUsed seen while scanning (sampled every {@link SAMPLE_MS} ms), in MiB. */
   readonly peakHeapUsedMiB: number;
@@ -398,8 +399,8 @@ async function main(): Promise<void> {
     wallMs,
     cpuMs: (cpu.user + cpu.system) / 1000,
     rssBeforeMiB: rssBefore / MIB,
-    // maxRSS is in KiB.
-    maxRssMiB: (process.resourceUsage().maxRSS * 1024) / MIB,
+    // The process's own peak (VmHWM), in KiB: maxRSS would count the bench's RSS at the fork.
+    maxRssMiB: (peakRssKiB() * 1024) / MIB,
     peakHeapUsedMiB: peakHeap / MIB,
   };
   writeFileSync(input.out, JSON.stringify(output));

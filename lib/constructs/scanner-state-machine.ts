@@ -49,6 +49,8 @@ export const STATE_MACHINE_DEFAULTS = {
   maxConcurrency: 10,
   /** A child's Lambda timeout: an Express child lives at most 5 minutes. */
   batchTimeout: Duration.minutes(4),
+  /** The discover and deliver functions' timeout: shorter than one schedule period. */
+  stepTimeout: Duration.minutes(5),
   /** The whole execution: a first scan of 5,000 accounts fits well within it. */
   executionTimeout: Duration.millis(EXECUTION_TIMEOUT_MS),
 } as const;
@@ -131,7 +133,7 @@ export class ScannerStateMachine extends Construct {
         runBucket: this.runBucket,
         // A run holds the lease (one at a time) at most as long as its execution may last.
         runLease: props.executionTimeout ?? STATE_MACHINE_DEFAULTS.executionTimeout,
-        timeout: props.stepTimeout ?? Duration.minutes(5),
+        timeout: props.stepTimeout ?? STATE_MACHINE_DEFAULTS.stepTimeout,
         ...extra,
       });
     this.discover = stepFunction('Discover', { step: 'discover' });
@@ -164,15 +166,20 @@ export class ScannerStateMachine extends Construct {
       });
 
     // The schedule's event, and the execution's name (part of the run id: a re-run is its own run).
-    const discover = invoke('Discover accounts', this.discover, props.stepTimeout ?? Duration.minutes(5), {
-      payload: sfn.TaskInput.fromObject({
-        schedule: sfn.JsonPath.entirePayload,
-        execution: sfn.JsonPath.stringAt('$$.Execution.Name'),
-      }),
-    });
+    const discover = invoke(
+      'Discover accounts',
+      this.discover,
+      props.stepTimeout ?? STATE_MACHINE_DEFAULTS.stepTimeout,
+      {
+        payload: sfn.TaskInput.fromObject({
+          schedule: sfn.JsonPath.entirePayload,
+          execution: sfn.JsonPath.stringAt('$$.Execution.Name'),
+        }),
+      },
+    );
     // Deliver posts to Slack: retried only when Lambda refused to start it (throttled), never after
     // an answer was lost, which would post what it posted again.
-    const deliver = invoke('Deliver', this.deliver, props.stepTimeout ?? Duration.minutes(5), {
+    const deliver = invoke('Deliver', this.deliver, props.stepTimeout ?? STATE_MACHINE_DEFAULTS.stepTimeout, {
       retryOn: ['Lambda.TooManyRequestsException'],
     });
     // A map or deliver that fails gives the run lease back (deliver does it itself when it can), then
