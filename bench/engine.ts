@@ -461,6 +461,8 @@ async function measureOrg(
   };
   let seq = 0;
   const runDir = join(tmp, `engine-runs-${count}`);
+  /** Copies of the organization's accounts made so far by deliverAtScale. */
+  let copiesMade = 0;
   /** The state table's run lease, as discover takes it and deliver gives it back. */
   const leases = () =>
     new DynamoStateStore({
@@ -698,9 +700,9 @@ async function measureOrg(
   /**
    * The deliver step at `target` accounts (rounded up to whole copies of this organization),
    * measured, not extrapolated: the parts this organization's children wrote in its first run of
-   * `scan` are copied under new account ids (copy k of account i: its id + k × the organization's
-   * size; copy 0 is the account itself), and deliver reads them in a fresh process on the bundle,
-   * with V8's old space capped at {@link DELIVER_SCALE_HEAP_MIB} (a 512 MB function's room). The copies'
+   * `scan` are copied under account ids it does not have (copy k of account i: its id + k × the
+   * organization's size, k counting on from the copies made before), and deliver reads them in a
+   * fresh process on the bundle, with V8's old space capped at {@link DELIVER_SCALE_HEAP_MIB} (a 512 MB function's room). The copies'
    * state partitions are new: a first scan's deliver commits every copied finding as new, a steady
    * state's has nothing to commit (its deltas are known and say nothing).
    */
@@ -712,11 +714,14 @@ async function measureOrg(
     const accounts = copies * size;
     const runId = `${from.runId.split('_')[0]}_credwatch-bench-scale-${scan}-${accounts}-${Date.now()}`;
     const base = new Set(from.accounts.map((a) => a.id));
-    const idOf = (id: string, k: number) => String(Number(id) + k * size);
+    // Ids no account of the organization, nor an earlier copy, has: their state partitions are new.
+    const offset = copiesMade + 1;
+    copiesMade += copies;
+    const idOf = (id: string, k: number) => String(Number(id) + (offset + k) * size);
     const items: AccountItem[] = [];
     for (let k = 0; k < copies; k++) {
       for (const a of from.accounts) {
-        items.push({ ...a, id: idOf(a.id, k), ...(a.name && k > 0 ? { name: `${a.name}-${k}` } : {}) });
+        items.push({ ...a, id: idOf(a.id, k), ...(a.name ? { name: `${a.name}-${offset + k}` } : {}) });
       }
     }
     const dir = join(runDir, runId, 'deltas');
@@ -730,12 +735,9 @@ async function measureOrg(
       const first = f.slice(0, 12);
       if (!base.has(first)) throw new BenchError(`engine: ${f}: not named by its batch's first account`);
       for (let k = 0; k < copies; k++) {
-        const copy =
-          k === 0
-            ? text
-            : text
-                .replace(/\b\d{12}\b/g, (id) => (base.has(id) ? idOf(id, k) : id))
-                .replace(/"name":"(bench-member-\d+)"/g, `"name":"$1-${k}"`);
+        const copy = text
+          .replace(/\b\d{12}\b/g, (id) => (base.has(id) ? idOf(id, k) : id))
+          .replace(/"name":"(bench-member-\d+)"/g, `"name":"$1-${offset + k}"`);
         writeFileSync(join(dir, `${idOf(first, k)}${f.slice(12)}`), copy);
         bytes += Buffer.byteLength(copy);
         objects++;
@@ -764,7 +766,7 @@ async function measureOrg(
     } catch (err) {
       // The process itself died: out of memory at the cap, or the watchdog.
       const message = (err as Error).message;
-      const why = /heap out of memory|Allocation failed|FatalProcessOutOfMemory/.test(message)
+      const why = OUT_OF_MEMORY.test(message)
         ? `out of memory (V8's old space capped at ${DELIVER_SCALE_HEAP_MIB} MiB)`
         : (message.split('\n')[0] ?? '').slice(0, 200);
       log(`deliver at ${accounts} accounts (${scan}): ${why}`);
@@ -979,14 +981,22 @@ function firstRuns(o: OrgEngineFigures): ExecutionRun[] {
   return o.executions.filter((e) => e.scan === 'first' && e.maxConcurrency === DEFAULT_CONCURRENCY);
 }
 
-/** A first scan as one execution: its runs' walls, CPU and deliver steps summed, their peaks the largest. */
+/**
+ * A first scan as one execution: its runs' walls, CPU and calls summed. Its deliver step is every run's,
+ * and the run after's (which publishes what the first left in the outbox), less each later run's read
+ * of the deltas (a steady state's deliver): one read and all the first scan's commits and events.
+ * Peaks are the largest.
+ */
 function firstScan(o: OrgEngineFigures): ExecutionRun {
   const runs = firstRuns(o);
-  if (runs.length === 1) return runs[0]!;
-  const last = runs[runs.length - 1]!;
-  const children = runs.map((e) => e.deliverChild!);
-  const sum = (pick: (c: ChildRun) => number) => children.reduce((n, c) => n + pick(c), 0);
+  const after = o.executions.find((e) => e.afterFirst && e.deliverChild);
+  const delivers = [...runs, ...(after ? [after] : [])].map((e) => e.deliverChild!);
+  if (delivers.length === 1) return runs[0]!;
+  const read = o.executions.find((e) => e.scan === 'steady' && e.deliverChild && !e.afterFirst)?.deliverChild;
+  const reads = delivers.length - 1;
+  const sum = (pick: (c: ChildRun) => number) => delivers.reduce((n, c) => n + pick(c), 0);
   const fullGcs = sum((c) => c.fullGcs ?? 0);
+  const { error: _error, ...first } = delivers[0]!;
   return {
     // The first run's plan and changes (what the first scan had to announce), the runs' costs summed.
     ...runs[0]!,
@@ -994,13 +1004,13 @@ function firstScan(o: OrgEngineFigures): ExecutionRun {
     processCpuMs: runs.reduce((n, e) => n + e.processCpuMs, 0),
     iamCalls: runs.reduce((n, e) => n + e.iamCalls, 0),
     deliverMs: runs.reduce((n, e) => n + e.deliverMs, 0),
-    status: last.status,
+    status: runs[runs.length - 1]!.status,
     deliverChild: {
-      ...children[0]!,
-      wallMs: sum((c) => c.wallMs),
-      cpuMs: sum((c) => c.cpuMs),
-      maxRssMiB: Math.max(...children.map((c) => c.maxRssMiB)),
-      ...(fullGcs > 0 ? { liveHeapMaxMiB: Math.max(...children.map((c) => c.liveHeapMaxMiB ?? 0)) } : {}),
+      ...first,
+      wallMs: Math.max(first.wallMs, sum((c) => c.wallMs) - reads * (read?.wallMs ?? 0)),
+      cpuMs: Math.max(first.cpuMs, sum((c) => c.cpuMs) - reads * (read?.cpuMs ?? 0)),
+      maxRssMiB: Math.max(...delivers.map((c) => c.maxRssMiB)),
+      ...(fullGcs > 0 ? { liveHeapMaxMiB: Math.max(...delivers.map((c) => c.liveHeapMaxMiB ?? 0)) } : {}),
       fullGcs,
     },
   };
@@ -1163,9 +1173,16 @@ export function batchSizeForTarget(f: EngineFigures, accounts: number): number |
   return undefined;
 }
 
+/** What V8 prints when a heap reaches its limit: its last GCs' header, the fatal error, its handler in the native stack. */
+const OUT_OF_MEMORY = /<--- Last few GCs --->|heap out of memory|Allocation failed|FatalProcessOutOfMemory/;
+
 /** What a deliver step on copied deltas came to, in a table cell. */
 function scaleOutcome(d: ScaleDeliver): string {
-  if (d.died) return `died: ${d.died}`;
+  if (d.died) {
+    return OUT_OF_MEMORY.test(d.died)
+      ? `died: out of memory (V8's old space capped at ${DELIVER_SCALE_HEAP_MIB} MiB)`
+      : `died: ${d.died}`;
+  }
   const r = d.run!;
   if (!r.error) return 'finished';
   return `failed: ${r.error.length > 160 ? `${r.error.slice(0, 160)}…` : r.error}`;
@@ -1195,7 +1212,7 @@ function scaleText(o: OrgEngineFigures): string {
     .join(' and ')} accounts (measured, on copied deltas)
 
 The deltas the ${o.accounts}-account organization's children wrote in its first scan and its steady state, copied
-under new account ids (copy k of account i: its id + k × ${o.accounts}), each run's parts so many times over, then the
+under account ids the organization does not have (copy k of account i: its id + k × ${o.accounts}, k from 1), each run's parts so many times over, then the
 deliver step of the bundle in a fresh process with V8's old space capped at ${DELIVER_SCALE_HEAP_MIB} MiB
 (\`--max-old-space-size\`: the room a ${DELIVER_TARGET_MIB} MB function leaves the heap: the issue's target; the stack deploys
 deliver with ${num(STEP_MEMORY_MB.deliver)} MB), its 300 s timeout and the same stand-ins. Its run store is the bench's
@@ -1283,7 +1300,9 @@ export function engineText(f: EngineFigures): string {
       `| ${num(p.accounts)} | ${p.children} / ${p.waves} | ${sec(p.childSteadyMs)} / ${sec(p.childFirstMs)} | ${sec(p.deliverSteadyMs)} / ${sec(p.deliverFirstMs)} | ${sec(p.steadyWallMs)} | ${sec(p.firstWallMs)} | ${Number.isFinite(p.firstRuns) ? `${p.firstRuns} / ${sec(p.firstInRunsMs)}` : 'never'} | ${mib(p.deliverSteadyRssMiB)} / ${mib(p.deliverFirstRssMiB)} |`,
   );
   const live = (scan: 'first' | 'steady', o: OrgEngineFigures) =>
-    o.executions.find((e) => e.scan === scan && e.deliverChild && !e.afterFirst)?.deliverChild;
+    scan === 'first'
+      ? firstScan(o).deliverChild
+      : o.executions.find((e) => e.scan === scan && e.deliverChild && !e.afterFirst)?.deliverChild;
   const liveOf = (
     scan: 'first' | 'steady',
     key: 'deliverFirstLiveMiB' | 'deliverSteadyLiveMiB',
@@ -1327,7 +1346,8 @@ same ids and seeds, dated by the real clock), each member's IAM endpoint with 20
   of what the step held, closest to it when the step allocates little.
 - **First scan** here is the first run under the default notification policy: one baseline summary, nothing confirmed
   live (hence ${num(largest.executions.find((e) => e.scan === 'first')!.iamCalls / largest.accounts, 1)} IAM calls an account, as in the steady state); its cost is the deliver step committing
-  every finding's state. **Steady state**: the next run, minutes later (the real clock), nothing new.
+  every finding's state. Then the run after it (it publishes what the first scan's deliver step left in the outbox), and
+  **steady state**: the run after that, minutes later (the real clock), nothing new.
 
 ### Each execution (measured)
 
@@ -1337,10 +1357,9 @@ ${rows.join('\n')}
 
 Parent transitions are the states the Standard parent entered (Discover, the Choice, the map, Deliver; retries
 would count too) plus **one per child started**, which is how a Distributed Map is billed (docs/organization.md,
-"Engines"). With ${BATCH} accounts per child, ${largest.accounts} accounts are ${Math.ceil(largest.accounts / BATCH)} children: MaxConcurrency 10, 40 and 100 give the
-same plan (every child at once), so the steady state was run at each level (${sweep.map((e) => `${e.maxConcurrency}: ${sec(e.wallMs)}`).join(', ')}) and
-the first scan only at 10: concurrency changes nothing until there are more children than the level, and on one
-thread it could not show more than that thread's CPU.
+"Engines"). With ${BATCH} accounts per child, ${largest.accounts} accounts are ${Math.ceil(largest.accounts / BATCH)} children${Math.ceil(largest.accounts / BATCH) <= 10 ? ': MaxConcurrency 10, 40 and 100 give the same plan (every child at once)' : `: MaxConcurrency 10 runs them in ${Math.ceil(Math.ceil(largest.accounts / BATCH) / 10)} waves, 40 and 100 all at once`}, and the steady state was run at each level (${sweep.map((e) => `${e.maxConcurrency}: ${sec(e.wallMs)}`).join(', ')});
+the first scan only at 10. On one thread an execution cannot show more than that thread's CPU, so the levels
+differ here by less than they would in the service.
 
 ### One child and the deliver step, each in a fresh process (measured)
 

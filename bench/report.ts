@@ -509,7 +509,7 @@ The arithmetic, for the ${num(largest.accounts)}-account figures:
   scan's cost per account at concurrency ${ORG_CONCURRENCY}.
 - **First scan, by time**: ${USABLE_S} s / ${num(f.scanPerAccountS, 3)} s = **${num(f.byTime)} accounts** scanned.
 - **First scan, digest delivered too**: SlackSender sends one message a second, after the scans, and the first digest has
-  ${num(f.messagesPerAccount, 1)} messages per account: ${USABLE_S} s / (${num(f.scanPerAccountS, 3)} s + ${num(f.messagesPerAccount, 1)} × ${LAMBDA.slackMessageS} s) = **${num(f.byTimeWithDigest)} accounts**. Slack, not IAM, bounds the first scan. What does not fit
+  ${num(f.messagesPerAccount, 1)} messages per account: ${USABLE_S} s / (${num(f.scanPerAccountS, 3)} s + ${num(f.messagesPerAccount, 1)} × ${LAMBDA.slackMessageS} s) = **${num(f.byTimeWithDigest)} accounts**.${f.messagesPerAccount >= 1 ? ' Slack, not IAM, bounds the first scan.' : ''} What does not fit
   is not lost: delivery stops at the deadline, and what was not delivered is announced (and confirmed again) by the next scans.
 - **Steady state, by time**: nothing to announce, so no message: ${USABLE_S} s / ${num(s.scanPerAccountS, 3)} s = **${num(s.byTime)} accounts**.
 ${memText}- **So one invocation covers** about **${num(f.accounts)} accounts** of ${num(largest.usersPerAccount)} users on a first scan (${num(f.accountsWithDigest)} if it must also deliver the
@@ -578,12 +578,12 @@ function summary(r: Report): string {
     const ok = (cond: boolean, what: string) => (cond ? `${what}: met` : `${what}: **not met**`);
     lines.push(
       `- **Steady state** (the scan every 10 minutes), ${num(big.users)} users: **${num(steady)} IAM calls** (the report, users and tags; no per-user call) against ${num(big.naive.totalCalls)} for the per-user scan (${num(big.naive.totalCalls / steady)}× fewer), **${seconds(big.steady.worker.wallMs)} s**, peak RSS ${mib(big.steady.worker.maxRssMiB)}.`,
-      `- **First scheduled scan**, ${num(big.users)} users: ${num(first)} IAM calls (${num(big.first.worker.usersConfirmed)} users confirmed live, as everything is about to be announced), ${seconds(big.first.worker.wallMs)} s, bounded by the ${HARNESS.throttle.ratePerSecond} requests/s throttle: ${num(big.naive.totalCalls / first, 1)}× fewer calls than the per-user scan.`,
+      `- **First scheduled scan**, ${num(big.users)} users: ${num(first)} IAM calls (${big.first.worker.usersConfirmed === 0 ? 'none confirmed live: under the default policy a first scan is a baseline, one summary, nothing announced one by one' : `${num(big.first.worker.usersConfirmed)} users confirmed live, as everything is about to be announced`}), ${seconds(big.first.worker.wallMs)} s${big.first.worker.usersConfirmed === 0 ? '' : `, bounded by the ${HARNESS.throttle.ratePerSecond} requests/s throttle`}: ${num(big.naive.totalCalls / first, 1)}× fewer calls than the per-user scan.`,
     );
     const rem = sizes.find((s) => s.reminder);
     if (rem?.reminder) {
       lines.push(
-        `- **Reminder scan** (24 hours after the first, ${num(rem.users)} users): ${num(sum(rem.reminder.worker.calls))} IAM calls and ${num(rem.reminder.worker.messages)} messages, against ${num(sum(rem.first.worker.calls))} and ${num(rem.first.worker.messages)} for the first scan: a reminder is not confirmed live (it carries the key id it was announced with), so the daily reminder scan costs IAM what the steady state costs; only its digest is as long as the first.`,
+        `- **Reminder scan** (24 hours after the first, ${num(rem.users)} users): ${num(sum(rem.reminder.worker.calls))} IAM calls and ${num(rem.reminder.worker.messages)} messages, against ${num(sum(rem.first.worker.calls))} and ${num(rem.first.worker.messages)} for the first scan: a reminder is not confirmed live (it carries the key id it was announced with), so the daily reminder scan costs IAM what the steady state costs; its digest is what sizes that day's run.`,
       );
     }
     if (big.users === TARGETS.atUsers) {
@@ -599,7 +599,7 @@ function summary(r: Report): string {
           ),
         ].join(
           '; ',
-        )}. The first scheduled scan meets none of the call and time targets (they are not meant for it).`,
+        )}. The targets are the steady state's; the first scheduled scan's figures are in the table below.`,
       );
     }
   }
@@ -609,7 +609,7 @@ function summary(r: Report): string {
     const st = capacity(orgs, largest, 'steady');
     const firstWall = largest.first.extrapolatedWallMs ?? largest.first.worker.wallMs;
     lines.push(
-      `- **${num(largest.accounts)} accounts × ${num(largest.usersPerAccount)} users**, concurrency ${ORG_CONCURRENCY}: steady state ${seconds(largest.steady.worker.wallMs)} s (${num(sum(largest.steady.worker.calls))} IAM calls, ${num(largest.steady.sts.AssumeRole ?? 0)} AssumeRole), first scan ${largest.first.extrapolatedWallMs !== undefined ? '≈ ' : ''}${seconds(firstWall)} s${largest.first.extrapolatedWallMs !== undefined ? ' (extrapolated)' : ''} and a first digest of ${num(largest.first.worker.messages)} Slack messages. One 15-minute invocation (${USABLE_S} s usable, ${LAMBDA.memoryMb} MB) covers about **${num(f.accounts)} accounts** on a first scan (${num(f.accountsWithDigest)} with its digest delivered) and **${num(st.accounts)}** in steady state.`,
+      `- **${num(largest.accounts)} accounts × ${num(largest.usersPerAccount)} users**, concurrency ${ORG_CONCURRENCY}: steady state ${seconds(largest.steady.worker.wallMs)} s (${num(sum(largest.steady.worker.calls))} IAM calls, ${num(largest.steady.sts.AssumeRole ?? 0)} AssumeRole), first scan ${largest.first.extrapolatedWallMs !== undefined ? '≈ ' : ''}${seconds(firstWall)} s${largest.first.extrapolatedWallMs !== undefined ? ' (extrapolated)' : ''} and a first digest of ${num(largest.first.worker.messages)} Slack message${largest.first.worker.messages === 1 ? '' : 's'}. One 15-minute invocation (${USABLE_S} s usable, ${LAMBDA.memoryMb} MB) covers about **${num(f.accounts)} accounts** on a first scan (${num(f.accountsWithDigest)} with its digest delivered) and **${num(st.accounts)}** in steady state.`,
     );
   }
   lines.push(
