@@ -976,6 +976,16 @@ const SHARE = {
 /** A step's duration in Lambda: its wall here, or its CPU at the function's share of a vCPU if longer. */
 const lambdaMs = (wallMs: number, cpuMs: number, share: number) => Math.max(wallMs, cpuMs / share);
 
+/**
+ * The steady-state execution measured with its deliver step in a fresh process (at the default
+ * concurrency; not the run after the first scan): the figures every steady-state line is drawn from.
+ */
+function steadyRun(o: OrgEngineFigures): ExecutionRun | undefined {
+  return o.executions.find(
+    (e) => e.scan === 'steady' && !e.afterFirst && e.maxConcurrency === DEFAULT_CONCURRENCY && e.deliverChild,
+  );
+}
+
 /** A first scan's executions (several when a deliver step ran out of time), in order. */
 function firstRuns(o: OrgEngineFigures): ExecutionRun[] {
   return o.executions.filter((e) => e.scan === 'first' && e.maxConcurrency === DEFAULT_CONCURRENCY);
@@ -992,7 +1002,7 @@ function firstScan(o: OrgEngineFigures): ExecutionRun {
   const after = o.executions.find((e) => e.afterFirst && e.deliverChild);
   const delivers = [...runs, ...(after ? [after] : [])].map((e) => e.deliverChild!);
   if (delivers.length === 1) return runs[0]!;
-  const read = o.executions.find((e) => e.scan === 'steady' && e.deliverChild && !e.afterFirst)?.deliverChild;
+  const read = steadyRun(o)?.deliverChild;
   const reads = delivers.length - 1;
   const sum = (pick: (c: ChildRun) => number) => delivers.reduce((n, c) => n + pick(c), 0);
   const fullGcs = sum((c) => c.fullGcs ?? 0);
@@ -1051,12 +1061,7 @@ export function project(
   const orgs = [...f.orgs].sort((a, b) => a.accounts - b.accounts);
   const largest = orgs[orgs.length - 1]!;
   const exec = (o: OrgEngineFigures, scan: 'first' | 'steady') =>
-    scan === 'first'
-      ? firstScan(o)
-      : o.executions.find(
-          (e) =>
-            e.scan === scan && e.maxConcurrency === DEFAULT_CONCURRENCY && e.deliverChild && !e.afterFirst,
-        )!;
+    scan === 'first' ? firstScan(o) : steadyRun(o)!;
   const at = (pick: (o: OrgEngineFigures) => number) =>
     line(
       orgs.map((o) => [o.accounts, pick(o)] as const),
@@ -1251,9 +1256,7 @@ export function engineText(f: EngineFigures): string {
   );
   const childRows = orgs.flatMap((o) => {
     const firsts = o.executions.filter((e) => e.scan === 'first' && e.deliverChild);
-    const steady = o.executions.find(
-      (e) => e.scan === 'steady' && e.deliverChild && !e.afterFirst,
-    )?.deliverChild;
+    const steady = steadyRun(o)?.deliverChild;
     const after = o.executions.find((e) => e.afterFirst)?.deliverChild;
     const r = (what: string, c: ChildRun | undefined, samples?: readonly number[]) =>
       c
@@ -1300,9 +1303,7 @@ export function engineText(f: EngineFigures): string {
       `| ${num(p.accounts)} | ${p.children} / ${p.waves} | ${sec(p.childSteadyMs)} / ${sec(p.childFirstMs)} | ${sec(p.deliverSteadyMs)} / ${sec(p.deliverFirstMs)} | ${sec(p.steadyWallMs)} | ${sec(p.firstWallMs)} | ${Number.isFinite(p.firstRuns) ? `${p.firstRuns} / ${sec(p.firstInRunsMs)}` : 'never'} | ${mib(p.deliverSteadyRssMiB)} / ${mib(p.deliverFirstRssMiB)} |`,
   );
   const live = (scan: 'first' | 'steady', o: OrgEngineFigures) =>
-    scan === 'first'
-      ? firstScan(o).deliverChild
-      : o.executions.find((e) => e.scan === scan && e.deliverChild && !e.afterFirst)?.deliverChild;
+    scan === 'first' ? firstScan(o).deliverChild : steadyRun(o)?.deliverChild;
   const liveOf = (
     scan: 'first' | 'steady',
     key: 'deliverFirstLiveMiB' | 'deliverSteadyLiveMiB',
