@@ -116,60 +116,129 @@ const item = (c: Change): SummaryItem => {
 const byCountThenKey = <K extends string>(counts: Map<K, number>) =>
   [...counts.entries()].sort(([ka, a], [kb, b]) => b - a || (ka < kb ? -1 : ka > kb ? 1 : 0));
 
-const tally = <K extends string>(keys: readonly K[]) => {
-  const counts = new Map<K, number>();
-  for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
-  return byCountThenKey(counts);
+/**
+ * What a summary is made of, gathered a batch of changes at a time: counts, each owner's count, and
+ * the candidates for the top lists. Two tallies of disjoint changes merge into the tally of both
+ * ({@link mergeTallies}), so a summary of more changes than are held at once is the summary of its
+ * parts' tallies ({@link summaryOf}). JSON-serializable.
+ */
+export interface SummaryTally {
+  readonly total: number;
+  readonly byKind: Readonly<Record<ChangeKind, number>>;
+  readonly bySeverity: Readonly<Record<Severity, number>>;
+  readonly byRule: Readonly<Partial<Record<RuleId, number>>>;
+  readonly byAccount: Readonly<Record<string, number>>;
+  readonly byOwner: Readonly<Record<string, number>>;
+  /** At most `top` of each, already in order, with the keys they are ordered by. */
+  readonly oldestKeys: readonly RankedItem[];
+  readonly longestOpen: readonly RankedItem[];
+}
+
+/** A summary item and what orders it: `rank` ascending (days descending, or first seen), then severity, then id. */
+export interface RankedItem {
+  readonly rank: number;
+  readonly severity: number;
+  readonly id: string;
+  readonly item: SummaryItem;
+}
+
+const compareRanked = (a: RankedItem, b: RankedItem) =>
+  a.rank - b.rank || b.severity - a.severity || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+const topOf = (items: readonly RankedItem[], top: number) => [...items].sort(compareRanked).slice(0, top);
+
+const ranked = (c: Change, rank: number): RankedItem => ({
+  rank,
+  severity: severityRank(c.finding.severity),
+  id: c.finding.id,
+  item: item(c),
+});
+
+/** The tally of `changes` (the `top` candidates of each list kept). */
+export function tallyChanges(changes: readonly Change[], top = 5): SummaryTally {
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  const byKind: Record<ChangeKind, number> = { opened: 0, escalated: 0, reminder: 0, resolved: 0 };
+  const byRule: Partial<Record<RuleId, number>> = {};
+  const byAccount: Record<string, number> = {};
+  const byOwner: Record<string, number> = {};
+  const oldestKeys: RankedItem[] = [];
+  const longestOpen: RankedItem[] = [];
+  for (const c of changes) {
+    const f = c.finding;
+    // What is still open: a resolved change counts by kind, not by severity.
+    if (c.kind !== 'resolved') bySeverity[f.severity]++;
+    byKind[c.kind]++;
+    byRule[f.rule] = (byRule[f.rule] ?? 0) + 1;
+    byAccount[f.accountId] = (byAccount[f.accountId] ?? 0) + 1;
+    if (f.owner) byOwner[f.owner] = (byOwner[f.owner] ?? 0) + 1;
+    if (c.kind !== 'resolved' && f.rule === 'access-key-age' && f.days !== undefined) {
+      oldestKeys.push(ranked(c, -f.days));
+    }
+    if (c.kind !== 'resolved' && c.previous?.firstSeen !== undefined) {
+      longestOpen.push(ranked(c, Date.parse(c.previous.firstSeen)));
+    }
+  }
+  return {
+    total: changes.length,
+    byKind,
+    bySeverity,
+    byRule,
+    byAccount,
+    byOwner,
+    oldestKeys: topOf(oldestKeys, top),
+    longestOpen: topOf(longestOpen, top),
+  };
+}
+
+const addCounts = <K extends string>(
+  a: Readonly<Partial<Record<K, number>>>,
+  b: Readonly<Partial<Record<K, number>>>,
+) => {
+  const out: Partial<Record<K, number>> = { ...a };
+  for (const [k, n] of Object.entries(b) as [K, number][]) out[k] = (out[k] ?? 0) + n;
+  return out;
 };
 
-/** Same severity order everywhere: most severe first, then id. */
-const bySeverityThenId = (a: Change, b: Change) =>
-  severityRank(b.finding.severity) - severityRank(a.finding.severity) ||
-  (a.finding.id < b.finding.id ? -1 : a.finding.id > b.finding.id ? 1 : 0);
+/** The tally of two tallies' changes (which are disjoint), `top` candidates of each list kept. */
+export function mergeTallies(a: SummaryTally, b: SummaryTally, top = 5): SummaryTally {
+  return {
+    total: a.total + b.total,
+    byKind: addCounts(a.byKind, b.byKind) as Record<ChangeKind, number>,
+    bySeverity: addCounts(a.bySeverity, b.bySeverity) as Record<Severity, number>,
+    byRule: addCounts(a.byRule, b.byRule),
+    byAccount: addCounts(a.byAccount, b.byAccount) as Record<string, number>,
+    byOwner: addCounts(a.byOwner, b.byOwner) as Record<string, number>,
+    oldestKeys: topOf([...a.oldestKeys, ...b.oldestKeys], top),
+    longestOpen: topOf([...a.longestOpen, ...b.longestOpen], top),
+  };
+}
+
+/** The summary a tally makes for `reason` (at most `top` owners listed). */
+export function summaryOf(reason: SummaryReason, tally: SummaryTally, top = 5): Summary {
+  const owners = byCountThenKey(new Map(Object.entries(tally.byOwner)));
+  return {
+    reason,
+    total: tally.total,
+    byKind: { ...tally.byKind },
+    bySeverity: { ...tally.bySeverity },
+    byRule: byCountThenKey(new Map(Object.entries(tally.byRule) as [RuleId, number][])).map(
+      ([rule, count]) => ({ rule, count }),
+    ),
+    byAccount: byCountThenKey(new Map(Object.entries(tally.byAccount))).map(([accountId, count]) => ({
+      accountId,
+      count,
+    })),
+    oldestKeys: tally.oldestKeys.slice(0, top).map((r) => r.item),
+    longestOpen: tally.longestOpen.slice(0, top).map((r) => r.item),
+    topOwners: owners.slice(0, top).map(([owner, count]) => ({ owner, count })),
+    withoutOwner: tally.total - owners.reduce((n, [, count]) => n + count, 0),
+  };
+}
 
 /**
  * The summary of `changes` for `reason`.
  * @param top how many oldest keys, longest-open findings and owners to list (default 5)
  */
 export function summarize(reason: SummaryReason, changes: readonly Change[], top = 5): Summary {
-  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  const byKind: Record<ChangeKind, number> = { opened: 0, escalated: 0, reminder: 0, resolved: 0 };
-  for (const c of changes) {
-    // What is still open: a resolved change counts by kind, not by severity.
-    if (c.kind !== 'resolved') bySeverity[c.finding.severity]++;
-    byKind[c.kind]++;
-  }
-  const oldestKeys = changes
-    .filter(
-      (c) => c.kind !== 'resolved' && c.finding.rule === 'access-key-age' && c.finding.days !== undefined,
-    )
-    .sort((a, b) => b.finding.days! - a.finding.days! || bySeverityThenId(a, b))
-    .slice(0, top)
-    .map(item);
-  const longestOpen = changes
-    .filter((c) => c.kind !== 'resolved' && c.previous?.firstSeen !== undefined)
-    .sort(
-      (a, b) =>
-        Date.parse(a.previous!.firstSeen) - Date.parse(b.previous!.firstSeen) || bySeverityThenId(a, b),
-    )
-    .slice(0, top)
-    .map(item);
-  const owned = changes.flatMap((c) => (c.finding.owner ? [c.finding.owner] : []));
-  return {
-    reason,
-    total: changes.length,
-    byKind,
-    bySeverity,
-    byRule: tally(changes.map((c) => c.finding.rule)).map(([rule, count]) => ({ rule, count })),
-    byAccount: tally(changes.map((c) => c.finding.accountId)).map(([accountId, count]) => ({
-      accountId,
-      count,
-    })),
-    oldestKeys,
-    longestOpen,
-    topOwners: tally(owned)
-      .slice(0, top)
-      .map(([owner, count]) => ({ owner, count })),
-    withoutOwner: changes.length - owned.length,
-  };
+  return summaryOf(reason, tallyChanges(changes, top), top);
 }

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import type { Change, ChangeKind, FindingState } from '../../../lambda/core/state';
-import { SUMMARY_REASONS, summarize } from '../../../lambda/core/summary';
+import {
+  mergeTallies,
+  SUMMARY_REASONS,
+  type SummaryTally,
+  summarize,
+  summaryOf,
+  tallyChanges,
+} from '../../../lambda/core/summary';
 import type { Finding, RuleId, Severity } from '../../../lambda/core/types';
 
 const A = '111111111111';
@@ -250,5 +257,61 @@ describe('summarize', () => {
         expect(summarize('overflow', shuffled, 3)).toEqual(expected);
       }),
     );
+  });
+});
+
+describe('summary tallies', () => {
+  // Ties everywhere: equal key ages, equal first-seen times, owners with equal counts, several accounts.
+  const pool = [
+    change('a', { days: 100, owner: 'x@example.com', firstSeen: '2025-01-01T00:00:00Z' }),
+    change('b', { days: 100, owner: 'y@example.com', firstSeen: '2025-01-01T00:00:00Z' }),
+    change('c', { days: 300, severity: 'critical', account: B }),
+    change('d', { rule: 'root-used', severity: 'critical', account: C, firstSeen: '2024-01-01T00:00:00Z' }),
+    change('e', { kind: 'resolved', days: 999, firstSeen: '2020-01-01T00:00:00Z', owner: 'x@example.com' }),
+    change('f', { days: 100, severity: 'critical', owner: 'y@example.com' }),
+    change('g', {
+      days: 250,
+      account: B,
+      owner: 'z@example.com',
+      kind: 'escalated',
+      firstSeen: '2023-06-01T00:00:00Z',
+    }),
+    change('h', { days: 100, account: C, owner: 'z@example.com' }),
+    change('i', { rule: 'password-age', severity: 'info', firstSeen: '2023-06-01T00:00:00Z' }),
+    change('j', { days: 400, severity: 'info', account: C }),
+  ];
+
+  it('merged from the tallies of any split of the changes, in any order, is the summary of them all', () => {
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray(pool, { minLength: pool.length }),
+        fc.array(fc.integer({ min: 0, max: pool.length }), { maxLength: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        (shuffled, cuts, top) => {
+          const bounds = [0, ...[...cuts].sort((x, y) => x - y), shuffled.length];
+          const parts = bounds.slice(1).map((end, k) => shuffled.slice(bounds[k], end));
+          const tally = parts
+            .map((p) => tallyChanges(p, top))
+            .reduce((a, b) => mergeTallies(a, b, top), tallyChanges([], top));
+          expect(summaryOf('baseline', tally, top)).toEqual(summarize('baseline', pool, top));
+        },
+      ),
+    );
+  });
+
+  it('keeps at most `top` candidates of each list, so a tally of many changes stays small', () => {
+    const t = tallyChanges(pool, 2);
+    expect(t.oldestKeys).toHaveLength(2);
+    expect(t.longestOpen).toHaveLength(2);
+    expect(t.oldestKeys.map((r) => r.item.user)).toEqual(['j', 'c']);
+    expect(
+      mergeTallies(t, tallyChanges([change('k', { days: 500 })], 2), 2).oldestKeys.map((r) => r.item.user),
+    ).toEqual(['k', 'j']);
+  });
+
+  it('survives JSON (a tally crosses a process as a delta of the run bucket)', () => {
+    const t = tallyChanges(pool);
+    const back = JSON.parse(JSON.stringify(t)) as SummaryTally;
+    expect(summaryOf('baseline', back)).toEqual(summarize('baseline', pool));
   });
 });
