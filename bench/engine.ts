@@ -157,7 +157,7 @@ class FileRunStore implements RunStore {
       for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
         const d = JSON.parse(line) as { accountId: string };
         if (only && only.get(d.accountId) !== key) continue;
-        deltas.set(d.accountId, options.project ? options.project(d) : d);
+        deltas.set(d.accountId, options.project ? await options.project(d) : d);
         sources.set(d.accountId, key);
       }
     }
@@ -228,7 +228,7 @@ const runStore = {
         for await (const line of lines) {
           const d = JSON.parse(line);
           if (only && only.get(d.accountId) !== key) continue;
-          deltas.set(d.accountId, options.project ? options.project(d) : d);
+          deltas.set(d.accountId, options.project ? await options.project(d) : d);
           sources.set(d.accountId, key);
         }
       }

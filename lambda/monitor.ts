@@ -31,8 +31,9 @@ import {
   DEFAULT_CHANNEL,
   routingNeeds,
 } from './core/routing';
-import type { Change, FindingState } from './core/state';
+import type { Change, FindingState, PostedMessage } from './core/state';
 import type { UnreadableState } from './core/state-codec';
+import { mergeTallies, type SummaryTally } from './core/summary';
 import type { Finding } from './core/types';
 import type { EventOutbox, EventSink, LoadedStates, Notifier, StateStore } from './ports';
 import { mapLimit, type ScanEnforcement, type ScanInput, type ScanResult, scan } from './scan';
@@ -130,6 +131,21 @@ export interface AccountDelta {
   readonly skippedAsStale: readonly string[];
   /** Stored states that did not decode: treated as absent, replaced by the next write. */
   readonly unreadable: readonly UnreadableState[];
+  /**
+   * Baselined changes of the account that are not in `changes` (the deliver step of a state machine
+   * does not hold a first scan's: lambda/steps.ts), by channel: their channel's baseline summary
+   * stands for them, and they are read again ({@link DeliverInput.reread}) to be remembered once
+   * the channel accepted it. @default none
+   */
+  readonly held?: readonly HeldBaseline[];
+}
+
+/** An account's baselined changes in one channel, not held: how many, and their summary's tally. */
+export interface HeldBaseline {
+  readonly channel: string;
+  /** The changes (mirrored ones included). */
+  readonly count: number;
+  readonly tally: SummaryTally;
 }
 
 /** @deprecated the name before scan and deliver were split; an {@link AccountDelta}. */
@@ -174,6 +190,15 @@ export interface MonitorResult {
   readonly unreadableStates: readonly (UnreadableState & { readonly accountId: string })[];
   /** States moved from an earlier release's finding id to the current one (lambda/core/migrations.ts). */
   readonly migrated: number;
+  /**
+   * The held baselined changes ({@link AccountDelta.held}), which `changes` and `delivered` leave
+   * out, by channel: how many, and how many were remembered. @default none
+   */
+  readonly held?: readonly {
+    readonly channel: string;
+    readonly changes: number;
+    readonly delivered: number;
+  }[];
 }
 
 const MAX_REASON = 300;
@@ -469,6 +494,16 @@ export interface DeliverInput {
   readonly clock?: () => number;
   /** @default DEFAULT_NOTIFICATION_POLICY */
   readonly notifications?: NotificationPolicy;
+  /**
+   * Reads the held baselined changes ({@link AccountDelta.held}) of these accounts in `channel` again
+   * and calls `remember` with each account's (awaited; several accounts may be under way at once).
+   * Rejects with the first failure, `remember`'s included. Required when a delta holds some back.
+   */
+  readonly reread?: (
+    channel: string,
+    accountIds: readonly string[],
+    remember: (accountId: string, changes: readonly Change[]) => Promise<void>,
+  ) => Promise<void>;
 }
 
 /**
@@ -495,6 +530,26 @@ export async function deliver(
   let commitError: Error | undefined;
   /** Remembering an accepted message stopped at the deadline (a first scan too large for one run). */
   let outOfTime = false;
+  /** Held baselined changes by channel: each account's, and the accounts whose were remembered. */
+  const held = new Map<
+    string,
+    { accounts: Map<string, HeldBaseline>; remembered: Set<string>; delivered: number }
+  >();
+  for (const d of deltas) {
+    for (const h of d.held ?? []) {
+      const entry = held.get(h.channel) ?? { accounts: new Map(), remembered: new Set(), delivered: 0 };
+      if (entry.accounts.has(d.accountId)) {
+        throw new Error(`deliver: account ${d.accountId} holds two baselines in channel ${h.channel}`);
+      }
+      entry.accounts.set(d.accountId, h);
+      held.set(h.channel, entry);
+    }
+  }
+  if (held.size > 0 && !input.reread) {
+    throw new Error('deliver: deltas hold baselined changes back, and there is no reread to remember them');
+  }
+  /** Events of held changes remembered (the outbox has them). */
+  let heldNews = 0;
 
   // Migrated states first, silently: each under its new id, its old id retired as resolved.
   if (migrations.length > 0) {
@@ -523,6 +578,56 @@ export async function deliver(
     }
   }
 
+  const rememberHeld = async (
+    channel: string,
+    entry: { accounts: Map<string, HeldBaseline>; remembered: Set<string>; delivered: number },
+    posted: PostedMessage | undefined,
+    clock: () => number,
+  ): Promise<void> => {
+    const started = new Set<string>();
+    try {
+      await input.reread!(channel, [...entry.accounts.keys()], async (accountId, read) => {
+        if (commitError) throw commitError;
+        const h = entry.accounts.get(accountId);
+        if (!h || started.has(accountId)) {
+          throw new Error(
+            `the baseline of channel ${channel}: account ${accountId} was read again ${h ? 'twice' : 'though it holds none'}`,
+          );
+        }
+        if (read.length !== h.count) {
+          throw new Error(
+            `the baseline of channel ${channel}: account ${accountId} read again has ${read.length} baselined changes where its first read had ${h.count}`,
+          );
+        }
+        if (started.size > 0 && input.deadline !== undefined && clock() >= input.deadline) {
+          outOfTime = true;
+          throw new Error(
+            `out of time remembering the baseline summary channel ${channel} accepted: ${entry.accounts.size - entry.remembered.size} of its ${entry.accounts.size} accounts are not remembered and are summarized again next run`,
+          );
+        }
+        started.add(accountId);
+        const news = read.filter((c) => !c.mirror);
+        if (input.outbox && input.events && news.length > 0) await input.outbox.add(news, now);
+        const written = await input.state.commit(nextStates(read, now, 'baseline', posted));
+        skippedAsStale.push(...written.skippedAsStale);
+        entry.remembered.add(accountId);
+        entry.delivered += read.length;
+        summarized += read.length;
+        heldNews += news.length;
+      });
+    } catch (err) {
+      commitError ??= err instanceof Error ? err : new Error(String(err));
+      throw commitError;
+    }
+    const missing = [...entry.accounts.keys()].filter((id) => !entry.remembered.has(id));
+    if (missing.length > 0) {
+      commitError = new Error(
+        `the baseline of channel ${channel}: ${missing.length} of its ${entry.accounts.size} accounts were not found when read again (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}); they are summarized again next run`,
+      );
+      throw commitError;
+    }
+  };
+
   // One channel after the other, in the configuration's order: each gets its own posts (baseline,
   // digest, roll-up, owners' lists) and its own cap; a channel that fails stops only itself.
   const channelErrors: { channel: string; error: Error }[] = [];
@@ -533,12 +638,19 @@ export async function deliver(
     changes,
     channelsOf(policy.routes ?? [], defaultChannel, policy.mirrors),
     defaultChannel,
+    held.keys(),
   )) {
     if (commitError) break;
+    const heldHere = held.get(channel);
     // A digest about one account is headed by that account, whichever was scanned first (summaries
     // name their own accounts: a baselined change does not count here).
     const digested = said.filter((c) => !isBaselined(c, baselined, policy));
-    const accounts = [...new Set((digested.length > 0 ? digested : said).map((c) => c.finding.accountId))];
+    const accounts = [
+      ...new Set([
+        ...(digested.length > 0 ? digested : said).map((c) => c.finding.accountId),
+        ...(digested.length > 0 ? [] : (heldHere?.accounts.keys() ?? [])),
+      ]),
+    ];
     const headline = accounts.length === 1 ? accounts[0]! : deltas[0]!.accountId;
     let notifier: Notifier;
     try {
@@ -556,6 +668,12 @@ export async function deliver(
           baselined,
           policy,
           deltas.flatMap((d) => (d.resolvedAt ?? []).filter((r) => r.channel === channel).map((r) => r.at)),
+          heldHere
+            ? [...heldHere.accounts.values()].reduce<SummaryTally | undefined>(
+                (sum, h) => (sum ? mergeTallies(sum, h.tally) : h.tally),
+                undefined,
+              )
+            : undefined,
         ),
         {
           accountId: headline,
@@ -572,7 +690,6 @@ export async function deliver(
           // what is not remembered is announced again next run, at most this message's worth).
           onDelivered: async (carried, announcedIn, posted) => {
             messagesDelivered++;
-            if (carried.length === 0) return;
             const clock = input.clock ?? Date.now;
             for (let i = 0; i < carried.length; i += COMMIT_CHUNK) {
               if (i > 0 && input.deadline !== undefined && clock() >= input.deadline) {
@@ -595,6 +712,11 @@ export async function deliver(
               }
               delivered.push(...chunk);
               if (announcedIn) summarized += chunk.length;
+            }
+            // The baseline summary stands for the held changes too (a channel has one): read again
+            // and remembered an account at a time, the deadline checked before each but the first.
+            if (announcedIn === 'baseline' && heldHere && heldHere.remembered.size === 0) {
+              await rememberHeld(channel, heldHere, posted, clock);
             }
           },
         },
@@ -623,7 +745,8 @@ export async function deliver(
           !d.known &&
           d.scan &&
           !d.error &&
-          d.changes.every((c) => said.has(c) || isEnforcementRule(c.finding.rule)),
+          d.changes.every((c) => said.has(c) || isEnforcementRule(c.finding.rule)) &&
+          (d.held ?? []).every((h) => held.get(h.channel)?.remembered.has(d.accountId)),
       )
       .map((d) => d.accountId);
     // And the known accounts whose marker keeps another name than the one read this run.
@@ -642,7 +765,11 @@ export async function deliver(
   if (!commitError || outOfTime) {
     const said = new Set(delivered);
     const undelivered = new Set(changes.filter((c) => !said.has(c)).map((c) => c.finding.id));
-    const retired = deltas.flatMap((d) => d.retired ?? []).filter((s) => !undelivered.has(s.id));
+    // An account with held changes not remembered: which findings they are is not held, so none of its lanes closes.
+    const retired = deltas
+      .filter((d) => (d.held ?? []).every((h) => held.get(h.channel)?.remembered.has(d.accountId)))
+      .flatMap((d) => d.retired ?? [])
+      .filter((s) => !undelivered.has(s.id));
     if (retired.length > 0) {
       try {
         const written = await input.state.commit(retired);
@@ -662,7 +789,7 @@ export async function deliver(
       if (input.outbox && outOfTime) {
         // Out of time already: the outbox (perhaps a first scan's worth) is not even read; it is
         // published first by the next run. At least this run's remembered changes wait in it.
-        eventsPending = delivered.filter((c) => !c.mirror).length;
+        eventsPending = delivered.filter((c) => !c.mirror).length + heldNews;
       } else if (input.outbox) {
         const { entries, unreadable } = await input.outbox.pending();
         unreadableStates.push(...unreadable.map((u) => ({ ...u, accountId: 'outbox' })));
@@ -704,6 +831,15 @@ export async function deliver(
     skippedAsStale,
     unreadableStates,
     migrated: migrations.length,
+    ...(held.size > 0
+      ? {
+          held: [...held].map(([channel, entry]) => ({
+            channel,
+            changes: [...entry.accounts.values()].reduce((n, h) => n + h.count, 0),
+            delivered: entry.delivered,
+          })),
+        }
+      : {}),
   };
 }
 
@@ -715,6 +851,7 @@ function byChannel(
   changes: readonly Change[],
   configured: readonly string[],
   defaultChannel: string,
+  holding: Iterable<string>,
 ): [string, Change[]][] {
   const groups = new Map<string, Change[]>(configured.map((c) => [c, []]));
   for (const c of changes) {
@@ -723,7 +860,10 @@ function byChannel(
     group.push(c);
     groups.set(channel, group);
   }
-  return [...groups].filter(([, group]) => group.length > 0);
+  // A channel whose changes are all held has something to say too.
+  const held = new Set(holding);
+  for (const channel of held) if (!groups.has(channel)) groups.set(channel, []);
+  return [...groups].filter(([channel, group]) => group.length > 0 || held.has(channel));
 }
 
 /** Scans, then delivers: one scheduled run. */

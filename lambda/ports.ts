@@ -303,12 +303,15 @@ export interface RunStore {
 export interface DeltaReadOptions {
   /**
    * What is kept of each delta read (a JSON object whose `accountId` was checked), applied as each
-   * object is read: the rest is never held for the whole run. @default the whole delta
+   * object is read: the rest is never held for the whole run. It may answer with a promise: the next
+   * delta of the same object is read once it settles (a projection that writes what it read: several
+   * objects are read at once), and a rejection fails the read. @default the whole delta
    */
   readonly project?: (delta: Readonly<Record<string, unknown>>) => unknown;
   /**
    * Read each of these accounts only from its key (an earlier read's `sources`), and no other
-   * object: a second read of the same deltas, whatever was written since. @default every object
+   * object: a second read of the same deltas, whatever was written since. The lines of other
+   * accounts in those objects are skipped unread (not projected). @default every object
    */
   readonly sources?: ReadonlyMap<string, string>;
 }

@@ -30,6 +30,10 @@ import {
 } from './contracts';
 import { ConfigError, CredwatchError } from './core/errors';
 import { checkInvocation } from './core/invocation';
+import { isBaselined, type NotificationPolicy } from './core/notification-plan';
+import { DEFAULT_CHANNEL } from './core/routing';
+import type { Change } from './core/state';
+import { tallyChanges } from './core/summary';
 import { decodeDelta, decodeRollUp } from './delta-codec';
 import { DeltaParts } from './delta-parts';
 import { readEnv } from './env';
@@ -404,10 +408,15 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
   ): Promise<RunSummary> => {
     const env = w.env;
     const accounts = input.accounts ?? (await s.getAccounts(runId));
+    const policy = env.notifications;
+    const defaultChannel = policy.defaultChannel ?? DEFAULT_CHANNEL;
     // First read: every delta without its roll-up (every open finding of the account as a reminder,
-    // which a run needs only when some channel's roll-up is due: most of a steady-state delta).
+    // which a run needs only when some channel's roll-up is due: most of a steady-state delta),
+    // decoded as it is read, and without its baselined changes (a first scan's: all of them), which
+    // are tallied and read again once their channel's baseline summary is accepted.
     let written: Awaited<ReturnType<RunStore['deltas']>> | undefined = await s.deltas(runId, {
-      project: withoutRollUp,
+      project: (raw) =>
+        holdBaseline(decodeDelta(withoutRollUp(raw), now, CLOCK_SKEW_MS), policy, defaultChannel),
     });
     let scanned: AccountDelta[] = [];
     const notScanned: { item: AccountItem; why: string }[] = [];
@@ -428,7 +437,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
         });
         continue;
       }
-      const decoded = decodeDelta(raw, now, CLOCK_SKEW_MS);
+      const decoded = raw as ReturnType<typeof decodeDelta>;
       if ('problem' in decoded) notScanned.push({ item, why: unreadable(decoded.problem) });
       else scanned.push(decoded.delta);
     }
@@ -514,11 +523,73 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       ...(sink ? { events: sink } : {}),
       notifications: env.notifications,
       ...(deadline !== undefined ? { deadline } : {}),
+      // The held baselined changes of a channel, read again from the very objects read first.
+      reread: async (channel, accountIds, remember) => {
+        await s.deltas(runId, {
+          sources: new Map(accountIds.map((id) => [id, sources.get(id)!])),
+          project: async (raw) => {
+            const decoded = decodeDelta(withoutRollUp(raw), now, CLOCK_SKEW_MS);
+            const accountId = String(raw.accountId);
+            if ('problem' in decoded) {
+              throw new CredwatchError(
+                `account ${accountId}: its delta in ${sources.get(accountId)} no longer decodes when read again (${decoded.problem})`,
+              );
+            }
+            await remember(
+              accountId,
+              decoded.delta.changes.filter(
+                (c) =>
+                  isBaselined(c, new Set([accountId]), policy) && (c.channel ?? defaultChannel) === channel,
+              ),
+            );
+            return true;
+          },
+        });
+      },
     });
     return finishRun(env, runId, started, { accounts: all, ...outcome }, { scanMetrics: false });
   };
 
   return { discover, scanBatch, deliver: deliverRun };
+}
+
+/**
+ * A decoded delta of an account on first contact without its baselined changes, which deliver does
+ * not hold (an organization's first scan is most of them): by channel, their count and tally
+ * (AccountDelta `held`). Any other delta, or a problem, as it is.
+ */
+function holdBaseline(
+  decoded: ReturnType<typeof decodeDelta>,
+  policy: NotificationPolicy,
+  defaultChannel: string,
+): ReturnType<typeof decodeDelta> {
+  if ('problem' in decoded || !decoded.delta.baseline) return decoded;
+  const { delta } = decoded;
+  const account = new Set([delta.accountId]);
+  const kept: Change[] = [];
+  const byChannel = new Map<string, Change[]>();
+  for (const c of delta.changes) {
+    if (!isBaselined(c, account, policy)) {
+      kept.push(c);
+      continue;
+    }
+    const channel = c.channel ?? defaultChannel;
+    const list = byChannel.get(channel) ?? [];
+    list.push(c);
+    byChannel.set(channel, list);
+  }
+  if (byChannel.size === 0) return decoded;
+  return {
+    delta: {
+      ...delta,
+      changes: kept,
+      held: [...byChannel].map(([channel, changes]) => ({
+        channel,
+        count: changes.length,
+        tally: tallyChanges(changes),
+      })),
+    },
+  };
 }
 
 /** A delta as read for delivery: without its roll-up, which is read again only when one is due. */

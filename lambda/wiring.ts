@@ -406,11 +406,15 @@ export function finishRun(
   const scans = result.accounts.flatMap((a) => (a.scan ? [a.scan] : []));
   const said = new Set(result.delivered);
   const failed = result.accounts.filter((a) => a.error);
+  // Held baselined changes (an organization's first scan) are counted apart from `changes`.
+  const held = result.held ?? [];
+  const changes = result.changes.length + sum(held.map((h) => h.changes));
+  const delivered = result.delivered.length + sum(held.map((h) => h.delivered));
   // The heartbeat: only a run that scanned at least one account and every account it set out to.
   if (scans.length > 0 && failed.length === 0) metrics.addMetric(METRIC.scansCompleted, MetricUnit.Count, 1);
   metrics.addMetric('ScanDuration', MetricUnit.Milliseconds, Date.now() - started);
   if (options.scanMetrics) addScanMetrics(env, result.accounts);
-  metrics.addMetric('ChangesDelivered', MetricUnit.Count, result.delivered.length);
+  metrics.addMetric('ChangesDelivered', MetricUnit.Count, delivered);
   metrics.addMetric(METRIC.changesSummarized, MetricUnit.Count, result.summarized);
   metrics.addMetric('DeliveryFailures', MetricUnit.Count, result.channelErrors.length);
   metrics.addMetric(METRIC.stateItemsUnreadable, MetricUnit.Count, result.unreadableStates.length);
@@ -424,9 +428,10 @@ export function finishRun(
     });
   }
   for (const { channel, error: e } of result.channelErrors) {
-    const undelivered = result.changes.filter(
-      (c) => (c.channel ?? env.notifications.defaultChannel ?? DEFAULT_CHANNEL) === channel && !said.has(c),
-    ).length;
+    const undelivered =
+      result.changes.filter(
+        (c) => (c.channel ?? env.notifications.defaultChannel ?? DEFAULT_CHANNEL) === channel && !said.has(c),
+      ).length + sum(held.filter((h) => h.channel === channel).map((h) => h.changes - h.delivered));
     logger.error('Slack delivery failed; undelivered changes are announced by the next scan', {
       channel,
       error: e.message,
@@ -444,8 +449,8 @@ export function finishRun(
     ...(options.scanMetrics
       ? { accounts: accountLog(result.accounts) }
       : { accounts: result.accounts.length }),
-    changes: result.changes.length,
-    delivered: result.delivered.length,
+    changes,
+    delivered,
     summarized: result.summarized,
     messages: `${result.messagesDelivered}/${result.messages}`,
     skippedAsStale: result.skippedAsStale.length,
@@ -481,7 +486,7 @@ export function finishRun(
     runId,
     accounts: result.accounts.length,
     findings: sum(scans.map((s) => s.findingsTotal ?? s.findings.length)),
-    changes: result.changes.length,
-    delivered: result.delivered.length,
+    changes,
+    delivered,
   };
 }

@@ -269,8 +269,8 @@ export class S3RunStore implements RunStore {
       // reads several at once: none is ever held whole); an object of the release before is one delta.
       const decoded =
         accountId === undefined
-          ? await decodePart(this.lines(key, what), keep)
-          : decodeSingle(await this.get(key, what), accountId, keep);
+          ? await decodePart(this.lines(key, what), keep, only ? (id) => only.get(id) === key : undefined)
+          : await decodeSingle(await this.get(key, what), accountId, keep);
       return { key, attempt, decoded };
     });
     // The newest attempt first (a retried child writes its accounts again, under its own keys), then by
@@ -454,20 +454,22 @@ interface Decoded {
 
 /** What is kept of each delta read ({@link DeltaReadOptions.project}). */
 type Keep = (delta: Record<string, unknown>) => unknown;
+/** Whether the line of this account is read at all (a second read takes each account from one key). */
+type Wanted = (accountId: string) => boolean;
 
 /** An object of the release before: one account's delta. */
-function decodeSingle(body: string, accountId: string, keep: Keep): Decoded {
+async function decodeSingle(body: string, accountId: string, keep: Keep): Promise<Decoded> {
   const decoded = deltaObject(body, accountId);
   return 'problem' in decoded
     ? { deltas: [], problems: [{ accountId, problem: decoded.problem }] }
-    : { deltas: [[accountId, keep(decoded.delta), hasError(decoded.delta)]], problems: [] };
+    : { deltas: [[accountId, await keep(decoded.delta), hasError(decoded.delta)]], problems: [] };
 }
 
 /**
  * A part, read a line at a time: its header line names its accounts, then one delta a line in that
  * order. A line is dropped once its delta is kept (projected).
  */
-async function decodePart(lines: AsyncGenerator<string>, keep: Keep): Promise<Decoded> {
+async function decodePart(lines: AsyncGenerator<string>, keep: Keep, wanted?: Wanted): Promise<Decoded> {
   const first = await lines.next();
   const refused = async (decoded: Decoded): Promise<Decoded> => {
     await lines.return(undefined);
@@ -515,10 +517,11 @@ async function decodePart(lines: AsyncGenerator<string>, keep: Keep): Promise<De
   let read = 0;
   for await (const line of lines) {
     const accountId = names[read++];
-    if (accountId === undefined) continue;
+    if (accountId === undefined || (wanted && !wanted(accountId))) continue;
     const decoded = deltaObject(line, accountId);
     if ('problem' in decoded) problems.push({ accountId, problem: `line ${read + 1}: ${decoded.problem}` });
-    else deltas.push([accountId, keep(decoded.delta), hasError(decoded.delta)]);
+    // The next line is read once the delta is kept (a projection may write before it answers).
+    else deltas.push([accountId, await keep(decoded.delta), hasError(decoded.delta)]);
   }
   for (const [index, accountId] of names.entries()) {
     if (index < read) continue;

@@ -14,7 +14,16 @@ import { isEnforcementRule } from './enforcement';
 import { ConfigError } from './errors';
 import { checkMirrors, checkRoutes, DEFAULT_CHANNEL, type Mirrors, type Route } from './routing';
 import type { Change } from './state';
-import { type Summary, type SummaryReason, sinceLastSummary, summarize } from './summary';
+import {
+  mergeTallies,
+  type Summary,
+  type SummaryReason,
+  type SummaryTally,
+  sinceLastSummary,
+  summarize,
+  summaryOf,
+  tallyChanges,
+} from './summary';
 
 export type ReminderMode = 'roll-up' | 'per-finding';
 export const REMINDER_MODES: readonly ReminderMode[] = ['roll-up', 'per-finding'];
@@ -99,12 +108,16 @@ export function checkPolicy(policy: NotificationPolicy): NotificationPolicy {
  * @param baselined the accounts whose changes of this run are a baseline (first contact)
  * @param resolvedAt when the channel's findings were announced resolved, recently (ISO times): the
  *   roll-up says how many since the last summary
+ * @param held the tally of baselined changes of the channel that are not among `changes` (the caller
+ *   does not hold them: an organization's first scan, lambda/monitor.ts `HeldBaseline`): the baseline
+ *   summary stands for them too, and the caller remembers them when the channel accepts it
  */
 export function planPosts(
   changes: readonly Change[],
   baselined: ReadonlySet<string>,
   policy: NotificationPolicy,
   resolvedAt: readonly string[] = [],
+  held?: SummaryTally,
 ): Post[] {
   const baseline: Change[] = [];
   const rollUp: Change[] = [];
@@ -115,7 +128,15 @@ export function planPosts(
     else individual.push(c);
   }
   const posts: Post[] = [];
-  if (baseline.length > 0) posts.push(summaryPost('baseline', baseline));
+  if (held && held.total > 0) {
+    // Baselined changes the caller does not hold: the summary counts them too, and carries only the
+    // ones held here (the caller remembers the others when the channel accepts it).
+    posts.push({
+      kind: 'summary',
+      summary: summaryOf('baseline', mergeTallies(tallyChanges(baseline), held)),
+      carries: baseline,
+    });
+  } else if (baseline.length > 0) posts.push(summaryPost('baseline', baseline));
   if (individual.length > 0) posts.push({ kind: 'digest', carries: individual });
   if (rollUp.length > 0) {
     // Resolved in this run (in its digest) counts as resolved since the last summary too.

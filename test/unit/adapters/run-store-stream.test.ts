@@ -46,14 +46,18 @@ function lazyBody(lines: readonly string[]) {
   return state;
 }
 
-const storeWith = (body: ReturnType<typeof lazyBody>) =>
+/** A store whose GetObject answers `body`, or, for a key of `others`, that body. */
+const storeWith = (
+  body: ReturnType<typeof lazyBody>,
+  others: Record<string, ReturnType<typeof lazyBody>> = {},
+) =>
   new S3RunStore({
     bucketName: 'credwatch-runs',
     client: {
-      send: async (command: { constructor: { name: string } }) => {
+      send: async (command: { constructor: { name: string }; input: { Key?: string } }) => {
         if (command.constructor.name !== 'GetObjectCommand')
           throw new Error(`unexpected ${command.constructor.name}`);
-        return { Body: body.stream };
+        return { Body: (others[command.input.Key ?? ''] ?? body).stream };
       },
     } as unknown as S3Client,
   });
@@ -100,5 +104,73 @@ describe('S3RunStore reading a part', () => {
     ]);
     expect(body.sent).toBeLessThan(body.chunks / 4);
     expect(body.stream!.destroyed).toBe(true);
+  });
+
+  it('reads the next line of a part only once an asynchronous projection has settled (deliver writes what it read again)', async () => {
+    const body = lazyBody([
+      JSON.stringify({ credwatchDeltas: 1, accounts: ids }),
+      ...ids.map((id) => JSON.stringify(delta(id))),
+    ]);
+    const order: string[] = [];
+    let under = 0;
+    await storeWith(body).deltas(RUN, {
+      sources: new Map(ids.map((id) => [id, KEY])),
+      project: async (d) => {
+        under++;
+        order.push(`start ${d.accountId} (${under} under way)`);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        order.push(`end ${d.accountId}`);
+        under--;
+        return true;
+      },
+    });
+    expect(order).toEqual(ids.flatMap((id) => [`start ${id} (1 under way)`, `end ${id}`]));
+  });
+
+  it('fails the read when a projection rejects, and gives the connection back', async () => {
+    const body = lazyBody([
+      JSON.stringify({ credwatchDeltas: 1, accounts: ids }),
+      ...ids.map((id) => JSON.stringify(delta(id))),
+    ]);
+    await expect(
+      storeWith(body).deltas(RUN, {
+        sources: new Map(ids.map((id) => [id, KEY])),
+        project: async (d) => {
+          if (d.accountId === ids[2]) throw new Error('DynamoDB is down');
+          return true;
+        },
+      }),
+    ).rejects.toThrow('DynamoDB is down');
+    expect(body.sent).toBeLessThan(body.chunks / 4);
+    expect(body.stream!.destroyed).toBe(true);
+  });
+
+  it('with sources, skips the lines of accounts taken from another key unread: one that is not JSON is no problem', async () => {
+    const body = lazyBody([
+      JSON.stringify({ credwatchDeltas: 1, accounts: ids.slice(0, 3) }),
+      JSON.stringify(delta(ids[0]!)),
+      '{not json',
+      JSON.stringify(delta(ids[2]!)),
+    ]);
+    const other = `runs/${RUN}/deltas/${ids[1]}-1796300000001-0000.jsonl`;
+    const retried = lazyBody([
+      JSON.stringify({ credwatchDeltas: 1, accounts: [ids[1]] }),
+      JSON.stringify(delta(ids[1]!)),
+    ]);
+    const projected: string[] = [];
+    const { deltas, unreadable } = await storeWith(body, { [other]: retried }).deltas(RUN, {
+      sources: new Map([
+        [ids[0]!, KEY],
+        [ids[1]!, other],
+        [ids[2]!, KEY],
+      ]),
+      project: (d) => {
+        projected.push(String(d.accountId));
+        return true;
+      },
+    });
+    expect(projected.sort()).toEqual(ids.slice(0, 3));
+    expect(unreadable).toEqual([]);
+    expect([...deltas.keys()].sort()).toEqual(ids.slice(0, 3));
   });
 });
