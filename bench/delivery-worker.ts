@@ -209,7 +209,7 @@ async function main(): Promise<void> {
   };
   const outbox: EventOutbox = {
     add: (changes, at) => timed('commit', () => store.add(changes, at)),
-    pending: () => timed('events', () => store.pending()),
+    pending: (options) => timed('events', () => store.pending(options)),
     remove: (keys) => timed('events', () => store.remove(keys)),
   };
   const events: EventSink = { publish: (changes) => timed('events', () => publisher.publish(changes)) };

@@ -178,8 +178,13 @@ export interface MonitorResult {
   readonly uncertain: number;
   /** Events published by this run (its own and any a previous run left in the outbox). */
   readonly eventsPublished: number;
-  /** Events still waiting in the outbox after this run, and why they could not be published. */
+  /**
+   * Events still waiting in the outbox after this run, and why they could not be published: those
+   * it read and did not publish (at least one whenever any is left: it reads a page before it stops).
+   */
   readonly eventsPending: number;
+  /** The run stopped before reading the whole outbox: more than `eventsPending` may wait. @default false */
+  readonly eventsPendingUnread?: boolean;
   readonly eventError?: Error;
   /**
    * Findings this run said nothing about because a newer run had already written their state: decided
@@ -206,6 +211,8 @@ const MAX_REASON = 300;
 export const COMMIT_CHUNK = 1000;
 /** PutEvents takes at most 10 entries; the outbox is published and removed in chunks of that size. */
 const EVENT_CHUNK = 10;
+/** The outbox is read this many entries at a time (never whole: a first scan can leave a million). */
+export const OUTBOX_PAGE = 1000;
 
 /**
  * Time the scan phase leaves for delivery: a quarter of the run's budget, at least 10 s and at most
@@ -783,6 +790,8 @@ export async function deliver(
   // Events: every change remembered above, and whatever earlier runs could not publish.
   let eventsPublished = 0;
   let eventsPending = 0;
+  /** The run stopped before the end of the outbox: more than `eventsPending` may wait. */
+  let eventsPendingUnread = false;
   let eventError: Error | undefined;
   if (input.events) {
     try {
@@ -791,18 +800,31 @@ export async function deliver(
         // published first by the next run. At least this run's remembered changes wait in it.
         eventsPending = delivered.filter((c) => !c.mirror).length + heldNews;
       } else if (input.outbox) {
-        const { entries, unreadable } = await input.outbox.pending();
-        unreadableStates.push(...unreadable.map((u) => ({ ...u, accountId: 'outbox' })));
-        eventsPending = entries.length;
+        // A page at a time (after a first scan the outbox can hold an organization's findings); the
+        // deadline is checked before each chunk, so a run that stops has read what it leaves.
         const clock = input.clock ?? Date.now;
-        for (let i = 0; i < entries.length; i += EVENT_CHUNK) {
-          // Out of time: what is left waits in the outbox for the next run, which publishes it first.
-          if (input.deadline !== undefined && clock() >= input.deadline) break;
-          const chunk = entries.slice(i, i + EVENT_CHUNK);
-          await input.events.publish(chunk.map((e) => e.change));
-          await input.outbox.remove(chunk.map((e) => e.key));
-          eventsPublished += chunk.length;
-          eventsPending -= chunk.length;
+        let after: string | undefined;
+        reading: for (;;) {
+          const page = await input.outbox.pending({
+            limit: OUTBOX_PAGE,
+            ...(after !== undefined ? { after } : {}),
+          });
+          unreadableStates.push(...page.unreadable.map((u) => ({ ...u, accountId: 'outbox' })));
+          eventsPending += page.entries.length;
+          for (let i = 0; i < page.entries.length; i += EVENT_CHUNK) {
+            // Out of time: what is left waits in the outbox for the next run, which publishes it first.
+            if (input.deadline !== undefined && clock() >= input.deadline) {
+              if (page.next !== undefined) eventsPendingUnread = true;
+              break reading;
+            }
+            const chunk = page.entries.slice(i, i + EVENT_CHUNK);
+            await input.events.publish(chunk.map((e) => e.change));
+            await input.outbox.remove(chunk.map((e) => e.key));
+            eventsPublished += chunk.length;
+            eventsPending -= chunk.length;
+          }
+          if (page.next === undefined) break;
+          after = page.next;
         }
       } else if (delivered.length > 0) {
         const once = delivered.filter((c) => !c.mirror);
@@ -827,6 +849,7 @@ export async function deliver(
     uncertain,
     eventsPublished,
     eventsPending,
+    ...(eventsPendingUnread ? { eventsPendingUnread } : {}),
     ...(eventError ? { eventError } : {}),
     skippedAsStale,
     unreadableStates,

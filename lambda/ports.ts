@@ -248,10 +248,15 @@ export interface OutboxEntry {
  */
 export interface EventOutbox {
   add(changes: readonly Change[], at: Date): Promise<void>;
-  /** Every entry waiting, oldest first, and the stored entries that did not decode. */
-  pending(): Promise<{
+  /**
+   * Entries waiting, oldest first, and the stored entries among them that did not decode: a page of
+   * at most `limit` entries after the entry keyed `after` (an earlier page's `next`), and where the
+   * next page starts, when there may be one. @default every entry, in one answer
+   */
+  pending(options?: { readonly limit?: number; readonly after?: string }): Promise<{
     readonly entries: readonly OutboxEntry[];
     readonly unreadable: readonly UnreadableState[];
+    readonly next?: string;
   }>;
   remove(keys: readonly string[]): Promise<void>;
 }

@@ -456,7 +456,12 @@ export function finishRun(
     skippedAsStale: result.skippedAsStale.length,
     migrated: result.migrated,
     uncertain: result.uncertain,
-    events: { published: result.eventsPublished, pending: result.eventsPending },
+    events: {
+      published: result.eventsPublished,
+      pending: result.eventsPending,
+      // Stopped before the end of the outbox (out of time): more may wait than `pending` says.
+      ...(result.eventsPendingUnread ? { pendingUnread: true } : {}),
+    },
   });
   if (result.commitError) {
     // Slack has the message but the state does not say so: the next run announces it once more.

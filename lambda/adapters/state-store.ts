@@ -14,6 +14,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   paginateQuery,
+  QueryCommand,
   type QueryCommandOutput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -670,11 +671,62 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
     }
   }
 
-  /** Every outbox entry, oldest first (strongly consistent, all pages); entries that do not decode apart. */
-  async pending(): Promise<{ entries: OutboxEntry[]; unreadable: UnreadableState[] }> {
+  /**
+   * Outbox entries, oldest first (strongly consistent); entries that do not decode apart. With a
+   * `limit`: one Query of at most that many items after `after`, and `next` when DynamoDB says there
+   * may be more (a page is also cut at 1 MB). Without: every entry, all pages.
+   */
+  async pending(options: { readonly limit?: number; readonly after?: string } = {}): Promise<{
+    entries: OutboxEntry[];
+    unreadable: UnreadableState[];
+    next?: string;
+  }> {
+    const { limit, after } = options;
+    if (limit === undefined && after === undefined)
+      return this.decodeOutbox(this.partition(OUTBOX_PARTITION, 'the event outbox'));
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+      throw new StateStoreError(
+        `the outbox page limit must be a positive whole number, got ${String(limit)}`,
+      );
+    }
+    if (after !== undefined && (typeof after !== 'string' || after === '')) {
+      throw new StateStoreError(
+        `the outbox page cursor must be an entry's key, got ${JSON.stringify(after)}`,
+      );
+    }
+    let answer: QueryCommandOutput;
+    try {
+      answer = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: OUTBOX_PARTITION } },
+          ConsistentRead: true,
+          ...(limit !== undefined ? { Limit: limit } : {}),
+          ...(after !== undefined
+            ? { ExclusiveStartKey: { pk: { S: OUTBOX_PARTITION }, sk: { S: after } } }
+            : {}),
+        }),
+      );
+    } catch (error) {
+      throw new StateStoreError(
+        `Could not read the event outbox from table ${this.tableName}: ${messageOf(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const page = await this.decodeOutbox(answer.Items ?? []);
+    const next = answer.LastEvaluatedKey?.sk?.S;
+    return next !== undefined ? { ...page, next } : page;
+  }
+
+  private async decodeOutbox(
+    items: AsyncIterable<Item> | Iterable<Item>,
+  ): Promise<{ entries: OutboxEntry[]; unreadable: UnreadableState[] }> {
     const entries: OutboxEntry[] = [];
     const unreadable: UnreadableState[] = [];
-    for await (const item of this.partition(OUTBOX_PARTITION, 'the event outbox')) {
+    for await (const item of items) {
       const key = item.sk?.S ?? '?';
       let raw: unknown;
       try {

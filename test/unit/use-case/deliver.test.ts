@@ -9,7 +9,7 @@ import type { Post } from '../../../lambda/core/notification-plan';
 import type { Change, FindingState } from '../../../lambda/core/state';
 import { decodeAction } from '../../../lambda/core/state-codec';
 import type { Finding } from '../../../lambda/core/types';
-import { type AccountDelta, COMMIT_CHUNK, deliver } from '../../../lambda/monitor';
+import { type AccountDelta, COMMIT_CHUNK, deliver, OUTBOX_PAGE } from '../../../lambda/monitor';
 import type {
   EventOutbox,
   EventSink,
@@ -74,11 +74,18 @@ class MemoryStore implements StateStore, EventOutbox {
   async add(changes: readonly Change[], at: Date) {
     for (const c of changes) this.outbox.set(`${at.toISOString()}#${c.finding.id}#${c.kind}`, c);
   }
-  async pending() {
-    const entries: OutboxEntry[] = [...this.outbox.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
+  /** Pages asked for, each as `limit after`. */
+  readonly pages: string[] = [];
+  /** As DynamoDB's Query: keys in order, after `after`, at most `limit`, `next` once a page is full. */
+  async pending(options: { limit?: number; after?: string } = {}) {
+    this.pages.push(`${options.limit} after ${options.after ?? '-'}`);
+    const all: OutboxEntry[] = [...this.outbox.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .filter(([key]) => options.after === undefined || key > options.after)
       .map(([key, change]) => ({ key, change }));
-    return { entries, unreadable: [] };
+    const entries = options.limit === undefined ? all : all.slice(0, options.limit);
+    const full = options.limit !== undefined && entries.length === options.limit;
+    return { entries, unreadable: [], ...(full ? { next: entries.at(-1)!.key } : {}) };
   }
   async remove(keys: readonly string[]) {
     for (const k of keys) this.outbox.delete(k);
@@ -267,6 +274,58 @@ describe('deliver', () => {
     const second = await run(store, new MemoryChannel(), bus);
     expect(second.eventsPublished).toBe(8);
     expect(store.outbox.size).toBe(0);
+  });
+
+  it('reads the outbox a page at a time, never whole, and publishes every page', async () => {
+    const store = new MemoryStore();
+    const bus = new MemoryBus();
+    // What an earlier first scan left: more entries than two pages.
+    const left = Array.from({ length: 2 * OUTBOX_PAGE + 5 }, (_, i) => ({
+      kind: 'opened' as const,
+      finding: finding(i),
+    }));
+    await store.add(left, new Date(NOW.getTime() - 600_000));
+    const result = await run(store, new MemoryChannel(), bus, 0);
+    expect(result.eventsPublished).toBe(left.length);
+    expect(result.eventsPending).toBe(0);
+    expect(result.eventsPendingUnread).toBeUndefined();
+    expect(store.outbox.size).toBe(0);
+    expect(bus.published).toHaveLength(left.length);
+    // Three full-size pages asked for, each after the last key of the one before (the third short).
+    const keys = [...left]
+      .map((c) => `${new Date(NOW.getTime() - 600_000).toISOString()}#${c.finding.id}#opened`)
+      .sort();
+    expect(store.pages).toEqual([
+      `${OUTBOX_PAGE} after -`,
+      `${OUTBOX_PAGE} after ${keys[OUTBOX_PAGE - 1]}`,
+      `${OUTBOX_PAGE} after ${keys[2 * OUTBOX_PAGE - 1]}`,
+    ]);
+  });
+
+  it('stops reading the outbox at the deadline: what it read and did not publish is pending, and it says more may wait', async () => {
+    const store = new MemoryStore();
+    const bus = new MemoryBus();
+    const left = Array.from({ length: 2 * OUTBOX_PAGE + 5 }, (_, i) => ({
+      kind: 'opened' as const,
+      finding: finding(i),
+    }));
+    await store.add(left, new Date(NOW.getTime() - 600_000));
+    const deadline = Date.now() + 60_000;
+    // The deadline passes once 30 events of the first page were published.
+    const result = await deliver([], {
+      now: NOW,
+      state: store,
+      outbox: store,
+      events: bus,
+      notifier: async () => new MemoryChannel(),
+      deadline,
+      clock: () => (bus.published.length >= 30 ? deadline : deadline - 1),
+    });
+    expect(result.eventsPublished).toBe(30);
+    expect(result.eventsPending).toBe(OUTBOX_PAGE - 30);
+    expect(result.eventsPendingUnread).toBe(true);
+    expect(store.pages).toHaveLength(1);
+    expect(store.outbox.size).toBe(left.length - 30);
   });
 
   it('remembers a large message in chunks, and stops between them once the deadline has passed', async () => {

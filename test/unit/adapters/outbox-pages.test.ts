@@ -1,0 +1,133 @@
+/**
+ * The event outbox read a page at a time (DynamoStateStore `pending({ limit, after })`): deliver
+ * never reads it whole, since a first scan can leave an organization's findings in it. On dynalite,
+ * and on moto_server's DynamoDB as a second opinion on how Query's Limit and ExclusiveStartKey page.
+ */
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoStateStore, StateStoreError } from '../../../lambda/adapters/state-store';
+import { STATE_TABLE_SCHEMA } from '../../../lambda/contracts';
+import type { Change } from '../../../lambda/core/state';
+import { startDynalite } from '../../support/dynalite';
+import { startMotoServer } from '../../support/moto-server';
+
+const AT = new Date('2026-12-03T12:00:00Z');
+const TABLE = 'credwatch-state';
+
+const change = (n: number): Change => ({
+  kind: 'opened',
+  finding: {
+    id: `111111111111/user${String(n).padStart(3, '0')}/access-key-age/key-2025-01-01T00:00:00Z`,
+    accountId: '111111111111',
+    user: `user${String(n).padStart(3, '0')}`,
+    arn: `arn:aws:iam::111111111111:user/user${n}`,
+    rule: 'access-key-age',
+    severity: 'critical',
+    credential: 'key-2025-01-01T00:00:00Z',
+    summary: 'old',
+  },
+});
+
+const keyOf = (c: Change) => `${AT.toISOString()}#${c.finding.id}#${c.kind}`;
+
+/** The outbox's paging against one DynamoDB (its client, with the state table made). */
+function pagingCases(
+  name: string,
+  start: () => Promise<{ client: DynamoDBClient; close: () => Promise<void> }>,
+) {
+  describe(`the outbox in pages (${name})`, () => {
+    let local: { client: DynamoDBClient; close: () => Promise<void> };
+    let store: DynamoStateStore;
+    const changes = Array.from({ length: 25 }, (_, i) => change(i));
+    beforeAll(async () => {
+      local = await start();
+      store = new DynamoStateStore({ tableName: TABLE, client: local.client });
+      await store.add(changes, AT);
+      // An entry that does not decode, in the middle of the second page.
+      await local.client.send(
+        new PutItemCommand({
+          TableName: TABLE,
+          Item: { pk: { S: 'outbox' }, sk: { S: `${keyOf(changes[14]!)}~bad` }, change: { S: '{not json' } },
+        }),
+      );
+    }, 60_000);
+    afterAll(async () => {
+      await local?.close();
+    });
+
+    it('pages oldest first, each after the last key of the one before, with the undecodable entry reported where it is', async () => {
+      const first = await store.pending({ limit: 10 });
+      expect(first.entries.map((e) => e.key)).toEqual(changes.slice(0, 10).map(keyOf));
+      expect(first.entries[3]!.change).toEqual(changes[3]);
+      expect(first.unreadable).toEqual([]);
+      expect(first.next).toBe(keyOf(changes[9]!));
+
+      const second = await store.pending({ limit: 10, after: first.next! });
+      // 10 items: 9 entries and the undecodable one after changes[14].
+      expect(second.entries.map((e) => e.key)).toEqual(changes.slice(10, 19).map(keyOf));
+      expect(second.unreadable).toEqual([
+        { id: `outbox/${keyOf(changes[14]!)}~bad`, problem: 'change: not valid JSON' },
+      ]);
+      expect(second.next).toBe(keyOf(changes[18]!));
+
+      const third = await store.pending({ limit: 10, after: second.next! });
+      expect(third.entries.map((e) => e.key)).toEqual(changes.slice(19).map(keyOf));
+      expect(third.next).toBeUndefined();
+    });
+
+    it('goes on after an entry the caller removed (the cursor is a position, not an item)', async () => {
+      const first = await store.pending({ limit: 5 });
+      await store.remove(first.entries.map((e) => e.key));
+      const second = await store.pending({ limit: 5, after: first.next! });
+      expect(second.entries.map((e) => e.key)).toEqual(changes.slice(5, 10).map(keyOf));
+      await store.add(changes.slice(0, 5), AT);
+    });
+
+    it('without a limit reads every entry', async () => {
+      const all = await store.pending();
+      expect(all.entries).toHaveLength(25);
+      expect(all.unreadable).toHaveLength(1);
+      expect(all.next).toBeUndefined();
+    });
+
+    it('refuses a limit that is not a positive whole number, and an empty cursor, naming them', async () => {
+      await expect(store.pending({ limit: 0 })).rejects.toThrow(
+        new StateStoreError('the outbox page limit must be a positive whole number, got 0'),
+      );
+      await expect(store.pending({ limit: 2.5 })).rejects.toThrow('got 2.5');
+      await expect(store.pending({ limit: 10, after: '' })).rejects.toThrow(
+        new StateStoreError(`the outbox page cursor must be an entry's key, got ""`),
+      );
+    });
+  });
+}
+
+pagingCases('dynalite', async () => {
+  const dynamo = await startDynalite(TABLE);
+  return { client: dynamo.client, close: dynamo.close };
+});
+
+pagingCases('moto_server', async () => {
+  const moto = await startMotoServer();
+  const client = new DynamoDBClient({ ...moto.clientConfig });
+  await client.send(
+    new CreateTableCommand({
+      TableName: TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: STATE_TABLE_SCHEMA.partitionKey, AttributeType: 'S' },
+        { AttributeName: STATE_TABLE_SCHEMA.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: STATE_TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
+        { AttributeName: STATE_TABLE_SCHEMA.sortKey, KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  return {
+    client,
+    close: async () => {
+      client.destroy();
+      await moto.close();
+    },
+  };
+});
