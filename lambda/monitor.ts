@@ -555,6 +555,9 @@ export async function deliver(
   if (held.size > 0 && !input.reread) {
     throw new Error('deliver: deltas hold baselined changes back, and there is no reread to remember them');
   }
+  if (held.size > 0 && input.events && !input.outbox) {
+    throw new Error('deliver: deltas hold baselined changes back, and their events need an outbox');
+  }
   /** Events of held changes remembered (the outbox has them). */
   let heldNews = 0;
 
@@ -594,33 +597,14 @@ export async function deliver(
     const started = new Set<string>();
     try {
       await input.reread!(channel, [...entry.accounts.keys()], async (accountId, read) => {
+        // The first failure stops the accounts under way beside it at their next read.
         if (commitError) throw commitError;
-        const h = entry.accounts.get(accountId);
-        if (!h || started.has(accountId)) {
-          throw new Error(
-            `the baseline of channel ${channel}: account ${accountId} was read again ${h ? 'twice' : 'though it holds none'}`,
-          );
+        try {
+          await rememberOne(accountId, read);
+        } catch (err) {
+          commitError ??= err instanceof Error ? err : new Error(String(err));
+          throw commitError;
         }
-        if (read.length !== h.count) {
-          throw new Error(
-            `the baseline of channel ${channel}: account ${accountId} read again has ${read.length} baselined changes where its first read had ${h.count}`,
-          );
-        }
-        if (started.size > 0 && input.deadline !== undefined && clock() >= input.deadline) {
-          outOfTime = true;
-          throw new Error(
-            `out of time remembering the baseline summary channel ${channel} accepted: ${entry.accounts.size - entry.remembered.size} of its ${entry.accounts.size} accounts are not remembered and are summarized again next run`,
-          );
-        }
-        started.add(accountId);
-        const news = read.filter((c) => !c.mirror);
-        if (input.outbox && input.events && news.length > 0) await input.outbox.add(news, now);
-        const written = await input.state.commit(nextStates(read, now, 'baseline', posted));
-        skippedAsStale.push(...written.skippedAsStale);
-        entry.remembered.add(accountId);
-        entry.delivered += read.length;
-        summarized += read.length;
-        heldNews += news.length;
       });
     } catch (err) {
       commitError ??= err instanceof Error ? err : new Error(String(err));
@@ -632,6 +616,35 @@ export async function deliver(
         `the baseline of channel ${channel}: ${missing.length} of its ${entry.accounts.size} accounts were not found when read again (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}); they are summarized again next run`,
       );
       throw commitError;
+    }
+
+    async function rememberOne(accountId: string, read: readonly Change[]): Promise<void> {
+      const h = entry.accounts.get(accountId);
+      if (!h || started.has(accountId)) {
+        throw new Error(
+          `the baseline of channel ${channel}: account ${accountId} was read again ${h ? 'twice' : 'though it holds none'}`,
+        );
+      }
+      if (read.length !== h.count) {
+        throw new Error(
+          `the baseline of channel ${channel}: account ${accountId} read again has ${read.length} baselined changes where its first read had ${h.count}`,
+        );
+      }
+      if (started.size > 0 && input.deadline !== undefined && clock() >= input.deadline) {
+        outOfTime = true;
+        throw new Error(
+          `out of time remembering the baseline summary channel ${channel} accepted: ${entry.accounts.size - entry.remembered.size} of its ${entry.accounts.size} accounts are not remembered and are summarized again next run`,
+        );
+      }
+      started.add(accountId);
+      const news = read.filter((c) => !c.mirror);
+      if (input.outbox && input.events && news.length > 0) await input.outbox.add(news, now);
+      const written = await input.state.commit(nextStates(read, now, 'baseline', posted));
+      skippedAsStale.push(...written.skippedAsStale);
+      entry.remembered.add(accountId);
+      entry.delivered += read.length;
+      summarized += read.length;
+      heldNews += news.length;
     }
   };
 
@@ -675,12 +688,7 @@ export async function deliver(
           baselined,
           policy,
           deltas.flatMap((d) => (d.resolvedAt ?? []).filter((r) => r.channel === channel).map((r) => r.at)),
-          heldHere
-            ? [...heldHere.accounts.values()].reduce<SummaryTally | undefined>(
-                (sum, h) => (sum ? mergeTallies(sum, h.tally) : h.tally),
-                undefined,
-              )
-            : undefined,
+          heldHere ? mergeTallies([...heldHere.accounts.values()].map((h) => h.tally)) : undefined,
         ),
         {
           accountId: headline,
@@ -792,6 +800,9 @@ export async function deliver(
   let eventsPending = 0;
   /** The run stopped before the end of the outbox: more than `eventsPending` may wait. */
   let eventsPendingUnread = false;
+  /** The outbox was read page by page (`outboxRead`: to its end). */
+  let outboxPaged = false;
+  let outboxRead = false;
   let eventError: Error | undefined;
   if (input.events) {
     try {
@@ -799,11 +810,13 @@ export async function deliver(
         // Out of time already: the outbox (perhaps a first scan's worth) is not even read; it is
         // published first by the next run. At least this run's remembered changes wait in it.
         eventsPending = delivered.filter((c) => !c.mirror).length + heldNews;
+        eventsPendingUnread = true;
       } else if (input.outbox) {
         // A page at a time (after a first scan the outbox can hold an organization's findings); the
         // deadline is checked before each chunk, so a run that stops has read what it leaves.
         const clock = input.clock ?? Date.now;
         let after: string | undefined;
+        outboxPaged = true;
         reading: for (;;) {
           const page = await input.outbox.pending({
             limit: OUTBOX_PAGE,
@@ -823,7 +836,10 @@ export async function deliver(
             eventsPublished += chunk.length;
             eventsPending -= chunk.length;
           }
-          if (page.next === undefined) break;
+          if (page.next === undefined) {
+            outboxRead = true;
+            break;
+          }
           after = page.next;
         }
       } else if (delivered.length > 0) {
@@ -833,6 +849,8 @@ export async function deliver(
       }
     } catch (err) {
       eventError = err instanceof Error ? err : new Error(String(err));
+      // Stopped by a failure before the end of the outbox: more may wait than it counted.
+      if (outboxPaged && !outboxRead) eventsPendingUnread = true;
     }
   }
 

@@ -319,6 +319,12 @@ export interface DeltaReadOptions {
    * accounts in those objects are skipped unread (not projected). @default every object
    */
   readonly sources?: ReadonlyMap<string, string>;
+  /**
+   * Read each object whole before projecting its first delta, fewer at once: a projection that waits
+   * on another service (a commit) then leaves no response stream paused, which the client's idle
+   * timeout would fail. @default false: a line at a time as it arrives
+   */
+  readonly whole?: boolean;
 }
 
 /**

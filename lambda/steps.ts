@@ -498,7 +498,10 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
         const decoded = decodeRollUp(raw?.rollUp);
         if ('problem' in decoded) {
           late.push({ item, why: unreadable(`${from}: ${decoded.problem}`) });
-        } else withRollUps.push(decoded.rollUp ? { ...delta, rollUp: decoded.rollUp } : delta);
+        } else
+          withRollUps.push(
+            decoded.rollUp ? { ...delta, rollUp: rollUpBesideHeld(delta, decoded.rollUp, policy) } : delta,
+          );
       }
       scanned = withRollUps;
       const lateFailures = await failed(late);
@@ -527,6 +530,8 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       reread: async (channel, accountIds, remember) => {
         await s.deltas(runId, {
           sources: new Map(accountIds.map((id) => [id, sources.get(id)!])),
+          // Each account's commit waits on DynamoDB: a paused stream would meet S3's idle timeout.
+          whole: true,
           project: async (raw) => {
             const decoded = decodeDelta(withoutRollUp(raw), now, CLOCK_SKEW_MS);
             const accountId = String(raw.accountId);
@@ -590,6 +595,20 @@ function holdBaseline(
       })),
     },
   };
+}
+
+/**
+ * A delta's roll-up without the baselined changes it holds back: they are announced by the baseline
+ * summary (alignRollUps leaves out what the delta's changes say, and the held ones are not among them).
+ */
+export function rollUpBesideHeld(
+  delta: AccountDelta,
+  rollUp: readonly Change[],
+  policy: NotificationPolicy,
+): readonly Change[] {
+  if (!delta.held) return rollUp;
+  const account = new Set([delta.accountId]);
+  return rollUp.filter((c) => !isBaselined(c, account, policy));
 }
 
 /** A delta as read for delivery: without its roll-up, which is read again only when one is due. */

@@ -42,6 +42,11 @@ export class RunStoreError extends CredwatchError {}
 export const DEFAULT_RUN_PREFIX = 'runs/';
 /** Run bucket objects deliver reads at once (S3RunStore's `readConcurrency` default), each a line at a time. */
 export const DELTA_READ_CONCURRENCY = 8;
+/**
+ * Objects read at once when each is read whole first (DeltaReadOptions `whole`): a part is up to
+ * PART_FLUSH_BYTES, so these many hold at most about 4 × 8 MiB.
+ */
+export const WHOLE_READ_CONCURRENCY = 4;
 
 /** What a run id may be: an execution name or `scheduled-<time>-<execution id>`, never a path. */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
@@ -260,16 +265,19 @@ export class S3RunStore implements RunStore {
     }
     // Each delta is kept as projected as soon as its line is read: a part's whole deltas are never held.
     const keep = options.project ?? ((delta: Record<string, unknown>) => delta);
-    const read = await mapLimit(readable, this.readConcurrency, async ({ key, attempt, accountId }) => {
+    const whole = options.whole === true;
+    const concurrency = whole ? Math.min(this.readConcurrency, WHOLE_READ_CONCURRENCY) : this.readConcurrency;
+    const read = await mapLimit(readable, concurrency, async ({ key, attempt, accountId }) => {
       const what =
         accountId === undefined
           ? `the deltas part ${key.slice(prefix.length)} (run ${runId})`
           : `the delta of account ${accountId} (run ${runId})`;
       // A part is read a line at a time as it arrives (a part is up to PART_FLUSH_BYTES, and deliver
       // reads several at once: none is ever held whole); an object of the release before is one delta.
+      const wanted = only ? (id: string) => only.get(id) === key : undefined;
       const decoded =
         accountId === undefined
-          ? await decodePart(this.lines(key, what), keep, only ? (id) => only.get(id) === key : undefined)
+          ? await decodePart(whole ? linesOf(await this.get(key, what)) : this.lines(key, what), keep, wanted)
           : await decodeSingle(await this.get(key, what), accountId, keep);
       return { key, attempt, decoded };
     });
@@ -463,6 +471,16 @@ async function decodeSingle(body: string, accountId: string, keep: Keep): Promis
   return 'problem' in decoded
     ? { deltas: [], problems: [{ accountId, problem: decoded.problem }] }
     : { deltas: [[accountId, await keep(decoded.delta), hasError(decoded.delta)]], problems: [] };
+}
+
+/** The lines of a text read whole (each a slice of it: the text is not copied). */
+async function* linesOf(text: string): AsyncGenerator<string> {
+  let from = 0;
+  for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+    yield text.slice(from, nl);
+    from = nl + 1;
+  }
+  if (from < text.length) yield text.slice(from);
 }
 
 /**

@@ -133,7 +133,7 @@ export function planPosts(
     // ones held here (the caller remembers the others when the channel accepts it).
     posts.push({
       kind: 'summary',
-      summary: summaryOf('baseline', mergeTallies(tallyChanges(baseline), held)),
+      summary: summaryOf('baseline', mergeTallies([tallyChanges(baseline), held])),
       carries: baseline,
     });
   } else if (baseline.length > 0) posts.push(summaryPost('baseline', baseline));

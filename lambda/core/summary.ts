@@ -118,17 +118,18 @@ const byCountThenKey = <K extends string>(counts: Map<K, number>) =>
 
 /**
  * What a summary is made of, gathered a batch of changes at a time: counts, each owner's count, and
- * the candidates for the top lists. Two tallies of disjoint changes merge into the tally of both
+ * the candidates for the top lists. Tallies of disjoint changes merge into the tally of them all
  * ({@link mergeTallies}), so a summary of more changes than are held at once is the summary of its
- * parts' tallies ({@link summaryOf}). JSON-serializable.
+ * parts' tallies ({@link summaryOf}). Counts by key are `[key, count]` pairs (a key is user data: an
+ * owner tag may be `__proto__`).
  */
 export interface SummaryTally {
   readonly total: number;
   readonly byKind: Readonly<Record<ChangeKind, number>>;
   readonly bySeverity: Readonly<Record<Severity, number>>;
-  readonly byRule: Readonly<Partial<Record<RuleId, number>>>;
-  readonly byAccount: Readonly<Record<string, number>>;
-  readonly byOwner: Readonly<Record<string, number>>;
+  readonly byRule: readonly (readonly [RuleId, number])[];
+  readonly byAccount: readonly (readonly [string, number])[];
+  readonly byOwner: readonly (readonly [string, number])[];
   /** At most `top` of each, already in order, with the keys they are ordered by. */
   readonly oldestKeys: readonly RankedItem[];
   readonly longestOpen: readonly RankedItem[];
@@ -154,13 +155,15 @@ const ranked = (c: Change, rank: number): RankedItem => ({
   item: item(c),
 });
 
+const count = <K>(counts: Map<K, number>, key: K, n = 1) => counts.set(key, (counts.get(key) ?? 0) + n);
+
 /** The tally of `changes` (the `top` candidates of each list kept). */
 export function tallyChanges(changes: readonly Change[], top = 5): SummaryTally {
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   const byKind: Record<ChangeKind, number> = { opened: 0, escalated: 0, reminder: 0, resolved: 0 };
-  const byRule: Partial<Record<RuleId, number>> = {};
-  const byAccount: Record<string, number> = {};
-  const byOwner: Record<string, number> = {};
+  const byRule = new Map<RuleId, number>();
+  const byAccount = new Map<string, number>();
+  const byOwner = new Map<string, number>();
   const oldestKeys: RankedItem[] = [];
   const longestOpen: RankedItem[] = [];
   for (const c of changes) {
@@ -168,9 +171,9 @@ export function tallyChanges(changes: readonly Change[], top = 5): SummaryTally 
     // What is still open: a resolved change counts by kind, not by severity.
     if (c.kind !== 'resolved') bySeverity[f.severity]++;
     byKind[c.kind]++;
-    byRule[f.rule] = (byRule[f.rule] ?? 0) + 1;
-    byAccount[f.accountId] = (byAccount[f.accountId] ?? 0) + 1;
-    if (f.owner) byOwner[f.owner] = (byOwner[f.owner] ?? 0) + 1;
+    count(byRule, f.rule);
+    count(byAccount, f.accountId);
+    if (f.owner) count(byOwner, f.owner);
     if (c.kind !== 'resolved' && f.rule === 'access-key-age' && f.days !== undefined) {
       oldestKeys.push(ranked(c, -f.days));
     }
@@ -182,52 +185,56 @@ export function tallyChanges(changes: readonly Change[], top = 5): SummaryTally 
     total: changes.length,
     byKind,
     bySeverity,
-    byRule,
-    byAccount,
-    byOwner,
+    byRule: [...byRule],
+    byAccount: [...byAccount],
+    byOwner: [...byOwner],
     oldestKeys: topOf(oldestKeys, top),
     longestOpen: topOf(longestOpen, top),
   };
 }
 
-const addCounts = <K extends string>(
-  a: Readonly<Partial<Record<K, number>>>,
-  b: Readonly<Partial<Record<K, number>>>,
-) => {
-  const out: Partial<Record<K, number>> = { ...a };
-  for (const [k, n] of Object.entries(b) as [K, number][]) out[k] = (out[k] ?? 0) + n;
-  return out;
-};
-
-/** The tally of two tallies' changes (which are disjoint), `top` candidates of each list kept. */
-export function mergeTallies(a: SummaryTally, b: SummaryTally, top = 5): SummaryTally {
+/** The tally of several tallies' changes (which are disjoint), `top` candidates of each list kept: linear in their size. */
+export function mergeTallies(tallies: readonly SummaryTally[], top = 5): SummaryTally {
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  const byKind: Record<ChangeKind, number> = { opened: 0, escalated: 0, reminder: 0, resolved: 0 };
+  const byRule = new Map<RuleId, number>();
+  const byAccount = new Map<string, number>();
+  const byOwner = new Map<string, number>();
+  const oldestKeys: RankedItem[] = [];
+  const longestOpen: RankedItem[] = [];
+  let total = 0;
+  for (const t of tallies) {
+    total += t.total;
+    for (const s of SEVERITIES) bySeverity[s] += t.bySeverity[s];
+    for (const k of Object.keys(byKind) as ChangeKind[]) byKind[k] += t.byKind[k];
+    for (const [k, n] of t.byRule) count(byRule, k, n);
+    for (const [k, n] of t.byAccount) count(byAccount, k, n);
+    for (const [k, n] of t.byOwner) count(byOwner, k, n);
+    oldestKeys.push(...t.oldestKeys);
+    longestOpen.push(...t.longestOpen);
+  }
   return {
-    total: a.total + b.total,
-    byKind: addCounts(a.byKind, b.byKind) as Record<ChangeKind, number>,
-    bySeverity: addCounts(a.bySeverity, b.bySeverity) as Record<Severity, number>,
-    byRule: addCounts(a.byRule, b.byRule),
-    byAccount: addCounts(a.byAccount, b.byAccount) as Record<string, number>,
-    byOwner: addCounts(a.byOwner, b.byOwner) as Record<string, number>,
-    oldestKeys: topOf([...a.oldestKeys, ...b.oldestKeys], top),
-    longestOpen: topOf([...a.longestOpen, ...b.longestOpen], top),
+    total,
+    byKind,
+    bySeverity,
+    byRule: [...byRule],
+    byAccount: [...byAccount],
+    byOwner: [...byOwner],
+    oldestKeys: topOf(oldestKeys, top),
+    longestOpen: topOf(longestOpen, top),
   };
 }
 
 /** The summary a tally makes for `reason` (at most `top` owners listed). */
 export function summaryOf(reason: SummaryReason, tally: SummaryTally, top = 5): Summary {
-  const owners = byCountThenKey(new Map(Object.entries(tally.byOwner)));
+  const owners = byCountThenKey(new Map(tally.byOwner));
   return {
     reason,
     total: tally.total,
     byKind: { ...tally.byKind },
     bySeverity: { ...tally.bySeverity },
-    byRule: byCountThenKey(new Map(Object.entries(tally.byRule) as [RuleId, number][])).map(
-      ([rule, count]) => ({ rule, count }),
-    ),
-    byAccount: byCountThenKey(new Map(Object.entries(tally.byAccount))).map(([accountId, count]) => ({
-      accountId,
-      count,
-    })),
+    byRule: byCountThenKey(new Map(tally.byRule)).map(([rule, count]) => ({ rule, count })),
+    byAccount: byCountThenKey(new Map(tally.byAccount)).map(([accountId, count]) => ({ accountId, count })),
     oldestKeys: tally.oldestKeys.slice(0, top).map((r) => r.item),
     longestOpen: tally.longestOpen.slice(0, top).map((r) => r.item),
     topOwners: owners.slice(0, top).map(([owner, count]) => ({ owner, count })),

@@ -173,4 +173,31 @@ describe('S3RunStore reading a part', () => {
     expect(unreadable).toEqual([]);
     expect([...deltas.keys()].sort()).toEqual(ids.slice(0, 3));
   });
+
+  it('with whole, reads the part to its end before the first projection (a projection that commits leaves no stream paused)', async () => {
+    const body = lazyBody([
+      JSON.stringify({ credwatchDeltas: 1, accounts: ids }),
+      ...ids.map((id) => JSON.stringify(delta(id))),
+    ]);
+    // What the SDK adds to a response stream: the whole body as text.
+    const stream = body.stream!;
+    Object.assign(stream, {
+      transformToString: async (encoding: BufferEncoding) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of stream) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks).toString(encoding);
+      },
+    });
+    const sentWhenKept: number[] = [];
+    const { deltas } = await storeWith(body).deltas(RUN, {
+      sources: new Map(ids.map((id) => [id, KEY])),
+      whole: true,
+      project: async (d) => {
+        sentWhenKept.push(body.sent);
+        return d.accountId;
+      },
+    });
+    expect([...deltas.values()]).toEqual(ids);
+    expect(sentWhenKept.every((sent) => sent === body.chunks)).toBe(true);
+  });
 });

@@ -500,9 +500,13 @@ describe('S3RunStore on moto', () => {
       const wide = (i: number) => `é日本😀${i}`.repeat(35_000);
       const written = ids.map((id, i) => delta(id, { name: wide(i) }));
       await store.putDeltas(RUN, part(ids[0]!, 0), written);
-      const { deltas, unreadable } = await store.deltas(RUN);
+      const { deltas, unreadable, sources } = await store.deltas(RUN);
       expect(unreadable).toEqual([]);
       expect([...deltas.values()]).toEqual(written);
+      // Read again whole (deliver's second read of a baseline): the same deltas, the same characters.
+      const whole = await store.deltas(RUN, { sources, whole: true, project: async (d) => d });
+      expect(whole.unreadable).toEqual([]);
+      expect([...whole.deltas.values()]).toEqual(written);
     }, 60_000);
 
     it('throws a RunStoreError naming the key and the AWS error when a listed object cannot be read', async () => {

@@ -3,7 +3,6 @@ import type { Change, ChangeKind, FindingState } from '../../../lambda/core/stat
 import {
   mergeTallies,
   SUMMARY_REASONS,
-  type SummaryTally,
   summarize,
   summaryOf,
   tallyChanges,
@@ -290,9 +289,10 @@ describe('summary tallies', () => {
         (shuffled, cuts, top) => {
           const bounds = [0, ...[...cuts].sort((x, y) => x - y), shuffled.length];
           const parts = bounds.slice(1).map((end, k) => shuffled.slice(bounds[k], end));
-          const tally = parts
-            .map((p) => tallyChanges(p, top))
-            .reduce((a, b) => mergeTallies(a, b, top), tallyChanges([], top));
+          const tally = mergeTallies(
+            parts.map((p) => tallyChanges(p, top)),
+            top,
+          );
           expect(summaryOf('baseline', tally, top)).toEqual(summarize('baseline', pool, top));
         },
       ),
@@ -305,13 +305,46 @@ describe('summary tallies', () => {
     expect(t.longestOpen).toHaveLength(2);
     expect(t.oldestKeys.map((r) => r.item.user)).toEqual(['j', 'c']);
     expect(
-      mergeTallies(t, tallyChanges([change('k', { days: 500 })], 2), 2).oldestKeys.map((r) => r.item.user),
+      mergeTallies([t, tallyChanges([change('k', { days: 500 })], 2)], 2).oldestKeys.map((r) => r.item.user),
     ).toEqual(['k', 'j']);
   });
 
-  it('survives JSON (a tally crosses a process as a delta of the run bucket)', () => {
-    const t = tallyChanges(pool);
-    const back = JSON.parse(JSON.stringify(t)) as SummaryTally;
-    expect(summaryOf('baseline', back)).toEqual(summarize('baseline', pool));
+  it("counts owners whatever they are named, Object's own properties too (an owner tag is user data)", () => {
+    const odd = ['constructor', '__proto__', 'toString', 'hasOwnProperty'].flatMap((owner, i) =>
+      Array.from({ length: i + 1 }, (_, n) => change(`${owner}-${n}`, { owner })),
+    );
+    const all = [...odd, change('nobody')];
+    const expected = {
+      topOwners: [
+        { owner: 'hasOwnProperty', count: 4 },
+        { owner: 'toString', count: 3 },
+        { owner: '__proto__', count: 2 },
+        { owner: 'constructor', count: 1 },
+      ],
+      withoutOwner: 1,
+    };
+    expect(summarize('roll-up', all)).toMatchObject(expected);
+    expect(
+      summaryOf('roll-up', mergeTallies([tallyChanges(odd.slice(0, 4)), tallyChanges(all.slice(4))])),
+    ).toMatchObject(expected);
+  });
+
+  it("merges thousands of tallies at once (an organization's first scan: one a channel and account)", () => {
+    const many = Array.from({ length: 5000 }, (_, a) =>
+      tallyChanges(
+        Array.from({ length: 3 }, (_, n) =>
+          change(`u${n}`, {
+            account: String(100000000000 + a),
+            owner: `owner-${a}-${n}@example.com`,
+            days: a + n,
+          }),
+        ),
+      ),
+    );
+    const merged = mergeTallies(many);
+    expect(merged.total).toBe(15000);
+    expect(merged.byAccount).toHaveLength(5000);
+    expect(merged.byOwner).toHaveLength(15000);
+    expect(merged.oldestKeys.map((r) => r.item.days)).toEqual([5001, 5000, 5000, 4999, 4999]);
   });
 });

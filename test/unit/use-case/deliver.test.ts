@@ -328,6 +328,20 @@ describe('deliver', () => {
     expect(store.outbox.size).toBe(left.length - 30);
   });
 
+  it('says more may wait when publishing fails before the end of the outbox', async () => {
+    const store = new MemoryStore();
+    const bus = new MemoryBus();
+    await store.add(
+      Array.from({ length: OUTBOX_PAGE + 5 }, (_, i) => ({ kind: 'opened' as const, finding: finding(i) })),
+      new Date(NOW.getTime() - 600_000),
+    );
+    bus.failNext = true;
+    const result = await run(store, new MemoryChannel(), bus, 0);
+    expect(result.eventError?.message).toBe('EventBridge is down');
+    expect(result.eventsPending).toBe(OUTBOX_PAGE);
+    expect(result.eventsPendingUnread).toBe(true);
+  });
+
   it('remembers a large message in chunks, and stops between them once the deadline has passed', async () => {
     const store = new MemoryStore();
     // One message carries every change (a first scan's baseline summary, say).

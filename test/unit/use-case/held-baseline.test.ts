@@ -7,10 +7,11 @@
  */
 import { diff } from '../../../lambda/core/diff';
 import type { Post } from '../../../lambda/core/notification-plan';
+import { DEFAULT_NOTIFICATION_POLICY } from '../../../lambda/core/notification-plan';
 import type { Change, FindingState } from '../../../lambda/core/state';
 import { type Summary, summarize, tallyChanges } from '../../../lambda/core/summary';
 import type { Finding } from '../../../lambda/core/types';
-import { type AccountDelta, type DeliverInput, deliver } from '../../../lambda/monitor';
+import { type AccountDelta, alignRollUps, type DeliverInput, deliver } from '../../../lambda/monitor';
 import type {
   EventOutbox,
   EventSink,
@@ -20,6 +21,7 @@ import type {
   OutboxEntry,
   StateStore,
 } from '../../../lambda/ports';
+import { rollUpBesideHeld } from '../../../lambda/steps';
 
 const NOW = new Date('2026-12-03T12:00:00Z');
 const ACCOUNTS = ['111111111111', '222222222222', '333333333333', '444444444444'];
@@ -110,7 +112,8 @@ class Bus implements EventSink {
 
 /**
  * The run bucket as the deliver step reads it again: each account's stored changes, answered two
- * accounts at a time; `tamper` changes what an account reads back as.
+ * accounts at a time, every account offered even after a failure; `tamper` changes what an account
+ * reads back as.
  */
 class Bucket {
   readonly stored = new Map<string, Change[]>();
@@ -121,7 +124,8 @@ class Bucket {
     let next = 0;
     let failure: unknown;
     const worker = async () => {
-      while (failure === undefined && next < accountIds.length) {
+      // Reads on after a failure, as the run store's other parts under way do: deliver must stop them.
+      while (next < accountIds.length) {
         const id = accountIds[next++]!;
         const changes = this.tamper.get(id) ?? this.stored.get(id) ?? [];
         try {
@@ -310,5 +314,38 @@ describe('deliver with held baselines', () => {
     await expect(deliver(deltas, without)).rejects.toThrow(
       'deliver: deltas hold baselined changes back, and there is no reread to remember them',
     );
+  });
+
+  it('refuses deltas that hold changes back when their events have no outbox', async () => {
+    const { bucket, input } = setup();
+    const deltas = held(bucket, { [ACCOUNTS[0]!]: baselineOf(ACCOUNTS[0]!, 1) });
+    const { outbox: _none, ...without } = input();
+    await expect(deliver(deltas, without)).rejects.toThrow(
+      'deliver: deltas hold baselined changes back, and their events need an outbox',
+    );
+  });
+
+  it('leaves the held changes out of a roll-up that is due, so they are not announced twice', () => {
+    const { bucket } = setup();
+    const [a, b] = [ACCOUNTS[0]!, ACCOUNTS[1]!];
+    // Account a is on first contact still: its baseline in channel team failed last run (its default
+    // states were written), so its changes are team's openings, held; its roll-up names them too.
+    const [delta] = held(bucket, { [a]: baselineOf(a, 2, 'team') });
+    const reminder: Change = { ...baselineOf(a, 3, 'default')[2]!, kind: 'reminder' };
+    const rollUp = [reminder, ...baselineOf(a, 2, 'team')];
+    const other: AccountDelta = {
+      ...delta!,
+      accountId: b,
+      held: [],
+      baseline: false,
+      dueChannels: ['team', 'default'],
+    };
+    const aligned = alignRollUps([
+      { ...delta!, rollUp: rollUpBesideHeld(delta!, rollUp, DEFAULT_NOTIFICATION_POLICY) },
+      other,
+    ]);
+    expect(aligned[0]!.changes).toEqual([reminder]);
+    // Without it the openings come back as changes beside the held ones.
+    expect(alignRollUps([{ ...delta!, rollUp }, other])[0]!.changes).toHaveLength(3);
   });
 });
