@@ -157,72 +157,67 @@ const ranked = (c: Change, rank: number): RankedItem => ({
 
 const count = <K>(counts: Map<K, number>, key: K, n = 1) => counts.set(key, (counts.get(key) ?? 0) + n);
 
+/** A tally being gathered: its counts as Maps, every candidate for the top lists. */
+function gathering() {
+  return {
+    total: 0,
+    bySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>,
+    byKind: { opened: 0, escalated: 0, reminder: 0, resolved: 0 } as Record<ChangeKind, number>,
+    byRule: new Map<RuleId, number>(),
+    byAccount: new Map<string, number>(),
+    byOwner: new Map<string, number>(),
+    oldestKeys: [] as RankedItem[],
+    longestOpen: [] as RankedItem[],
+  };
+}
+
+const gathered = (g: ReturnType<typeof gathering>, top: number): SummaryTally => ({
+  total: g.total,
+  byKind: g.byKind,
+  bySeverity: g.bySeverity,
+  byRule: [...g.byRule],
+  byAccount: [...g.byAccount],
+  byOwner: [...g.byOwner],
+  oldestKeys: topOf(g.oldestKeys, top),
+  longestOpen: topOf(g.longestOpen, top),
+});
+
 /** The tally of `changes` (the `top` candidates of each list kept). */
 export function tallyChanges(changes: readonly Change[], top = 5): SummaryTally {
-  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  const byKind: Record<ChangeKind, number> = { opened: 0, escalated: 0, reminder: 0, resolved: 0 };
-  const byRule = new Map<RuleId, number>();
-  const byAccount = new Map<string, number>();
-  const byOwner = new Map<string, number>();
-  const oldestKeys: RankedItem[] = [];
-  const longestOpen: RankedItem[] = [];
+  const g = gathering();
   for (const c of changes) {
     const f = c.finding;
+    g.total++;
     // What is still open: a resolved change counts by kind, not by severity.
-    if (c.kind !== 'resolved') bySeverity[f.severity]++;
-    byKind[c.kind]++;
-    count(byRule, f.rule);
-    count(byAccount, f.accountId);
-    if (f.owner) count(byOwner, f.owner);
+    if (c.kind !== 'resolved') g.bySeverity[f.severity]++;
+    g.byKind[c.kind]++;
+    count(g.byRule, f.rule);
+    count(g.byAccount, f.accountId);
+    if (f.owner) count(g.byOwner, f.owner);
     if (c.kind !== 'resolved' && f.rule === 'access-key-age' && f.days !== undefined) {
-      oldestKeys.push(ranked(c, -f.days));
+      g.oldestKeys.push(ranked(c, -f.days));
     }
     if (c.kind !== 'resolved' && c.previous?.firstSeen !== undefined) {
-      longestOpen.push(ranked(c, Date.parse(c.previous.firstSeen)));
+      g.longestOpen.push(ranked(c, Date.parse(c.previous.firstSeen)));
     }
   }
-  return {
-    total: changes.length,
-    byKind,
-    bySeverity,
-    byRule: [...byRule],
-    byAccount: [...byAccount],
-    byOwner: [...byOwner],
-    oldestKeys: topOf(oldestKeys, top),
-    longestOpen: topOf(longestOpen, top),
-  };
+  return gathered(g, top);
 }
 
 /** The tally of several tallies' changes (which are disjoint), `top` candidates of each list kept: linear in their size. */
 export function mergeTallies(tallies: readonly SummaryTally[], top = 5): SummaryTally {
-  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  const byKind: Record<ChangeKind, number> = { opened: 0, escalated: 0, reminder: 0, resolved: 0 };
-  const byRule = new Map<RuleId, number>();
-  const byAccount = new Map<string, number>();
-  const byOwner = new Map<string, number>();
-  const oldestKeys: RankedItem[] = [];
-  const longestOpen: RankedItem[] = [];
-  let total = 0;
+  const g = gathering();
   for (const t of tallies) {
-    total += t.total;
-    for (const s of SEVERITIES) bySeverity[s] += t.bySeverity[s];
-    for (const k of Object.keys(byKind) as ChangeKind[]) byKind[k] += t.byKind[k];
-    for (const [k, n] of t.byRule) count(byRule, k, n);
-    for (const [k, n] of t.byAccount) count(byAccount, k, n);
-    for (const [k, n] of t.byOwner) count(byOwner, k, n);
-    oldestKeys.push(...t.oldestKeys);
-    longestOpen.push(...t.longestOpen);
+    g.total += t.total;
+    for (const s of SEVERITIES) g.bySeverity[s] += t.bySeverity[s];
+    for (const k of Object.keys(g.byKind) as ChangeKind[]) g.byKind[k] += t.byKind[k];
+    for (const [k, n] of t.byRule) count(g.byRule, k, n);
+    for (const [k, n] of t.byAccount) count(g.byAccount, k, n);
+    for (const [k, n] of t.byOwner) count(g.byOwner, k, n);
+    g.oldestKeys.push(...t.oldestKeys);
+    g.longestOpen.push(...t.longestOpen);
   }
-  return {
-    total,
-    byKind,
-    bySeverity,
-    byRule: [...byRule],
-    byAccount: [...byAccount],
-    byOwner: [...byOwner],
-    oldestKeys: topOf(oldestKeys, top),
-    longestOpen: topOf(longestOpen, top),
-  };
+  return gathered(g, top);
 }
 
 /** The summary a tally makes for `reason` (at most `top` owners listed). */

@@ -21,15 +21,8 @@ export interface LocalDynamo {
 }
 
 /** Starts dynalite and creates the state table. */
-export async function startDynalite(tableName = 'credwatch-state'): Promise<LocalDynamo> {
-  const server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret' },
-  });
+/** The state table's key schema (lambda/contracts.ts), made on any DynamoDB (dynalite, moto_server). */
+export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -44,6 +37,18 @@ export async function startDynalite(tableName = 'credwatch-state'): Promise<Loca
       ],
     }),
   );
+}
+
+export async function startDynalite(tableName = 'credwatch-state'): Promise<LocalDynamo> {
+  const server = dynalite({ createTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret' },
+  });
+  await createStateTable(client, tableName);
   for (let i = 0; ; i++) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     if (Table?.TableStatus === 'ACTIVE') break;

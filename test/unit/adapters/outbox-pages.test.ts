@@ -3,11 +3,10 @@
  * never reads it whole, since a first scan can leave an organization's findings in it. On dynalite,
  * and on moto_server's DynamoDB as a second opinion on how Query's Limit and ExclusiveStartKey page.
  */
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoStateStore, StateStoreError } from '../../../lambda/adapters/state-store';
-import { STATE_TABLE_SCHEMA } from '../../../lambda/contracts';
 import type { Change } from '../../../lambda/core/state';
-import { startDynalite } from '../../support/dynalite';
+import { createStateTable, startDynalite } from '../../support/dynalite';
 import { startMotoServer } from '../../support/moto-server';
 
 const AT = new Date('2026-12-03T12:00:00Z');
@@ -109,20 +108,7 @@ pagingCases('dynalite', async () => {
 pagingCases('moto_server', async () => {
   const moto = await startMotoServer();
   const client = new DynamoDBClient({ ...moto.clientConfig });
-  await client.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: STATE_TABLE_SCHEMA.partitionKey, AttributeType: 'S' },
-        { AttributeName: STATE_TABLE_SCHEMA.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: STATE_TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
-        { AttributeName: STATE_TABLE_SCHEMA.sortKey, KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createStateTable(client, TABLE);
   return {
     client,
     close: async () => {

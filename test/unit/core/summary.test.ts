@@ -56,6 +56,16 @@ function change(user: string, s: Spec = {}): Change {
 
 const users = (items: readonly { user: string }[]) => items.map((i) => i.user);
 
+/** Changes with ties in key age, first seen and owners, over three accounts. */
+const orderPool = [
+  change('a', { days: 100, owner: 'x@example.com', firstSeen: '2025-01-01T00:00:00Z' }),
+  change('b', { days: 100, owner: 'y@example.com', firstSeen: '2025-01-01T00:00:00Z' }),
+  change('c', { days: 300, severity: 'critical', account: B }),
+  change('d', { rule: 'root-used', severity: 'critical', account: C, firstSeen: '2024-01-01T00:00:00Z' }),
+  change('e', { kind: 'resolved', days: 999, firstSeen: '2020-01-01T00:00:00Z', owner: 'x@example.com' }),
+  change('f', { days: 100, severity: 'critical', owner: 'y@example.com' }),
+];
+
 describe('summarize', () => {
   it('passes the reason through and counts every change by kind, the open ones by severity (zeros included)', () => {
     const changes = [
@@ -242,14 +252,7 @@ describe('summarize', () => {
   });
 
   it('does not depend on the order of the changes', () => {
-    const pool = [
-      change('a', { days: 100, owner: 'x@example.com', firstSeen: '2025-01-01T00:00:00Z' }),
-      change('b', { days: 100, owner: 'y@example.com', firstSeen: '2025-01-01T00:00:00Z' }),
-      change('c', { days: 300, severity: 'critical', account: B }),
-      change('d', { rule: 'root-used', severity: 'critical', account: C, firstSeen: '2024-01-01T00:00:00Z' }),
-      change('e', { kind: 'resolved', days: 999, firstSeen: '2020-01-01T00:00:00Z', owner: 'x@example.com' }),
-      change('f', { days: 100, severity: 'critical', owner: 'y@example.com' }),
-    ];
+    const pool = orderPool;
     const expected = summarize('overflow', pool, 3);
     fc.assert(
       fc.property(fc.shuffledSubarray(pool, { minLength: pool.length }), (shuffled) => {
@@ -262,12 +265,7 @@ describe('summarize', () => {
 describe('summary tallies', () => {
   // Ties everywhere: equal key ages, equal first-seen times, owners with equal counts, several accounts.
   const pool = [
-    change('a', { days: 100, owner: 'x@example.com', firstSeen: '2025-01-01T00:00:00Z' }),
-    change('b', { days: 100, owner: 'y@example.com', firstSeen: '2025-01-01T00:00:00Z' }),
-    change('c', { days: 300, severity: 'critical', account: B }),
-    change('d', { rule: 'root-used', severity: 'critical', account: C, firstSeen: '2024-01-01T00:00:00Z' }),
-    change('e', { kind: 'resolved', days: 999, firstSeen: '2020-01-01T00:00:00Z', owner: 'x@example.com' }),
-    change('f', { days: 100, severity: 'critical', owner: 'y@example.com' }),
+    ...orderPool,
     change('g', {
       days: 250,
       account: B,

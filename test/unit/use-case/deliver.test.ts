@@ -140,6 +140,13 @@ class MemoryBus implements EventSink {
   }
 }
 
+/** `n` events an earlier run (10 minutes before NOW) left in the outbox: a first scan's, say. */
+async function leftInOutbox(store: MemoryStore, n: number): Promise<Change[]> {
+  const left = Array.from({ length: n }, (_, i) => ({ kind: 'opened' as const, finding: finding(i) }));
+  await store.add(left, new Date(NOW.getTime() - 600_000));
+  return left;
+}
+
 async function run(store: MemoryStore, channel: MemoryChannel, bus: MemoryBus, n = 8, deadline?: number) {
   const findings = Array.from({ length: n }, (_, i) => finding(i + 1));
   const changes = diff(findings, (await store.load(ACCOUNT)).states, NOW, { reminderIntervalMs: 86_400_000 });
@@ -279,12 +286,7 @@ describe('deliver', () => {
   it('reads the outbox a page at a time, never whole, and publishes every page', async () => {
     const store = new MemoryStore();
     const bus = new MemoryBus();
-    // What an earlier first scan left: more entries than two pages.
-    const left = Array.from({ length: 2 * OUTBOX_PAGE + 5 }, (_, i) => ({
-      kind: 'opened' as const,
-      finding: finding(i),
-    }));
-    await store.add(left, new Date(NOW.getTime() - 600_000));
+    const left = await leftInOutbox(store, 2 * OUTBOX_PAGE + 5);
     const result = await run(store, new MemoryChannel(), bus, 0);
     expect(result.eventsPublished).toBe(left.length);
     expect(result.eventsPending).toBe(0);
@@ -305,11 +307,7 @@ describe('deliver', () => {
   it('stops reading the outbox at the deadline: what it read and did not publish is pending, and it says more may wait', async () => {
     const store = new MemoryStore();
     const bus = new MemoryBus();
-    const left = Array.from({ length: 2 * OUTBOX_PAGE + 5 }, (_, i) => ({
-      kind: 'opened' as const,
-      finding: finding(i),
-    }));
-    await store.add(left, new Date(NOW.getTime() - 600_000));
+    const left = await leftInOutbox(store, 2 * OUTBOX_PAGE + 5);
     const deadline = Date.now() + 60_000;
     // The deadline passes once 30 events of the first page were published.
     const result = await deliver([], {
@@ -331,10 +329,7 @@ describe('deliver', () => {
   it('says more may wait when publishing fails before the end of the outbox', async () => {
     const store = new MemoryStore();
     const bus = new MemoryBus();
-    await store.add(
-      Array.from({ length: OUTBOX_PAGE + 5 }, (_, i) => ({ kind: 'opened' as const, finding: finding(i) })),
-      new Date(NOW.getTime() - 600_000),
-    );
+    await leftInOutbox(store, OUTBOX_PAGE + 5);
     bus.failNext = true;
     const result = await run(store, new MemoryChannel(), bus, 0);
     expect(result.eventError?.message).toBe('EventBridge is down');
