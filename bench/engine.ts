@@ -25,7 +25,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { DELTA_READ_CONCURRENCY } from '../lambda/adapters/run-store';
+import { DELTA_READ_CONCURRENCY, WHOLE_READ_CONCURRENCY } from '../lambda/adapters/run-store';
 import { DynamoStateStore } from '../lambda/adapters/state-store';
 import { EXECUTION_TIMEOUT_MS } from '../lambda/contracts';
 import { DEFAULT_CHANNEL } from '../lambda/core/routing';
@@ -218,13 +218,16 @@ const runStore = {
     let names = [];
     try { names = readdirSync(dir); } catch {}
     const only = options.sources;
-    // As many objects at once as S3RunStore reads, each a line at a time as it is read, as it does.
+    // As many objects at once as S3RunStore reads, each a line at a time as it is read, as it does;
+    // or, with whole (deliver's second read of a baseline), each read whole first, fewer at once.
     let next = 0;
     const reader = async () => {
       while (next < names.length) {
         const f = names[next++];
         const key = 'runs/' + runId + '/deltas/' + f;
-        const lines = createInterface({ input: createReadStream(join(dir, f), { encoding: 'utf8' }), crlfDelay: Infinity });
+        const lines = options.whole
+          ? readFileSync(join(dir, f), 'utf8').split('\\n')
+          : createInterface({ input: createReadStream(join(dir, f), { encoding: 'utf8' }), crlfDelay: Infinity });
         for await (const line of lines) {
           const d = JSON.parse(line);
           if (only && only.get(d.accountId) !== key) continue;
@@ -233,7 +236,7 @@ const runStore = {
         }
       }
     };
-    await Promise.all(Array.from({ length: ${DELTA_READ_CONCURRENCY} }, reader));
+    await Promise.all(Array.from({ length: options.whole ? ${WHOLE_READ_CONCURRENCY} : ${DELTA_READ_CONCURRENCY} }, reader));
     return { deltas, unreadable: [], sources };
   },
 };
@@ -1263,7 +1266,8 @@ under account ids the organization does not have (copy k of account i: its id + 
 deliver step of the bundle in a fresh process with V8's old space capped at ${DELIVER_SCALE_HEAP_MIB} MiB
 (\`--max-old-space-size\`: the room a ${DELIVER_TARGET_MIB} MB function leaves the heap: the issue's target; the stack deploys
 deliver with ${num(STEP_MEMORY_MB.deliver)} MB), its 300 s timeout and the same stand-ins. Its run store is the bench's
-file-backed one, which reads ${DELTA_READ_CONCURRENCY} parts at once a line at a time as S3RunStore does (without the part's header
+file-backed one, which reads ${DELTA_READ_CONCURRENCY} parts at once a line at a time as S3RunStore does, and, for the second read of a
+first scan's baselines, ${WHOLE_READ_CONCURRENCY} parts at once each whole, as S3RunStore does too (without the part's header
 line and its checks: lambda/adapters/run-store.ts, tested on moto). The copies' state partitions are new: the first scan's deliver commits every copied finding as a new
 state (dynalite, in this process's neighbour, not DynamoDB), the steady state's has nothing to commit.
 

@@ -595,6 +595,8 @@ export async function deliver(
     clock: () => number,
   ): Promise<void> => {
     const started = new Set<string>();
+    /** The deadline passed: its message is written once the accounts under way have settled. */
+    const outOfTimeHere = new Error('out of time');
     try {
       await input.reread!(channel, [...entry.accounts.keys()], async (accountId, read) => {
         // The first failure stops the accounts under way beside it at their next read.
@@ -608,6 +610,12 @@ export async function deliver(
       });
     } catch (err) {
       commitError ??= err instanceof Error ? err : new Error(String(err));
+      // Counted once every account under way has settled (they finish their commit).
+      if (commitError === outOfTimeHere) {
+        commitError = new Error(
+          `out of time remembering the baseline summary channel ${channel} accepted: ${entry.accounts.size - entry.remembered.size} of its ${entry.accounts.size} accounts are not remembered and are summarized again next run`,
+        );
+      }
       throw commitError;
     }
     const missing = [...entry.accounts.keys()].filter((id) => !entry.remembered.has(id));
@@ -632,9 +640,7 @@ export async function deliver(
       }
       if (started.size > 0 && input.deadline !== undefined && clock() >= input.deadline) {
         outOfTime = true;
-        throw new Error(
-          `out of time remembering the baseline summary channel ${channel} accepted: ${entry.accounts.size - entry.remembered.size} of its ${entry.accounts.size} accounts are not remembered and are summarized again next run`,
-        );
+        throw outOfTimeHere;
       }
       started.add(accountId);
       const news = read.filter((c) => !c.mirror);
@@ -800,9 +806,9 @@ export async function deliver(
   let eventsPending = 0;
   /** The run stopped before the end of the outbox: more than `eventsPending` may wait. */
   let eventsPendingUnread = false;
-  /** The outbox was read page by page (`outboxRead`: to its end). */
+  /** The outbox was read page by page (`lastPage`: the page read last was its end). */
   let outboxPaged = false;
-  let outboxRead = false;
+  let lastPage = false;
   let eventError: Error | undefined;
   if (input.events) {
     try {
@@ -818,12 +824,14 @@ export async function deliver(
         let after: string | undefined;
         outboxPaged = true;
         reading: for (;;) {
+          lastPage = false;
           const page = await input.outbox.pending({
             limit: OUTBOX_PAGE,
             ...(after !== undefined ? { after } : {}),
           });
           unreadableStates.push(...page.unreadable.map((u) => ({ ...u, accountId: 'outbox' })));
           eventsPending += page.entries.length;
+          lastPage = page.next === undefined;
           for (let i = 0; i < page.entries.length; i += EVENT_CHUNK) {
             // Out of time: what is left waits in the outbox for the next run, which publishes it first.
             if (input.deadline !== undefined && clock() >= input.deadline) {
@@ -836,10 +844,7 @@ export async function deliver(
             eventsPublished += chunk.length;
             eventsPending -= chunk.length;
           }
-          if (page.next === undefined) {
-            outboxRead = true;
-            break;
-          }
+          if (lastPage) break;
           after = page.next;
         }
       } else if (delivered.length > 0) {
@@ -850,7 +855,7 @@ export async function deliver(
     } catch (err) {
       eventError = err instanceof Error ? err : new Error(String(err));
       // Stopped by a failure before the end of the outbox: more may wait than it counted.
-      if (outboxPaged && !outboxRead) eventsPendingUnread = true;
+      if (outboxPaged && !lastPage) eventsPendingUnread = true;
     }
   }
 

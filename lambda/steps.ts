@@ -528,7 +528,7 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
       ...(deadline !== undefined ? { deadline } : {}),
       // The held baselined changes of a channel, read again from the very objects read first.
       reread: async (channel, accountIds, remember) => {
-        await s.deltas(runId, {
+        const again = await s.deltas(runId, {
           sources: new Map(accountIds.map((id) => [id, sources.get(id)!])),
           // Each account's commit waits on DynamoDB: a paused stream would meet S3's idle timeout.
           whole: true,
@@ -550,6 +550,19 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
             return true;
           },
         });
+        // What did not read back is named (the caller counts the accounts it did not get as not found).
+        const asked = new Set(accountIds);
+        const bad = again.unreadable.filter(
+          (u) => u.whole || (u.accountId !== undefined && asked.has(u.accountId)),
+        );
+        if (bad.length > 0) {
+          throw new CredwatchError(
+            `the baseline of channel ${channel} could not be read again: ${bad
+              .slice(0, 3)
+              .map((u) => `${u.key}${u.accountId ? ` (account ${u.accountId})` : ''}: ${u.problem}`)
+              .join('; ')}${bad.length > 3 ? `; and ${bad.length - 3} more` : ''}`,
+          );
+        }
       },
     });
     return finishRun(env, runId, started, { accounts: all, ...outcome }, { scanMetrics: false });
