@@ -735,7 +735,8 @@ export async function deliver(
               if (announcedIn) summarized += chunk.length;
             }
             // The baseline summary stands for the held changes too (a channel has one): read again
-            // and remembered an account at a time, the deadline checked before each but the first.
+            // and remembered an account at a time in each part read (a few parts at once), the deadline
+            // checked before each account but the first.
             if (announcedIn === 'baseline' && heldHere && heldHere.remembered.size === 0) {
               await rememberHeld(channel, heldHere, posted, clock);
             }
@@ -814,7 +815,7 @@ export async function deliver(
     try {
       if (input.outbox && outOfTime) {
         // Out of time already: the outbox (perhaps a first scan's worth) is not even read; it is
-        // published first by the next run. At least this run's remembered changes wait in it.
+        // published by a later run, after its own delivery. At least this run's remembered changes wait in it.
         eventsPending = delivered.filter((c) => !c.mirror).length + heldNews;
         eventsPendingUnread = true;
       } else if (input.outbox) {
@@ -833,7 +834,7 @@ export async function deliver(
           eventsPending += page.entries.length;
           lastPage = page.next === undefined;
           for (let i = 0; i < page.entries.length; i += EVENT_CHUNK) {
-            // Out of time: what is left waits in the outbox for the next run, which publishes it first.
+            // Out of time: what is left waits in the outbox for a later run, which publishes it after its own delivery, oldest first.
             if (input.deadline !== undefined && clock() >= input.deadline) {
               if (page.next !== undefined) eventsPendingUnread = true;
               break reading;

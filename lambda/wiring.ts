@@ -459,7 +459,7 @@ export function finishRun(
     events: {
       published: result.eventsPublished,
       pending: result.eventsPending,
-      // Stopped before the end of the outbox (out of time): more may wait than `pending` says.
+      // Stopped before the end of the outbox (out of time, or a failure): more may wait than `pending` says.
       ...(result.eventsPendingUnread ? { pendingUnread: true } : {}),
     },
   });

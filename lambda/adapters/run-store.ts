@@ -44,7 +44,8 @@ export const DEFAULT_RUN_PREFIX = 'runs/';
 export const DELTA_READ_CONCURRENCY = 8;
 /**
  * Objects read at once when each is read whole first (DeltaReadOptions `whole`): a part is up to
- * PART_FLUSH_BYTES, so these many hold at most about 4 × 8 MiB.
+ * written once it reaches PART_FLUSH_BYTES, so these many hold about 4 × (8 MiB and one delta), twice
+ * that while a body becomes text or for text that is not Latin-1.
  */
 export const WHOLE_READ_CONCURRENCY = 4;
 
@@ -273,7 +274,8 @@ export class S3RunStore implements RunStore {
           ? `the deltas part ${key.slice(prefix.length)} (run ${runId})`
           : `the delta of account ${accountId} (run ${runId})`;
       // A part is read a line at a time as it arrives (a part is up to PART_FLUSH_BYTES, and deliver
-      // reads several at once: none is ever held whole); an object of the release before is one delta.
+      // reads several at once: none is held whole, unless `whole` asks for it); an object of the release
+      // before is one delta.
       const wanted = only ? (id: string) => only.get(id) === key : undefined;
       const decoded =
         accountId === undefined
