@@ -148,6 +148,13 @@ export interface HeldBaseline {
   readonly tally: SummaryTally;
 }
 
+/** deliver's held baselines of one channel: each account's, those remembered, and how many changes they were. */
+interface HeldChannel {
+  readonly accounts: Map<string, HeldBaseline>;
+  readonly remembered: Set<string>;
+  delivered: number;
+}
+
 /** @deprecated the name before scan and deliver were split; an {@link AccountDelta}. */
 export type AccountOutcome = AccountDelta;
 
@@ -538,10 +545,10 @@ export async function deliver(
   /** Remembering an accepted message stopped at the deadline (a first scan too large for one run). */
   let outOfTime = false;
   /** Held baselined changes by channel: each account's, and the accounts whose were remembered. */
-  const held = new Map<
-    string,
-    { accounts: Map<string, HeldBaseline>; remembered: Set<string>; delivered: number }
-  >();
+  const held = new Map<string, HeldChannel>();
+  /** Whether every baseline the delta holds was remembered (none held: true). */
+  const heldRemembered = (d: AccountDelta) =>
+    (d.held ?? []).every((h) => held.get(h.channel)?.remembered.has(d.accountId));
   for (const d of deltas) {
     for (const h of d.held ?? []) {
       const entry = held.get(h.channel) ?? { accounts: new Map(), remembered: new Set(), delivered: 0 };
@@ -590,7 +597,7 @@ export async function deliver(
 
   const rememberHeld = async (
     channel: string,
-    entry: { accounts: Map<string, HeldBaseline>; remembered: Set<string>; delivered: number },
+    entry: HeldChannel,
     posted: PostedMessage | undefined,
     clock: () => number,
   ): Promise<void> => {
@@ -768,7 +775,7 @@ export async function deliver(
           d.scan &&
           !d.error &&
           d.changes.every((c) => said.has(c) || isEnforcementRule(c.finding.rule)) &&
-          (d.held ?? []).every((h) => held.get(h.channel)?.remembered.has(d.accountId)),
+          heldRemembered(d),
       )
       .map((d) => d.accountId);
     // And the known accounts whose marker keeps another name than the one read this run.
@@ -789,7 +796,7 @@ export async function deliver(
     const undelivered = new Set(changes.filter((c) => !said.has(c)).map((c) => c.finding.id));
     // An account with held changes not remembered: which findings they are is not held, so none of its lanes closes.
     const retired = deltas
-      .filter((d) => (d.held ?? []).every((h) => held.get(h.channel)?.remembered.has(d.accountId)))
+      .filter(heldRemembered)
       .flatMap((d) => d.retired ?? [])
       .filter((s) => !undelivered.has(s.id));
     if (retired.length > 0) {
@@ -836,7 +843,7 @@ export async function deliver(
           for (let i = 0; i < page.entries.length; i += EVENT_CHUNK) {
             // Out of time: what is left waits in the outbox for a later run, which publishes it after its own delivery, oldest first.
             if (input.deadline !== undefined && clock() >= input.deadline) {
-              if (page.next !== undefined) eventsPendingUnread = true;
+              eventsPendingUnread = !lastPage;
               break reading;
             }
             const chunk = page.entries.slice(i, i + EVENT_CHUNK);

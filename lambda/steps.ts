@@ -540,12 +540,10 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
                 `account ${accountId}: its delta in ${sources.get(accountId)} no longer decodes when read again (${decoded.problem})`,
               );
             }
+            const held = heldBy(accountId, policy);
             await remember(
               accountId,
-              decoded.delta.changes.filter(
-                (c) =>
-                  isBaselined(c, new Set([accountId]), policy) && (c.channel ?? defaultChannel) === channel,
-              ),
+              decoded.delta.changes.filter((c) => held(c) && (c.channel ?? defaultChannel) === channel),
             );
             return true;
           },
@@ -583,11 +581,11 @@ function holdBaseline(
 ): ReturnType<typeof decodeDelta> {
   if ('problem' in decoded || !decoded.delta.baseline) return decoded;
   const { delta } = decoded;
-  const account = new Set([delta.accountId]);
+  const held = heldBy(delta.accountId, policy);
   const kept: Change[] = [];
   const byChannel = new Map<string, Change[]>();
   for (const c of delta.changes) {
-    if (!isBaselined(c, account, policy)) {
+    if (!held(c)) {
       kept.push(c);
       continue;
     }
@@ -620,8 +618,14 @@ export function rollUpBesideHeld(
   policy: NotificationPolicy,
 ): readonly Change[] {
   if (!delta.held) return rollUp;
-  const account = new Set([delta.accountId]);
-  return rollUp.filter((c) => !isBaselined(c, account, policy));
+  const held = heldBy(delta.accountId, policy);
+  return rollUp.filter((c) => !held(c));
+}
+
+/** Which changes of an account on first contact deliver holds back: its baselined ones (notification-plan.ts). */
+function heldBy(accountId: string, policy: NotificationPolicy): (c: Change) => boolean {
+  const account = new Set([accountId]);
+  return (c) => isBaselined(c, account, policy);
 }
 
 /** A delta as read for delivery: without its roll-up, which is read again only when one is due. */

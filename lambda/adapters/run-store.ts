@@ -370,9 +370,7 @@ export class S3RunStore implements RunStore {
       } catch (error) {
         throw failed(error);
       }
-      const lines = text.split('\n');
-      if (lines.at(-1) === '') lines.pop();
-      yield* lines;
+      yield* linesOf(text);
       return;
     }
     const decoder = new TextDecoder('utf-8');

@@ -565,28 +565,34 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
   private async *partition(pk: string, what: string): AsyncGenerator<Item> {
     const pages = paginateQuery(
       { client: this.client, pageSize: this.queryPageSize },
-      {
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: pk } },
-        ConsistentRead: true,
-      },
+      this.partitionQuery(pk),
     );
     for (;;) {
       let page: IteratorResult<QueryCommandOutput>;
       try {
         page = await pages.next();
       } catch (error) {
-        throw new StateStoreError(
-          `Could not read ${what} from table ${this.tableName}: ${messageOf(error)}`,
-          {
-            cause: error,
-          },
-        );
+        throw this.readFailed(what, error);
       }
       if (page.done) return;
       yield* page.value.Items ?? [];
     }
+  }
+
+  /** The Query of one partition, strongly consistent. */
+  private partitionQuery(pk: string) {
+    return {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: pk } },
+      ConsistentRead: true,
+    };
+  }
+
+  private readFailed(what: string, error: unknown): StateStoreError {
+    return new StateStoreError(`Could not read ${what} from table ${this.tableName}: ${messageOf(error)}`, {
+      cause: error,
+    });
   }
 
   /**
@@ -698,10 +704,7 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
     try {
       answer = await this.client.send(
         new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: OUTBOX_PARTITION } },
-          ConsistentRead: true,
+          ...this.partitionQuery(OUTBOX_PARTITION),
           ...(limit !== undefined ? { Limit: limit } : {}),
           ...(after !== undefined
             ? { ExclusiveStartKey: { pk: { S: OUTBOX_PARTITION }, sk: { S: after } } }
@@ -709,12 +712,7 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
         }),
       );
     } catch (error) {
-      throw new StateStoreError(
-        `Could not read the event outbox from table ${this.tableName}: ${messageOf(error)}`,
-        {
-          cause: error,
-        },
-      );
+      throw this.readFailed('the event outbox', error);
     }
     const page = await this.decodeOutbox(answer.Items ?? []);
     const next = answer.LastEvaluatedKey?.sk?.S;

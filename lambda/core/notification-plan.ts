@@ -128,15 +128,9 @@ export function planPosts(
     else individual.push(c);
   }
   const posts: Post[] = [];
-  if (held && held.total > 0) {
-    // Baselined changes the caller does not hold: the summary counts them too, and carries only the
-    // ones held here (the caller remembers the others when the channel accepts it).
-    posts.push({
-      kind: 'summary',
-      summary: summaryOf('baseline', mergeTallies([tallyChanges(baseline), held])),
-      carries: baseline,
-    });
-  } else if (baseline.length > 0) posts.push(summaryPost('baseline', baseline));
+  // Baselined changes the caller does not hold count in the summary too; it carries only the ones
+  // held here (the caller remembers the others when the channel accepts it).
+  if (baseline.length > 0 || (held && held.total > 0)) posts.push(summaryPost('baseline', baseline, held));
   if (individual.length > 0) posts.push({ kind: 'digest', carries: individual });
   if (rollUp.length > 0) {
     // Resolved in this run (in its digest) counts as resolved since the last summary too.
@@ -177,9 +171,10 @@ export function isBaselined(c: Change, baselined: ReadonlySet<string>, policy: N
   );
 }
 
-const summaryPost = (reason: SummaryReason, changes: readonly Change[]): Post => ({
+/** A summary of `changes`, and of the changes `more` tallies (not carried), carrying `changes`. */
+const summaryPost = (reason: SummaryReason, changes: readonly Change[], more?: SummaryTally): Post => ({
   kind: 'summary',
-  summary: summarize(reason, changes),
+  summary: more ? summaryOf(reason, mergeTallies([tallyChanges(changes), more])) : summarize(reason, changes),
   carries: changes,
 });
 
