@@ -138,6 +138,20 @@ export interface AccountDelta {
    * the channel accepted it. @default none
    */
   readonly held?: readonly HeldBaseline[];
+  /**
+   * Reminders of the account a roll-up in parts leaves out of this run (the deliver step of a state
+   * machine holds at most lambda/steps.ts `ROLL_UP_PART` of them), by channel. @default none
+   */
+  readonly leftOut?: readonly RollUpLeftOut[];
+}
+
+/** An account's reminders in one channel that a roll-up in parts leaves out of this run. */
+export interface RollUpLeftOut {
+  readonly channel: string;
+  /** Said less than a reminder interval ago (by an earlier part of the roll-up, or on opening) (notification-plan.ts `saidWithin`). */
+  readonly said: number;
+  /** Left to the next runs, which remind them: this run holds no more. */
+  readonly deferred: number;
 }
 
 /** An account's baselined changes in one channel, not held: how many, and their summary's tally. */
@@ -211,6 +225,8 @@ export interface MonitorResult {
     readonly changes: number;
     readonly delivered: number;
   }[];
+  /** Reminders a roll-up in parts left to the next runs ({@link AccountDelta.leftOut}). @default 0 */
+  readonly deferred?: number;
 }
 
 const MAX_REASON = 300;
@@ -485,14 +501,23 @@ export function alignRollUps(deltas: readonly AccountDelta[]): AccountDelta[] {
   const due = new Set(deltas.flatMap((d) => d.dueChannels ?? []));
   return deltas.map(({ rollUp, dueChannels: _due, ...delta }) => {
     if (!rollUp || due.size === 0) return delta;
-    const said = new Set(delta.changes.map((c) => `${c.finding.id}\n${c.channel}`));
-    const more = rollUp.filter(
-      (c) => !said.has(`${c.finding.id}\n${c.channel}`) && c.channel !== undefined && due.has(c.channel),
-    );
+    const more = rollUpAdds(delta.changes, rollUp, due);
     return more.length === 0
       ? delta
       : { ...delta, changes: [...delta.changes, ...more].sort(compareChanges) };
   });
+}
+
+/** What a delta's roll-up adds to its changes when the channels `due` roll up: their reminders the changes do not already say. */
+export function rollUpAdds(
+  changes: readonly Change[],
+  rollUp: readonly Change[],
+  due: ReadonlySet<string>,
+): Change[] {
+  const said = new Set(changes.map((c) => `${c.finding.id}\n${c.channel}`));
+  return rollUp.filter(
+    (c) => !said.has(`${c.finding.id}\n${c.channel}`) && c.channel !== undefined && due.has(c.channel),
+  );
 }
 
 export interface DeliverInput {
@@ -667,6 +692,13 @@ export async function deliver(
   let notifierError: Error | undefined;
   const defaultChannel = policy.defaultChannel ?? DEFAULT_CHANNEL;
   const names = Object.fromEntries(deltas.flatMap((d) => (d.name ? [[d.accountId, d.name]] : [])));
+  // A roll-up in parts says how many open findings of its channel the other parts remind.
+  const otherParts = new Map<string, number>();
+  let deferred = 0;
+  for (const l of deltas.flatMap((d) => d.leftOut ?? [])) {
+    otherParts.set(l.channel, (otherParts.get(l.channel) ?? 0) + l.said + l.deferred);
+    deferred += l.deferred;
+  }
   for (const [channel, said] of byChannel(
     changes,
     channelsOf(policy.routes ?? [], defaultChannel, policy.mirrors),
@@ -702,6 +734,7 @@ export async function deliver(
           policy,
           deltas.flatMap((d) => (d.resolvedAt ?? []).filter((r) => r.channel === channel).map((r) => r.at)),
           heldHere ? mergeTallies([...heldHere.accounts.values()].map((h) => h.tally)) : undefined,
+          otherParts.get(channel),
         ),
         {
           accountId: headline,
@@ -795,8 +828,9 @@ export async function deliver(
     const said = new Set(delivered);
     const undelivered = new Set(changes.filter((c) => !said.has(c)).map((c) => c.finding.id));
     // An account with held changes not remembered: which findings they are is not held, so none of its lanes closes.
+    // Nor of one whose reminders a roll-up in parts left to the next runs.
     const retired = deltas
-      .filter(heldRemembered)
+      .filter((d) => heldRemembered(d) && !(d.leftOut ?? []).some((l) => l.deferred > 0))
       .flatMap((d) => d.retired ?? [])
       .filter((s) => !undelivered.has(s.id));
     if (retired.length > 0) {
@@ -885,6 +919,7 @@ export async function deliver(
     skippedAsStale,
     unreadableStates,
     migrated: migrations.length,
+    ...(deferred > 0 ? { deferred } : {}),
     ...(held.size > 0
       ? {
           held: [...held].map(([channel, entry]) => ({

@@ -55,6 +55,8 @@ export const SETTINGS_VARIABLES = {
   runBucket: 'CREDWATCH_RUN_BUCKET',
   /** Whole minutes a Step Functions run holds its lease (the execution's timeout); absent: 120. */
   runLeaseMs: 'CREDWATCH_RUN_LEASE_MINUTES',
+  /** Reminders the deliver step of a state machine holds in a run (lambda/steps.ts `ROLL_UP_PART`); absent: 100000. */
+  rollUpPart: 'CREDWATCH_ROLL_UP_PART',
   /**
    * JSON `{"policy": {...}, "accounts"?: {"<id>": {fields that differ from policy}}}` (lambda/core/enforcement.ts);
    * absent: enforcement off.
@@ -134,6 +136,11 @@ export interface ScannerSettings {
   readonly runBucket?: string;
   /** How long a state machine run holds the run lease at most (its execution timeout): whole minutes. */
   readonly runLeaseMs?: number;
+  /**
+   * How many reminders the deliver step of a state machine holds in a run at most: a larger roll-up
+   * comes in parts (lambda/steps.ts `ROLL_UP_PART`, the default). No stack property sets it.
+   */
+  readonly rollUpPart?: number;
   /** Opt-in enforcement; absent: off in every account ({@link enforcementOf}). */
   readonly enforcement?: EnforcementSettings;
 }
@@ -185,6 +192,7 @@ const environmentSchema = z.object({
   [V.notifications]: z.string().optional(),
   [V.runBucket]: z.string().min(1).optional(),
   [V.runLeaseMs]: positiveInt(V.runLeaseMs).optional(),
+  [V.rollUpPart]: positiveInt(V.rollUpPart).optional(),
   [V.enforcement]: z.string().optional(),
 });
 
@@ -319,6 +327,7 @@ export function decodeSettings(env: Readonly<Record<string, string | undefined>>
   const eventBusName = e[V.eventBusName];
   const runBucket = e[V.runBucket];
   const runLeaseMinutes = e[V.runLeaseMs];
+  const rollUpPart = e[V.rollUpPart];
   const enforcementJson = e[V.enforcement];
   const enforcement = enforcementJson ? decodeEnforcement(enforcementJson) : undefined;
   return {
@@ -335,6 +344,7 @@ export function decodeSettings(env: Readonly<Record<string, string | undefined>>
     notifications,
     ...(runBucket ? { runBucket } : {}),
     ...(runLeaseMinutes !== undefined ? { runLeaseMs: runLeaseMinutes * MINUTE_MS } : {}),
+    ...(rollUpPart !== undefined ? { rollUpPart } : {}),
     ...(enforcement ? { enforcement } : {}),
   };
 }
@@ -355,6 +365,14 @@ function wholeUnits(field: keyof ScannerSettings, ms: number, unitMs: number, un
     throw new ConfigError(
       `settings: ${field}: expected a whole number of ${unit} (${V[field]}), at least 1, got ${ms} ms`,
     );
+  }
+  return String(n);
+}
+
+/** A count as a whole number, at least 1, or a ConfigError naming the setting. */
+function wholeCount(field: keyof ScannerSettings, n: number): string {
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new ConfigError(`settings: ${field}: expected a whole number (${V[field]}), at least 1, got ${n}`);
   }
   return String(n);
 }
@@ -384,6 +402,9 @@ export function encodeSettings(settings: ScannerSettings): Record<string, string
     ...(settings.runBucket !== undefined ? { [V.runBucket]: settings.runBucket } : {}),
     ...(settings.runLeaseMs !== undefined
       ? { [V.runLeaseMs]: wholeUnits('runLeaseMs', settings.runLeaseMs, MINUTE_MS, 'minutes') }
+      : {}),
+    ...(settings.rollUpPart !== undefined
+      ? { [V.rollUpPart]: wholeCount('rollUpPart', settings.rollUpPart) }
       : {}),
     ...(settings.enforcement ? { [V.enforcement]: encodeEnforcement(settings.enforcement) } : {}),
     ...(isDefaultPolicy(settings.notifications)

@@ -30,14 +30,22 @@ import {
 } from './contracts';
 import { ConfigError, CredwatchError } from './core/errors';
 import { checkInvocation } from './core/invocation';
-import { isBaselined, type NotificationPolicy } from './core/notification-plan';
+import { isBaselined, type NotificationPolicy, saidWithin } from './core/notification-plan';
 import { DEFAULT_CHANNEL } from './core/routing';
 import type { Change } from './core/state';
 import { tallyChanges } from './core/summary';
 import { decodeDelta, decodeRollUp } from './delta-codec';
 import { DeltaParts } from './delta-parts';
 import { readEnv } from './env';
-import { type AccountDelta, type AccountJob, alignRollUps, deliver, scanEach } from './monitor';
+import {
+  type AccountDelta,
+  type AccountJob,
+  alignRollUps,
+  deliver,
+  type RollUpLeftOut,
+  rollUpAdds,
+  scanEach,
+} from './monitor';
 import type { AccountItem, RunLeaseHeld, RunStore } from './ports';
 import { slimScan } from './scan';
 import { requiredSetting } from './settings';
@@ -414,9 +422,13 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     // which a run needs only when some channel's roll-up is due: most of a steady-state delta),
     // decoded as it is read, and without its baselined changes (a first scan's: all of them), which
     // are tallied and read again once their channel's baseline summary is accepted.
+    // And at most ROLL_UP_PART reminders, in the first read and the roll-up's together (a roll-up in parts).
+    const parts = rollUpParts(env.rollUpPart ?? ROLL_UP_PART, now, env.reminderIntervalMs);
     let written: Awaited<ReturnType<RunStore['deltas']>> | undefined = await s.deltas(runId, {
       project: (raw) =>
-        holdBaseline(decodeDelta(withoutRollUp(raw), now, CLOCK_SKEW_MS), policy, defaultChannel),
+        parts.first(
+          holdBaseline(decodeDelta(withoutRollUp(raw), now, CLOCK_SKEW_MS), policy, defaultChannel),
+        ),
     });
     let scanned: AccountDelta[] = [];
     const notScanned: { item: AccountItem; why: string }[] = [];
@@ -475,8 +487,18 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
     // those channels' reminders kept.
     const due = new Set([...scanned, ...failures].flatMap((d) => d.dueChannels ?? []));
     if (due.size > 0 && scanned.length > 0) {
+      const byId = new Map(scanned.map((d) => [d.accountId, d]));
       const rollUps = await s.deltas(runId, {
-        project: (d) => rollUpIn(d, due),
+        // Decoded as read, and only what the roll-up adds to each delta (within the run's part).
+        project: (raw) => {
+          const decoded = decodeRollUp(rollUpIn(raw, due).rollUp);
+          const delta = byId.get(String(raw.accountId));
+          if ('problem' in decoded || !decoded.rollUp || !delta) return decoded;
+          return parts.rollUp(
+            delta,
+            rollUpAdds(delta.changes, rollUpBesideHeld(delta, decoded.rollUp, policy), due),
+          );
+        },
         sources: new Map(scanned.map((d) => [d.accountId, sources.get(d.accountId)!])),
       });
       const items = new Map(accounts.map((a) => [a.id, a]));
@@ -494,14 +516,17 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
           });
           continue;
         }
-        const raw = rollUps.deltas.get(delta.accountId) as { rollUp?: unknown } | undefined;
-        const decoded = decodeRollUp(raw?.rollUp);
+        const decoded = rollUps.deltas.get(delta.accountId) as ReturnType<typeof decodeRollUp> | RollUpPart;
         if ('problem' in decoded) {
           late.push({ item, why: unreadable(`${from}: ${decoded.problem}`) });
-        } else
-          withRollUps.push(
-            decoded.rollUp ? { ...delta, rollUp: rollUpBesideHeld(delta, decoded.rollUp, policy) } : delta,
-          );
+        } else if ('part' in decoded) {
+          const leftOut = [...(delta.leftOut ?? []), ...decoded.leftOut()];
+          withRollUps.push({
+            ...delta,
+            ...(decoded.part.length > 0 ? { rollUp: decoded.part } : {}),
+            ...(leftOut.length > 0 ? { leftOut } : {}),
+          });
+        } else withRollUps.push(delta);
       }
       scanned = withRollUps;
       const lateFailures = await failed(late);
@@ -567,6 +592,116 @@ export function createSteps(options: HandlerOptions & { readonly runStore?: RunS
   };
 
   return { discover, scanBatch, deliver: deliverRun };
+}
+
+/**
+ * Reminders the deliver step of a state machine holds at most in a run, in its first read and its
+ * roll-up's together (each about 1.5 KiB decoded, with its remembered state: docs/benchmarks.md).
+ * A roll-up with more comes in parts, a part a run, each a summary of its own: the accounts beyond
+ * the part are left to the next runs (their reminders stay due), and once a part has left some out
+ * (or the roll-up's reminders alone would go beyond it), reminders a roll-up announced less than an
+ * interval ago are left out (an earlier part said them: `saidWithin`), so each part makes progress.
+ */
+export const ROLL_UP_PART = 100_000;
+
+/** A delta's roll-up as the roll-up read keeps it: its part of this run, and what it leaves out. */
+interface RollUpPart {
+  /** Reminders the roll-up adds to the delta's changes, in this run's part. */
+  part: Change[];
+  readonly said: Map<string, number>;
+  readonly deferred: Map<string, number>;
+  leftOut(): RollUpLeftOut[];
+}
+
+/**
+ * The run's budget of {@link ROLL_UP_PART} reminders: `first` keeps a decoded delta's reminders while
+ * they fit (the first account's always), else leaves them to the next runs; `rollUp` then does the
+ * same with what each delta's roll-up adds, leaving out what a roll-up said less than an interval
+ * ago once the run is in parts (retroactively, for the roll-ups kept before it was).
+ */
+export function rollUpParts(limit: number, now: Date, intervalMs: number) {
+  let used = 0;
+  /** Some reminders are left out of this run: the roll-up is in parts. */
+  let inParts = false;
+  const kept = new Map<string, RollUpPart>();
+  const add = (counts: Map<string, number>, channel: string | undefined) => {
+    const key = channel ?? DEFAULT_CHANNEL;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  };
+  const leftOutOf = (said: Map<string, number>, deferred: Map<string, number>): RollUpLeftOut[] =>
+    [...new Set([...said.keys(), ...deferred.keys()])].map((channel) => ({
+      channel,
+      said: said.get(channel) ?? 0,
+      deferred: deferred.get(channel) ?? 0,
+    }));
+  const withoutSaid = (p: RollUpPart) => {
+    const part: Change[] = [];
+    for (const c of p.part) {
+      if (saidWithin(c, now, intervalMs)) add(p.said, c.channel);
+      else part.push(c);
+    }
+    used -= p.part.length - part.length;
+    p.part = part;
+  };
+  return {
+    first(decoded: ReturnType<typeof decodeDelta>): ReturnType<typeof decodeDelta> {
+      if ('problem' in decoded) return decoded;
+      const { delta } = decoded;
+      const reminders = delta.changes.filter((c) => c.kind === 'reminder').length;
+      if (reminders === 0) return decoded;
+      if (used === 0 || used + reminders <= limit) {
+        used += reminders;
+        return decoded;
+      }
+      inParts = true;
+      const deferred = new Map<string, number>();
+      for (const c of delta.changes) if (c.kind === 'reminder') add(deferred, c.channel);
+      return {
+        delta: {
+          ...delta,
+          changes: delta.changes.filter((c) => c.kind !== 'reminder'),
+          leftOut: leftOutOf(new Map(), deferred),
+        },
+      };
+    },
+    rollUp(delta: AccountDelta, adds: Change[]): RollUpPart {
+      // Read twice (a late attempt's line): the first reading's part no longer counts.
+      const before = kept.get(delta.accountId);
+      if (before) used -= before.part.length;
+      const p: RollUpPart = {
+        part: adds,
+        said: new Map(),
+        deferred: new Map(),
+        leftOut: () => leftOutOf(p.said, p.deferred),
+      };
+      // An account whose own reminders wait for the next runs waits whole (its roll-up with them).
+      // Its adds include the reminders `first` took out (counted there): only the others count here.
+      const waiting = delta.leftOut ?? [];
+      if (waiting.some((l) => l.deferred > 0)) {
+        for (const c of adds) add(p.deferred, c.channel);
+        for (const l of waiting) {
+          const more = (p.deferred.get(l.channel) ?? 0) - l.deferred;
+          if (more > 0) p.deferred.set(l.channel, more);
+          else p.deferred.delete(l.channel);
+        }
+        p.part = [];
+        return p;
+      }
+      if (!inParts && used > 0 && used + adds.length > limit) {
+        inParts = true;
+        for (const other of kept.values()) withoutSaid(other);
+      }
+      used += adds.length;
+      if (inParts) withoutSaid(p);
+      if (used - p.part.length > 0 && used > limit) {
+        used -= p.part.length;
+        for (const c of p.part) add(p.deferred, c.channel);
+        p.part = [];
+      }
+      kept.set(delta.accountId, p);
+      return p;
+    },
+  };
 }
 
 /**
@@ -638,7 +773,7 @@ function withoutRollUp(delta: Readonly<Record<string, unknown>>): unknown {
  * A delta's roll-up, without the reminders of channels whose roll-up is not due (alignRollUps would
  * leave them out): an entry that is not a change of another channel is kept, for decodeRollUp to judge.
  */
-function rollUpIn(delta: Readonly<Record<string, unknown>>, due: ReadonlySet<string>): unknown {
+function rollUpIn(delta: Readonly<Record<string, unknown>>, due: ReadonlySet<string>): { rollUp: unknown } {
   const { rollUp } = delta;
   if (!Array.isArray(rollUp)) return { rollUp };
   return {

@@ -319,6 +319,8 @@ export interface RunSummary {
   readonly findings: number;
   readonly changes: number;
   readonly delivered: number;
+  /** Reminders a roll-up in parts left to the next runs (lambda/steps.ts `ROLL_UP_PART`). @default none */
+  readonly remindersDeferred?: number;
 }
 
 /**
@@ -456,6 +458,8 @@ export function finishRun(
     skippedAsStale: result.skippedAsStale.length,
     migrated: result.migrated,
     uncertain: result.uncertain,
+    // A roll-up in parts: reminders this run could not hold, reminded by the next runs.
+    ...(result.deferred ? { remindersDeferred: result.deferred } : {}),
     events: {
       published: result.eventsPublished,
       pending: result.eventsPending,
@@ -493,5 +497,6 @@ export function finishRun(
     findings: sum(scans.map((s) => s.findingsTotal ?? s.findings.length)),
     changes,
     delivered,
+    ...(result.deferred ? { remindersDeferred: result.deferred } : {}),
   };
 }

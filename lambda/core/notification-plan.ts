@@ -111,6 +111,8 @@ export function checkPolicy(policy: NotificationPolicy): NotificationPolicy {
  * @param held the tally of baselined changes of the channel that are not among `changes` (the caller
  *   does not hold them: an organization's first scan, lambda/monitor.ts `HeldBaseline`): the baseline
  *   summary stands for them too, and the caller remembers them when the channel accepts it
+ * @param otherParts open findings of the channel this roll-up leaves to its other parts (a roll-up
+ *   larger than one run holds: lambda/steps.ts `ROLL_UP_PART`): the roll-up says how many
  */
 export function planPosts(
   changes: readonly Change[],
@@ -118,6 +120,7 @@ export function planPosts(
   policy: NotificationPolicy,
   resolvedAt: readonly string[] = [],
   held?: SummaryTally,
+  otherParts?: number,
 ): Post[] {
   const baseline: Change[] = [];
   const rollUp: Change[] = [];
@@ -138,7 +141,11 @@ export function planPosts(
     const sinceLast = sinceLastSummary(rollUp, resolvedAt, resolvedNow);
     posts.push({
       kind: 'summary',
-      summary: { ...summarize('roll-up', rollUp), ...(sinceLast ? { sinceLast } : {}) },
+      summary: {
+        ...summarize('roll-up', rollUp),
+        ...(sinceLast ? { sinceLast } : {}),
+        ...(otherParts ? { otherParts } : {}),
+      },
       carries: rollUp.filter((c) => !c.finding.owner),
     });
     const byOwner = new Map<string, Change[]>();
@@ -168,6 +175,20 @@ export function isBaselined(c: Change, baselined: ReadonlySet<string>, policy: N
     baselined.has(c.finding.accountId) &&
     c.finding.rule !== 'account-scan-failed' &&
     !isEnforcementRule(c.finding.rule)
+  );
+}
+
+/**
+ * Whether a change is a reminder of a finding said less than an interval ago: one a roll-up brings
+ * in early (in its summary or an owner's list, or opened lately). A roll-up in parts leaves it out (an
+ * earlier part said it, or the opening did), so that each part makes progress (lambda/steps.ts
+ * `ROLL_UP_PART`).
+ */
+export function saidWithin(c: Change, now: Date, intervalMs: number): boolean {
+  return (
+    c.kind === 'reminder' &&
+    c.previous !== undefined &&
+    now.getTime() - Date.parse(c.previous.lastNotifiedAt) < intervalMs
   );
 }
 

@@ -56,6 +56,11 @@ export interface Summary {
    * resolved since then.
    */
   readonly sinceLast?: SinceLastSummary;
+  /**
+   * A roll-up in parts (larger than one run holds): the channel's open findings it leaves to its
+   * other parts, said in an earlier run less than an interval ago or in the next runs. @default none
+   */
+  readonly otherParts?: number;
 }
 
 export interface SinceLastSummary {

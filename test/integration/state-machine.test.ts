@@ -480,6 +480,50 @@ describe('the synthesized state machine, run locally with its bundled steps', ()
     expect(posted()).toHaveLength(before + 2);
   }, 180_000);
 
+  it('a roll-up larger than deliver holds comes in parts, a run each: every account reminded once, none lost', async () => {
+    await startOrg([member(PROD, 'prod'), member(STAGING, 'staging'), member(SANDBOX, 'sandbox')]);
+    // Deliver holds 4 reminders a run: one account's 3 (the first always fits), not two accounts'.
+    const env = { CREDWATCH_ROLL_UP_PART: '4' };
+    expect((await execute({ env })).run.status).toBe('SUCCEEDED');
+    expect(slack.delivered().map(header)).toEqual(['credwatch: 9 findings on first scan — 3 accounts']);
+    /** The deliver step's "scan complete" line. */
+    const completed = (calls: StepCall[]) => {
+      const stdout = calls.find((c) => c.step === 'deliver')!.run.stdout;
+      const line = stdout.split('\n').find((l) => l.includes('"message":"scan complete"'));
+      if (!line) throw new Error(`no "scan complete" line in:\n${stdout.slice(-4000)}`);
+      return JSON.parse(line) as { remindersDeferred?: number };
+    };
+
+    // A day later (and a minute: the first run's clock ran on) every reminder is due: three runs,
+    // ten minutes apart, a part each.
+    later(24 * 60 + 1);
+    const parts: { account: string; deferred?: number }[] = [];
+    for (let run = 0; run < 3; run++) {
+      const before = slack.delivered().length;
+      const r = await execute({ env });
+      expect(r.run.status).toBe('SUCCEEDED');
+      const posts = slack.delivered().slice(before);
+      // The part's roll-up and its owner's list (a sample account has one user with an owner tag).
+      expect(posts).toHaveLength(2);
+      const account = /^credwatch: 3 still open — \w+ \((\d{12})\)$/.exec(header(posts[0]))?.[1];
+      expect(account).toBeDefined();
+      expect(header(posts[1])).toMatch(/^credwatch: 1 still open, yours — /);
+      // The other two accounts' six findings: left to the next runs, or said by the runs before.
+      expect(text(posts[0])).toContain(
+        'one part of a larger one: 6 more open findings are in its other parts',
+      );
+      parts.push({ account: account!, deferred: completed(r.calls).remindersDeferred });
+      later(10);
+    }
+    expect(parts.map((p) => p.account).sort()).toEqual([PROD, STAGING, SANDBOX]);
+    expect(parts.map((p) => p.deferred)).toEqual([6, 3, undefined]);
+
+    // Every finding reminded once: ten minutes later (and a day after the first reminders) nothing is due.
+    const before = slack.delivered().length;
+    expect((await execute({ env })).run.status).toBe('SUCCEEDED');
+    expect(slack.delivered()).toHaveLength(before);
+  }, 240_000);
+
   it('a roll-up due only by the reminder of an account whose batch never answers still rolls up every scanned account', async () => {
     const o = await startOrg([member(PROD, 'prod'), member(STAGING, 'staging'), member(SANDBOX, 'sandbox')]);
     // The sandbox's IAM never answers: its batch times out every run, and deliver announces it.

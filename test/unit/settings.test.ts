@@ -200,6 +200,19 @@ describe('decodeSettings', () => {
     });
   });
 
+  it("reads the deliver step's roll-up part, and refuses one that is not a whole number above 0", () => {
+    const env = { CREDWATCH_SCHEDULE_PERIOD_MINUTES: '10' };
+    const settings = decodeSettings({ ...env, CREDWATCH_ROLL_UP_PART: '2500' });
+    expect(settings).toEqual({ ...minimal, rollUpPart: 2500 });
+    expect(encodeSettings(settings).CREDWATCH_ROLL_UP_PART).toBe('2500');
+    expect(() => decodeSettings({ ...env, CREDWATCH_ROLL_UP_PART: '0' })).toThrow(
+      'environment: CREDWATCH_ROLL_UP_PART: CREDWATCH_ROLL_UP_PART must be greater than 0',
+    );
+    expect(() => encodeSettings({ ...minimal, rollUpPart: 1.5 })).toThrow(
+      'settings: rollUpPart: expected a whole number (CREDWATCH_ROLL_UP_PART), at least 1, got 1.5',
+    );
+  });
+
   it('fills in the defaults of absent variables', () => {
     expect(decodeSettings({ CREDWATCH_SCHEDULE_PERIOD_MINUTES: '10' })).toEqual(minimal);
   });

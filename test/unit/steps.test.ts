@@ -6,14 +6,18 @@
  */
 import { CLOCK_SKEW_MS } from '../../lambda/contracts';
 import { DEFAULT_THRESHOLDS } from '../../lambda/core/policy';
+import type { Change } from '../../lambda/core/state';
 import { decodeDelta, decodeRollUp } from '../../lambda/delta-codec';
-import { scanEach } from '../../lambda/monitor';
+import { type AccountDelta, scanEach } from '../../lambda/monitor';
 import type { RunStore } from '../../lambda/ports';
 import { slimScan } from '../../lambda/scan';
-import { createSteps, StepInputError } from '../../lambda/steps';
+import { createSteps, rollUpParts, StepInputError } from '../../lambda/steps';
 import { REPORT_HEADER, reportRow } from '../support/report-builder';
 
 const A = '111111111111';
+const B = '222222222222';
+const C = '333333333333';
+const D = '444444444444';
 const NOW = new Date('2026-12-01T12:00:00Z');
 
 /** A store that fails the test if a step reaches it. */
@@ -240,5 +244,80 @@ describe('decodeDelta', () => {
   ])('refuses a damaged delta, saying where', async (damage, problem) => {
     const decoded = decodeDelta(damage(await delta()), NOW, CLOCK_SKEW_MS);
     expect('problem' in decoded && decoded.problem.startsWith(problem)).toBe(true);
+  });
+});
+
+describe("rollUpParts: the deliver step's budget of reminders in a run", () => {
+  const DAY = 86_400_000;
+  /** A reminder in the default channel, last said `agoMs` before NOW. */
+  const reminder = (accountId: string, n: number, agoMs: number): Change => ({
+    kind: 'reminder',
+    channel: 'default',
+    finding: {
+      id: `${accountId}/user${n}/access-key-age/AKIA${n}`,
+      accountId,
+      user: `user${n}`,
+      arn: `arn:aws:iam::${accountId}:user/user${n}`,
+      rule: 'access-key-age',
+      severity: 'warning',
+      credential: `AKIA${n}`,
+      days: 100,
+      summary: 'old',
+    },
+    previous: {
+      id: `${accountId}/user${n}/access-key-age/AKIA${n}`,
+      accountId,
+      status: 'open',
+      notifiedSeverity: 'warning',
+      firstSeen: '2026-01-01T00:00:00.000Z',
+      lastNotifiedAt: new Date(NOW.getTime() - agoMs).toISOString(),
+      scanTime: '2026-01-01T00:00:00.000Z',
+      finding: {} as Change['finding'],
+    },
+  });
+  const delta = (accountId: string, changes: Change[]): AccountDelta => ({
+    accountId,
+    changes,
+    baseline: false,
+    migrations: [],
+    skippedAsStale: [],
+    unreadable: [],
+  });
+  const reminders = (accountId: string, n: number, agoMs: number) =>
+    Array.from({ length: n }, (_, i) => reminder(accountId, i + 1, agoMs));
+  const kept = (d: ReturnType<typeof decodeDelta>) => {
+    if ('problem' in d) throw new Error(d.problem);
+    return d.delta;
+  };
+
+  it('keeps whole what fits; once it does not, leaves out what was said within the interval, also from the parts kept before', () => {
+    const parts = rollUpParts(5, NOW, DAY);
+    expect(kept(parts.first({ delta: delta(A, reminders(A, 2, DAY)) })).changes).toHaveLength(2);
+    // B's roll-up was said an hour ago (an earlier part): it fits, so it is kept, for now.
+    const b = parts.rollUp(delta(B, []), reminders(B, 2, 3_600_000));
+    expect(b.part).toHaveLength(2);
+    // C's is due and does not fit beside B's: the roll-up is in parts, and B's, said lately, is left out.
+    const c = parts.rollUp(delta(C, []), reminders(C, 2, DAY));
+    expect(c.part).toHaveLength(2);
+    expect(b.part).toHaveLength(0);
+    expect(b.leftOut()).toEqual([{ channel: 'default', said: 2, deferred: 0 }]);
+    // D's is due too: beyond the part, it waits for the next run.
+    const d = parts.rollUp(delta(D, []), reminders(D, 2, DAY));
+    expect(d.part).toHaveLength(0);
+    expect(d.leftOut()).toEqual([{ channel: 'default', said: 0, deferred: 2 }]);
+  });
+
+  it("leaves an account's reminders to the next run whole, counting each once", () => {
+    const parts = rollUpParts(3, NOW, DAY);
+    parts.first({ delta: delta(A, reminders(A, 3, DAY)) });
+    // B's two due reminders do not fit: taken out, its other changes kept.
+    const opened: Change = { kind: 'opened', channel: 'default', finding: reminder(B, 9, 0).finding };
+    const b = kept(parts.first({ delta: delta(B, [...reminders(B, 2, DAY), opened]) }));
+    expect(b.changes).toEqual([opened]);
+    expect(b.leftOut).toEqual([{ channel: 'default', said: 0, deferred: 2 }]);
+    // Its roll-up adds those two again (they are no longer among its changes) and a third: one more waits.
+    const roll = parts.rollUp(b, [...reminders(B, 2, DAY), reminder(B, 3, 3_600_000)]);
+    expect(roll.part).toHaveLength(0);
+    expect(roll.leftOut()).toEqual([{ channel: 'default', said: 0, deferred: 1 }]);
   });
 });

@@ -490,6 +490,12 @@ export function buildSummaryMessage(
           : `This run reached its limit of ${overflow?.cap ?? '?'} messages.`,
   };
   const lines: string[] = [intro[summary.reason]];
+  const parts = summary.otherParts ?? 0;
+  if (parts > 0) {
+    lines.push(
+      `This roll-up is one part of a larger one: ${parts} more open ${parts === 1 ? 'finding is' : 'findings are'} in its other parts (said less than a reminder interval ago, or reminded by the next runs).`,
+    );
+  }
   const held = overflow?.heldBack ?? 0;
   if (held > 0) {
     lines.push(

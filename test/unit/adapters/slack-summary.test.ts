@@ -188,6 +188,18 @@ describe('buildSummaryMessage', () => {
     expect(texts(m)[1]).toMatch(/^credwatch: 500 still open — .*\(100000000007\)$/);
   });
 
+  it('of a roll-up in parts says how many open findings its other parts have, and only then', () => {
+    const part = summarize('roll-up', HUGE.slice(0, 3));
+    const line = /one part of a larger one: (\d+) more open findings? (is|are) in its other parts/;
+    expect(
+      line.exec(texts(buildSummaryMessage({ ...part, otherParts: 1200 }, multiCtx)).join('\n'))?.slice(1),
+    ).toEqual(['1200', 'are']);
+    expect(
+      line.exec(texts(buildSummaryMessage({ ...part, otherParts: 1 }, multiCtx)).join('\n'))?.slice(1),
+    ).toEqual(['1', 'is']);
+    expect(texts(buildSummaryMessage(part, multiCtx)).join('\n')).not.toMatch(line);
+  });
+
   it('of the overflow names every owner whose list was not posted (or counts the rest)', () => {
     const owners = ['U0AAA1', 'U0AAA2', 'S0TEAM', 'ops@example.com'];
     const m = buildSummaryMessage(summarize('overflow', HUGE.slice(0, 3)), multiCtx, {

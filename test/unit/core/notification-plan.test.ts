@@ -11,6 +11,7 @@ import {
   type NotificationPolicy,
   type Post,
   planPosts,
+  saidWithin,
 } from '../../../lambda/core/notification-plan';
 import type { Change, ChangeKind, FindingState } from '../../../lambda/core/state';
 import type { Finding, RuleId, Severity } from '../../../lambda/core/types';
@@ -184,6 +185,44 @@ describe('planPosts', () => {
   it('posts no owner list when no reminder has an owner', () => {
     const p = planPosts([reminderNone], new Set(), DEFAULT_NOTIFICATION_POLICY);
     expect(p.filter((x) => x.kind === 'owner')).toEqual([]);
+  });
+});
+
+describe('a roll-up in parts', () => {
+  it('says on its summary how many open findings its other parts have, and only when it has some', () => {
+    const reminders = [reminderNone, reminderZoe];
+    const summaryOf = (posts: readonly Post[]) => {
+      const post = posts.find((p) => p.kind === 'summary');
+      if (post?.kind !== 'summary') throw new Error('no summary');
+      return post.summary;
+    };
+    const part = summaryOf(planPosts(reminders, new Set(), DEFAULT_NOTIFICATION_POLICY, [], undefined, 7));
+    expect(part.otherParts).toBe(7);
+    // Its own tally is the part's: the other parts' findings are counted, not carried.
+    expect(part.total).toBe(2);
+    expect(
+      summaryOf(planPosts(reminders, new Set(), DEFAULT_NOTIFICATION_POLICY)).otherParts,
+    ).toBeUndefined();
+    expect(
+      summaryOf(planPosts(reminders, new Set(), DEFAULT_NOTIFICATION_POLICY, [], undefined, 0)).otherParts,
+    ).toBeUndefined();
+  });
+
+  it('leaves out a reminder said less than an interval ago (by a summary or an owner list), nothing else', () => {
+    const now = new Date('2026-12-04T12:00:00Z');
+    const day = 86_400_000;
+    const saidAt = (at: string, kind: ChangeKind = 'reminder', announcedIn?: 'roll-up') => {
+      const c = change(kind, finding(A, 'ada'));
+      return c.previous
+        ? { ...c, previous: { ...c.previous, lastNotifiedAt: at, ...(announcedIn ? { announcedIn } : {}) } }
+        : c;
+    };
+    expect(saidWithin(saidAt('2026-12-04T11:50:00Z', 'reminder', 'roll-up'), now, day)).toBe(true);
+    // An owner's list records no summary: said is said.
+    expect(saidWithin(saidAt('2026-12-04T11:50:00Z'), now, day)).toBe(true);
+    expect(saidWithin(saidAt('2026-12-03T12:00:00Z', 'reminder', 'roll-up'), now, day)).toBe(false);
+    expect(saidWithin(saidAt('2026-12-04T11:50:00Z', 'escalated'), now, day)).toBe(false);
+    expect(saidWithin(change('opened', finding(A, 'ada')), now, day)).toBe(false);
   });
 });
 
