@@ -46,6 +46,12 @@ export const STATE_TABLE_SCHEMA = {
    */
   runLease: { partitionKey: 'run#lease', sortKey: '#lease' },
   /**
+   * The partition of the event outbox (lambda/adapters/state-store.ts): a change announced but not yet
+   * published as an event, `sk = <run time>#<finding id>#<kind>`, `change` (S, JSON), `expiresAt`.
+   * Written and removed with BatchWriteItem, which the deliver step's role may send for it alone.
+   */
+  outboxPartition: 'outbox',
+  /**
    * The record of a Slack message a channel of the app posted with findings opened in it (pk
    * `thread#<conversation id>`, sk `<message ts>`): `body` (S, the message as posted and what was
    * resolved since, JSON owned by lambda/adapters/slack/app-notifier.ts), `writtenAt` (S, ISO) and

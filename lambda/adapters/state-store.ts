@@ -8,6 +8,7 @@
  */
 import {
   type AttributeValue,
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
@@ -17,6 +18,7 @@ import {
   QueryCommand,
   type QueryCommandOutput,
   UpdateItemCommand,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import {
   CLOCK_SKEW_MS,
@@ -47,9 +49,18 @@ export { STATE_TABLE_SCHEMA };
 export const RESOLVED_RETENTION_DAYS = 30;
 
 /** The partition of the event outbox: changes announced but not yet published as events. */
-export const OUTBOX_PARTITION = 'outbox';
+export const OUTBOX_PARTITION = STATE_TABLE_SCHEMA.outboxPartition;
 /** How long an event that cannot be published waits in the outbox before DynamoDB's TTL drops it. */
 export const OUTBOX_RETENTION_DAYS = 14;
+
+/** The most items one BatchWriteItem request may carry (DynamoDB refuses more). */
+export const BATCH_WRITE_MAX = 25;
+/**
+ * How many times one chunk of an outbox write is sent while DynamoDB leaves some of it unprocessed
+ * (its answer under throttling: not an error, so the SDK does not retry it), waiting
+ * `unprocessedRetryDelayMs` doubled each time in between (50 ms by default: about 6 s in all).
+ */
+export const BATCH_WRITE_ATTEMPTS = 8;
 
 /** The state table cannot be read or written, or holds an item credwatch cannot read. */
 export class StateStoreError extends CredwatchError {}
@@ -94,6 +105,12 @@ export interface DynamoStateStoreProps {
    * @default DEFAULT_CHANNEL ('default')
    */
   readonly defaultChannel?: string;
+  /**
+   * The first wait before an outbox write sends again what DynamoDB left unprocessed; doubled on each
+   * of the BATCH_WRITE_ATTEMPTS.
+   * @default 50
+   */
+  readonly unprocessedRetryDelayMs?: number;
 }
 
 type Item = Record<string, AttributeValue>;
@@ -130,6 +147,7 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
   private readonly writeConcurrency: number;
   private readonly clock: () => Date;
   private readonly defaultChannel: string;
+  private readonly unprocessedRetryDelayMs: number;
 
   /** @throws StateStoreError when `defaultChannel` is not a channel name */
   constructor(props: DynamoStateStoreProps) {
@@ -138,6 +156,7 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
     this.queryPageSize = props.queryPageSize;
     this.writeConcurrency = props.writeConcurrency ?? 10;
     this.clock = props.clock ?? (() => new Date());
+    this.unprocessedRetryDelayMs = props.unprocessedRetryDelayMs ?? 50;
     this.defaultChannel = props.defaultChannel ?? DEFAULT_CHANNEL;
     if (!CHANNEL_NAME.test(this.defaultChannel)) {
       throw new StateStoreError(
@@ -645,35 +664,88 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
 
   /**
    * Adds one outbox entry per change (`pk = outbox`, `sk = <time>#<finding id>#<kind>`), so that its
-   * event is published by this run or, if that fails, by a later one.
+   * event is published by this run or, if that fails, by a later one. BatchWriteItem, 25 entries a
+   * request, `writeConcurrency` requests at once: a first scan adds an entry for every finding, and
+   * one PutItem each was half of the deliver step's requests. Two changes with the same key (the
+   * same finding and kind) are one entry, the later one's.
+   * @throws StateStoreError naming the changes of the request that failed; entries written before stay
    */
   async add(changes: readonly Change[], at: Date): Promise<void> {
     const time = at.toISOString();
     const expiresAt = { N: String(Math.floor(at.getTime() / 1000) + OUTBOX_RETENTION_DAYS * 86_400) };
-    for (let i = 0; i < changes.length; i += this.writeConcurrency) {
-      await Promise.all(
-        changes.slice(i, i + this.writeConcurrency).map(async (change) => {
-          const key = `${time}#${change.finding.id}#${change.kind}`;
-          try {
-            await this.client.send(
-              new PutItemCommand({
-                TableName: this.tableName,
-                Item: {
-                  pk: { S: OUTBOX_PARTITION },
-                  sk: { S: key },
-                  change: { S: JSON.stringify(change) },
-                  expiresAt,
-                },
-              }),
-            );
-          } catch (error) {
-            throw new StateStoreError(
-              `Could not add the event of ${change.kind} ${change.finding.id} to the outbox in table ${this.tableName}: ${messageOf(error)}`,
-              { cause: error },
-            );
-          }
-        }),
+    const entries = new Map<string, Change>();
+    for (const change of changes) {
+      const key = `${time}#${change.finding.id}#${change.kind}`;
+      entries.delete(key);
+      entries.set(key, change);
+    }
+    await this.batchWrite(
+      [...entries].map(([key, change]) => ({
+        PutRequest: {
+          Item: {
+            pk: { S: OUTBOX_PARTITION },
+            sk: { S: key },
+            change: { S: JSON.stringify(change) },
+            expiresAt,
+          },
+        },
+      })),
+      (chunk, reason) => {
+        const first = entries.get(chunk[0]!)!;
+        const more = chunk.length > 1 ? ` and ${chunk.length - 1} more` : '';
+        return `Could not add the event of ${first.kind} ${first.finding.id}${more} to the outbox in table ${this.tableName}: ${reason}`;
+      },
+    );
+  }
+
+  /**
+   * Sends `requests` (each an outbox entry's put or delete) in BatchWriteItem requests of
+   * BATCH_WRITE_MAX, `writeConcurrency` at once, each sending again what DynamoDB leaves unprocessed.
+   * @param failed the message of a request that failed, from the sort keys of its entries and why
+   * @throws StateStoreError with that message once the requests sent alongside have settled
+   */
+  private async batchWrite(
+    requests: readonly WriteRequest[],
+    failed: (keys: readonly string[], reason: string) => string,
+  ): Promise<void> {
+    const chunks: WriteRequest[][] = [];
+    for (let i = 0; i < requests.length; i += BATCH_WRITE_MAX) {
+      chunks.push(requests.slice(i, i + BATCH_WRITE_MAX));
+    }
+    for (let i = 0; i < chunks.length; i += this.writeConcurrency) {
+      const outcomes = await Promise.allSettled(
+        chunks.slice(i, i + this.writeConcurrency).map((chunk) => this.writeChunk(chunk, failed)),
       );
+      for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
+    }
+  }
+
+  private async writeChunk(
+    chunk: readonly WriteRequest[],
+    failed: (keys: readonly string[], reason: string) => string,
+  ): Promise<void> {
+    let left: readonly WriteRequest[] = chunk;
+    for (let attempt = 1; ; attempt++) {
+      let unprocessed: WriteRequest[] | undefined;
+      try {
+        const answer = await this.client.send(
+          new BatchWriteItemCommand({ RequestItems: { [this.tableName]: [...left] } }),
+        );
+        unprocessed = answer.UnprocessedItems?.[this.tableName];
+      } catch (error) {
+        throw new StateStoreError(failed(left.map(outboxKeyOf), messageOf(error)), { cause: error });
+      }
+      if (!unprocessed || unprocessed.length === 0) return;
+      if (attempt >= BATCH_WRITE_ATTEMPTS) {
+        throw new StateStoreError(
+          failed(
+            unprocessed.map(outboxKeyOf),
+            `DynamoDB left ${unprocessed.length} of its ${chunk.length} entries unprocessed after ${attempt} attempts (throttled)`,
+          ),
+        );
+      }
+      left = unprocessed;
+      await new Promise((resolve) => setTimeout(resolve, this.unprocessedRetryDelayMs * 2 ** (attempt - 1)));
     }
   }
 
@@ -740,27 +812,17 @@ export class DynamoStateStore implements EventOutbox, RunLease, MessageRecords {
     return { entries, unreadable };
   }
 
-  /** Removes published entries from the outbox. */
+  /** Removes published entries from the outbox (BatchWriteItem, as {@link add}); a key given twice is one. */
   async remove(keys: readonly string[]): Promise<void> {
-    for (let i = 0; i < keys.length; i += this.writeConcurrency) {
-      await Promise.all(
-        keys.slice(i, i + this.writeConcurrency).map(async (key) => {
-          try {
-            await this.client.send(
-              new DeleteItemCommand({
-                TableName: this.tableName,
-                Key: { pk: { S: OUTBOX_PARTITION }, sk: { S: key } },
-              }),
-            );
-          } catch (error) {
-            throw new StateStoreError(
-              `Could not remove outbox entry ${key} from table ${this.tableName}: ${messageOf(error)}`,
-              { cause: error },
-            );
-          }
-        }),
-      );
-    }
+    await this.batchWrite(
+      [...new Set(keys)].map((key) => ({
+        DeleteRequest: { Key: { pk: { S: OUTBOX_PARTITION }, sk: { S: key } } },
+      })),
+      (chunk, reason) => {
+        const more = chunk.length > 1 ? ` and ${chunk.length - 1} more` : '';
+        return `Could not remove outbox entry ${chunk[0]}${more} from table ${this.tableName}: ${reason}`;
+      },
+    );
   }
 
   private async put(state: FindingState, future: number): Promise<'written' | 'stale'> {
@@ -979,4 +1041,8 @@ function knownNameItem(name: string | undefined): Record<string, AttributeValue>
 }
 
 const nameOf = (error: unknown): string | undefined => (error instanceof Error ? error.name : undefined);
+/** The sort key of the outbox entry a write request puts or deletes. */
+const outboxKeyOf = (request: WriteRequest): string =>
+  (request.PutRequest?.Item?.sk ?? request.DeleteRequest?.Key?.sk)?.S ?? '?';
+
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

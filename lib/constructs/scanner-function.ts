@@ -528,11 +528,22 @@ export class ScannerFunction extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadWriteState',
         // What lambda/adapters/state-store.ts calls: Query to load, conditional PutItem to commit,
-        // PutItem/DeleteItem for the event outbox (an event waits there until EventBridge took it),
-        // DeleteItem also where a finding's state of a channel is moved to its own key (relocate);
+        // DeleteItem where a finding's state of a channel is moved to its own key (relocate);
         // with enforcement, PutItem also records each action (`#action/...` items) at once.
         actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
         resources: [props.stateTable.tableArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'WriteEventOutbox',
+        // The event outbox (an event waits there until EventBridge took it), written and emptied 25
+        // entries a BatchWriteItem: its partition alone, so a batch can never write a finding's
+        // state past the conditional PutItem that keeps the newer scan's.
+        actions: ['dynamodb:BatchWriteItem'],
+        resources: [props.stateTable.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [STATE_TABLE_SCHEMA.outboxPartition] },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
       }),
       new iam.PolicyStatement({
         sid: 'ReadMessageRecords',
@@ -640,6 +651,7 @@ export class ScannerFunction extends Construct {
         'ReadWebhookSecret',
         'DecryptWebhookSecret',
         'ReadWriteState',
+        'WriteEventOutbox',
         'MarkDelivery',
         'ReadMessageRecords',
         'PublishChanges',

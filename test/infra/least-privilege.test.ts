@@ -201,8 +201,10 @@ describe('least privilege, simulated on the synthesized policy', () => {
     ['kms:Decrypt', KEY_ARN, VIA_SECRETS_MANAGER],
     ['dynamodb:PutItem', TABLE_ARN, {}],
     ['dynamodb:Query', TABLE_ARN, {}],
-    // The event outbox: an entry is removed once EventBridge took its event.
+    // A finding's state of a channel moved to its own key (relocate).
     ['dynamodb:DeleteItem', TABLE_ARN, {}],
+    // The event outbox, 25 entries a request: added with the states, removed once published.
+    ['dynamodb:BatchWriteItem', TABLE_ARN, { 'dynamodb:LeadingKeys': 'outbox' }],
     // The Slack app mode reads back the record of a posted message, and only that.
     ['dynamodb:GetItem', TABLE_ARN, { 'dynamodb:LeadingKeys': 'thread#C0123456789' }],
     ['events:PutEvents', `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`, {}],
@@ -233,6 +235,15 @@ describe('least privilege, simulated on the synthesized policy', () => {
     ['dynamodb:GetItem', TABLE_ARN, { 'dynamodb:LeadingKeys': 'account#123456789012' }],
     ['dynamodb:GetItem', TABLE_ARN, { 'dynamodb:LeadingKeys': 'run#lease' }],
     ['dynamodb:UpdateItem', TABLE_ARN, {}],
+    // A batch never writes a finding's state (its PutItem is conditional), nor anything but the outbox.
+    ['dynamodb:BatchWriteItem', TABLE_ARN, { 'dynamodb:LeadingKeys': 'account#123456789012' }],
+    ['dynamodb:BatchWriteItem', TABLE_ARN, { 'dynamodb:LeadingKeys': 'run#lease' }],
+    ['dynamodb:BatchWriteItem', TABLE_ARN, {}],
+    [
+      'dynamodb:BatchWriteItem',
+      `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/orders`,
+      { 'dynamodb:LeadingKeys': 'outbox' },
+    ],
     ['dynamodb:DeleteTable', TABLE_ARN, {}],
     ['events:PutEvents', `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/payments`, {}],
     ['logs:PutLogEvents', `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/other:log-stream:x`, {}],

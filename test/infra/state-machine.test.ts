@@ -486,6 +486,12 @@ describe("least privilege of the engine's roles, simulated on the synthesized po
         ["read an account's state", 'dynamodb:GetItem', table, { context: ACCOUNT_ITEMS }],
         ["delete an account's state", 'dynamodb:DeleteItem', table, { context: ACCOUNT_ITEMS }],
         [
+          'write the event outbox',
+          'dynamodb:BatchWriteItem',
+          table,
+          { context: { 'dynamodb:LeadingKeys': ['outbox'] } },
+        ],
+        [
           'mark a delivery on the run lease (only deliver does)',
           'dynamodb:UpdateItem',
           table,
@@ -552,6 +558,12 @@ describe("least privilege of the engine's roles, simulated on the synthesized po
       checks([
         ['write the state table', 'dynamodb:PutItem', table, { context: ACCOUNT_ITEMS }],
         ['delete from the state table', 'dynamodb:DeleteItem', table, { context: ACCOUNT_ITEMS }],
+        [
+          'write the event outbox',
+          'dynamodb:BatchWriteItem',
+          table,
+          { context: { 'dynamodb:LeadingKeys': ['outbox'] } },
+        ],
         ['scan the state table', 'dynamodb:Scan', table],
         ['read the webhook secret', 'secretsmanager:GetSecretValue', () => SECRET_ARN],
         ["decrypt with the secret's key", 'kms:Decrypt', keyArn, { context: VIA_SECRETS_MANAGER }],
@@ -579,7 +591,18 @@ describe("least privilege of the engine's roles, simulated on the synthesized po
         ['reads the webhook secret', 'secretsmanager:GetSecretValue', () => SECRET_ARN],
         ['queries the state table', 'dynamodb:Query', table, { context: ACCOUNT_ITEMS }],
         ['commits to the state table', 'dynamodb:PutItem', table, { context: ACCOUNT_ITEMS }],
-        ['removes an outbox entry', 'dynamodb:DeleteItem', table, { context: ACCOUNT_ITEMS }],
+        [
+          "moves a finding's state to its channel's key",
+          'dynamodb:DeleteItem',
+          table,
+          { context: ACCOUNT_ITEMS },
+        ],
+        [
+          'writes and empties the event outbox, 25 entries a request',
+          'dynamodb:BatchWriteItem',
+          table,
+          { context: { 'dynamodb:LeadingKeys': ['outbox'] } },
+        ],
         [
           'reads the record of a posted Slack message',
           'dynamodb:GetItem',
@@ -651,6 +674,19 @@ describe("least privilege of the engine's roles, simulated on the synthesized po
           { context: { 'dynamodb:LeadingKeys': ['run#lease', `account#${MEMBER_A}`] } },
         ],
         ['update an item without naming its partition', 'dynamodb:UpdateItem', table],
+        [
+          "batch-write an account's states (past their conditional PutItem)",
+          'dynamodb:BatchWriteItem',
+          table,
+          { context: ACCOUNT_ITEMS },
+        ],
+        [
+          'batch-write the outbox and an account in one request',
+          'dynamodb:BatchWriteItem',
+          table,
+          { context: { 'dynamodb:LeadingKeys': ['outbox', `account#${MEMBER_A}`] } },
+        ],
+        ['batch-write without naming the partitions', 'dynamodb:BatchWriteItem', table],
         ["get an account's item one by one", 'dynamodb:GetItem', table, { context: ACCOUNT_ITEMS }],
         [
           'publish on another bus',

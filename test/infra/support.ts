@@ -176,6 +176,15 @@ export function scannerGrants(stack: CredwatchStack, secret: { arn: unknown; key
       action: `dynamodb:${a}`,
       resource: arnOf(stack.stateTable.table),
     })),
+    // The event outbox, batch-written 25 entries a request, and only its partition.
+    {
+      action: 'dynamodb:BatchWriteItem',
+      resource: arnOf(stack.stateTable.table),
+      condition: {
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['outbox'] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
+    },
     // The Slack app mode's message records, and only those items.
     {
       action: 'dynamodb:GetItem',
