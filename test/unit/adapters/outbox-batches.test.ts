@@ -19,27 +19,14 @@ import {
   StateStoreError,
 } from '../../../lambda/adapters/state-store';
 import type { Change } from '../../../lambda/core/state';
-import { createStateTable, startDynalite } from '../../support/dynalite';
-import { startMotoServer } from '../../support/moto-server';
+import { LOCAL_DYNAMOS, type LocalDynamo, outboxChange, outboxKey } from '../../support/outbox';
 
 const AT = new Date('2026-12-04T09:00:00Z');
 const TABLE = 'credwatch-state';
 
-const change = (n: number, summary = 'old'): Change => ({
-  kind: 'opened',
-  finding: {
-    id: `111111111111/user${String(n).padStart(3, '0')}/access-key-age/key-2025-01-01T00:00:00Z`,
-    accountId: '111111111111',
-    user: `user${String(n).padStart(3, '0')}`,
-    arn: `arn:aws:iam::111111111111:user/user${n}`,
-    rule: 'access-key-age',
-    severity: 'critical',
-    credential: 'key-2025-01-01T00:00:00Z',
-    summary,
-  },
-});
+const change = outboxChange;
 
-const keyOf = (c: Change) => `${AT.toISOString()}#${c.finding.id}#${c.kind}`;
+const keyOf = (c: Change) => outboxKey(AT, c);
 
 /** A BatchWriteItem of `count` outbox puts, as the store would send it. */
 const putsOf = (count: number): BatchWriteItemCommandInput => ({
@@ -50,13 +37,9 @@ const putsOf = (count: number): BatchWriteItemCommandInput => ({
   },
 });
 
-function batchCases(
-  name: string,
-  start: () => Promise<{ client: DynamoDBClient; close: () => Promise<void> }>,
-  refusesOverLimit: boolean,
-) {
+function batchCases(name: string, start: () => Promise<LocalDynamo>, refusesOverLimit: boolean) {
   describe(`the outbox in batches (${name})`, () => {
-    let local: { client: DynamoDBClient; close: () => Promise<void> };
+    let local: LocalDynamo;
     let store: DynamoStateStore;
     beforeAll(async () => {
       local = await start();
@@ -113,32 +96,8 @@ function batchCases(
   });
 }
 
-batchCases(
-  'dynalite',
-  async () => {
-    const dynamo = await startDynalite(TABLE);
-    return { client: dynamo.client, close: dynamo.close };
-  },
-  true,
-);
-
-batchCases(
-  'moto_server',
-  async () => {
-    const moto = await startMotoServer();
-    const client = new DynamoDBClient({ ...moto.clientConfig });
-    await createStateTable(client, TABLE);
-    return {
-      client,
-      close: async () => {
-        client.destroy();
-        await moto.close();
-      },
-    };
-    // moto 5.2.1 writes a request of 26 entries that DynamoDB and dynalite refuse: only dynalite is asked.
-  },
-  false,
-);
+// moto 5.2.1 writes a request of 26 entries that DynamoDB and dynalite refuse: only dynalite is asked.
+for (const [name, start] of LOCAL_DYNAMOS) batchCases(name, () => start(TABLE), name === 'dynalite');
 
 describe('the outbox in batches, what DynamoDB leaves unprocessed (aws-sdk-client-mock)', () => {
   // One client mocked, not the class: mocking DynamoDBClient would answer the stand-ins' clients too.

@@ -3,38 +3,22 @@
  * never reads it whole, since a first scan can leave an organization's findings in it. On dynalite,
  * and on moto_server's DynamoDB as a second opinion on how Query's Limit and ExclusiveStartKey page.
  */
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoStateStore, StateStoreError } from '../../../lambda/adapters/state-store';
 import type { Change } from '../../../lambda/core/state';
-import { createStateTable, startDynalite } from '../../support/dynalite';
-import { startMotoServer } from '../../support/moto-server';
+import { LOCAL_DYNAMOS, type LocalDynamo, outboxChange, outboxKey } from '../../support/outbox';
 
 const AT = new Date('2026-12-03T12:00:00Z');
 const TABLE = 'credwatch-state';
 
-const change = (n: number): Change => ({
-  kind: 'opened',
-  finding: {
-    id: `111111111111/user${String(n).padStart(3, '0')}/access-key-age/key-2025-01-01T00:00:00Z`,
-    accountId: '111111111111',
-    user: `user${String(n).padStart(3, '0')}`,
-    arn: `arn:aws:iam::111111111111:user/user${n}`,
-    rule: 'access-key-age',
-    severity: 'critical',
-    credential: 'key-2025-01-01T00:00:00Z',
-    summary: 'old',
-  },
-});
+const change = outboxChange;
 
-const keyOf = (c: Change) => `${AT.toISOString()}#${c.finding.id}#${c.kind}`;
+const keyOf = (c: Change) => outboxKey(AT, c);
 
 /** The outbox's paging against one DynamoDB (its client, with the state table made). */
-function pagingCases(
-  name: string,
-  start: () => Promise<{ client: DynamoDBClient; close: () => Promise<void> }>,
-) {
+function pagingCases(name: string, start: () => Promise<LocalDynamo>) {
   describe(`the outbox in pages (${name})`, () => {
-    let local: { client: DynamoDBClient; close: () => Promise<void> };
+    let local: LocalDynamo;
     let store: DynamoStateStore;
     const changes = Array.from({ length: 25 }, (_, i) => change(i));
     beforeAll(async () => {
@@ -100,20 +84,4 @@ function pagingCases(
   });
 }
 
-pagingCases('dynalite', async () => {
-  const dynamo = await startDynalite(TABLE);
-  return { client: dynamo.client, close: dynamo.close };
-});
-
-pagingCases('moto_server', async () => {
-  const moto = await startMotoServer();
-  const client = new DynamoDBClient({ ...moto.clientConfig });
-  await createStateTable(client, TABLE);
-  return {
-    client,
-    close: async () => {
-      client.destroy();
-      await moto.close();
-    },
-  };
-});
+for (const [name, start] of LOCAL_DYNAMOS) pagingCases(name, () => start(TABLE));
